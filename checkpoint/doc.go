@@ -1,0 +1,26 @@
+// Package checkpoint reads and writes the files a trained model lives in.
+//
+// This file-format layer knows nothing about the model; it moves named
+// float32 tensors in and out of two formats:
+//
+//   - safetensors (Hugging Face): an 8-byte little-endian header length, a JSON
+//     header {name: {dtype, shape, data_offsets}} with an optional
+//     "__metadata__" string map, then raw little-endian tensor bytes.
+//     [WriteSafetensors] streams F32/F16/BF16 tensors to any io.Writer;
+//     [OpenSafetensors] and [ParseSafetensors] validate a file strictly and read
+//     tensors lazily, converting F16 and BF16 to float32.
+//   - GGUF v3 (llama.cpp): typed metadata key/values, tensor infos with ggml
+//     dimensions, aligned tensor data. [WriteGGUF] streams a file;
+//     [OpenGGUF] and [ParseGGUF] check every field against the spec and give
+//     metadata, tensor infos and lazy tensor data. [GPT2GGUF] lays out a
+//     GPT-2 checkpoint (Hugging Face tensor names) under llama.cpp's "gpt2"
+//     architecture names, keys and orientations.
+//
+// Shapes are always given in row-major (numpy) order, outermost dimension
+// first; GGUF stores them reversed (ggml order, innermost first), which
+// [GGUFTensorInfo] exposes as Dims next to Shape.
+//
+// Files are written atomically with [WriteFileAtomic]: a temporary file in the
+// same directory, fsync, rename. Readers never panic on corrupt input; their
+// errors name the file and the tensor or field at fault.
+package checkpoint
