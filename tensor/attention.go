@@ -2,87 +2,256 @@ package tensor
 
 import "math"
 
+// Causal self-attention works one (batch, head) pair at a time, the pairs
+// split across the workers in fixed contiguous ranges (so results do not
+// depend on the thread count). Within a head every product is a row vector
+// times a small matrix (VecMat): the scores of query i against the keys use a
+// transposed copy of the head's keys, Kᵀ (hs×Tp, Tp = T rounded up to 16 so
+// score rows are computed in whole 16-float blocks), and the outputs use the
+// values in place in qkv.
+
+// attnPad rounds t up to a multiple of 16.
+func attnPad(t int) int { return (t + 15) &^ 15 }
+
+// attnWorkers returns how many workers attention uses for b·nh heads of
+// t×t scores over hs channels.
+func attnWorkers(b, t, hs, nh int) int {
+	w := min(Threads(), b*nh)
+	if b*nh*t*t*hs < 1<<16 {
+		w = 1
+	}
+	return max(w, 1)
+}
+
+// attnBackFloats is the scratch one backward worker needs: Vᵀ (hs×Tp) and
+// two T×Tp matrices.
+func attnBackFloats(t, hs int) int {
+	tp := attnPad(t)
+	return hs*tp + 2*t*tp
+}
+
+// AttentionScratchSize returns how many floats of scratch AttentionBackward
+// needs to run without taking buffers of its own. It depends on Threads().
+func AttentionScratchSize(b, t, c, nh int) int {
+	hs := c / nh
+	return attnWorkers(b, t, hs, nh) * attnBackFloats(t, hs)
+}
+
 // AttentionForward computes causal multi-head self-attention. qkv is (B,T,3C)
 // holding queries, keys and values side by side; out is (B,T,C). att
 // (B,NH,T,T) receives the post-softmax attention weights, kept for backward
 // (entries above the diagonal are zero).
 func AttentionForward(out, att, qkv []float32, b, t, c, nh int) {
+	if b <= 0 || t <= 0 || c <= 0 {
+		return
+	}
 	hs := c / nh
-	scale := float32(1 / math.Sqrt(float64(hs)))
-	for bi := 0; bi < b; bi++ {
-		for h := 0; h < nh; h++ {
-			for i := 0; i < t; i++ {
-				q := qkv[(bi*t+i)*3*c+h*hs:][:hs]
-				row := att[((bi*nh+h)*t+i)*t:][:t]
-				mx := float32(math.Inf(-1))
-				for j := 0; j <= i; j++ {
-					k := qkv[(bi*t+j)*3*c+c+h*hs:][:hs]
-					v := Dot(q, k) * scale
-					row[j] = v
-					if v > mx {
-						mx = v
-					}
-				}
-				var s float32
-				for j := 0; j <= i; j++ {
-					e := float32(math.Exp(float64(row[j] - mx)))
-					row[j] = e
-					s += e
-				}
-				inv := 1 / s
-				for j := 0; j <= i; j++ {
-					row[j] *= inv
-				}
-				for j := i + 1; j < t; j++ {
-					row[j] = 0
-				}
-				o := out[(bi*t+i)*c+h*hs:][:hs]
-				for d := range o {
-					o[d] = 0
-				}
-				for j := 0; j <= i; j++ {
-					v := qkv[(bi*t+j)*3*c+2*c+h*hs:][:hs]
-					Axpy(row[j], v, o)
-				}
+	if hs*nh != c {
+		panic("tensor: attention heads do not divide channels")
+	}
+	_, _, _ = out[b*t*c-1], att[b*nh*t*t-1], qkv[b*t*3*c-1]
+	tp := attnPad(t)
+	per := hs*tp + 2*tp
+	w := attnWorkers(b, t, hs, nh)
+	buf := getRowBuf(w * per)
+	ParallelFor(w, func(wlo, whi int) {
+		for wi := wlo; wi < whi; wi++ {
+			s := (*buf)[wi*per : (wi+1)*per]
+			for bh := wi * b * nh / w; bh < (wi+1)*b*nh/w; bh++ {
+				attnHeadForward(out, att, qkv, s, bh/nh, bh%nh, t, c, nh)
 			}
 		}
+	})
+	putRowBuf(buf)
+}
+
+// attnHeadForward does AttentionForward for batch bi, head h, with s as
+// scratch (hs·Tp + 2·Tp floats). Query rows go in pairs (VecMat2), which
+// halves the loads of Kᵀ and V.
+func attnHeadForward(out, att, qkv, s []float32, bi, h, t, c, nh int) {
+	hs, tp, c3 := c/nh, attnPad(t), 3*c
+	base := bi*t*c3 + h*hs
+	q, k, v := qkv[base:], qkv[base+c:], qkv[base+2*c:]
+	kt, s0, s1 := s[:hs*tp], s[hs*tp:hs*tp+tp], s[hs*tp+tp:hs*tp+2*tp]
+	transposeRows(kt, k, t, hs, c3, tp)
+	scale := float32(1 / math.Sqrt(float64(hs)))
+	a := att[(bi*nh+h)*t*t:][:t*t]
+	o := out[bi*t*c+h*hs:]
+	i := 0
+	for ; i+1 < t; i += 2 {
+		// Rows i and i+1; row i's weight at i+1 is zero, so both rows
+		// can take i+2 values.
+		n := min((i+17)&^15, tp)
+		VecMat2(s0, s1, q[i*c3:i*c3+hs], q[(i+1)*c3:(i+1)*c3+hs], kt, hs, n, tp, false)
+		r0, r1 := a[i*t:(i+1)*t], a[(i+1)*t:(i+2)*t]
+		softmaxRow(r0[:i+1], s0[:i+1], scale)
+		clear(r0[i+1:])
+		softmaxRow(r1[:i+2], s1[:i+2], scale)
+		clear(r1[i+2:])
+		VecMat2(o[i*c:], o[(i+1)*c:], r0[:i+2], r1[:i+2], v, i+2, hs, c3, false)
+	}
+	if i < t {
+		n := min((i+16)&^15, tp)
+		VecMat(s0, q[i*c3:i*c3+hs], kt, hs, n, tp, false)
+		r0 := a[i*t : (i+1)*t]
+		softmaxRow(r0[:i+1], s0[:i+1], scale)
+		clear(r0[i+1:])
+		VecMat(o[i*c:], r0[:i+1], v, i+1, hs, c3, false)
 	}
 }
 
 // AttentionBackward accumulates into dqkv (B,T,3C) the gradient of
 // AttentionForward given dout (B,T,C), using the saved att. scratch must hold
-// at least T floats.
+// at least T floats; with AttentionScratchSize(b, t, c, nh) floats or more
+// the kernel allocates nothing, otherwise it takes pooled buffers of its own.
 func AttentionBackward(dqkv, dout, qkv, att, scratch []float32, b, t, c, nh int) {
+	if b <= 0 || t <= 0 || c <= 0 {
+		return
+	}
 	hs := c / nh
-	scale := float32(1 / math.Sqrt(float64(hs)))
-	datt := scratch[:t]
-	for bi := 0; bi < b; bi++ {
-		for h := 0; h < nh; h++ {
-			for i := 0; i < t; i++ {
-				row := att[((bi*nh+h)*t+i)*t:][:t]
-				do := dout[(bi*t+i)*c+h*hs:][:hs]
-				// through out = Σ att·v
-				for j := 0; j <= i; j++ {
-					v := qkv[(bi*t+j)*3*c+2*c+h*hs:][:hs]
-					datt[j] = Dot(do, v)
-					dv := dqkv[(bi*t+j)*3*c+2*c+h*hs:][:hs]
-					Axpy(row[j], do, dv)
-				}
-				// through softmax
-				var dot float32
-				for j := 0; j <= i; j++ {
-					dot += row[j] * datt[j]
-				}
-				q := qkv[(bi*t+i)*3*c+h*hs:][:hs]
-				dq := dqkv[(bi*t+i)*3*c+h*hs:][:hs]
-				for j := 0; j <= i; j++ {
-					dpre := row[j] * (datt[j] - dot) * scale
-					k := qkv[(bi*t+j)*3*c+c+h*hs:][:hs]
-					dk := dqkv[(bi*t+j)*3*c+c+h*hs:][:hs]
-					Axpy(dpre, k, dq)
-					Axpy(dpre, q, dk)
-				}
+	if hs*nh != c {
+		panic("tensor: attention heads do not divide channels")
+	}
+	_, _, _ = dqkv[b*t*3*c-1], dout[b*t*c-1], qkv[b*t*3*c-1]
+	_ = att[b*nh*t*t-1]
+	w := attnWorkers(b, t, hs, nh)
+	per := attnBackFloats(t, hs)
+	s := scratch
+	var buf *[]float32
+	if len(s) < w*per {
+		buf = getRowBuf(w * per)
+		s = *buf
+	}
+	ParallelFor(w, func(wlo, whi int) {
+		for wi := wlo; wi < whi; wi++ {
+			sw := s[wi*per : (wi+1)*per]
+			for bh := wi * b * nh / w; bh < (wi+1)*b*nh/w; bh++ {
+				attnHeadBackward(dqkv, dout, qkv, att, sw, bh/nh, bh%nh, t, c, nh)
 			}
 		}
+	})
+	if buf != nil {
+		putRowBuf(buf)
+	}
+}
+
+// attnHeadBackward does AttentionBackward for batch bi, head h, with s as
+// scratch (attnBackFloats floats). With P the gradient of the pre-softmax
+// scores: dV = attᵀ·dO, dQ = P·K·scale, dK = Pᵀ·Q·scale (scale folded into P).
+func attnHeadBackward(dqkv, dout, qkv, att, s []float32, bi, h, t, c, nh int) {
+	hs, tp, c3 := c/nh, attnPad(t), 3*c
+	base := bi*t*c3 + h*hs
+	q, k, v := qkv[base:], qkv[base+c:], qkv[base+2*c:]
+	dq, dk, dv := dqkv[base:], dqkv[base+c:], dqkv[base+2*c:]
+	do := dout[bi*t*c+h*hs:]
+	a := att[(bi*nh+h)*t*t:][:t*t]
+	vt, p, tt := s[:hs*tp], s[hs*tp:hs*tp+t*tp], s[hs*tp+t*tp:hs*tp+2*t*tp]
+	transposeRows(vt, v, t, hs, c3, tp)
+	scale := float32(1 / math.Sqrt(float64(hs)))
+	// P = gradient of the scores, rows in pairs as in the forward pass;
+	// entry i+1 of row i is zeroed so both rows of a pair take i+2 values.
+	i := 0
+	for ; i+1 < t; i += 2 {
+		n := min((i+17)&^15, tp)
+		p0, p1 := p[i*tp:(i+1)*tp], p[(i+1)*tp:(i+2)*tp]
+		VecMat2(p0, p1, do[i*c:i*c+hs], do[(i+1)*c:(i+1)*c+hs], vt, hs, n, tp, false)
+		softmaxBackRow(p0[:i+1], a[i*t:i*t+i+1], scale)
+		p0[i+1] = 0
+		softmaxBackRow(p1[:i+2], a[(i+1)*t:(i+1)*t+i+2], scale)
+		VecMat2(dq[i*c3:], dq[(i+1)*c3:], p0[:i+2], p1[:i+2], k, i+2, hs, c3, true)
+	}
+	if i < t {
+		n := min((i+16)&^15, tp)
+		p0 := p[i*tp : (i+1)*tp]
+		VecMat(p0, do[i*c:i*c+hs], vt, hs, n, tp, false)
+		softmaxBackRow(p0[:i+1], a[i*t:i*t+i+1], scale)
+		VecMat(dq[i*c3:], p0[:i+1], k, i+1, hs, c3, true)
+	}
+	// dV = attᵀ·dO and dK = Pᵀ·Q, row j of the transposes holding the
+	// column j entries i ≥ j; pairs of rows start at column j, with the
+	// second row's entry j zeroed.
+	transposeLower(tt, a, t, t, tp)
+	attnPairsT(dv, tt, do, t, hs, tp, c3, c)
+	transposeLower(tt, p, t, tp, tp)
+	attnPairsT(dk, tt, q, t, hs, tp, c3, c3)
+}
+
+// attnPairsT adds to row j of d (stride ldd) Σ_{i≥j} tt[j·tp+i]·m[i·ldm:],
+// two rows at a time.
+func attnPairsT(d, tt, m []float32, t, hs, tp, ldd, ldm int) {
+	j := 0
+	for ; j+1 < t; j += 2 {
+		tt[(j+1)*tp+j] = 0
+		VecMat2(d[j*ldd:], d[(j+1)*ldd:], tt[j*tp+j:j*tp+t], tt[(j+1)*tp+j:(j+1)*tp+t], m[j*ldm:], t-j, hs, ldm, true)
+	}
+	if j < t {
+		VecMat(d[j*ldd:], tt[j*tp+j:j*tp+t], m[j*ldm:], t-j, hs, ldm, true)
+	}
+}
+
+// softmaxBackRow turns d, the gradient with respect to the softmax output a,
+// into scale times the gradient with respect to its input:
+// d[j] = a[j]·(d[j] − a·d)·scale.
+func softmaxBackRow(d, a []float32, scale float32) {
+	d = d[:len(a)]
+	dot := Dot(a, d)
+	for j, aj := range a {
+		d[j] = aj * (d[j] - dot) * scale
+	}
+}
+
+// transposeRows writes dst[d·ldd + j] = src[j·lds + d] for j < t, d < hs: the
+// t rows of hs floats at stride lds, transposed into hs rows at stride ldd;
+// columns t..ldd-1 are zeroed.
+func transposeRows(dst, src []float32, t, hs, lds, ldd int) {
+	_, _ = dst[(hs-1)*ldd+ldd-1], src[(t-1)*lds+hs-1]
+	for d := 0; d < hs; d++ {
+		gather(dst[d*ldd:], src[d:], t, lds)
+		clear(dst[d*ldd+t : d*ldd+ldd])
+	}
+}
+
+// transposeLower writes dst[j·ldd + i] = src[i·lds + j] for j ≤ i < t: the
+// lower triangle of a t×t matrix, transposed into an upper one.
+func transposeLower(dst, src []float32, t, lds, ldd int) {
+	_, _ = dst[(t-1)*ldd+t-1], src[(t-1)*lds+t-1]
+	for j := 0; j < t; j++ {
+		gather(dst[j*ldd+j:], src[j*lds+j:], t-j, lds)
+	}
+}
+
+// gatherGo writes dst[i] = src[i·stride] for i < n.
+func gatherGo(dst, src []float32, n, stride int) {
+	_, _ = dst[n-1], src[(n-1)*stride]
+	for i := range dst[:n] {
+		dst[i] = src[i*stride]
+	}
+}
+
+// AttentionDecode computes attention for one new query against a KV cache,
+// the inner step of incremental decoding: q (C) is the query at position
+// t−1, whose key and value are already in the cache; row j < t of the keys
+// is k[j·ld : j·ld+C] and of the values v[j·ld : j·ld+C] (ld = C for
+// separate caches, 3C for rows of qkv). out (C) receives the NH heads'
+// outputs side by side. scratch must hold at least t floats.
+func AttentionDecode(out, q, k, v, scratch []float32, t, c, nh, ld int) {
+	if t <= 0 || c <= 0 {
+		return
+	}
+	hs := c / nh
+	if hs*nh != c {
+		panic("tensor: attention heads do not divide channels")
+	}
+	_, _, _ = out[c-1], q[c-1], scratch[t-1]
+	_, _ = k[(t-1)*ld+c-1], v[(t-1)*ld+c-1]
+	scale := float32(1 / math.Sqrt(float64(hs)))
+	w := scratch[:t]
+	for h := 0; h < nh; h++ {
+		qh := q[h*hs : (h+1)*hs]
+		for j := range w {
+			w[j] = dot(qh, k[j*ld+h*hs:j*ld+(h+1)*hs])
+		}
+		softmaxRow(w, w, scale)
+		VecMat(out[h*hs:], w, v[h*hs:], t, hs, ld, false)
 	}
 }

@@ -1,0 +1,114 @@
+package model
+
+// activations holds what Forward keeps for Backward, and Backward's scratch,
+// all views into one buffer sized for the largest (B,T) seen so far. Per-layer
+// arrays are packed for the current (B,T): layer l starts at l·B·T·(width).
+//
+// Per token and layer it keeps 12C floats (residual in, ln1, qkv, attention
+// output, residual after attention, ln2, fc pre-activation) plus NH·T
+// attention weights; the GELU output is recomputed in backward. The backward
+// scratch is 9C per token, shared by all layers.
+type activations struct {
+	capBT, capBTT int // capacity in rows (B·T) and in attention entries per head (B·T·T)
+
+	res              []float32 // (L+1, B,T,C) residual stream into each block; res[L] feeds ln_f
+	ln1, ln2         []float32 // (L, B,T,C)
+	ln1Mean, ln1Rstd []float32 // (L, B,T)
+	ln2Mean, ln2Rstd []float32 // (L, B,T)
+	qkv              []float32 // (L, B,T,3C)
+	atty             []float32 // (L, B,T,C) attention output before the projection
+	att              []float32 // (L, B,NH,T,T) post-softmax weights
+	res2             []float32 // (L, B,T,C) residual after attention
+	fch              []float32 // (L, B,T,4C) MLP pre-activation
+	lnf              []float32 // (B,T,C)
+	lnfMean, lnfRstd []float32 // (B,T)
+	logits, dlogits  []float32 // (B,T,V)
+	scalars          []float32 // (B,T,K)
+	dscalars         []float32 // (B,T,K)
+	losses, lossW    []float32 // (B,T) per-token loss and normalised weight
+
+	dres       []float32 // (B,T,C) gradient of the residual stream
+	g4a, g4b   []float32 // (B,T,4C) scratch: GELU output and intermediate gradients
+	attScratch []float32 // scratch for attention backward, grown on demand
+}
+
+// reserve makes sure the activations fit a (b,t) batch, reallocating (and
+// dropping the old contents) only when B·T or B·T·T grows.
+func (m *Model) reserve(b, t int) {
+	a := &m.acts
+	if b*t <= a.capBT && b*t*t <= a.capBTT {
+		return
+	}
+	bt, btt := max(b*t, a.capBT), max(b*t*t, a.capBTT)
+	cfg := m.Config
+	L, C, V, K, NH := cfg.Layers, cfg.Channels, cfg.VocabSize, cfg.ScalarHeads, cfg.Heads
+	nV := bt * V
+	if m.noLogits {
+		nV = 0
+	}
+	sizes := []struct {
+		p *[]float32
+		n int
+	}{
+		{&a.res, (L + 1) * bt * C},
+		{&a.ln1, L * bt * C}, {&a.ln2, L * bt * C},
+		{&a.ln1Mean, L * bt}, {&a.ln1Rstd, L * bt},
+		{&a.ln2Mean, L * bt}, {&a.ln2Rstd, L * bt},
+		{&a.qkv, L * bt * 3 * C},
+		{&a.atty, L * bt * C},
+		{&a.att, L * NH * btt},
+		{&a.res2, L * bt * C},
+		{&a.fch, L * bt * 4 * C},
+		{&a.lnf, bt * C}, {&a.lnfMean, bt}, {&a.lnfRstd, bt},
+		{&a.logits, nV}, {&a.dlogits, nV},
+		{&a.scalars, bt * K}, {&a.dscalars, bt * K},
+		{&a.losses, bt}, {&a.lossW, bt},
+		{&a.dres, bt * C},
+		{&a.g4a, bt * 4 * C}, {&a.g4b, bt * 4 * C},
+	}
+	total := 0
+	for _, s := range sizes {
+		total += s.n
+	}
+	// Drop the old buffer before allocating the new one so both are never live.
+	*a = activations{}
+	m.inputs = nil
+	buf := make([]float32, total)
+	off := 0
+	for _, s := range sizes {
+		*s.p = buf[off : off+s.n : off+s.n]
+		off += s.n
+	}
+	a.capBT, a.capBTT = bt, btt
+	m.inputs = make([]int32, bt)
+	m.b, m.t = 0, 0
+}
+
+// layerActs are block l's views for the current (B,T).
+type layerActs struct {
+	res, out                         []float32 // block input and output (B,T,C)
+	ln1, ln1Mean, ln1Rstd, qkv, atty []float32
+	att, res2, ln2, ln2Mean, ln2Rstd []float32
+	fch                              []float32
+}
+
+func (m *Model) layerActs(l int) layerActs {
+	a := &m.acts
+	n, C, NH := m.b*m.t, m.Config.Channels, m.Config.Heads
+	at := func(s []float32, w int) []float32 { return s[l*n*w : (l+1)*n*w : (l+1)*n*w] }
+	return layerActs{
+		res:     at(a.res, C),
+		out:     a.res[(l+1)*n*C : (l+2)*n*C],
+		ln1:     at(a.ln1, C),
+		ln1Mean: at(a.ln1Mean, 1),
+		ln1Rstd: at(a.ln1Rstd, 1),
+		qkv:     at(a.qkv, 3*C),
+		atty:    at(a.atty, C),
+		att:     at(a.att, NH*m.t),
+		res2:    at(a.res2, C),
+		ln2:     at(a.ln2, C),
+		ln2Mean: at(a.ln2Mean, 1),
+		ln2Rstd: at(a.ln2Rstd, 1),
+		fch:     at(a.fch, 4*C),
+	}
+}

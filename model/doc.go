@@ -1,0 +1,30 @@
+// Package model is the GPT-2 that align trains at every stage: pretraining,
+// supervised fine-tuning, the reward model and PPO's policy and value.
+//
+// A Model keeps all parameters in one contiguous float32 buffer with named
+// views (Weights, and Tensors for checkpoints), its gradients in a second
+// buffer of the same layout, and the activations of the last Forward in a
+// third, sized for the largest batch seen. Each layer is a forward/backward
+// pair written with the kernels of package tensor, in the manner of llm.c.
+//
+// Training is explicit:
+//
+//	m.Forward(inputs, B, T)          // logits (B,T,V) and scalar heads (B,T,K)
+//	loss, _ := m.LMLoss(targets, mask) // or fill DLogits / DScalars yourself
+//	m.ZeroGrad()
+//	m.Backward()
+//	opt.Step(lr)                     // AdamW with clipping, decay on matrices only
+//
+// Optional scalar heads (Config.ScalarHeads) read the final hidden state: a
+// value head for PPO, or a reward model's overall and per-aspect scores.
+//
+// Generation uses a Decoder with a key/value cache; Generate samples with
+// temperature, top-k, top-p and stop tokens from a caller-owned PCG rng, and
+// LogProbs recomputes per-token log-probabilities and entropies of given
+// continuations by teacher forcing, as PPO needs for its policy and
+// reference.
+//
+// Dimension names: B batch, T time, C channels, V vocabulary, L layers,
+// NH heads, K scalar heads. Results are bit-identical for the same seed and
+// thread count.
+package model

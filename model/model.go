@@ -1,0 +1,222 @@
+package model
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/align-project/align/tensor"
+)
+
+// Model is a GPT-2 with its parameters, gradients and the activations of the
+// last Forward. It is not safe for concurrent use.
+type Model struct {
+	Config Config
+	W      Weights // named views into Params()
+	G      Weights // named views into Grads()
+
+	params []float32 // every parameter, in Weights order
+	grads  []float32 // their gradients, same layout
+
+	acts        activations
+	inputs      []int32 // copy of the last Forward's token ids (B,T)
+	b, t        int     // shape of the last Forward; 0 before the first
+	noLogits    bool    // skip the LM head (scalar-only callers)
+	decoder     *Decoder
+	probScratch []float32
+}
+
+// New allocates a model for cfg with GPT-2's initialisation drawn from seed.
+// The same config and seed always give bit-identical parameters.
+func New(cfg Config, seed uint64) (*Model, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	n := cfg.NumParams()
+	m := &Model{Config: cfg, params: make([]float32, n), grads: make([]float32, n)}
+	m.W = newWeights(m.params, cfg)
+	m.G = newWeights(m.grads, cfg)
+	initWeights(&m.W, cfg, seed)
+	return m, nil
+}
+
+// Params returns the flat parameter buffer; Tensors and W name its parts.
+func (m *Model) Params() []float32 { return m.params }
+
+// Grads returns the flat gradient buffer, laid out like Params.
+func (m *Model) Grads() []float32 { return m.grads }
+
+// ZeroGrad clears the gradient buffer. Backward accumulates, so call it
+// before each step (or after each accumulation of micro-batches).
+func (m *Model) ZeroGrad() { clear(m.grads) }
+
+// SetComputeLogits turns the LM head on (the default) or off. A reward model
+// that reads only Scalars saves the (B·T)×V×C matmuls with it off; Logits and
+// LMLoss are then unavailable.
+func (m *Model) SetComputeLogits(on bool) {
+	m.noLogits = !on
+	if on && len(m.acts.logits) < m.acts.capBT*m.Config.VocabSize {
+		m.acts.capBT = 0 // the next Forward reallocates with room for logits
+	}
+	m.b, m.t = 0, 0
+}
+
+// Shape returns the batch size and sequence length of the last Forward.
+func (m *Model) Shape() (b, t int) { return m.b, m.t }
+
+// Logits returns the (B,T,V) logits of the last Forward (nil when the LM
+// head is turned off).
+func (m *Model) Logits() []float32 {
+	if m.noLogits {
+		return nil
+	}
+	return m.acts.logits[:m.b*m.t*m.Config.VocabSize]
+}
+
+// Scalars returns the (B,T,K) scalar-head outputs of the last Forward.
+func (m *Model) Scalars() []float32 { return m.acts.scalars[:m.b*m.t*m.Config.ScalarHeads] }
+
+// DLogits returns the (B,T,V) gradient of the loss with respect to the
+// logits. Forward zeroes it; LMLoss writes it; callers with their own loss
+// (PPO) may fill it instead. Backward propagates whatever it holds.
+func (m *Model) DLogits() []float32 {
+	if m.noLogits {
+		return nil
+	}
+	return m.acts.dlogits[:m.b*m.t*m.Config.VocabSize]
+}
+
+// DScalars returns the (B,T,K) gradient of the loss with respect to the
+// scalar outputs, zeroed by Forward and filled by the caller.
+func (m *Model) DScalars() []float32 { return m.acts.dscalars[:m.b*m.t*m.Config.ScalarHeads] }
+
+// Forward runs the model on inputs, B sequences of T token ids each, row
+// major, keeping the activations that Backward needs. It computes the logits
+// (unless turned off) and the scalar heads, and zeroes DLogits and DScalars.
+func (m *Model) Forward(inputs []int32, b, t int) error {
+	cfg := m.Config
+	switch {
+	case b <= 0 || t <= 0:
+		return fmt.Errorf("model forward: batch %d × length %d must be positive", b, t)
+	case t > cfg.Context:
+		return fmt.Errorf("model forward: length %d exceeds the context of %d", t, cfg.Context)
+	case b > len(inputs) || b*t != len(inputs):
+		return fmt.Errorf("model forward: %d tokens given for batch %d × length %d", len(inputs), b, t)
+	}
+	if err := checkTokens(inputs, cfg.VocabSize); err != nil {
+		return fmt.Errorf("model forward: %w", err)
+	}
+	m.reserve(b, t)
+	m.b, m.t = b, t
+	n, C, V, K := b*t, cfg.Channels, cfg.VocabSize, cfg.ScalarHeads
+	copy(m.inputs, inputs)
+	a := &m.acts
+
+	encoderForward(a.res[:n*C], inputs, m.W.Wte, m.W.Wpe, b, t, C)
+	for l := 0; l < cfg.Layers; l++ {
+		m.blockForward(l)
+	}
+	final := a.res[cfg.Layers*n*C:][:n*C]
+	lnf := a.lnf[:n*C]
+	tensor.LayerNormForward(lnf, a.lnfMean[:n], a.lnfRstd[:n], final, m.W.Lnfw, m.W.Lnfb, n, C)
+	if !m.noLogits {
+		tensor.MatMulNT(a.logits[:n*V], lnf, m.W.Wte, n, V, C, false)
+		clear(a.dlogits[:n*V])
+	}
+	if K > 0 {
+		linearForward(a.scalars[:n*K], nil, lnf, m.W.Headw, m.W.Headb, n, C, K)
+		clear(a.dscalars[:n*K])
+	}
+	return nil
+}
+
+// Backward propagates DLogits and DScalars through the model of the last
+// Forward, accumulating into Grads. An all-zero DLogits or DScalars is
+// skipped, so a caller may use either output alone.
+func (m *Model) Backward() error {
+	if m.b == 0 {
+		return errors.New("model backward: no forward pass to differentiate")
+	}
+	cfg := m.Config
+	n, C, V, K := m.b*m.t, cfg.Channels, cfg.VocabSize, cfg.ScalarHeads
+	a := &m.acts
+	lnf := a.lnf[:n*C]
+	dlnf := a.g4b[:n*C]
+	clear(dlnf)
+	if dl := a.dlogits[:n*V]; !m.noLogits && !allZero(dl) {
+		// logits = lnf·wteᵀ: the LM head shares the token embedding.
+		linearBackward(dlnf, m.G.Wte, nil, dl, lnf, m.W.Wte, n, C, V, true)
+	}
+	if ds := a.dscalars[:n*K]; K > 0 && !allZero(ds) {
+		linearBackward(dlnf, m.G.Headw, m.G.Headb, ds, lnf, m.W.Headw, n, C, K, true)
+	}
+	dres := a.dres[:n*C]
+	clear(dres)
+	final := a.res[cfg.Layers*n*C:][:n*C]
+	tensor.LayerNormBackward(dres, m.G.Lnfw, m.G.Lnfb, dlnf, final, m.W.Lnfw, a.lnfMean[:n], a.lnfRstd[:n], n, C)
+	for l := cfg.Layers - 1; l >= 0; l-- {
+		m.blockBackward(l)
+	}
+	encoderBackward(m.G.Wte, m.G.Wpe, dres, m.inputs[:n], m.b, m.t, C)
+	return nil
+}
+
+// blockForward runs block l: x + attn(ln1(x)), then + mlp(ln2(·)).
+func (m *Model) blockForward(l int) {
+	B, T, C, NH := m.b, m.t, m.Config.Channels, m.Config.Heads
+	n := B * T
+	w, x := m.W.layer(l, C), m.layerActs(l)
+	tensor.LayerNormForward(x.ln1, x.ln1Mean, x.ln1Rstd, x.res, w.ln1w, w.ln1b, n, C)
+	linearForward(x.qkv, nil, x.ln1, w.qkvw, w.qkvb, n, C, 3*C)
+	tensor.AttentionForward(x.atty, x.att, x.qkv, B, T, C, NH)
+	linearForward(x.res2, x.res, x.atty, w.attprojw, w.attprojb, n, C, C)
+	tensor.LayerNormForward(x.ln2, x.ln2Mean, x.ln2Rstd, x.res2, w.ln2w, w.ln2b, n, C)
+	linearForward(x.fch, nil, x.ln2, w.fcw, w.fcb, n, C, 4*C)
+	gelu := m.acts.g4a[:n*4*C]
+	tensor.GeluForward(gelu, x.fch)
+	linearForward(x.out, x.res2, gelu, w.fcprojw, w.fcprojb, n, 4*C, C)
+}
+
+// blockBackward turns dres from the gradient of block l's output into the
+// gradient of its input, accumulating the block's parameter gradients. The
+// GELU output is recomputed rather than stored; scratch g4a and g4b are reused
+// for every intermediate gradient.
+func (m *Model) blockBackward(l int) {
+	B, T, C, NH := m.b, m.t, m.Config.Channels, m.Config.Heads
+	n := B * T
+	w, g, x := m.W.layer(l, C), m.G.layer(l, C), m.layerActs(l)
+	a := &m.acts
+	dres := a.dres[:n*C]
+
+	gelu := a.g4a[:n*4*C]
+	tensor.GeluForward(gelu, x.fch)
+	dgelu := a.g4b[:n*4*C]
+	linearBackward(dgelu, g.fcprojw, g.fcprojb, dres, gelu, w.fcprojw, n, 4*C, C, false)
+	dfch := a.g4a[:n*4*C]
+	clear(dfch)
+	tensor.GeluBackward(dfch, x.fch, dgelu)
+	dln2 := a.g4b[:n*C]
+	linearBackward(dln2, g.fcw, g.fcb, dfch, x.ln2, w.fcw, n, C, 4*C, false)
+	tensor.LayerNormBackward(dres, g.ln2w, g.ln2b, dln2, x.res2, w.ln2w, x.ln2Mean, x.ln2Rstd, n, C)
+
+	datty := a.g4a[:n*C]
+	linearBackward(datty, g.attprojw, g.attprojb, dres, x.atty, w.attprojw, n, C, C, false)
+	dqkv := a.g4b[:n*3*C]
+	clear(dqkv)
+	if need := max(tensor.AttentionScratchSize(B, T, C, NH), T); len(a.attScratch) < need {
+		a.attScratch = make([]float32, need)
+	}
+	tensor.AttentionBackward(dqkv, datty, x.qkv, x.att, a.attScratch, B, T, C, NH)
+	dln1 := a.g4a[:n*C]
+	linearBackward(dln1, g.qkvw, g.qkvb, dqkv, x.ln1, w.qkvw, n, C, 3*C, false)
+	tensor.LayerNormBackward(dres, g.ln1w, g.ln1b, dln1, x.res, w.ln1w, x.ln1Mean, x.ln1Rstd, n, C)
+}
+
+// checkTokens reports the first id outside [0, v).
+func checkTokens(ids []int32, v int) error {
+	for i, id := range ids {
+		if id < 0 || int(id) >= v {
+			return fmt.Errorf("token id %d at index %d is outside the vocabulary [0, %d)", id, i, v)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,1540 @@
+//go:build amd64 && !noasm
+
+#include "textflag.h"
+
+// Vector primitives for AVX-512 (suffix AVX512: 16 lanes, tails done with
+// k-masks, so any n ≥ 1 works) and AVX2+FMA (suffix AVX2: 8 lanes; the Go
+// callers in vec_amd64.go pass a multiple of 8 where noted and finish the
+// tail in Go). The pure-Go twins in vec.go, gelu.go and layernorm.go are the
+// specification of each routine.
+
+// Constants of the exponential, see expf in vec.go.
+DATA expc<>+0(SB)/4, $0x3fb8aa3b  // log2(e)
+DATA expc<>+4(SB)/4, $0xbf318000  // -ln2 hi
+DATA expc<>+8(SB)/4, $0x395e8083  // -ln2 lo
+DATA expc<>+12(SB)/4, $0x39500d01 // 1/7!
+DATA expc<>+16(SB)/4, $0x3ab60b61 // 1/6!
+DATA expc<>+20(SB)/4, $0x3c088889 // 1/5!
+DATA expc<>+24(SB)/4, $0x3d2aaaab // 1/4!
+DATA expc<>+28(SB)/4, $0x3e2aaaab // 1/3!
+DATA expc<>+32(SB)/4, $0x3f000000 // 1/2
+DATA expc<>+36(SB)/4, $0x3f800000 // 1
+DATA expc<>+40(SB)/4, $0xc2d00000 // -104: below, exp underflows to 0
+DATA expc<>+44(SB)/4, $0x42b1999a // 88.8: above, exp overflows to +Inf
+DATA expc<>+48(SB)/4, $0x0000007f // 127, the exponent bias (an int32)
+DATA expc<>+52(SB)/4, $0x42a00000 // 80: GELU clamps exp's argument here
+DATA expc<>+56(SB)/4, $0xbfcc422a // GELU: -2·sqrt(2/π)
+DATA expc<>+60(SB)/4, $0xbd922279 // GELU: -2·sqrt(2/π)·0.044715
+DATA expc<>+64(SB)/4, $0x3fcc422a // GELU: 2·sqrt(2/π)
+DATA expc<>+68(SB)/4, $0x3e5b33b6 // GELU: 6·sqrt(2/π)·0.044715
+GLOBL expc<>(SB), RODATA|NOPTR, $72
+
+// EXP512_CONSTS loads the constants of EXP512 into Z20–Z31.
+#define EXP512_CONSTS \
+	VBROADCASTSS expc<>+0(SB), Z20; \
+	VBROADCASTSS expc<>+4(SB), Z21; \
+	VBROADCASTSS expc<>+8(SB), Z22; \
+	VBROADCASTSS expc<>+12(SB), Z23; \
+	VBROADCASTSS expc<>+16(SB), Z24; \
+	VBROADCASTSS expc<>+20(SB), Z25; \
+	VBROADCASTSS expc<>+24(SB), Z26; \
+	VBROADCASTSS expc<>+28(SB), Z27; \
+	VBROADCASTSS expc<>+32(SB), Z28; \
+	VBROADCASTSS expc<>+36(SB), Z29; \
+	VBROADCASTSS expc<>+40(SB), Z30; \
+	VBROADCASTSS expc<>+44(SB), Z31
+
+// EXP512 replaces X by exp(X), using K and P as temporaries. NaN stays NaN.
+#define EXP512(X, K, P) \
+	VMAXPS X, Z30, X; \
+	VMINPS X, Z31, X; \
+	VMULPS Z20, X, K; \
+	VRNDSCALEPS $8, K, K; \
+	VFMADD231PS Z21, K, X; \
+	VFMADD231PS Z22, K, X; \
+	VMOVAPS Z23, P; \
+	VFMADD213PS Z24, X, P; \
+	VFMADD213PS Z25, X, P; \
+	VFMADD213PS Z26, X, P; \
+	VFMADD213PS Z27, X, P; \
+	VFMADD213PS Z28, X, P; \
+	VFMADD213PS Z29, X, P; \
+	VFMADD213PS Z29, X, P; \
+	VSCALEFPS K, P, X
+
+// TAILMASK sets K1 to the low CX bits (CX < 16), clobbering AX.
+#define TAILMASK \
+	MOVL $1, AX; \
+	SHLL CX, AX; \
+	DECL AX; \
+	KMOVW AX, K1
+
+// HSUM512 leaves in X0 the sum of the lanes of Z0, clobbering Z1.
+#define HSUM512 \
+	VEXTRACTF32X8 $1, Z0, Y1; \
+	VADDPS Y1, Y0, Y0; \
+	VEXTRACTF128 $1, Y0, X1; \
+	VADDPS X1, X0, X0; \
+	VMOVHLPS X0, X0, X1; \
+	VADDPS X1, X0, X0; \
+	VMOVSHDUP X0, X1; \
+	VADDSS X1, X0, X0
+
+// HSUM256 leaves in X0 the sum of the lanes of Y0, clobbering Y1.
+#define HSUM256 \
+	VEXTRACTF128 $1, Y0, X1; \
+	VADDPS X1, X0, X0; \
+	VMOVHLPS X0, X0, X1; \
+	VADDPS X1, X0, X0; \
+	VMOVSHDUP X0, X1; \
+	VADDSS X1, X0, X0
+
+// func dotAVX512(x, y *float32, n int) float32
+TEXT ·dotAVX512(SB), NOSPLIT, $0-28
+	MOVQ x+0(FP), SI
+	MOVQ y+8(FP), DI
+	MOVQ n+16(FP), CX
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	CMPQ CX, $64
+	JLT dot512_16
+
+dot512_64:
+	VMOVUPS (SI), Z4
+	VMOVUPS 64(SI), Z5
+	VMOVUPS 128(SI), Z6
+	VMOVUPS 192(SI), Z7
+	VFMADD231PS (DI), Z4, Z0
+	VFMADD231PS 64(DI), Z5, Z1
+	VFMADD231PS 128(DI), Z6, Z2
+	VFMADD231PS 192(DI), Z7, Z3
+	ADDQ $256, SI
+	ADDQ $256, DI
+	SUBQ $64, CX
+	CMPQ CX, $64
+	JGE  dot512_64
+
+dot512_16:
+	CMPQ CX, $16
+	JLT  dot512_tail
+	VMOVUPS (SI), Z4
+	VFMADD231PS (DI), Z4, Z1
+	ADDQ $64, SI
+	ADDQ $64, DI
+	SUBQ $16, CX
+	JMP  dot512_16
+
+dot512_tail:
+	TESTQ CX, CX
+	JZ    dot512_done
+	TAILMASK
+	VMOVUPS.Z (SI), K1, Z4
+	VMOVUPS.Z (DI), K1, Z5
+	VFMADD231PS Z5, Z4, Z2
+
+dot512_done:
+	VADDPS Z1, Z0, Z0
+	VADDPS Z3, Z2, Z2
+	VADDPS Z2, Z0, Z0
+	HSUM512
+	VZEROUPPER
+	MOVSS X0, ret+24(FP)
+	RET
+
+// func dotAVX2(x, y *float32, n int) float32
+TEXT ·dotAVX2(SB), NOSPLIT, $0-28
+	MOVQ x+0(FP), SI
+	MOVQ y+8(FP), DI
+	MOVQ n+16(FP), CX
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	CMPQ CX, $32
+	JLT  dot256_8
+
+dot256_32:
+	VMOVUPS (SI), Y4
+	VMOVUPS 32(SI), Y5
+	VMOVUPS 64(SI), Y6
+	VMOVUPS 96(SI), Y7
+	VFMADD231PS (DI), Y4, Y0
+	VFMADD231PS 32(DI), Y5, Y1
+	VFMADD231PS 64(DI), Y6, Y2
+	VFMADD231PS 96(DI), Y7, Y3
+	ADDQ $128, SI
+	ADDQ $128, DI
+	SUBQ $32, CX
+	CMPQ CX, $32
+	JGE  dot256_32
+
+dot256_8:
+	CMPQ CX, $8
+	JLT  dot256_tail
+	VMOVUPS (SI), Y4
+	VFMADD231PS (DI), Y4, Y1
+	ADDQ $32, SI
+	ADDQ $32, DI
+	SUBQ $8, CX
+	JMP  dot256_8
+
+dot256_tail:
+	VADDPS Y1, Y0, Y0
+	VADDPS Y3, Y2, Y2
+	VADDPS Y2, Y0, Y0
+	HSUM256
+	TESTQ CX, CX
+	JZ    dot256_done
+
+dot256_1:
+	VMOVSS (SI), X4
+	VFMADD231SS (DI), X4, X0
+	ADDQ $4, SI
+	ADDQ $4, DI
+	DECQ CX
+	JNZ  dot256_1
+
+dot256_done:
+	VZEROUPPER
+	MOVSS X0, ret+24(FP)
+	RET
+
+// func axpyAVX512(alpha float32, x, y *float32, n int)
+TEXT ·axpyAVX512(SB), NOSPLIT, $0-32
+	VBROADCASTSS alpha+0(FP), Z8
+	MOVQ x+8(FP), SI
+	MOVQ y+16(FP), DI
+	MOVQ n+24(FP), CX
+	CMPQ CX, $64
+	JLT  axpy512_16
+
+axpy512_64:
+	VMOVUPS (DI), Z0
+	VMOVUPS 64(DI), Z1
+	VMOVUPS 128(DI), Z2
+	VMOVUPS 192(DI), Z3
+	VFMADD231PS (SI), Z8, Z0
+	VFMADD231PS 64(SI), Z8, Z1
+	VFMADD231PS 128(SI), Z8, Z2
+	VFMADD231PS 192(SI), Z8, Z3
+	VMOVUPS Z0, (DI)
+	VMOVUPS Z1, 64(DI)
+	VMOVUPS Z2, 128(DI)
+	VMOVUPS Z3, 192(DI)
+	ADDQ $256, SI
+	ADDQ $256, DI
+	SUBQ $64, CX
+	CMPQ CX, $64
+	JGE  axpy512_64
+
+axpy512_16:
+	CMPQ CX, $16
+	JLT  axpy512_tail
+	VMOVUPS (DI), Z0
+	VFMADD231PS (SI), Z8, Z0
+	VMOVUPS Z0, (DI)
+	ADDQ $64, SI
+	ADDQ $64, DI
+	SUBQ $16, CX
+	JMP  axpy512_16
+
+axpy512_tail:
+	TESTQ CX, CX
+	JZ    axpy512_done
+	TAILMASK
+	VMOVUPS.Z (DI), K1, Z0
+	VMOVUPS.Z (SI), K1, Z1
+	VFMADD231PS Z1, Z8, Z0
+	VMOVUPS Z0, K1, (DI)
+
+axpy512_done:
+	VZEROUPPER
+	RET
+
+// func axpyAVX2(alpha float32, x, y *float32, n int)
+TEXT ·axpyAVX2(SB), NOSPLIT, $0-32
+	VBROADCASTSS alpha+0(FP), Y8
+	MOVQ x+8(FP), SI
+	MOVQ y+16(FP), DI
+	MOVQ n+24(FP), CX
+	CMPQ CX, $32
+	JLT  axpy256_8
+
+axpy256_32:
+	VMOVUPS (DI), Y0
+	VMOVUPS 32(DI), Y1
+	VMOVUPS 64(DI), Y2
+	VMOVUPS 96(DI), Y3
+	VFMADD231PS (SI), Y8, Y0
+	VFMADD231PS 32(SI), Y8, Y1
+	VFMADD231PS 64(SI), Y8, Y2
+	VFMADD231PS 96(SI), Y8, Y3
+	VMOVUPS Y0, (DI)
+	VMOVUPS Y1, 32(DI)
+	VMOVUPS Y2, 64(DI)
+	VMOVUPS Y3, 96(DI)
+	ADDQ $128, SI
+	ADDQ $128, DI
+	SUBQ $32, CX
+	CMPQ CX, $32
+	JGE  axpy256_32
+
+axpy256_8:
+	CMPQ CX, $8
+	JLT  axpy256_tail
+	VMOVUPS (DI), Y0
+	VFMADD231PS (SI), Y8, Y0
+	VMOVUPS Y0, (DI)
+	ADDQ $32, SI
+	ADDQ $32, DI
+	SUBQ $8, CX
+	JMP  axpy256_8
+
+axpy256_tail:
+	TESTQ CX, CX
+	JZ    axpy256_done
+
+axpy256_1:
+	VMOVSS (DI), X0
+	VFMADD231SS (SI), X8, X0
+	VMOVSS X0, (DI)
+	ADDQ $4, SI
+	ADDQ $4, DI
+	DECQ CX
+	JNZ  axpy256_1
+
+axpy256_done:
+	VZEROUPPER
+	RET
+
+// func scaleAVX512(alpha float32, x *float32, n int)
+TEXT ·scaleAVX512(SB), NOSPLIT, $0-24
+	VBROADCASTSS alpha+0(FP), Z8
+	MOVQ x+8(FP), DI
+	MOVQ n+16(FP), CX
+	CMPQ CX, $64
+	JLT  scale512_16
+
+scale512_64:
+	VMULPS (DI), Z8, Z0
+	VMULPS 64(DI), Z8, Z1
+	VMULPS 128(DI), Z8, Z2
+	VMULPS 192(DI), Z8, Z3
+	VMOVUPS Z0, (DI)
+	VMOVUPS Z1, 64(DI)
+	VMOVUPS Z2, 128(DI)
+	VMOVUPS Z3, 192(DI)
+	ADDQ $256, DI
+	SUBQ $64, CX
+	CMPQ CX, $64
+	JGE  scale512_64
+
+scale512_16:
+	CMPQ CX, $16
+	JLT  scale512_tail
+	VMULPS (DI), Z8, Z0
+	VMOVUPS Z0, (DI)
+	ADDQ $64, DI
+	SUBQ $16, CX
+	JMP  scale512_16
+
+scale512_tail:
+	TESTQ CX, CX
+	JZ    scale512_done
+	TAILMASK
+	VMOVUPS.Z (DI), K1, Z0
+	VMULPS Z0, Z8, Z0
+	VMOVUPS Z0, K1, (DI)
+
+scale512_done:
+	VZEROUPPER
+	RET
+
+// func scaleAVX2(alpha float32, x *float32, n int)
+TEXT ·scaleAVX2(SB), NOSPLIT, $0-24
+	VBROADCASTSS alpha+0(FP), Y8
+	MOVQ x+8(FP), DI
+	MOVQ n+16(FP), CX
+	CMPQ CX, $32
+	JLT  scale256_8
+
+scale256_32:
+	VMULPS (DI), Y8, Y0
+	VMULPS 32(DI), Y8, Y1
+	VMULPS 64(DI), Y8, Y2
+	VMULPS 96(DI), Y8, Y3
+	VMOVUPS Y0, (DI)
+	VMOVUPS Y1, 32(DI)
+	VMOVUPS Y2, 64(DI)
+	VMOVUPS Y3, 96(DI)
+	ADDQ $128, DI
+	SUBQ $32, CX
+	CMPQ CX, $32
+	JGE  scale256_32
+
+scale256_8:
+	CMPQ CX, $8
+	JLT  scale256_tail
+	VMULPS (DI), Y8, Y0
+	VMOVUPS Y0, (DI)
+	ADDQ $32, DI
+	SUBQ $8, CX
+	JMP  scale256_8
+
+scale256_tail:
+	TESTQ CX, CX
+	JZ    scale256_done
+
+scale256_1:
+	VMULSS (DI), X8, X0
+	VMOVSS X0, (DI)
+	ADDQ $4, DI
+	DECQ CX
+	JNZ  scale256_1
+
+scale256_done:
+	VZEROUPPER
+	RET
+
+// func sumAVX512(x *float32, n int) float32
+TEXT ·sumAVX512(SB), NOSPLIT, $0-20
+	MOVQ x+0(FP), SI
+	MOVQ n+8(FP), CX
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	CMPQ CX, $64
+	JLT  sum512_16
+
+sum512_64:
+	VADDPS (SI), Z0, Z0
+	VADDPS 64(SI), Z1, Z1
+	VADDPS 128(SI), Z2, Z2
+	VADDPS 192(SI), Z3, Z3
+	ADDQ $256, SI
+	SUBQ $64, CX
+	CMPQ CX, $64
+	JGE  sum512_64
+
+sum512_16:
+	CMPQ CX, $16
+	JLT  sum512_tail
+	VADDPS (SI), Z1, Z1
+	ADDQ $64, SI
+	SUBQ $16, CX
+	JMP  sum512_16
+
+sum512_tail:
+	TESTQ CX, CX
+	JZ    sum512_done
+	TAILMASK
+	VMOVUPS.Z (SI), K1, Z4
+	VADDPS Z4, Z2, Z2
+
+sum512_done:
+	VADDPS Z1, Z0, Z0
+	VADDPS Z3, Z2, Z2
+	VADDPS Z2, Z0, Z0
+	HSUM512
+	VZEROUPPER
+	MOVSS X0, ret+16(FP)
+	RET
+
+// func sumAVX2(x *float32, n int) float32
+TEXT ·sumAVX2(SB), NOSPLIT, $0-20
+	MOVQ x+0(FP), SI
+	MOVQ n+8(FP), CX
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	CMPQ CX, $32
+	JLT  sum256_8
+
+sum256_32:
+	VADDPS (SI), Y0, Y0
+	VADDPS 32(SI), Y1, Y1
+	VADDPS 64(SI), Y2, Y2
+	VADDPS 96(SI), Y3, Y3
+	ADDQ $128, SI
+	SUBQ $32, CX
+	CMPQ CX, $32
+	JGE  sum256_32
+
+sum256_8:
+	CMPQ CX, $8
+	JLT  sum256_tail
+	VADDPS (SI), Y1, Y1
+	ADDQ $32, SI
+	SUBQ $8, CX
+	JMP  sum256_8
+
+sum256_tail:
+	VADDPS Y1, Y0, Y0
+	VADDPS Y3, Y2, Y2
+	VADDPS Y2, Y0, Y0
+	HSUM256
+	TESTQ CX, CX
+	JZ    sum256_done
+
+sum256_1:
+	VADDSS (SI), X0, X0
+	ADDQ $4, SI
+	DECQ CX
+	JNZ  sum256_1
+
+sum256_done:
+	VZEROUPPER
+	MOVSS X0, ret+16(FP)
+	RET
+
+// func maxAVX512(x *float32, n int) float32
+TEXT ·maxAVX512(SB), NOSPLIT, $0-20
+	MOVQ x+0(FP), SI
+	MOVQ n+8(FP), CX
+	VBROADCASTSS (SI), Z0
+	VMOVAPS Z0, Z1
+	VMOVAPS Z0, Z2
+	VMOVAPS Z0, Z3
+	CMPQ CX, $64
+	JLT  max512_16
+
+max512_64:
+	VMAXPS (SI), Z0, Z0
+	VMAXPS 64(SI), Z1, Z1
+	VMAXPS 128(SI), Z2, Z2
+	VMAXPS 192(SI), Z3, Z3
+	ADDQ $256, SI
+	SUBQ $64, CX
+	CMPQ CX, $64
+	JGE  max512_64
+
+max512_16:
+	CMPQ CX, $16
+	JLT  max512_tail
+	VMAXPS (SI), Z1, Z1
+	ADDQ $64, SI
+	SUBQ $16, CX
+	JMP  max512_16
+
+max512_tail:
+	TESTQ CX, CX
+	JZ    max512_done
+	TAILMASK
+	VMAXPS (SI), Z2, K1, Z2
+
+max512_done:
+	VMAXPS Z1, Z0, Z0
+	VMAXPS Z3, Z2, Z2
+	VMAXPS Z2, Z0, Z0
+	VEXTRACTF32X8 $1, Z0, Y1
+	VMAXPS Y1, Y0, Y0
+	VEXTRACTF128 $1, Y0, X1
+	VMAXPS X1, X0, X0
+	VMOVHLPS X0, X0, X1
+	VMAXPS X1, X0, X0
+	VMOVSHDUP X0, X1
+	VMAXSS X1, X0, X0
+	VZEROUPPER
+	MOVSS X0, ret+16(FP)
+	RET
+
+// func maxAVX2(x *float32, n int) float32
+TEXT ·maxAVX2(SB), NOSPLIT, $0-20
+	MOVQ x+0(FP), SI
+	MOVQ n+8(FP), CX
+	VBROADCASTSS (SI), Y0
+	VMOVAPS Y0, Y1
+	CMPQ CX, $16
+	JLT  max256_8
+
+max256_16:
+	VMAXPS (SI), Y0, Y0
+	VMAXPS 32(SI), Y1, Y1
+	ADDQ $64, SI
+	SUBQ $16, CX
+	CMPQ CX, $16
+	JGE  max256_16
+
+max256_8:
+	CMPQ CX, $8
+	JLT  max256_tail
+	VMAXPS (SI), Y0, Y0
+	ADDQ $32, SI
+	SUBQ $8, CX
+
+max256_tail:
+	VMAXPS Y1, Y0, Y0
+	VEXTRACTF128 $1, Y0, X1
+	VMAXPS X1, X0, X0
+	VMOVHLPS X0, X0, X1
+	VMAXPS X1, X0, X0
+	VMOVSHDUP X0, X1
+	VMAXSS X1, X0, X0
+	TESTQ CX, CX
+	JZ    max256_done
+
+max256_1:
+	VMAXSS (SI), X0, X0
+	ADDQ $4, SI
+	DECQ CX
+	JNZ  max256_1
+
+max256_done:
+	VZEROUPPER
+	MOVSS X0, ret+16(FP)
+	RET
+
+// func expSumAVX512(dst, x *float32, n int, a, b float32) float32
+TEXT ·expSumAVX512(SB), NOSPLIT, $0-36
+	MOVQ dst+0(FP), DI
+	MOVQ x+8(FP), SI
+	MOVQ n+16(FP), CX
+	VBROADCASTSS a+24(FP), Z8
+	VBROADCASTSS b+28(FP), Z9
+	EXP512_CONSTS
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	CMPQ CX, $32
+	JLT  exps512_16
+
+exps512_32:
+	VMOVAPS Z9, Z2
+	VMOVAPS Z9, Z5
+	VFMADD231PS (SI), Z8, Z2
+	VFMADD231PS 64(SI), Z8, Z5
+	EXP512(Z2, Z3, Z4)
+	EXP512(Z5, Z6, Z7)
+	VMOVUPS Z2, (DI)
+	VMOVUPS Z5, 64(DI)
+	VADDPS Z2, Z0, Z0
+	VADDPS Z5, Z1, Z1
+	ADDQ $128, SI
+	ADDQ $128, DI
+	SUBQ $32, CX
+	CMPQ CX, $32
+	JGE  exps512_32
+
+exps512_16:
+	CMPQ CX, $16
+	JLT  exps512_tail
+	VMOVAPS Z9, Z2
+	VFMADD231PS (SI), Z8, Z2
+	EXP512(Z2, Z3, Z4)
+	VMOVUPS Z2, (DI)
+	VADDPS Z2, Z0, Z0
+	ADDQ $64, SI
+	ADDQ $64, DI
+	SUBQ $16, CX
+
+exps512_tail:
+	TESTQ CX, CX
+	JZ    exps512_done
+	TAILMASK
+	VMOVUPS.Z (SI), K1, Z2
+	VFMADD213PS Z9, Z8, Z2
+	EXP512(Z2, Z3, Z4)
+	VMOVUPS Z2, K1, (DI)
+	VADDPS Z2, Z1, K1, Z1
+
+exps512_done:
+	VADDPS Z1, Z0, Z0
+	HSUM512
+	VZEROUPPER
+	MOVSS X0, ret+32(FP)
+	RET
+
+// func expSumAVX2(dst, x *float32, n int, a, b float32) float32
+// n must be a multiple of 8.
+TEXT ·expSumAVX2(SB), NOSPLIT, $0-36
+	MOVQ dst+0(FP), DI
+	MOVQ x+8(FP), SI
+	MOVQ n+16(FP), CX
+	VBROADCASTSS expc<>+0(SB), Y6
+	VBROADCASTSS expc<>+4(SB), Y7
+	VBROADCASTSS expc<>+8(SB), Y8
+	VBROADCASTSS expc<>+12(SB), Y4
+	VBROADCASTSS expc<>+16(SB), Y5
+	VBROADCASTSS expc<>+20(SB), Y9
+	VBROADCASTSS expc<>+24(SB), Y10
+	VBROADCASTSS expc<>+28(SB), Y11
+	VBROADCASTSS expc<>+32(SB), Y12
+	VBROADCASTSS expc<>+36(SB), Y13
+	VBROADCASTSS expc<>+40(SB), Y14
+	VBROADCASTSS expc<>+44(SB), Y15
+	VXORPS Y3, Y3, Y3
+	TESTQ CX, CX
+	JZ    exps256_done
+
+exps256_8:
+	VBROADCASTSS a+24(FP), Y1
+	VBROADCASTSS b+28(FP), Y2
+	VMOVUPS (SI), Y0
+	VFMADD213PS Y2, Y1, Y0
+	VMAXPS Y0, Y14, Y0
+	VMINPS Y0, Y15, Y0
+	VMULPS Y6, Y0, Y1
+	VROUNDPS $0, Y1, Y1
+	VFMADD231PS Y7, Y1, Y0
+	VFMADD231PS Y8, Y1, Y0
+	VMOVAPS Y4, Y2
+	VFMADD213PS Y5, Y0, Y2
+	VFMADD213PS Y9, Y0, Y2
+	VFMADD213PS Y10, Y0, Y2
+	VFMADD213PS Y11, Y0, Y2
+	VFMADD213PS Y12, Y0, Y2
+	VFMADD213PS Y13, Y0, Y2
+	VFMADD213PS Y13, Y0, Y2
+	// Scale by 2^k as 2^h·2^(k−h), h = k>>1, so that both factors are
+	// normal numbers for every k in [−150, 128].
+	VCVTPS2DQ Y1, Y1
+	VPSRAD $1, Y1, Y0
+	VPSUBD Y0, Y1, Y1
+	VPBROADCASTD expc<>+48(SB), Y12 // borrow Y12 (1/2) for the bias
+	VPADDD Y12, Y0, Y0
+	VPADDD Y12, Y1, Y1
+	VBROADCASTSS expc<>+32(SB), Y12 // and give it back
+	VPSLLD $23, Y0, Y0
+	VPSLLD $23, Y1, Y1
+	VMULPS Y0, Y2, Y2
+	VMULPS Y1, Y2, Y2
+	VMOVUPS Y2, (DI)
+	VADDPS Y2, Y3, Y3
+	ADDQ $32, SI
+	ADDQ $32, DI
+	SUBQ $8, CX
+	JNZ  exps256_8
+
+exps256_done:
+	VMOVAPS Y3, Y0
+	HSUM256
+	VZEROUPPER
+	MOVSS X0, ret+32(FP)
+	RET
+
+// func vecMatAVX512(y, x, b *float32, k, n, ldb, acc int)
+// y[j] (+)= Σ_p x[p]·b[p·ldb+j], j < n, p < k; k ≥ 1, n ≥ 1.
+TEXT ·vecMatAVX512(SB), NOSPLIT, $0-56
+	MOVQ y+0(FP), DI
+	MOVQ b+16(FP), DX
+	MOVQ n+32(FP), R9
+	MOVQ ldb+40(FP), R10
+	SHLQ $2, R10
+	MOVQ acc+48(FP), R11
+	CMPQ R9, $64
+	JLT  vm512_16
+
+vm512_64:
+	// Columns [j, j+64): Z0–Z3 take even p, Z4–Z7 odd p.
+	TESTQ R11, R11
+	JZ    vm512_64zero
+	VMOVUPS (DI), Z0
+	VMOVUPS 64(DI), Z1
+	VMOVUPS 128(DI), Z2
+	VMOVUPS 192(DI), Z3
+	JMP   vm512_64init
+
+vm512_64zero:
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+
+vm512_64init:
+	VXORPS Z4, Z4, Z4
+	VXORPS Z5, Z5, Z5
+	VXORPS Z6, Z6, Z6
+	VXORPS Z7, Z7, Z7
+	MOVQ x+8(FP), SI
+	MOVQ DX, BX
+	MOVQ k+24(FP), CX
+	CMPQ CX, $2
+	JLT  vm512_64one
+
+vm512_64p:
+	VBROADCASTSS (SI), Z8
+	VBROADCASTSS 4(SI), Z9
+	VFMADD231PS (BX), Z8, Z0
+	VFMADD231PS 64(BX), Z8, Z1
+	VFMADD231PS 128(BX), Z8, Z2
+	VFMADD231PS 192(BX), Z8, Z3
+	VFMADD231PS (BX)(R10*1), Z9, Z4
+	VFMADD231PS 64(BX)(R10*1), Z9, Z5
+	VFMADD231PS 128(BX)(R10*1), Z9, Z6
+	VFMADD231PS 192(BX)(R10*1), Z9, Z7
+	LEAQ (BX)(R10*2), BX
+	ADDQ $8, SI
+	SUBQ $2, CX
+	CMPQ CX, $2
+	JGE  vm512_64p
+
+vm512_64one:
+	TESTQ CX, CX
+	JZ    vm512_64store
+	VBROADCASTSS (SI), Z8
+	VFMADD231PS (BX), Z8, Z0
+	VFMADD231PS 64(BX), Z8, Z1
+	VFMADD231PS 128(BX), Z8, Z2
+	VFMADD231PS 192(BX), Z8, Z3
+
+vm512_64store:
+	VADDPS Z4, Z0, Z0
+	VADDPS Z5, Z1, Z1
+	VADDPS Z6, Z2, Z2
+	VADDPS Z7, Z3, Z3
+	VMOVUPS Z0, (DI)
+	VMOVUPS Z1, 64(DI)
+	VMOVUPS Z2, 128(DI)
+	VMOVUPS Z3, 192(DI)
+	ADDQ $256, DI
+	ADDQ $256, DX
+	SUBQ $64, R9
+	CMPQ R9, $64
+	JGE  vm512_64
+
+vm512_16:
+	// Columns [j, j+16), masked when fewer remain: Z0–Z3 take p mod 4.
+	TESTQ R9, R9
+	JZ    vm512_done
+	MOVL  $0xffff, AX
+	KMOVW AX, K1
+	CMPQ  R9, $16
+	JGE   vm512_16go
+	MOVQ  R9, CX
+	TAILMASK
+
+vm512_16go:
+	VXORPS Z0, Z0, Z0
+	TESTQ  R11, R11
+	JZ     vm512_16init
+	VMOVUPS.Z (DI), K1, Z0
+
+vm512_16init:
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	MOVQ x+8(FP), SI
+	MOVQ DX, BX
+	MOVQ k+24(FP), CX
+	LEAQ (R10)(R10*2), R12
+	CMPQ CX, $4
+	JLT  vm512_16one
+
+vm512_16p:
+	VBROADCASTSS (SI), Z8
+	VBROADCASTSS 4(SI), Z9
+	VBROADCASTSS 8(SI), Z10
+	VBROADCASTSS 12(SI), Z11
+	VFMADD231PS (BX), Z8, K1, Z0
+	VFMADD231PS (BX)(R10*1), Z9, K1, Z1
+	VFMADD231PS (BX)(R10*2), Z10, K1, Z2
+	VFMADD231PS (BX)(R12*1), Z11, K1, Z3
+	LEAQ (BX)(R10*4), BX
+	ADDQ $16, SI
+	SUBQ $4, CX
+	CMPQ CX, $4
+	JGE  vm512_16p
+
+vm512_16one:
+	TESTQ CX, CX
+	JZ    vm512_16store
+
+vm512_16onep:
+	VBROADCASTSS (SI), Z8
+	VFMADD231PS (BX), Z8, K1, Z0
+	ADDQ R10, BX
+	ADDQ $4, SI
+	DECQ CX
+	JNZ  vm512_16onep
+
+vm512_16store:
+	VADDPS Z1, Z0, Z0
+	VADDPS Z3, Z2, Z2
+	VADDPS Z2, Z0, Z0
+	VMOVUPS Z0, K1, (DI)
+	ADDQ $64, DI
+	ADDQ $64, DX
+	SUBQ $16, R9
+	JG   vm512_16
+
+vm512_done:
+	VZEROUPPER
+	RET
+
+// func vecMatAVX2(y, x, b *float32, k, n, ldb, acc int)
+// As vecMatAVX512 for n a multiple of 8.
+TEXT ·vecMatAVX2(SB), NOSPLIT, $0-56
+	MOVQ y+0(FP), DI
+	MOVQ b+16(FP), DX
+	MOVQ n+32(FP), R9
+	MOVQ ldb+40(FP), R10
+	SHLQ $2, R10
+	MOVQ acc+48(FP), R11
+	CMPQ R9, $32
+	JLT  vm256_8
+
+vm256_32:
+	TESTQ R11, R11
+	JZ    vm256_32zero
+	VMOVUPS (DI), Y0
+	VMOVUPS 32(DI), Y1
+	VMOVUPS 64(DI), Y2
+	VMOVUPS 96(DI), Y3
+	JMP   vm256_32init
+
+vm256_32zero:
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+
+vm256_32init:
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	MOVQ x+8(FP), SI
+	MOVQ DX, BX
+	MOVQ k+24(FP), CX
+	CMPQ CX, $2
+	JLT  vm256_32one
+
+vm256_32p:
+	VBROADCASTSS (SI), Y8
+	VBROADCASTSS 4(SI), Y9
+	VFMADD231PS (BX), Y8, Y0
+	VFMADD231PS 32(BX), Y8, Y1
+	VFMADD231PS 64(BX), Y8, Y2
+	VFMADD231PS 96(BX), Y8, Y3
+	VFMADD231PS (BX)(R10*1), Y9, Y4
+	VFMADD231PS 32(BX)(R10*1), Y9, Y5
+	VFMADD231PS 64(BX)(R10*1), Y9, Y6
+	VFMADD231PS 96(BX)(R10*1), Y9, Y7
+	LEAQ (BX)(R10*2), BX
+	ADDQ $8, SI
+	SUBQ $2, CX
+	CMPQ CX, $2
+	JGE  vm256_32p
+
+vm256_32one:
+	TESTQ CX, CX
+	JZ    vm256_32store
+	VBROADCASTSS (SI), Y8
+	VFMADD231PS (BX), Y8, Y0
+	VFMADD231PS 32(BX), Y8, Y1
+	VFMADD231PS 64(BX), Y8, Y2
+	VFMADD231PS 96(BX), Y8, Y3
+
+vm256_32store:
+	VADDPS Y4, Y0, Y0
+	VADDPS Y5, Y1, Y1
+	VADDPS Y6, Y2, Y2
+	VADDPS Y7, Y3, Y3
+	VMOVUPS Y0, (DI)
+	VMOVUPS Y1, 32(DI)
+	VMOVUPS Y2, 64(DI)
+	VMOVUPS Y3, 96(DI)
+	ADDQ $128, DI
+	ADDQ $128, DX
+	SUBQ $32, R9
+	CMPQ R9, $32
+	JGE  vm256_32
+
+vm256_8:
+	CMPQ R9, $8
+	JLT  vm256_done
+	VXORPS Y0, Y0, Y0
+	TESTQ  R11, R11
+	JZ     vm256_8init
+	VMOVUPS (DI), Y0
+
+vm256_8init:
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	MOVQ x+8(FP), SI
+	MOVQ DX, BX
+	MOVQ k+24(FP), CX
+	LEAQ (R10)(R10*2), R12
+	CMPQ CX, $4
+	JLT  vm256_8one
+
+vm256_8p:
+	VBROADCASTSS (SI), Y8
+	VBROADCASTSS 4(SI), Y9
+	VBROADCASTSS 8(SI), Y10
+	VBROADCASTSS 12(SI), Y11
+	VFMADD231PS (BX), Y8, Y0
+	VFMADD231PS (BX)(R10*1), Y9, Y1
+	VFMADD231PS (BX)(R10*2), Y10, Y2
+	VFMADD231PS (BX)(R12*1), Y11, Y3
+	LEAQ (BX)(R10*4), BX
+	ADDQ $16, SI
+	SUBQ $4, CX
+	CMPQ CX, $4
+	JGE  vm256_8p
+
+vm256_8one:
+	TESTQ CX, CX
+	JZ    vm256_8store
+
+vm256_8onep:
+	VBROADCASTSS (SI), Y8
+	VFMADD231PS (BX), Y8, Y0
+	ADDQ R10, BX
+	ADDQ $4, SI
+	DECQ CX
+	JNZ  vm256_8onep
+
+vm256_8store:
+	VADDPS Y1, Y0, Y0
+	VADDPS Y3, Y2, Y2
+	VADDPS Y2, Y0, Y0
+	VMOVUPS Y0, (DI)
+	ADDQ $32, DI
+	ADDQ $32, DX
+	SUBQ $8, R9
+	JMP  vm256_8
+
+vm256_done:
+	VZEROUPPER
+	RET
+
+// GELU512 leaves in X (holding x) the value x/(1+exp(x·(ga + gb·x²))) =
+// 0.5·x·(1+tanh(√(2/π)(x+0.044715x³))); Z10, Z11, Z14 hold ga, gb and 80
+// (the clamp of exp's argument); E, K, P are temporaries; the exponential is
+// left in E for the backward pass.
+#define GELU512_EXP(X, E, K, P) \
+	VMULPS X, X, E; \
+	VFMADD213PS Z10, Z11, E; \
+	VMULPS X, E, E; \
+	VMINPS E, Z14, E; \
+	EXP512(E, K, P)
+
+// func geluAVX512(out, x *float32, n int)
+TEXT ·geluAVX512(SB), NOSPLIT, $0-24
+	MOVQ out+0(FP), DI
+	MOVQ x+8(FP), SI
+	MOVQ n+16(FP), CX
+	EXP512_CONSTS
+	VBROADCASTSS expc<>+56(SB), Z10
+	VBROADCASTSS expc<>+60(SB), Z11
+	VBROADCASTSS expc<>+52(SB), Z14
+
+gelu512_16:
+	CMPQ CX, $16
+	JLT  gelu512_tail
+	VMOVUPS (SI), Z0
+	GELU512_EXP(Z0, Z1, Z2, Z3)
+	VADDPS Z29, Z1, Z1
+	VDIVPS Z1, Z0, Z0
+	VMOVUPS Z0, (DI)
+	ADDQ $64, SI
+	ADDQ $64, DI
+	SUBQ $16, CX
+	JMP  gelu512_16
+
+gelu512_tail:
+	TESTQ CX, CX
+	JZ    gelu512_done
+	TAILMASK
+	VMOVUPS.Z (SI), K1, Z0
+	GELU512_EXP(Z0, Z1, Z2, Z3)
+	VADDPS Z29, Z1, Z1
+	VDIVPS Z1, Z0, Z0
+	VMOVUPS Z0, K1, (DI)
+
+gelu512_done:
+	VZEROUPPER
+	RET
+
+// GELUBACK512 adds to D the product of G and GELU'(X):
+// s + x·s·(1−s)·(g2s + g6·x²) with e = exp(x·(ga + gb·x²)), s = 1/(1+e)
+// and 1−s = e·s. Z12, Z13 hold g2s, g6; E, K, P are temporaries.
+#define GELUBACK512(X, G, D, E, K, P) \
+	GELU512_EXP(X, E, K, P); \
+	VADDPS Z29, E, P; \
+	VDIVPS P, Z29, P; \
+	VMULPS P, E, K; \
+	VMULPS P, K, K; \
+	VMULPS X, K, K; \
+	VMULPS X, X, E; \
+	VFMADD213PS Z12, Z13, E; \
+	VFMADD231PS K, E, P; \
+	VFMADD231PS G, P, D
+
+// func geluBackAVX512(dinp, x, dout *float32, n int)
+TEXT ·geluBackAVX512(SB), NOSPLIT, $0-32
+	MOVQ dinp+0(FP), DI
+	MOVQ x+8(FP), SI
+	MOVQ dout+16(FP), DX
+	MOVQ n+24(FP), CX
+	EXP512_CONSTS
+	VBROADCASTSS expc<>+56(SB), Z10
+	VBROADCASTSS expc<>+60(SB), Z11
+	VBROADCASTSS expc<>+52(SB), Z14
+	VBROADCASTSS expc<>+64(SB), Z12
+	VBROADCASTSS expc<>+68(SB), Z13
+
+geluback512_16:
+	CMPQ CX, $16
+	JLT  geluback512_tail
+	VMOVUPS (SI), Z0
+	VMOVUPS (DX), Z1
+	VMOVUPS (DI), Z2
+	GELUBACK512(Z0, Z1, Z2, Z3, Z4, Z5)
+	VMOVUPS Z2, (DI)
+	ADDQ $64, SI
+	ADDQ $64, DX
+	ADDQ $64, DI
+	SUBQ $16, CX
+	JMP  geluback512_16
+
+geluback512_tail:
+	TESTQ CX, CX
+	JZ    geluback512_done
+	TAILMASK
+	VMOVUPS.Z (SI), K1, Z0
+	VMOVUPS.Z (DX), K1, Z1
+	VMOVUPS.Z (DI), K1, Z2
+	GELUBACK512(Z0, Z1, Z2, Z3, Z4, Z5)
+	VMOVUPS Z2, K1, (DI)
+
+geluback512_done:
+	VZEROUPPER
+	RET
+
+// func sumSqDevAVX512(x *float32, n int, m float32) float32
+TEXT ·sumSqDevAVX512(SB), NOSPLIT, $0-28
+	MOVQ x+0(FP), SI
+	MOVQ n+8(FP), CX
+	VBROADCASTSS m+16(FP), Z8
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+
+ssd512_32:
+	CMPQ CX, $32
+	JLT  ssd512_16
+	VSUBPS (SI), Z8, Z4
+	VSUBPS 64(SI), Z8, Z5
+	VFMADD231PS Z4, Z4, Z0
+	VFMADD231PS Z5, Z5, Z1
+	ADDQ $128, SI
+	SUBQ $32, CX
+	JMP  ssd512_32
+
+ssd512_16:
+	CMPQ CX, $16
+	JLT  ssd512_tail
+	VSUBPS (SI), Z8, Z4
+	VFMADD231PS Z4, Z4, Z0
+	ADDQ $64, SI
+	SUBQ $16, CX
+
+ssd512_tail:
+	TESTQ CX, CX
+	JZ    ssd512_done
+	TAILMASK
+	VMOVUPS.Z (SI), K1, Z4
+	VSUBPS.Z Z8, Z4, K1, Z4
+	VFMADD231PS Z4, Z4, Z1
+
+ssd512_done:
+	VADDPS Z1, Z0, Z0
+	HSUM512
+	VZEROUPPER
+	MOVSS X0, ret+24(FP)
+	RET
+
+// func lnAffineAVX512(out, x, w, b *float32, n int, m, r float32)
+// out = (x−m)·r·w + b
+TEXT ·lnAffineAVX512(SB), NOSPLIT, $0-48
+	MOVQ out+0(FP), DI
+	MOVQ x+8(FP), SI
+	MOVQ w+16(FP), DX
+	MOVQ b+24(FP), BX
+	MOVQ n+32(FP), CX
+	VBROADCASTSS m+40(FP), Z8
+	VBROADCASTSS r+44(FP), Z9
+	MOVL $0xffff, AX
+	KMOVW AX, K1
+
+lnaff512_16:
+	CMPQ CX, $16
+	JGE  lnaff512_go
+	TESTQ CX, CX
+	JZ   lnaff512_done
+	TAILMASK
+
+lnaff512_go:
+	VMOVUPS.Z (SI), K1, Z0
+	VSUBPS Z8, Z0, Z0
+	VMULPS Z9, Z0, Z0
+	VMOVUPS.Z (BX), K1, Z1
+	VFMADD231PS.Z (DX), Z0, K1, Z1
+	VMOVUPS Z1, K1, (DI)
+	ADDQ $64, SI
+	ADDQ $64, DI
+	ADDQ $64, DX
+	ADDQ $64, BX
+	SUBQ $16, CX
+	JG   lnaff512_16
+
+lnaff512_done:
+	VZEROUPPER
+	RET
+
+// func lnBackSumsAVX512(dy, w, x *float32, n int, m float32) (a, b float32)
+// a = Σ w·g, b = Σ w·g·(x−m)
+TEXT ·lnBackSumsAVX512(SB), NOSPLIT, $0-48
+	MOVQ dy+0(FP), SI
+	MOVQ w+8(FP), DX
+	MOVQ x+16(FP), BX
+	MOVQ n+24(FP), CX
+	VBROADCASTSS m+32(FP), Z8
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	MOVL $0xffff, AX
+	KMOVW AX, K1
+
+lnbs512_16:
+	CMPQ CX, $16
+	JGE  lnbs512_go
+	TESTQ CX, CX
+	JZ   lnbs512_done
+	TAILMASK
+
+lnbs512_go:
+	VMOVUPS.Z (SI), K1, Z4
+	VMULPS.Z (DX), Z4, K1, Z4
+	VMOVUPS.Z (BX), K1, Z5
+	VSUBPS.Z Z8, Z5, K1, Z5
+	VADDPS Z4, Z2, Z2
+	VFMADD231PS Z5, Z4, Z3
+	ADDQ $64, SI
+	ADDQ $64, DX
+	ADDQ $64, BX
+	SUBQ $16, CX
+	JG   lnbs512_16
+
+lnbs512_done:
+	VMOVAPS Z2, Z0
+	HSUM512
+	MOVSS X0, a+40(FP)
+	VMOVAPS Z3, Z0
+	HSUM512
+	MOVSS X0, b+44(FP)
+	VZEROUPPER
+	RET
+
+// func lnBackApplyAVX512(dinp, dw, db, dy, x, w *float32, n int, m, r, c1, c2 float32)
+// With u = (x−m)·r: db += g; dw += u·g; dinp += (w·g − c1 − u·c2)·r.
+TEXT ·lnBackApplyAVX512(SB), NOSPLIT, $0-72
+	MOVQ dinp+0(FP), DI
+	MOVQ dw+8(FP), R8
+	MOVQ db+16(FP), R9
+	MOVQ dy+24(FP), SI
+	MOVQ x+32(FP), BX
+	MOVQ w+40(FP), DX
+	MOVQ n+48(FP), CX
+	VBROADCASTSS m+56(FP), Z8
+	VBROADCASTSS r+60(FP), Z9
+	VBROADCASTSS c1+64(FP), Z10
+	VBROADCASTSS c2+68(FP), Z11
+	MOVL $0xffff, AX
+	KMOVW AX, K1
+
+lnba512_16:
+	CMPQ CX, $16
+	JGE  lnba512_go
+	TESTQ CX, CX
+	JZ   lnba512_done
+	TAILMASK
+
+lnba512_go:
+	VMOVUPS.Z (SI), K1, Z0   // g
+	VMOVUPS.Z (BX), K1, Z1   // x
+	VSUBPS Z8, Z1, Z1
+	VMULPS Z9, Z1, Z1        // u
+	VMOVUPS.Z (R9), K1, Z2
+	VADDPS Z0, Z2, Z2
+	VMOVUPS Z2, K1, (R9)     // db += g
+	VMOVUPS.Z (R8), K1, Z3
+	VFMADD231PS Z0, Z1, Z3
+	VMOVUPS Z3, K1, (R8)     // dw += u·g
+	VMULPS.Z (DX), Z0, K1, Z4 // w·g
+	VSUBPS Z10, Z4, Z4
+	VFNMADD231PS Z11, Z1, Z4 // w·g − c1 − u·c2
+	VMOVUPS.Z (DI), K1, Z5
+	VFMADD231PS Z9, Z4, Z5
+	VMOVUPS Z5, K1, (DI)
+	ADDQ $64, SI
+	ADDQ $64, BX
+	ADDQ $64, DX
+	ADDQ $64, DI
+	ADDQ $64, R8
+	ADDQ $64, R9
+	SUBQ $16, CX
+	JG   lnba512_16
+
+lnba512_done:
+	VZEROUPPER
+	RET
+
+// func adamWAVX512(p, grad, m, v *float32, n int, lr, b1, b2, ibc1, ibc2, eps, wd float32)
+// The AdamW update of adamW in adamw.go.
+TEXT ·adamWAVX512(SB), NOSPLIT, $0-68
+	MOVQ p+0(FP), DI
+	MOVQ grad+8(FP), SI
+	MOVQ m+16(FP), R8
+	MOVQ v+24(FP), R9
+	MOVQ n+32(FP), CX
+	VBROADCASTSS lr+40(FP), Z20
+	VBROADCASTSS b1+44(FP), Z21
+	VBROADCASTSS b2+48(FP), Z22
+	VBROADCASTSS ibc1+52(FP), Z23
+	VBROADCASTSS ibc2+56(FP), Z24
+	VBROADCASTSS eps+60(FP), Z25
+	VBROADCASTSS wd+64(FP), Z26
+	VBROADCASTSS expc<>+36(SB), Z27
+	VSUBPS Z21, Z27, Z28 // 1−b1
+	VSUBPS Z22, Z27, Z29 // 1−b2
+	MOVL $0xffff, AX
+	KMOVW AX, K1
+
+adamw512_16:
+	CMPQ CX, $16
+	JGE  adamw512_go
+	TESTQ CX, CX
+	JZ   adamw512_done
+	TAILMASK
+
+adamw512_go:
+	VMOVUPS.Z (SI), K1, Z0 // g
+	VMOVUPS.Z (R8), K1, Z1 // m
+	VMOVUPS.Z (R9), K1, Z2 // v
+	VMULPS Z21, Z1, Z1
+	VFMADD231PS Z28, Z0, Z1 // m = b1·m + (1−b1)·g
+	VMULPS Z0, Z0, Z3
+	VMULPS Z22, Z2, Z2
+	VFMADD231PS Z29, Z3, Z2 // v = b2·v + (1−b2)·g²
+	VMOVUPS Z1, K1, (R8)
+	VMOVUPS Z2, K1, (R9)
+	VMULPS Z24, Z2, Z2
+	VSQRTPS Z2, Z2
+	VADDPS Z25, Z2, Z2
+	VMULPS Z23, Z1, Z1
+	VDIVPS Z2, Z1, Z1        // m̂/(√v̂ + eps)
+	VMOVUPS.Z (DI), K1, Z4   // p
+	VFMADD231PS Z26, Z4, Z1  // + wd·p
+	VFNMADD231PS Z20, Z1, Z4 // p −= lr·(…)
+	VMOVUPS Z4, K1, (DI)
+	ADDQ $64, SI
+	ADDQ $64, DI
+	ADDQ $64, R8
+	ADDQ $64, R9
+	SUBQ $16, CX
+	JG   adamw512_16
+
+adamw512_done:
+	VZEROUPPER
+	RET
+
+// func vecMat2AVX512(y0, y1, x0, x1, b *float32, k, n, ldb, acc int)
+// vecMatAVX512 for two row vectors at once, sharing the loads of b:
+// y0 (+)= x0·B and y1 (+)= x1·B; k ≥ 1, n ≥ 1.
+TEXT ·vecMat2AVX512(SB), NOSPLIT, $0-72
+	MOVQ y0+0(FP), DI
+	MOVQ y1+8(FP), R8
+	MOVQ b+32(FP), DX
+	MOVQ n+48(FP), R9
+	MOVQ ldb+56(FP), R10
+	SHLQ $2, R10
+	MOVQ acc+64(FP), R12
+	CMPQ R9, $64
+	JLT  vm2_16
+
+vm2_64:
+	// Columns [j, j+64): Z0–Z3 for y0, Z4–Z7 for y1.
+	TESTQ R12, R12
+	JZ    vm2_64zero
+	VMOVUPS (DI), Z0
+	VMOVUPS 64(DI), Z1
+	VMOVUPS 128(DI), Z2
+	VMOVUPS 192(DI), Z3
+	VMOVUPS (R8), Z4
+	VMOVUPS 64(R8), Z5
+	VMOVUPS 128(R8), Z6
+	VMOVUPS 192(R8), Z7
+	JMP   vm2_64init
+
+vm2_64zero:
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	VXORPS Z4, Z4, Z4
+	VXORPS Z5, Z5, Z5
+	VXORPS Z6, Z6, Z6
+	VXORPS Z7, Z7, Z7
+
+vm2_64init:
+	MOVQ x0+16(FP), SI
+	MOVQ x1+24(FP), R11
+	MOVQ DX, BX
+	MOVQ k+40(FP), CX
+
+vm2_64p:
+	VMOVUPS (BX), Z8
+	VMOVUPS 64(BX), Z9
+	VMOVUPS 128(BX), Z10
+	VMOVUPS 192(BX), Z11
+	VBROADCASTSS (SI), Z12
+	VBROADCASTSS (R11), Z13
+	VFMADD231PS Z8, Z12, Z0
+	VFMADD231PS Z9, Z12, Z1
+	VFMADD231PS Z10, Z12, Z2
+	VFMADD231PS Z11, Z12, Z3
+	VFMADD231PS Z8, Z13, Z4
+	VFMADD231PS Z9, Z13, Z5
+	VFMADD231PS Z10, Z13, Z6
+	VFMADD231PS Z11, Z13, Z7
+	ADDQ R10, BX
+	ADDQ $4, SI
+	ADDQ $4, R11
+	DECQ CX
+	JNZ  vm2_64p
+	VMOVUPS Z0, (DI)
+	VMOVUPS Z1, 64(DI)
+	VMOVUPS Z2, 128(DI)
+	VMOVUPS Z3, 192(DI)
+	VMOVUPS Z4, (R8)
+	VMOVUPS Z5, 64(R8)
+	VMOVUPS Z6, 128(R8)
+	VMOVUPS Z7, 192(R8)
+	ADDQ $256, DI
+	ADDQ $256, R8
+	ADDQ $256, DX
+	SUBQ $64, R9
+	CMPQ R9, $64
+	JGE  vm2_64
+
+vm2_16:
+	// Columns [j, j+16), masked when fewer remain: Z0, Z1 for y0 (even and
+	// odd p), Z4, Z5 for y1.
+	TESTQ R9, R9
+	JZ    vm2_done
+	MOVL  $0xffff, AX
+	KMOVW AX, K1
+	CMPQ  R9, $16
+	JGE   vm2_16go
+	MOVQ  R9, CX
+	TAILMASK
+
+vm2_16go:
+	VXORPS Z0, Z0, Z0
+	VXORPS Z4, Z4, Z4
+	TESTQ  R12, R12
+	JZ     vm2_16init
+	VMOVUPS.Z (DI), K1, Z0
+	VMOVUPS.Z (R8), K1, Z4
+
+vm2_16init:
+	VXORPS Z1, Z1, Z1
+	VXORPS Z5, Z5, Z5
+	MOVQ x0+16(FP), SI
+	MOVQ x1+24(FP), R11
+	MOVQ DX, BX
+	MOVQ k+40(FP), CX
+	CMPQ CX, $2
+	JLT  vm2_16one
+
+vm2_16p:
+	VMOVUPS.Z (BX), K1, Z8
+	VMOVUPS.Z (BX)(R10*1), K1, Z9
+	VBROADCASTSS (SI), Z12
+	VBROADCASTSS 4(SI), Z13
+	VBROADCASTSS (R11), Z14
+	VBROADCASTSS 4(R11), Z15
+	VFMADD231PS Z8, Z12, Z0
+	VFMADD231PS Z9, Z13, Z1
+	VFMADD231PS Z8, Z14, Z4
+	VFMADD231PS Z9, Z15, Z5
+	LEAQ (BX)(R10*2), BX
+	ADDQ $8, SI
+	ADDQ $8, R11
+	SUBQ $2, CX
+	CMPQ CX, $2
+	JGE  vm2_16p
+
+vm2_16one:
+	TESTQ CX, CX
+	JZ    vm2_16store
+	VMOVUPS.Z (BX), K1, Z8
+	VBROADCASTSS (SI), Z12
+	VBROADCASTSS (R11), Z14
+	VFMADD231PS Z8, Z12, Z0
+	VFMADD231PS Z8, Z14, Z4
+
+vm2_16store:
+	VADDPS Z1, Z0, Z0
+	VADDPS Z5, Z4, Z4
+	VMOVUPS Z0, K1, (DI)
+	VMOVUPS Z4, K1, (R8)
+	ADDQ $64, DI
+	ADDQ $64, R8
+	ADDQ $64, DX
+	SUBQ $16, R9
+	JG   vm2_16
+
+vm2_done:
+	VZEROUPPER
+	RET
+
+DATA lanes<>+0(SB)/8, $0x0000000100000000
+DATA lanes<>+8(SB)/8, $0x0000000300000002
+DATA lanes<>+16(SB)/8, $0x0000000500000004
+DATA lanes<>+24(SB)/8, $0x0000000700000006
+DATA lanes<>+32(SB)/8, $0x0000000900000008
+DATA lanes<>+40(SB)/8, $0x0000000b0000000a
+DATA lanes<>+48(SB)/8, $0x0000000d0000000c
+DATA lanes<>+56(SB)/8, $0x0000000f0000000e
+GLOBL lanes<>(SB), RODATA|NOPTR, $64
+
+// func gatherAVX512(dst, src *float32, n, stride int)
+// dst[i] = src[i·stride] for i < n; n ≥ 1, 16·stride < 2³¹.
+TEXT ·gatherAVX512(SB), NOSPLIT, $0-32
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ n+16(FP), CX
+	MOVQ stride+24(FP), DX
+	VPBROADCASTD DX, Z1
+	VPMULLD lanes<>(SB), Z1, Z1 // lane·stride
+	SHLQ $6, DX                 // bytes per 16 elements
+
+gather512_16:
+	CMPQ CX, $16
+	JLT  gather512_tail
+	KXNORW K2, K2, K2
+	VGATHERDPS (SI)(Z1*4), K2, Z0
+	VMOVUPS Z0, (DI)
+	ADDQ DX, SI
+	ADDQ $64, DI
+	SUBQ $16, CX
+	JMP  gather512_16
+
+gather512_tail:
+	TESTQ CX, CX
+	JZ    gather512_done
+	TAILMASK
+	KMOVW K1, K2
+	VXORPS Z0, Z0, Z0
+	VGATHERDPS (SI)(Z1*4), K2, Z0
+	VMOVUPS Z0, K1, (DI)
+
+gather512_done:
+	VZEROUPPER
+	RET
