@@ -17,12 +17,11 @@ type Model struct {
 	params []float32 // every parameter, in Weights order
 	grads  []float32 // their gradients, same layout
 
-	acts        activations
-	inputs      []int32 // copy of the last Forward's token ids (B,T)
-	b, t        int     // shape of the last Forward; 0 before the first
-	noLogits    bool    // skip the LM head (scalar-only callers)
-	decoder     *Decoder
-	probScratch []float32
+	acts     activations
+	inputs   []int32 // copy of the last Forward's token ids (B,T)
+	b, t     int     // shape of the last Forward; 0 before the first
+	noLogits bool    // skip the LM head (scalar-only callers)
+	decoder  *Decoder
 }
 
 // New allocates a model for cfg with GPT-2's initialisation drawn from seed.
