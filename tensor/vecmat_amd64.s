@@ -1,0 +1,492 @@
+//go:build amd64 && !noasm
+
+#include "textflag.h"
+#include "vec_amd64.h"
+
+// Row-vector × matrix products (VecMat, VecMat2) and the gather used to
+// transpose keys and values for attention; pure-Go twins in vec.go.
+
+// func vecMatAVX512(y, x, b *float32, k, n, ldb, acc int)
+// y[j] (+)= Σ_p x[p]·b[p·ldb+j], j < n, p < k; k ≥ 1, n ≥ 1.
+TEXT ·vecMatAVX512(SB), NOSPLIT, $0-56
+	MOVQ y+0(FP), DI
+	MOVQ b+16(FP), DX
+	MOVQ n+32(FP), R9
+	MOVQ ldb+40(FP), R10
+	SHLQ $2, R10
+	MOVQ acc+48(FP), R11
+	CMPQ R9, $64
+	JLT  vm512_16
+
+vm512_64:
+	// Columns [j, j+64): Z0–Z3 take even p, Z4–Z7 odd p.
+	TESTQ R11, R11
+	JZ    vm512_64zero
+	VMOVUPS (DI), Z0
+	VMOVUPS 64(DI), Z1
+	VMOVUPS 128(DI), Z2
+	VMOVUPS 192(DI), Z3
+	JMP   vm512_64init
+
+vm512_64zero:
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+
+vm512_64init:
+	VXORPS Z4, Z4, Z4
+	VXORPS Z5, Z5, Z5
+	VXORPS Z6, Z6, Z6
+	VXORPS Z7, Z7, Z7
+	MOVQ x+8(FP), SI
+	MOVQ DX, BX
+	MOVQ k+24(FP), CX
+	CMPQ CX, $2
+	JLT  vm512_64one
+
+vm512_64p:
+	VBROADCASTSS (SI), Z8
+	VBROADCASTSS 4(SI), Z9
+	VFMADD231PS (BX), Z8, Z0
+	VFMADD231PS 64(BX), Z8, Z1
+	VFMADD231PS 128(BX), Z8, Z2
+	VFMADD231PS 192(BX), Z8, Z3
+	VFMADD231PS (BX)(R10*1), Z9, Z4
+	VFMADD231PS 64(BX)(R10*1), Z9, Z5
+	VFMADD231PS 128(BX)(R10*1), Z9, Z6
+	VFMADD231PS 192(BX)(R10*1), Z9, Z7
+	LEAQ (BX)(R10*2), BX
+	ADDQ $8, SI
+	SUBQ $2, CX
+	CMPQ CX, $2
+	JGE  vm512_64p
+
+vm512_64one:
+	TESTQ CX, CX
+	JZ    vm512_64store
+	VBROADCASTSS (SI), Z8
+	VFMADD231PS (BX), Z8, Z0
+	VFMADD231PS 64(BX), Z8, Z1
+	VFMADD231PS 128(BX), Z8, Z2
+	VFMADD231PS 192(BX), Z8, Z3
+
+vm512_64store:
+	VADDPS Z4, Z0, Z0
+	VADDPS Z5, Z1, Z1
+	VADDPS Z6, Z2, Z2
+	VADDPS Z7, Z3, Z3
+	VMOVUPS Z0, (DI)
+	VMOVUPS Z1, 64(DI)
+	VMOVUPS Z2, 128(DI)
+	VMOVUPS Z3, 192(DI)
+	ADDQ $256, DI
+	ADDQ $256, DX
+	SUBQ $64, R9
+	CMPQ R9, $64
+	JGE  vm512_64
+
+vm512_16:
+	// Columns [j, j+16), masked when fewer remain: Z0–Z3 take p mod 4.
+	TESTQ R9, R9
+	JZ    vm512_done
+	MOVL  $0xffff, AX
+	KMOVW AX, K1
+	CMPQ  R9, $16
+	JGE   vm512_16go
+	MOVQ  R9, CX
+	TAILMASK
+
+vm512_16go:
+	VXORPS Z0, Z0, Z0
+	TESTQ  R11, R11
+	JZ     vm512_16init
+	VMOVUPS.Z (DI), K1, Z0
+
+vm512_16init:
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	MOVQ x+8(FP), SI
+	MOVQ DX, BX
+	MOVQ k+24(FP), CX
+	LEAQ (R10)(R10*2), R12
+	CMPQ CX, $4
+	JLT  vm512_16one
+
+vm512_16p:
+	VBROADCASTSS (SI), Z8
+	VBROADCASTSS 4(SI), Z9
+	VBROADCASTSS 8(SI), Z10
+	VBROADCASTSS 12(SI), Z11
+	VFMADD231PS (BX), Z8, K1, Z0
+	VFMADD231PS (BX)(R10*1), Z9, K1, Z1
+	VFMADD231PS (BX)(R10*2), Z10, K1, Z2
+	VFMADD231PS (BX)(R12*1), Z11, K1, Z3
+	LEAQ (BX)(R10*4), BX
+	ADDQ $16, SI
+	SUBQ $4, CX
+	CMPQ CX, $4
+	JGE  vm512_16p
+
+vm512_16one:
+	TESTQ CX, CX
+	JZ    vm512_16store
+
+vm512_16onep:
+	VBROADCASTSS (SI), Z8
+	VFMADD231PS (BX), Z8, K1, Z0
+	ADDQ R10, BX
+	ADDQ $4, SI
+	DECQ CX
+	JNZ  vm512_16onep
+
+vm512_16store:
+	VADDPS Z1, Z0, Z0
+	VADDPS Z3, Z2, Z2
+	VADDPS Z2, Z0, Z0
+	VMOVUPS Z0, K1, (DI)
+	ADDQ $64, DI
+	ADDQ $64, DX
+	SUBQ $16, R9
+	JG   vm512_16
+
+vm512_done:
+	VZEROUPPER
+	RET
+
+// func vecMatAVX2(y, x, b *float32, k, n, ldb, acc int)
+// As vecMatAVX512 for n a multiple of 8.
+TEXT ·vecMatAVX2(SB), NOSPLIT, $0-56
+	MOVQ y+0(FP), DI
+	MOVQ b+16(FP), DX
+	MOVQ n+32(FP), R9
+	MOVQ ldb+40(FP), R10
+	SHLQ $2, R10
+	MOVQ acc+48(FP), R11
+	CMPQ R9, $32
+	JLT  vm256_8
+
+vm256_32:
+	TESTQ R11, R11
+	JZ    vm256_32zero
+	VMOVUPS (DI), Y0
+	VMOVUPS 32(DI), Y1
+	VMOVUPS 64(DI), Y2
+	VMOVUPS 96(DI), Y3
+	JMP   vm256_32init
+
+vm256_32zero:
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+
+vm256_32init:
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	MOVQ x+8(FP), SI
+	MOVQ DX, BX
+	MOVQ k+24(FP), CX
+	CMPQ CX, $2
+	JLT  vm256_32one
+
+vm256_32p:
+	VBROADCASTSS (SI), Y8
+	VBROADCASTSS 4(SI), Y9
+	VFMADD231PS (BX), Y8, Y0
+	VFMADD231PS 32(BX), Y8, Y1
+	VFMADD231PS 64(BX), Y8, Y2
+	VFMADD231PS 96(BX), Y8, Y3
+	VFMADD231PS (BX)(R10*1), Y9, Y4
+	VFMADD231PS 32(BX)(R10*1), Y9, Y5
+	VFMADD231PS 64(BX)(R10*1), Y9, Y6
+	VFMADD231PS 96(BX)(R10*1), Y9, Y7
+	LEAQ (BX)(R10*2), BX
+	ADDQ $8, SI
+	SUBQ $2, CX
+	CMPQ CX, $2
+	JGE  vm256_32p
+
+vm256_32one:
+	TESTQ CX, CX
+	JZ    vm256_32store
+	VBROADCASTSS (SI), Y8
+	VFMADD231PS (BX), Y8, Y0
+	VFMADD231PS 32(BX), Y8, Y1
+	VFMADD231PS 64(BX), Y8, Y2
+	VFMADD231PS 96(BX), Y8, Y3
+
+vm256_32store:
+	VADDPS Y4, Y0, Y0
+	VADDPS Y5, Y1, Y1
+	VADDPS Y6, Y2, Y2
+	VADDPS Y7, Y3, Y3
+	VMOVUPS Y0, (DI)
+	VMOVUPS Y1, 32(DI)
+	VMOVUPS Y2, 64(DI)
+	VMOVUPS Y3, 96(DI)
+	ADDQ $128, DI
+	ADDQ $128, DX
+	SUBQ $32, R9
+	CMPQ R9, $32
+	JGE  vm256_32
+
+vm256_8:
+	CMPQ R9, $8
+	JLT  vm256_done
+	VXORPS Y0, Y0, Y0
+	TESTQ  R11, R11
+	JZ     vm256_8init
+	VMOVUPS (DI), Y0
+
+vm256_8init:
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	MOVQ x+8(FP), SI
+	MOVQ DX, BX
+	MOVQ k+24(FP), CX
+	LEAQ (R10)(R10*2), R12
+	CMPQ CX, $4
+	JLT  vm256_8one
+
+vm256_8p:
+	VBROADCASTSS (SI), Y8
+	VBROADCASTSS 4(SI), Y9
+	VBROADCASTSS 8(SI), Y10
+	VBROADCASTSS 12(SI), Y11
+	VFMADD231PS (BX), Y8, Y0
+	VFMADD231PS (BX)(R10*1), Y9, Y1
+	VFMADD231PS (BX)(R10*2), Y10, Y2
+	VFMADD231PS (BX)(R12*1), Y11, Y3
+	LEAQ (BX)(R10*4), BX
+	ADDQ $16, SI
+	SUBQ $4, CX
+	CMPQ CX, $4
+	JGE  vm256_8p
+
+vm256_8one:
+	TESTQ CX, CX
+	JZ    vm256_8store
+
+vm256_8onep:
+	VBROADCASTSS (SI), Y8
+	VFMADD231PS (BX), Y8, Y0
+	ADDQ R10, BX
+	ADDQ $4, SI
+	DECQ CX
+	JNZ  vm256_8onep
+
+vm256_8store:
+	VADDPS Y1, Y0, Y0
+	VADDPS Y3, Y2, Y2
+	VADDPS Y2, Y0, Y0
+	VMOVUPS Y0, (DI)
+	ADDQ $32, DI
+	ADDQ $32, DX
+	SUBQ $8, R9
+	JMP  vm256_8
+
+vm256_done:
+	VZEROUPPER
+	RET
+
+
+// func vecMat2AVX512(y0, y1, x0, x1, b *float32, k, n, ldb, acc int)
+// vecMatAVX512 for two row vectors at once, sharing the loads of b:
+// y0 (+)= x0·B and y1 (+)= x1·B; k ≥ 1, n ≥ 1.
+TEXT ·vecMat2AVX512(SB), NOSPLIT, $0-72
+	MOVQ y0+0(FP), DI
+	MOVQ y1+8(FP), R8
+	MOVQ b+32(FP), DX
+	MOVQ n+48(FP), R9
+	MOVQ ldb+56(FP), R10
+	SHLQ $2, R10
+	MOVQ acc+64(FP), R12
+	CMPQ R9, $64
+	JLT  vm2_16
+
+vm2_64:
+	// Columns [j, j+64): Z0–Z3 for y0, Z4–Z7 for y1.
+	TESTQ R12, R12
+	JZ    vm2_64zero
+	VMOVUPS (DI), Z0
+	VMOVUPS 64(DI), Z1
+	VMOVUPS 128(DI), Z2
+	VMOVUPS 192(DI), Z3
+	VMOVUPS (R8), Z4
+	VMOVUPS 64(R8), Z5
+	VMOVUPS 128(R8), Z6
+	VMOVUPS 192(R8), Z7
+	JMP   vm2_64init
+
+vm2_64zero:
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	VXORPS Z4, Z4, Z4
+	VXORPS Z5, Z5, Z5
+	VXORPS Z6, Z6, Z6
+	VXORPS Z7, Z7, Z7
+
+vm2_64init:
+	MOVQ x0+16(FP), SI
+	MOVQ x1+24(FP), R11
+	MOVQ DX, BX
+	MOVQ k+40(FP), CX
+
+vm2_64p:
+	VMOVUPS (BX), Z8
+	VMOVUPS 64(BX), Z9
+	VMOVUPS 128(BX), Z10
+	VMOVUPS 192(BX), Z11
+	VBROADCASTSS (SI), Z12
+	VBROADCASTSS (R11), Z13
+	VFMADD231PS Z8, Z12, Z0
+	VFMADD231PS Z9, Z12, Z1
+	VFMADD231PS Z10, Z12, Z2
+	VFMADD231PS Z11, Z12, Z3
+	VFMADD231PS Z8, Z13, Z4
+	VFMADD231PS Z9, Z13, Z5
+	VFMADD231PS Z10, Z13, Z6
+	VFMADD231PS Z11, Z13, Z7
+	ADDQ R10, BX
+	ADDQ $4, SI
+	ADDQ $4, R11
+	DECQ CX
+	JNZ  vm2_64p
+	VMOVUPS Z0, (DI)
+	VMOVUPS Z1, 64(DI)
+	VMOVUPS Z2, 128(DI)
+	VMOVUPS Z3, 192(DI)
+	VMOVUPS Z4, (R8)
+	VMOVUPS Z5, 64(R8)
+	VMOVUPS Z6, 128(R8)
+	VMOVUPS Z7, 192(R8)
+	ADDQ $256, DI
+	ADDQ $256, R8
+	ADDQ $256, DX
+	SUBQ $64, R9
+	CMPQ R9, $64
+	JGE  vm2_64
+
+vm2_16:
+	// Columns [j, j+16), masked when fewer remain: Z0, Z1 for y0 (even and
+	// odd p), Z4, Z5 for y1.
+	TESTQ R9, R9
+	JZ    vm2_done
+	MOVL  $0xffff, AX
+	KMOVW AX, K1
+	CMPQ  R9, $16
+	JGE   vm2_16go
+	MOVQ  R9, CX
+	TAILMASK
+
+vm2_16go:
+	VXORPS Z0, Z0, Z0
+	VXORPS Z4, Z4, Z4
+	TESTQ  R12, R12
+	JZ     vm2_16init
+	VMOVUPS.Z (DI), K1, Z0
+	VMOVUPS.Z (R8), K1, Z4
+
+vm2_16init:
+	VXORPS Z1, Z1, Z1
+	VXORPS Z5, Z5, Z5
+	MOVQ x0+16(FP), SI
+	MOVQ x1+24(FP), R11
+	MOVQ DX, BX
+	MOVQ k+40(FP), CX
+	CMPQ CX, $2
+	JLT  vm2_16one
+
+vm2_16p:
+	VMOVUPS.Z (BX), K1, Z8
+	VMOVUPS.Z (BX)(R10*1), K1, Z9
+	VBROADCASTSS (SI), Z12
+	VBROADCASTSS 4(SI), Z13
+	VBROADCASTSS (R11), Z14
+	VBROADCASTSS 4(R11), Z15
+	VFMADD231PS Z8, Z12, Z0
+	VFMADD231PS Z9, Z13, Z1
+	VFMADD231PS Z8, Z14, Z4
+	VFMADD231PS Z9, Z15, Z5
+	LEAQ (BX)(R10*2), BX
+	ADDQ $8, SI
+	ADDQ $8, R11
+	SUBQ $2, CX
+	CMPQ CX, $2
+	JGE  vm2_16p
+
+vm2_16one:
+	TESTQ CX, CX
+	JZ    vm2_16store
+	VMOVUPS.Z (BX), K1, Z8
+	VBROADCASTSS (SI), Z12
+	VBROADCASTSS (R11), Z14
+	VFMADD231PS Z8, Z12, Z0
+	VFMADD231PS Z8, Z14, Z4
+
+vm2_16store:
+	VADDPS Z1, Z0, Z0
+	VADDPS Z5, Z4, Z4
+	VMOVUPS Z0, K1, (DI)
+	VMOVUPS Z4, K1, (R8)
+	ADDQ $64, DI
+	ADDQ $64, R8
+	ADDQ $64, DX
+	SUBQ $16, R9
+	JG   vm2_16
+
+vm2_done:
+	VZEROUPPER
+	RET
+
+DATA lanes<>+0(SB)/8, $0x0000000100000000
+DATA lanes<>+8(SB)/8, $0x0000000300000002
+DATA lanes<>+16(SB)/8, $0x0000000500000004
+DATA lanes<>+24(SB)/8, $0x0000000700000006
+DATA lanes<>+32(SB)/8, $0x0000000900000008
+DATA lanes<>+40(SB)/8, $0x0000000b0000000a
+DATA lanes<>+48(SB)/8, $0x0000000d0000000c
+DATA lanes<>+56(SB)/8, $0x0000000f0000000e
+GLOBL lanes<>(SB), RODATA|NOPTR, $64
+
+// func gatherAVX512(dst, src *float32, n, stride int)
+// dst[i] = src[i·stride] for i < n; n ≥ 1, 16·stride < 2³¹.
+TEXT ·gatherAVX512(SB), NOSPLIT, $0-32
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ n+16(FP), CX
+	MOVQ stride+24(FP), DX
+	VPBROADCASTD DX, Z1
+	VPMULLD lanes<>(SB), Z1, Z1 // lane·stride
+	SHLQ $6, DX                 // bytes per 16 elements
+
+gather512_16:
+	CMPQ CX, $16
+	JLT  gather512_tail
+	KXNORW K2, K2, K2
+	VGATHERDPS (SI)(Z1*4), K2, Z0
+	VMOVUPS Z0, (DI)
+	ADDQ DX, SI
+	ADDQ $64, DI
+	SUBQ $16, CX
+	JMP  gather512_16
+
+gather512_tail:
+	TESTQ CX, CX
+	JZ    gather512_done
+	TAILMASK
+	KMOVW K1, K2
+	VXORPS Z0, Z0, Z0
+	VGATHERDPS (SI)(Z1*4), K2, Z0
+	VMOVUPS Z0, K1, (DI)
+
+gather512_done:
+	VZEROUPPER
+	RET
