@@ -80,4 +80,14 @@ install_llama_vocab() {
 install_llama_vocab
 # --- end checkpoint --------------------------------------------------------------------
 
+# --- judge (package judge) -----------------------------------------------------------
+# sentiment@5.0.2 (MIT): test/fixtures/{imdb,yelp,amazon}.json hold 3,000 sentences with
+# human sentiment labels (500 positive, 500 negative each); languages/en/labels.json is
+# the AFINN-165 valence lexicon the built-in judge's "positivity" criterion reads.
+npm_unpack sentiment@5.0.2 package/test/fixtures package/languages/en package/LICENSE.md
+# naughty-words@1.2.0 (CC-BY-4.0), the LDNOOBW lists: judge embeds the English list; the
+# test checks the embedded copy against this one.
+npm_unpack naughty-words@1.2.0 package/en.json package/LICENSE package/README.md
+# --- end judge -------------------------------------------------------------------------
+
 echo "install-test-assets: assets ready in $assets" >&2

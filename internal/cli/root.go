@@ -58,6 +58,7 @@ Global flags (--threads, --seed) apply to every command. Exit codes: 0 success,
 	pf.Uint64Var(&g.seed, "seed", 1, "random seed: the same seed and thread count give the same results")
 
 	root.AddCommand(newVersionCmd(g), newBenchCmd(g))
+	root.AddCommand(newLabelCmd(g), newCritiqueCmd(g)) // judge: AI feedback
 	return root
 }
 

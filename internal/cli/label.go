@@ -1,0 +1,469 @@
+package cli
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
+	"github.com/align-project/align/checkpoint"
+	"github.com/align-project/align/data"
+	"github.com/align-project/align/internal/progress"
+	"github.com/align-project/align/judge"
+)
+
+// judgeFlags selects and configures a judge; align label and align critique
+// share them.
+type judgeFlags struct {
+	judge        string
+	constitution string
+	baseURL      string
+	model        string
+	apiKey       string
+	concurrency  int
+	budget       int64
+	timeout      time.Duration
+	retries      int
+	backoff      time.Duration
+	cache        string
+	cot          bool
+	fewShot      string
+	noLogprobs   bool
+	lexicon      string
+	refModel     string
+}
+
+func (f *judgeFlags) register(fs *pflag.FlagSet) {
+	fs.StringVar(&f.judge, "judge", "builtin", "judge: builtin (offline, deterministic) or openai (any OpenAI-compatible server)")
+	fs.StringVar(&f.constitution, "constitution", "", "constitution YAML file (default: the embedded one; see --print-constitution)")
+	fs.StringVar(&f.baseURL, "base-url", envOr("ALIGN_JUDGE_BASE_URL", os.Getenv("OPENAI_BASE_URL")), "openai judge: API root, e.g. http://localhost:11434/v1 (env ALIGN_JUDGE_BASE_URL or OPENAI_BASE_URL)")
+	fs.StringVar(&f.model, "model", os.Getenv("ALIGN_JUDGE_MODEL"), "openai judge: model name (env ALIGN_JUDGE_MODEL)")
+	fs.StringVar(&f.apiKey, "api-key", "", "openai judge: API key (default: env ALIGN_JUDGE_API_KEY or OPENAI_API_KEY)")
+	fs.IntVar(&f.concurrency, "concurrency", 4, "requests (openai) or pairs (builtin) in flight at once")
+	fs.Int64Var(&f.budget, "budget", 0, "openai judge: most HTTP requests to send (0: no limit); the run stops cleanly and can be resumed")
+	fs.DurationVar(&f.timeout, "timeout", 2*time.Minute, "openai judge: time limit of one HTTP request")
+	fs.IntVar(&f.retries, "retries", 4, "openai judge: retries of a request after a network error, 429 or 5xx")
+	fs.DurationVar(&f.backoff, "backoff", 500*time.Millisecond, "openai judge: first retry delay, doubled each retry, with jitter")
+	fs.StringVar(&f.cache, "cache", "", "openai judge: directory of the answer cache (default: none)")
+	fs.BoolVar(&f.cot, "cot", false, "openai judge: ask for reasoning before the answer (chain of thought)")
+	fs.StringVar(&f.fewShot, "few-shot", "", `openai judge: JSONL file of examples {"prompt","a","b","preferred":"A"|"B","rationale"}`)
+	fs.BoolVar(&f.noLogprobs, "no-logprobs", false, "openai judge: do not ask for log-probabilities (soft labels then come from the answer)")
+	fs.StringVar(&f.lexicon, "lexicon", "", "builtin judge: JSON word→valence lexicon for the positivity criterion, e.g. AFINN-165 (default: a small built-in one)")
+	fs.StringVar(&f.refModel, "reference-model", "", "builtin judge: checkpoint directory whose perplexity joins the coherence score")
+}
+
+func envOr(key, def string) string {
+	if v := os.Getenv(key); v != "" {
+		return v
+	}
+	return def
+}
+
+func (f *judgeFlags) loadConstitution() (*judge.Constitution, error) {
+	if f.constitution == "" {
+		return judge.DefaultConstitution(), nil
+	}
+	return judge.LoadConstitution(f.constitution)
+}
+
+// client builds the HTTP client of an openai judge or critic.
+func (f *judgeFlags) client(cmdPath string) (*judge.Client, error) {
+	if f.baseURL == "" {
+		return nil, usageErrorf(cmdPath, "pass --base-url http://HOST:PORT/v1 or set ALIGN_JUDGE_BASE_URL", "the openai judge needs a server")
+	}
+	if f.model == "" {
+		return nil, usageErrorf(cmdPath, "pass --model NAME or set ALIGN_JUDGE_MODEL", "the openai judge needs a model name")
+	}
+	if f.concurrency < 1 {
+		return nil, usageErrorf(cmdPath, "", "--concurrency must be at least 1, got %d", f.concurrency)
+	}
+	key := f.apiKey
+	if key == "" {
+		key = envOr("ALIGN_JUDGE_API_KEY", os.Getenv("OPENAI_API_KEY"))
+	}
+	cl := judge.NewClient(f.baseURL, key, f.concurrency)
+	cl.Budget, cl.Timeout, cl.BackoffBase = f.budget, f.timeout, f.backoff
+	cl.Retries = f.retries
+	if f.retries == 0 {
+		cl.Retries = -1
+	}
+	return cl, nil
+}
+
+// build returns the judge the flags describe.
+func (f *judgeFlags) build(cmdPath string, seed uint64) (judge.Judge, error) {
+	c, err := f.loadConstitution()
+	if err != nil {
+		return nil, err
+	}
+	switch f.judge {
+	case "builtin":
+		b, err := judge.NewBuiltin(c)
+		if err != nil {
+			return nil, err
+		}
+		if f.lexicon != "" {
+			if b.Lexicon, err = judge.LoadLexicon(f.lexicon); err != nil {
+				return nil, err
+			}
+		}
+		if f.refModel != "" {
+			hm, err := checkpoint.LoadHF(f.refModel)
+			if err != nil {
+				return nil, err
+			}
+			if hm.Tokenizer == nil {
+				return nil, fmt.Errorf("reference model %s has no tokenizer files", f.refModel)
+			}
+			b.Perplexity = judge.NewModelPerplexity(hm.Model, hm.Tokenizer)
+		}
+		return b, nil
+	case "openai":
+		cl, err := f.client(cmdPath)
+		if err != nil {
+			return nil, err
+		}
+		j := judge.NewLLM(cl, f.model, c)
+		j.ChainOfThought, j.NoLogprobs, j.Seed = f.cot, f.noLogprobs, seed
+		if f.cache != "" {
+			j.Cache = &judge.Cache{Dir: f.cache}
+		}
+		if f.fewShot != "" {
+			if j.FewShot, err = readExamples(f.fewShot); err != nil {
+				return nil, err
+			}
+		}
+		return j, nil
+	}
+	return nil, usageErrorf(cmdPath, "use --judge builtin or --judge openai", "unknown judge %q", f.judge)
+}
+
+func readExamples(path string) ([]judge.Example, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("few-shot examples: %w", err)
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	var out []judge.Example
+	for {
+		var ex judge.Example
+		if err := dec.Decode(&ex); err == io.EOF {
+			break
+		} else if err != nil {
+			return nil, fmt.Errorf("few-shot examples %s, example %d: %w", path, len(out)+1, err)
+		}
+		if ex.Preferred != "A" && ex.Preferred != "B" {
+			return nil, fmt.Errorf("few-shot examples %s, example %d: preferred must be \"A\" or \"B\"", path, len(out)+1)
+		}
+		out = append(out, ex)
+	}
+	return out, nil
+}
+
+type labelFlags struct {
+	judgeFlags
+	in, out       string
+	printConst    bool
+	noProgress    bool
+	statsJSONPath string
+}
+
+func newLabelCmd(g *globals) *cobra.Command {
+	var f labelFlags
+	cmd := &cobra.Command{
+		Use:   "label",
+		Short: "Label response pairs with an AI judge (RLAIF)",
+		Long: `label reads pairs ({"prompt", "responses": [...]}, from 'align generate') and
+writes preferences ({"prompt", "chosen", "rejected", "ratings", "p_chosen",
+"source": "ai:<judge>@<constitution-version>", "margin"}) judged by the
+principles of a constitution.
+
+  --judge builtin   offline and deterministic: one scorer per criterion
+                    (safety: harmful-request and refusal detection plus the
+                    LDNOOBW word list; relevance: overlap with the prompt;
+                    coherence: repetition, gibberish and, with
+                    --reference-model, perplexity; helpfulness: over-refusal;
+                    correctness: checkable arithmetic; positivity: a valence
+                    lexicon), combined by the constitution's weights. Each
+                    response is scored alone, so the A/B order cannot matter.
+  --judge openai    any OpenAI-compatible /v1/chat/completions server (Ollama,
+                    llama.cpp, vLLM, OpenAI, align serve). Both orders are
+                    asked and averaged; the soft label comes from the
+                    log-probabilities of the answer letter when the server
+                    returns them; unreadable answers are asked again, then
+                    abstained on (never guessed).
+
+A pair with K responses gives K(K-1)/2 comparisons. The output is appended to
+and the run is resumable: pairs already in --out are skipped. Counts (and, for
+the openai judge, retries, abstentions and position consistency) are printed
+at the end. 'align label agree' measures agreement between two label sets.`,
+		Example: `  align label --print-constitution > my.yaml
+  align label --in pairs.jsonl --out prefs.jsonl
+  align label --judge openai --base-url http://localhost:11434/v1 --model llama3 \
+      --cache .judge-cache --in pairs.jsonl --out prefs.jsonl`,
+		Args: noArgs,
+		RunE: func(cmd *cobra.Command, args []string) error { return runLabel(cmd, g, &f) },
+	}
+	fs := cmd.Flags()
+	f.judgeFlags.register(fs)
+	fs.StringVar(&f.in, "in", "", "pairs JSONL file to label")
+	fs.StringVar(&f.out, "out", "", "preferences JSONL file to append to (created if missing)")
+	fs.BoolVar(&f.printConst, "print-constitution", false, "print the constitution (the embedded default, or --constitution) and exit")
+	fs.BoolVar(&f.noProgress, "no-progress", false, "do not show the progress bar")
+	fs.StringVar(&f.statsJSONPath, "stats", "", "also write the run's counts as JSON to this file")
+	cmd.AddCommand(newLabelAgreeCmd())
+	return cmd
+}
+
+func runLabel(cmd *cobra.Command, g *globals, f *labelFlags) error {
+	path := cmd.CommandPath()
+	w := cmd.OutOrStdout()
+	if f.printConst {
+		if f.constitution == "" {
+			_, err := w.Write(judge.DefaultConstitutionYAML())
+			return err
+		}
+		c, err := judge.LoadConstitution(f.constitution)
+		if err != nil {
+			return err
+		}
+		b, err := c.Marshal()
+		if err != nil {
+			return err
+		}
+		_, err = w.Write(b)
+		return err
+	}
+	if f.in == "" || f.out == "" {
+		return usageErrorf(path, "", "--in and --out are required")
+	}
+	j, err := f.build(path, g.seed)
+	if err != nil {
+		return err
+	}
+	errw := cmd.ErrOrStderr()
+	var bar *progress.Bar
+	start := time.Now()
+	opts := judge.LabelOptions{Concurrency: f.concurrency}
+	if !f.noProgress {
+		opts.Progress = func(r judge.LabelReport) {
+			if bar == nil {
+				bar = progress.New(errw, progress.IsTerminal(errw), "label", r.Pairs-r.Skipped, "pair", 10*time.Second)
+			}
+			el := time.Since(start)
+			rate := float64(r.Labelled) / el.Seconds()
+			var eta time.Duration
+			if rate > 0 {
+				eta = time.Duration(float64(r.Pairs-r.Skipped-r.Labelled) / rate * float64(time.Second))
+			}
+			bar.Update(r.Labelled, rate, eta, fmt.Sprintf("written %d abstained %d", r.Written, r.Abstained), false)
+		}
+	}
+	rep, lerr := judge.LabelFile(cmd.Context(), j, f.in, f.out, opts)
+	if bar != nil {
+		bar.Done()
+	}
+	fmt.Fprintf(w, "label: %d pairs, %d already labelled, %d labelled now: %d comparisons, %d preferences written, %d abstained, %d ties\n",
+		rep.Pairs, rep.Skipped, rep.Labelled, rep.Comparisons, rep.Written, rep.Abstained, rep.Ties)
+	stats := map[string]any{"label": rep, "judge": j.ID()}
+	if l, ok := j.(*judge.LLM); ok {
+		st := l.Stats()
+		stats["llm"] = st
+		fmt.Fprintf(w, "  judge %s: %d orders asked, %d cache hits, %d consistent / %d inconsistent / %d one-order verdicts, %d abstained %v\n",
+			j.ID(), st.Asked, st.CacheHits, st.Consistent, st.Inconsistent, st.OneOrder, st.Abstained, st.AbstainReasons)
+		fmt.Fprintf(w, "  soft labels: %d from log-probs, %d from answers; %d unreadable answers, %d re-asked\n",
+			st.FromLogprobs, st.FromAnswer, st.Unparseable, st.ParseRetries)
+		c := st.Client
+		fmt.Fprintf(w, "  http: %d requests, %d retries, %d failures (429: %d, 5xx: %d, bad bodies: %d, timeouts: %d)\n",
+			c.Requests, c.Retries, c.Failures, c.Status429, c.Status5xx, c.BadBodies, c.Timeouts)
+	}
+	if f.statsJSONPath != "" {
+		b, _ := json.MarshalIndent(stats, "", "  ")
+		if err := os.WriteFile(f.statsJSONPath, append(b, '\n'), 0o644); err != nil {
+			return errors.Join(lerr, err)
+		}
+	}
+	if errors.Is(lerr, judge.ErrBudget) {
+		return &hintError{err: lerr, hint: "raise --budget and run the same command again: labelled pairs are skipped"}
+	}
+	return lerr
+}
+
+func newLabelAgreeCmd() *cobra.Command {
+	var a, b string
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "agree",
+		Short: "Agreement and Cohen's kappa between two preference label sets",
+		Long: `agree compares two preference files labelling the same pairs (AI against
+human, one judge against another, a run against its order-swapped rerun).
+Records are matched by prompt and response pair, whatever the order and ids;
+a record with p_chosen 0.5 counts as a tie. It prints the number of shared
+pairs, the agreement rate and Cohen's kappa, and for each file the position
+consistency of an LLM judge (the share of verdicts whose two presentation
+orders agreed) when its records carry those tags. With only --a it reports
+position consistency alone.`,
+		Example: `  align label agree --a ai.jsonl --b human.jsonl`,
+		Args:    noArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if a == "" {
+				return usageErrorf(cmd.CommandPath(), "", "--a is required")
+			}
+			pa, _, err := data.ReadAll[data.Preference](a, data.ReadOptions{})
+			if err != nil {
+				return err
+			}
+			out := map[string]any{}
+			w := cmd.OutOrStdout()
+			report := func(name string, prefs []data.Preference) {
+				c, n, rate := judge.PositionConsistency(prefs)
+				if n > 0 {
+					out["position_consistency_"+name] = rate
+					if !asJSON {
+						fmt.Fprintf(w, "%s: position consistency %.1f%% (%d of %d verdicts)\n", name, 100*rate, c, n)
+					}
+				}
+			}
+			if b != "" {
+				pb, _, err := data.ReadAll[data.Preference](b, data.ReadOptions{})
+				if err != nil {
+					return err
+				}
+				ag, err := judge.ComparePreferences(pa, pb)
+				if err != nil {
+					return err
+				}
+				out["n"], out["agree"], out["agreement"], out["kappa"] = ag.N, ag.Agree, nanNull(ag.Rate), nanNull(ag.Kappa)
+				out["only_a"], out["only_b"] = ag.OnlyA, ag.OnlyB
+				if !asJSON {
+					fmt.Fprintf(w, "%s vs %s: %s\n", filepath.Base(a), filepath.Base(b), ag)
+				}
+				report("b", pb)
+			}
+			report("a", pa)
+			if asJSON {
+				return writeJSON(w, out)
+			}
+			return nil
+		},
+	}
+	fs := cmd.Flags()
+	fs.StringVar(&a, "a", "", "first preferences file")
+	fs.StringVar(&b, "b", "", "second preferences file")
+	fs.BoolVar(&asJSON, "json", false, "print one JSON object")
+	return cmd
+}
+
+func nanNull(x float64) any {
+	if math.IsNaN(x) {
+		return nil
+	}
+	return x
+}
+
+func newCritiqueCmd(g *globals) *cobra.Command {
+	var f judgeFlags
+	var in, out, trace, critic string
+	var rounds int
+	cmd := &cobra.Command{
+		Use:   "critique",
+		Short: "Critique and revise answers by a constitution (Constitutional AI's SFT phase)",
+		Long: `critique runs the supervised phase of Constitutional AI on a prompts file
+({"prompt"} lines): the policy model answers each prompt, a critic critiques
+the answer against a principle sampled from the constitution, and the policy
+revises it, --rounds times. The final revisions are written as SFT JSONL
+({"prompt", "completion"}) for 'align sft'.
+
+The policy is a model behind an OpenAI-compatible server (--base-url,
+--model; 'align serve' serves a checkpoint). --critic openai uses the same
+server as critic; --critic builtin critiques offline from the built-in judge's
+rating of the principle's criterion and skips the revision when that rating
+is already 8 or more. --trace writes each prompt's full trace as JSONL.`,
+		Example: `  align critique --base-url http://localhost:8000/v1 --model policy \
+      --in prompts.jsonl --out sft.jsonl --trace trace.jsonl`,
+		Args: noArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			path := cmd.CommandPath()
+			if in == "" || out == "" {
+				return usageErrorf(path, "", "--in and --out are required")
+			}
+			if rounds < 1 {
+				return usageErrorf(path, "", "--rounds must be at least 1, got %d", rounds)
+			}
+			c, err := f.loadConstitution()
+			if err != nil {
+				return err
+			}
+			cl, err := f.client(path)
+			if err != nil {
+				return err
+			}
+			policy := &judge.ChatModel{Client: cl, Model: f.model, Temperature: 0.7}
+			r := &judge.Reviser{Policy: policy, Constitution: c, Rounds: rounds, Seed: g.seed}
+			switch critic {
+			case "openai":
+				r.Critic = &judge.ChatModel{Client: cl, Model: f.model}
+			case "builtin":
+				f.judge = "builtin"
+				bj, err := f.build(path, g.seed) // honours --lexicon and --reference-model
+				if err != nil {
+					return err
+				}
+				r.Builtin = bj.(*judge.Builtin)
+			default:
+				return usageErrorf(path, "use --critic builtin or --critic openai", "unknown critic %q", critic)
+			}
+			opts := judge.CritiqueOptions{Concurrency: f.concurrency}
+			var tw *data.Writer[jsonRecord]
+			if trace != "" {
+				tf, err := os.Create(trace)
+				if err != nil {
+					return err
+				}
+				defer tf.Close()
+				tw = data.NewWriter[jsonRecord](tf)
+				defer tw.Flush()
+				opts.Trace = func(rev judge.Revision) { _ = tw.Write(jsonRecord{rev}) }
+			}
+			errw := cmd.ErrOrStderr()
+			bar := progress.New(errw, progress.IsTerminal(errw), "critique", 0, "prompt", 10*time.Second)
+			opts.Progress = func(done, total int) {
+				if done == 1 {
+					bar = progress.New(errw, progress.IsTerminal(errw), "critique", total, "prompt", 10*time.Second)
+				}
+				bar.Update(done, 0, 0, "", false)
+			}
+			n, err := judge.CritiqueFile(cmd.Context(), r, in, out, opts)
+			bar.Done()
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "critique: %d prompts revised into %s\n", n, out)
+			return nil
+		},
+	}
+	fs := cmd.Flags()
+	f.register(fs)
+	fs.Lookup("judge").Hidden = true
+	fs.StringVar(&in, "in", "", "prompts JSONL file")
+	fs.StringVar(&out, "out", "", "SFT JSONL file to write")
+	fs.StringVar(&trace, "trace", "", "JSONL file for the full traces (initial answer, critiques, revisions)")
+	fs.StringVar(&critic, "critic", "openai", "who critiques: openai (the --model) or builtin")
+	fs.IntVar(&rounds, "rounds", 1, "critique–revision rounds per prompt")
+	return cmd
+}
+
+// jsonRecord lets a trace go through data.Writer.
+type jsonRecord struct{ judge.Revision }
+
+func (jsonRecord) Validate() error  { return nil }
+func (jsonRecord) SplitKey() string { return "" }

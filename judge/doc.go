@@ -1,0 +1,38 @@
+// Package judge produces AI feedback (RLAIF): preference labels and rewards
+// judged by the principles of a [Constitution].
+//
+// A constitution (YAML; [DefaultConstitution] is embedded) lists principles,
+// each judging one criterion (coherence, relevance, safety, helpfulness,
+// correctness, positivity, or a name of one's own) with a weight, a 1–10
+// rating scale with anchors, and how many principles to sample per
+// comparison.
+//
+// Every judge implements the small [Judge] interface: a [Comparison] of two
+// responses to a prompt gives a [Verdict] with P(A preferred), 1–10 ratings
+// per criterion, a rationale, and the judge and constitution that decided.
+// Judges that score a single response (direct rewards for PPO) implement
+// [Rater]. There are two:
+//
+//   - [Builtin], offline and deterministic: one scorer per criterion —
+//     safety from harmful-request patterns per harm category ([HarmfulRequest]),
+//     refusal detection ([IsRefusal]) and the LDNOOBW word list ([Profanity]);
+//     relevance from content-word overlap; coherence from repetition,
+//     gibberish and optionally perplexity under a reference model
+//     ([Perplexity], [ModelPerplexity]); helpfulness from over-refusal;
+//     correctness on checkable arithmetic ([CheckableAnswer]); positivity
+//     from a valence lexicon with negation and intensifiers ([Lexicon]) —
+//     combined by the constitution's weights. Responses are scored one at a
+//     time, so the verdict does not depend on the A/B order.
+//   - [LLM], any OpenAI-compatible chat endpoint through a [Client] with a
+//     concurrency limit, a request budget, timeouts and retries with
+//     exponential backoff and jitter. It asks in both orders, takes the soft
+//     label from the answer letter's log-probabilities when available,
+//     re-asks unparseable answers and then abstains, and caches answers on
+//     disk ([Cache]).
+//
+// [LabelFile] turns a pairs file into preferences (resumable);
+// [ComparePreferences] measures agreement and Cohen's κ between two label
+// sets and [PositionConsistency] the order consistency of an LLM judge;
+// [Reviser] and [CritiqueFile] run Constitutional AI's critique–revision
+// phase and write SFT data.
+package judge
