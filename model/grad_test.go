@@ -230,3 +230,36 @@ func maxRelDiff(a []float32, b []float64) float64 {
 	}
 	return d / math.Max(s, 1e-6)
 }
+
+// TestScalarOnlyBackward checks that a model with its LM head turned off (the
+// reward and value models) differentiates its scalar heads exactly as a model
+// that computes logits and leaves them out of the loss.
+func TestScalarOnlyBackward(t *testing.T) {
+	cfg := gradCfg
+	B, T := 2, 5
+	inputs := []int32{1, 4, 4, 9, 0, 10, 2, 3, 7, 5}
+	r := randSlice(newRNG(4), B*T*cfg.ScalarHeads, 1)
+	grads := make([][]float32, 2)
+	for i, logits := range []bool{true, false} {
+		m, err := New(cfg, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		roughen(m, 2)
+		m.SetComputeLogits(logits)
+		if err := m.Forward(inputs, B, T); err != nil {
+			t.Fatal(err)
+		}
+		copy(m.DScalars(), r)
+		m.ZeroGrad()
+		if err := m.Backward(); err != nil {
+			t.Fatalf("logits %v: %v", logits, err)
+		}
+		grads[i] = append([]float32(nil), m.Grads()...)
+	}
+	for i := range grads[0] {
+		if grads[0][i] != grads[1][i] {
+			t.Fatalf("gradient %d: %v with the LM head, %v without", i, grads[0][i], grads[1][i])
+		}
+	}
+}

@@ -141,12 +141,18 @@ func (m *Model) Backward() error {
 	lnf := a.lnf[:n*C]
 	dlnf := a.g4b[:n*C]
 	clear(dlnf)
-	if dl := a.dlogits[:n*V]; !m.noLogits && !allZero(dl) {
-		// logits = lnf·wteᵀ: the LM head shares the token embedding.
-		linearBackward(dlnf, m.G.Wte, nil, dl, lnf, m.W.Wte, n, C, V, true)
+	// Without the LM head (SetComputeLogits(false)) dlogits may be shorter
+	// than n·V, so it is sliced only when the head ran.
+	if !m.noLogits {
+		if dl := a.dlogits[:n*V]; !allZero(dl) {
+			// logits = lnf·wteᵀ: the LM head shares the token embedding.
+			linearBackward(dlnf, m.G.Wte, nil, dl, lnf, m.W.Wte, n, C, V, true)
+		}
 	}
-	if ds := a.dscalars[:n*K]; K > 0 && !allZero(ds) {
-		linearBackward(dlnf, m.G.Headw, m.G.Headb, ds, lnf, m.W.Headw, n, C, K, true)
+	if K > 0 {
+		if ds := a.dscalars[:n*K]; !allZero(ds) {
+			linearBackward(dlnf, m.G.Headw, m.G.Headb, ds, lnf, m.W.Headw, n, C, K, true)
+		}
 	}
 	dres := a.dres[:n*C]
 	clear(dres)
