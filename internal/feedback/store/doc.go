@@ -1,0 +1,10 @@
+// Package store keeps the annotation app's data — users, sessions, projects,
+// pairs, assignments, labels, quarantines and the journal — in SQLite
+// (modernc.org/sqlite, one file, WAL) or PostgreSQL (pgx), with the same plain
+// SQL and the same ordered list of migrations for both.
+//
+// Queries are written with PostgreSQL's $N placeholders; for SQLite they are
+// rewritten to ?N. Raw labels are never updated or deleted (triggers refuse
+// it), and every change is appended to the journal in the transaction that
+// makes it.
+package store
