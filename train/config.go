@@ -1,0 +1,220 @@
+package train
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"reflect"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/align-project/align/model"
+)
+
+// Config holds every hyper-parameter of a training run. The YAML keys are
+// the names of the command-line flags of 'align pretrain' and 'align sft', so
+// a config file and the flags read alike. Start from DefaultPretrain or
+// DefaultSFT, overlay a file with DecodeYAML, then the flags.
+type Config struct {
+	// Model shape and tokenizer (pretraining only; SFT inherits its base's).
+	Layers int `yaml:"layers"` // transformer blocks (L)
+	Dim    int `yaml:"dim"`    // channels of the residual stream (C)
+	Heads  int `yaml:"heads"`  // attention heads (NH); must divide Dim
+	Ctx    int `yaml:"ctx"`    // context length (T): tokens per training row
+	Vocab  int `yaml:"vocab"`  // BPE vocabulary size trained on the corpus (V)
+
+	// Optimisation.
+	Steps       int     `yaml:"steps"`        // optimizer updates in total
+	Batch       int     `yaml:"batch"`        // rows (sequences of Ctx tokens) per micro-batch (B)
+	GradAccum   int     `yaml:"grad_accum"`   // micro-batches summed into one update
+	LR          float64 `yaml:"lr"`           // peak learning rate, reached after Warmup steps
+	MinLR       float64 `yaml:"min_lr"`       // learning rate at the end of the cosine decay
+	Warmup      int     `yaml:"warmup"`       // steps of linear warm-up from LR/Warmup to LR
+	WeightDecay float64 `yaml:"weight_decay"` // AdamW decoupled decay on matrices and embeddings
+	Beta1       float64 `yaml:"beta1"`        // AdamW first-moment decay
+	Beta2       float64 `yaml:"beta2"`        // AdamW second-moment decay
+	Eps         float64 `yaml:"eps"`          // AdamW epsilon
+	Clip        float64 `yaml:"clip"`         // clip the global gradient norm to this; 0 = off
+
+	// Data.
+	HeldOut float64 `yaml:"heldout"` // fraction of the data held out for evaluation
+	Pack    bool    `yaml:"pack"`    // SFT: pack examples into full rows (false: one padded example per row)
+
+	// Evaluation, early stopping and overfitting detection.
+	EvalEvery   int     `yaml:"eval_every"`   // steps between held-out evaluations; 0 = only at the end
+	EvalBatches int     `yaml:"eval_batches"` // held-out micro-batches per evaluation; 0 = all
+	Patience    int     `yaml:"patience"`     // stop after this many evaluations without a new best; 0 = never
+	MinDelta    float64 `yaml:"min_delta"`    // a new best must beat the old by more than this
+	GapEvals    int     `yaml:"gap_evals"`    // warn when held-out minus train loss grows this many evaluations running; 0 = never
+
+	// Checkpoints and logging.
+	SaveEvery int `yaml:"save_every"` // steps between resumable checkpoints in OUT/last; 0 = only at the end and on interrupt
+	LogEvery  int `yaml:"log_every"`  // steps between metrics lines
+
+	// SFT sampling evaluation at the end of 'align sft'.
+	EvalSamples  int     `yaml:"eval_samples"`   // held-out prompts to answer (at most); 0 = none
+	MaxNewTokens int     `yaml:"max_new_tokens"` // longest sampled answer
+	Temperature  float64 `yaml:"temperature"`    // 0 = greedy
+
+	Seed uint64 `yaml:"seed"` // data order and initialisation
+}
+
+// DefaultPretrain returns the pretraining defaults: the reference model
+// (4 layers, 256 channels, 4 heads, 128 tokens, 2048-token BPE vocabulary),
+// tuned so that pretraining on the embedded corpus plus SFT finish in about
+// ten minutes on two cores.
+func DefaultPretrain() Config {
+	return Config{
+		Layers: 4, Dim: 256, Heads: 4, Ctx: 128, Vocab: 2048,
+		Steps: 1800, Batch: 8, GradAccum: 1,
+		LR: 2e-3, MinLR: 2e-4, Warmup: 100,
+		WeightDecay: 0.1, Beta1: 0.9, Beta2: 0.95, Eps: 1e-8, Clip: 1,
+		HeldOut: 0.05, Pack: true,
+		EvalEvery: 150, EvalBatches: 16, Patience: 4, GapEvals: 3,
+		SaveEvery: 300, LogEvery: 10,
+		EvalSamples: 0, MaxNewTokens: 64, Temperature: 0,
+		Seed: 1,
+	}
+}
+
+// DefaultSFT returns the supervised fine-tuning defaults: fewer steps, a
+// lower learning rate and more frequent evaluations than pretraining (SFT
+// data is small and overfits within a few epochs, so early stopping picks
+// the model), padded rows, and a sampling evaluation on held-out prompts at
+// the end.
+func DefaultSFT() Config {
+	c := DefaultPretrain()
+	c.Steps, c.LR, c.MinLR, c.Warmup = 400, 3e-4, 3e-5, 20
+	c.EvalEvery, c.EvalBatches, c.SaveEvery = 25, 0, 100
+	// One example per row, starting at position 0 as at inference: on the
+	// embedded set this conditions answers on the prompt better than packing.
+	c.Pack = false
+	c.EvalSamples, c.MaxNewTokens = 1000, 64
+	return c
+}
+
+// ModelConfig is the model shape of a pretraining config, with the
+// vocabulary size given (that of the trained tokenizer, which may be smaller
+// than Vocab).
+func (c Config) ModelConfig(vocab int) model.Config {
+	return model.Config{VocabSize: vocab, Context: c.Ctx, Layers: c.Layers, Heads: c.Heads, Channels: c.Dim}
+}
+
+// AdamW returns the optimizer settings of c.
+func (c Config) AdamW() model.AdamWConfig {
+	return model.AdamWConfig{
+		Beta1: float32(c.Beta1), Beta2: float32(c.Beta2), Eps: float32(c.Eps),
+		WeightDecay: float32(c.WeightDecay), ClipNorm: c.Clip,
+	}
+}
+
+// Validate reports the first setting that cannot work, naming it by its
+// YAML key (which is also the flag name).
+func (c Config) Validate() error {
+	type check struct {
+		bad  bool
+		name string
+		msg  string
+		val  any
+	}
+	for _, k := range []check{
+		{c.Layers < 1, "layers", "must be at least 1", c.Layers},
+		{c.Dim < 1, "dim", "must be at least 1", c.Dim},
+		{c.Heads < 1 || (c.Dim > 0 && c.Dim%c.Heads != 0), "heads", "must be at least 1 and divide dim", c.Heads},
+		{c.Ctx < 2, "ctx", "must be at least 2", c.Ctx},
+		{c.Vocab < 257, "vocab", "must be at least 257 (256 bytes plus <|endoftext|>)", c.Vocab},
+		{c.Steps < 1, "steps", "must be at least 1", c.Steps},
+		{c.Batch < 1, "batch", "must be at least 1", c.Batch},
+		{c.GradAccum < 1, "grad_accum", "must be at least 1", c.GradAccum},
+		{!(c.LR > 0), "lr", "must be positive", c.LR},
+		{!(c.MinLR >= 0 && c.MinLR <= c.LR), "min_lr", "must be in [0, lr]", c.MinLR},
+		{c.Warmup < 0, "warmup", "must not be negative", c.Warmup},
+		{!(c.WeightDecay >= 0), "weight_decay", "must not be negative", c.WeightDecay},
+		{!(c.Beta1 >= 0 && c.Beta1 < 1), "beta1", "must be in [0, 1)", c.Beta1},
+		{!(c.Beta2 >= 0 && c.Beta2 < 1), "beta2", "must be in [0, 1)", c.Beta2},
+		{!(c.Eps >= 0), "eps", "must not be negative", c.Eps},
+		{!(c.Clip >= 0), "clip", "must not be negative", c.Clip},
+		{!(c.HeldOut >= 0 && c.HeldOut < 1), "heldout", "must be in [0, 1)", c.HeldOut},
+		{c.EvalEvery < 0, "eval_every", "must not be negative", c.EvalEvery},
+		{c.EvalBatches < 0, "eval_batches", "must not be negative", c.EvalBatches},
+		{c.Patience < 0, "patience", "must not be negative", c.Patience},
+		{!(c.MinDelta >= 0), "min_delta", "must not be negative", c.MinDelta},
+		{c.GapEvals < 0, "gap_evals", "must not be negative", c.GapEvals},
+		{c.SaveEvery < 0, "save_every", "must not be negative", c.SaveEvery},
+		{c.LogEvery < 1, "log_every", "must be at least 1", c.LogEvery},
+		{c.EvalSamples < 0, "eval_samples", "must not be negative", c.EvalSamples},
+		{c.MaxNewTokens < 1, "max_new_tokens", "must be at least 1", c.MaxNewTokens},
+		{!(c.Temperature >= 0), "temperature", "must not be negative", c.Temperature},
+	} {
+		if k.bad {
+			return fmt.Errorf("config: %s %v %s", k.name, k.val, k.msg)
+		}
+	}
+	return nil
+}
+
+// DecodeYAML overlays the YAML document in r (named name in errors) on c:
+// keys present replace c's values, absent keys keep them. Unknown keys are
+// errors, so a misspelt setting never goes unnoticed.
+func (c *Config) DecodeYAML(r io.Reader, name string) error {
+	dec := yaml.NewDecoder(r)
+	dec.KnownFields(true)
+	tmp := *c
+	if err := dec.Decode(&tmp); err != nil {
+		if errors.Is(err, io.EOF) {
+			return nil // an empty file changes nothing
+		}
+		return fmt.Errorf("read config %s: %w", name, err)
+	}
+	*c = tmp
+	return nil
+}
+
+// LoadYAML overlays the YAML file at path on c; see DecodeYAML.
+func (c *Config) LoadYAML(path string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return fmt.Errorf("read config: %w", err)
+	}
+	defer f.Close()
+	return c.DecodeYAML(f, path)
+}
+
+// YAML returns c as a YAML document with every key present, in field order:
+// the effective config saved with each run and checkpoint.
+func (c Config) YAML() []byte {
+	var buf bytes.Buffer
+	enc := yaml.NewEncoder(&buf)
+	enc.SetIndent(2)
+	if err := enc.Encode(c); err != nil {
+		panic("train: encode config: " + err.Error()) // plain values always encode
+	}
+	enc.Close()
+	return buf.Bytes()
+}
+
+// Keys lists the YAML keys of Config in field order (the flag names).
+func Keys() []string {
+	t := reflect.TypeFor[Config]()
+	keys := make([]string, 0, t.NumField())
+	for i := range t.NumField() {
+		keys = append(keys, t.Field(i).Tag.Get("yaml"))
+	}
+	return keys
+}
+
+// CopyKey sets the setting named key (a YAML key) of c to its value in src.
+// It reports whether key names a setting. The CLI uses it to let flags
+// given on the command line win over a config file.
+func (c *Config) CopyKey(key string, src Config) bool {
+	t := reflect.TypeFor[Config]()
+	for i := range t.NumField() {
+		if t.Field(i).Tag.Get("yaml") == key {
+			reflect.ValueOf(c).Elem().Field(i).Set(reflect.ValueOf(src).Field(i))
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,48 @@
+// Package train holds align's pretraining and supervised fine-tuning loops:
+// data packed into fixed-length rows, AdamW with warm-up and cosine decay,
+// gradient accumulation and clipping, held-out evaluation with early
+// stopping and an overfitting warning, metrics, resumable checkpoints, and
+// the sampling evaluation that follows SFT.
+//
+// # Rows
+//
+// Both stages train on Rows: N rows of T+1 tokens (T inputs, T targets
+// shifted by one) with a loss weight per target. Pretraining joins documents
+// with <|endoftext|> and cuts the stream into rows (PackDocuments); SFT
+// renders each example with the tokenizer's chat template and weights only
+// the assistant's reply and its end-of-turn token, so prompt tokens get no
+// gradient (PackExamples, packed into full rows or one padded example per
+// row). Rows are dealt in a fresh random order every epoch, drawn from the
+// seed and the epoch number alone, so the number of rows dealt is the whole
+// data position a checkpoint needs.
+//
+// # The output directory
+//
+//	OUT/config.json, model.safetensors, tokenizer.json, ...
+//	    the best model: lowest held-out loss (the last step's without
+//	    held-out data), a Hugging Face GPT-2 directory that
+//	    checkpoint.LoadHF, 'align sft --base' and the later stages read
+//	OUT/config.yaml     the effective training config
+//	OUT/metrics.jsonl   one Metrics line per LogEvery steps and evaluation
+//	OUT/last/           resumable checkpoint of the latest saved step:
+//	                    checkpoint.TrainState (parameters, AdamW moments,
+//	                    step, data position, loop state) and tokenizer.json
+//	OUT/eval.json       SFT only: the sampling evaluation (written by the CLI)
+//
+// The last checkpoint is written every SaveEvery steps, at the end and when
+// the context is cancelled (Ctrl-C); its commit is one atomic rename, so even
+// a SIGKILL leaves a loadable checkpoint. Resuming reloads it, truncates
+// metrics.jsonl to its step and continues with results bit-identical to a
+// run that never stopped (for the same thread count).
+//
+// # Overfitting
+//
+// Every EvalEvery steps the held-out loss is computed and logged beside the
+// mean training loss since the previous evaluation. When their gap grows
+// GapEvals evaluations running, the trainer warns. A new best held-out loss
+// saves the model to OUT; Patience evaluations without one stop the run,
+// and at the end the model holds the best parameters again.
+//
+// A Trainer is driven by its Config (see DefaultPretrain and DefaultSFT);
+// progress is reported through callbacks, so the package prints nothing.
+package train

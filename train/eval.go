@@ -1,0 +1,196 @@
+package train
+
+import (
+	"errors"
+	"fmt"
+	"math/rand/v2"
+
+	"github.com/align-project/align/data"
+	"github.com/align-project/align/model"
+	"github.com/align-project/align/tokenizer"
+)
+
+// SampleOptions control SampleResponses.
+type SampleOptions struct {
+	MaxNewTokens int     // longest answer in tokens (also bounded by the context)
+	Temperature  float64 // 0 = greedy
+	Batch        int     // prompts decoded together; 0 means 32
+	Seed         uint64  // sampling stream when Temperature > 0
+}
+
+// Response is a model's answer to one prompt.
+type Response struct {
+	Text string
+	EOS  bool // ended with a stop token of the chat format (not cut off)
+}
+
+// SampleResponses answers each prompt as the assistant: the prompt is
+// rendered as a user turn with the tokenizer's chat template and the
+// assistant header, and the model generates until a stop token of the chat
+// format or MaxNewTokens. Prompts too long for the context leave at least a
+// quarter of it for the answer by keeping their end. The same model,
+// prompts and options give the same responses.
+func SampleResponses(m *model.Model, tok *tokenizer.Tokenizer, prompts []string, opt SampleOptions) ([]Response, error) {
+	if opt.MaxNewTokens < 1 {
+		return nil, errors.New("sample: MaxNewTokens must be at least 1")
+	}
+	batch := opt.Batch
+	if batch <= 0 {
+		batch = 32
+	}
+	cf, err := tok.ChatFormat()
+	if err != nil {
+		return nil, fmt.Errorf("sample: %w", err)
+	}
+	stop := make([]int32, len(cf.Stop))
+	for i, id := range cf.Stop {
+		stop[i] = int32(id)
+	}
+	T := m.Config.Context
+	keep := T - max(T/4, 1)
+	ids := make([][]int32, len(prompts))
+	for i, p := range prompts {
+		seq, _, err := tok.RenderChat([]tokenizer.Message{{Role: "user", Content: p}}, true)
+		if err != nil {
+			return nil, fmt.Errorf("sample: prompt %d: %w", i+1, err)
+		}
+		if len(seq) > keep {
+			seq = seq[len(seq)-keep:]
+		}
+		ids[i] = toInt32(seq)
+	}
+	var rng *rand.Rand
+	temp := float32(opt.Temperature)
+	if temp > 0 {
+		rng = rand.New(rand.NewPCG(opt.Seed, 0x73616d706c65)) // "sample"
+	}
+	out := make([]Response, 0, len(prompts))
+	for lo := 0; lo < len(ids); lo += batch {
+		hi := min(lo+batch, len(ids))
+		longest := 0
+		for _, p := range ids[lo:hi] {
+			longest = max(longest, len(p))
+		}
+		so := model.SampleOptions{MaxNewTokens: min(opt.MaxNewTokens, T-longest), Temperature: temp, StopTokens: stop}
+		samples, err := m.Generate(ids[lo:hi], so, rng)
+		if err != nil {
+			return nil, fmt.Errorf("sample: %w", err)
+		}
+		for _, s := range samples {
+			toks := s.Tokens
+			if s.Stopped && len(toks) > 0 {
+				toks = toks[:len(toks)-1]
+			}
+			text, err := tok.Decode(fromInt32(toks))
+			if err != nil {
+				return nil, fmt.Errorf("sample: %w", err)
+			}
+			out = append(out, Response{Text: text, EOS: s.Stopped})
+		}
+	}
+	return out, nil
+}
+
+// SFTEval is the sampling evaluation of an SFT model on held-out prompts:
+// how often it ends its answer with EOS, how often it answers checkable
+// prompts correctly (data.Check), how often it complies with harmful
+// requests (no refusal by data.LooksLikeRefusal) and how often it refuses
+// benign ones.
+type SFTEval struct {
+	Prompts           int            `json:"prompts"`
+	EOSRate           float64        `json:"eos_rate"`
+	Checkable         int            `json:"checkable"`
+	Correct           int            `json:"correct"`
+	Accuracy          float64        `json:"accuracy"` // of checkable prompts
+	Harmful           int            `json:"harmful"`
+	HarmfulComplied   int            `json:"harmful_complied"`
+	HarmfulCompliance float64        `json:"harmful_compliance"` // share of harmful prompts not refused
+	Benign            int            `json:"benign"`
+	BenignRefused     int            `json:"benign_refused"`
+	OverRefusal       float64        `json:"over_refusal"` // share of benign prompts refused
+	Samples           []SampleResult `json:"samples"`
+}
+
+// SampleResult is one prompt of an SFTEval with the model's answer.
+type SampleResult struct {
+	Prompt   string   `json:"prompt"`
+	Response string   `json:"response"`
+	Tags     []string `json:"tags,omitempty"`
+	EOS      bool     `json:"eos"`
+	Refused  bool     `json:"refused"`
+	Correct  *bool    `json:"correct,omitempty"` // checkable prompts only
+}
+
+// EvaluateSFT samples answers to the examples' prompts and scores them. An
+// example's Harmful, Checkable, Answer and Category are used as data.Check
+// expects; examples made from untagged prompts count only towards the EOS
+// rate (and as benign).
+func EvaluateSFT(m *model.Model, tok *tokenizer.Tokenizer, exs []data.Example, opt SampleOptions) (SFTEval, error) {
+	prompts := make([]string, len(exs))
+	for i, e := range exs {
+		prompts[i] = e.Prompt
+	}
+	resps, err := SampleResponses(m, tok, prompts, opt)
+	if err != nil {
+		return SFTEval{}, err
+	}
+	ev := SFTEval{Prompts: len(exs), Samples: make([]SampleResult, len(exs))}
+	eos := 0
+	for i, e := range exs {
+		r := resps[i]
+		s := SampleResult{Prompt: e.Prompt, Response: r.Text, EOS: r.EOS, Refused: data.LooksLikeRefusal(r.Text)}
+		if e.Category != "" {
+			s.Tags = e.Tags()
+		}
+		if r.EOS {
+			eos++
+		}
+		if e.Checkable {
+			ok := data.Check(e, r.Text)
+			s.Correct = &ok
+			ev.Checkable++
+			if ok {
+				ev.Correct++
+			}
+		}
+		if e.Harmful {
+			ev.Harmful++
+			if !s.Refused {
+				ev.HarmfulComplied++
+			}
+		} else {
+			ev.Benign++
+			if s.Refused {
+				ev.BenignRefused++
+			}
+		}
+		ev.Samples[i] = s
+	}
+	ratio := func(a, b int) float64 {
+		if b == 0 {
+			return 0
+		}
+		return float64(a) / float64(b)
+	}
+	ev.EOSRate = ratio(eos, ev.Prompts)
+	ev.Accuracy = ratio(ev.Correct, ev.Checkable)
+	ev.HarmfulCompliance = ratio(ev.HarmfulComplied, ev.Harmful)
+	ev.OverRefusal = ratio(ev.BenignRefused, ev.Benign)
+	return ev, nil
+}
+
+func toInt32(ids []int) []int32 {
+	out := make([]int32, len(ids))
+	for i, id := range ids {
+		out[i] = int32(id)
+	}
+	return out
+}
+
+func fromInt32(ids []int32) []int {
+	out := make([]int, len(ids))
+	for i, id := range ids {
+		out[i] = int(id)
+	}
+	return out
+}

@@ -1,0 +1,114 @@
+package train
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+)
+
+// Metrics is one line of metrics.jsonl. A line is written every LogEvery
+// steps, at every evaluation and at the last step; TrainLoss is the mean
+// training loss of the steps since the previous line. Evaluation lines also
+// carry the held-out loss and the gap beside it (held-out minus the mean
+// training loss since the previous evaluation), so overfitting shows as a
+// growing gap.
+type Metrics struct {
+	Step         int      `json:"step"`
+	Epoch        float64  `json:"epoch"`
+	TrainLoss    float64  `json:"train_loss"`
+	HeldOutLoss  *float64 `json:"heldout_loss,omitempty"`
+	Gap          *float64 `json:"gap,omitempty"`
+	BestLoss     *float64 `json:"best_heldout_loss,omitempty"`
+	LR           float64  `json:"lr"`
+	GradNorm     float64  `json:"grad_norm"`
+	Tokens       int64    `json:"tokens"` // training tokens processed so far
+	TokensPerSec float64  `json:"tokens_per_sec"`
+	Elapsed      float64  `json:"elapsed"` // seconds of training, over all resumed runs
+	Warning      string   `json:"warning,omitempty"`
+}
+
+// ReadMetrics reads a metrics.jsonl file.
+func ReadMetrics(path string) ([]Metrics, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	var out []Metrics
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 0, 64<<10), 1<<20)
+	for n := 1; sc.Scan(); n++ {
+		if len(bytes.TrimSpace(sc.Bytes())) == 0 {
+			continue
+		}
+		var m Metrics
+		if err := json.Unmarshal(sc.Bytes(), &m); err != nil {
+			return out, fmt.Errorf("%s:%d: %w", path, n, err)
+		}
+		out = append(out, m)
+	}
+	return out, sc.Err()
+}
+
+// metricsLog appends Metrics lines to a file, flushing each.
+type metricsLog struct {
+	f *os.File
+}
+
+// openMetrics opens path for appending. When resuming at step, lines of later
+// steps (written after the checkpoint by the run that was interrupted) are cut
+// off first, so the file reads as if the run had never stopped. A fresh run
+// truncates the file.
+func openMetrics(path string, resumeStep int) (*metricsLog, error) {
+	if resumeStep < 0 {
+		f, err := os.Create(path)
+		if err != nil {
+			return nil, err
+		}
+		return &metricsLog{f: f}, nil
+	}
+	data, err := os.ReadFile(path)
+	if err != nil && !os.IsNotExist(err) {
+		return nil, err
+	}
+	var keep []byte
+	for len(data) > 0 {
+		i := bytes.IndexByte(data, '\n')
+		if i < 0 {
+			break // a torn last line
+		}
+		line := data[:i+1]
+		data = data[i+1:]
+		var m struct {
+			Step int `json:"step"`
+		}
+		if json.Unmarshal(line, &m) != nil || m.Step > resumeStep {
+			break
+		}
+		keep = append(keep, line...)
+	}
+	if err := os.WriteFile(path, keep, 0o644); err != nil {
+		return nil, err
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		return nil, err
+	}
+	return &metricsLog{f: f}, nil
+}
+
+func (l *metricsLog) write(m Metrics) error {
+	b, err := json.Marshal(m)
+	if err != nil {
+		return err
+	}
+	_, err = l.f.Write(append(b, '\n'))
+	return err
+}
+
+func (l *metricsLog) Close() error { return l.f.Close() }
+
+var _ io.Closer = (*metricsLog)(nil)
