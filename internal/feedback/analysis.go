@@ -31,9 +31,6 @@ func (a *Analysis) Annotator(id int64) *quality.Annotator {
 
 var classOf = map[store.Preference]int{store.PrefA: quality.ClassA, store.PrefB: quality.ClassB, store.PrefTie: quality.ClassTie, store.PrefBad: quality.ClassBad}
 
-// prefOf is the inverse of classOf.
-var prefOf = [quality.NumClasses]store.Preference{store.PrefA, store.PrefB, store.PrefTie, store.PrefBad}
-
 // Analyze computes the project's agreement, annotator reliability, flags and
 // aggregate preferences. Quarantined annotators are left out of the
 // reliability fit and the aggregate, but still shown.

@@ -9,7 +9,6 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"regexp"
-	"strings"
 	"testing"
 
 	"github.com/align-project/align/internal/feedback/store"
@@ -146,11 +145,4 @@ func labelForm(page, pref string) url.Values {
 		}
 	}
 	return f
-}
-
-func contains(t testing.TB, body, want string) {
-	t.Helper()
-	if !strings.Contains(body, want) {
-		t.Fatalf("page lacks %q:\n%.2000s", want, body)
-	}
 }

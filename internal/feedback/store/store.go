@@ -162,10 +162,6 @@ func (t tx) queryRow(ctx context.Context, query string, args ...any) *sql.Row {
 	return t.QueryRowContext(ctx, t.s.q(query), args...)
 }
 
-func (t tx) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
-	return t.QueryContext(ctx, t.s.q(query), args...)
-}
-
 // withTx runs fn in a transaction, committing when it returns nil. It retries
 // transactions that failed on lock contention: SQLITE_BUSY, or a PostgreSQL
 // serialization failure or deadlock.
