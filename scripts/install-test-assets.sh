@@ -110,5 +110,12 @@ npm_unpack sentiment@5.0.2 package/test/fixtures package/languages/en package/LI
 npm_unpack naughty-words@1.2.0 package/en.json package/LICENSE package/README.md
 # --- end judge -------------------------------------------------------------------------
 
+# --- reward (package reward) ----------------------------------------------------------
+# scripts/sentiment_reward.sh (reward model vs the AFINN lexicon on human labels) reads
+# sentiment@5.0.2's test/fixtures and languages/en (labels.json, negators.json); the judge
+# section above unpacks them. Listed again so this section stands on its own (a no-op when
+# already unpacked).
+npm_unpack sentiment@5.0.2 package/test/fixtures package/languages/en package/LICENSE.md
+# --- end reward ------------------------------------------------------------------------
 
 echo "install-test-assets: assets ready in $assets" >&2

@@ -32,6 +32,7 @@ beside PyTorch). Random inputs come from --seed; --threads sets the workers.`,
 		},
 	}
 	cmd.AddCommand(newBenchMatmulCmd(g), newBenchTrainCmd(g), newBenchGenerateCmd(g))
+	cmd.AddCommand(newBenchPPOCmd(g))
 	return cmd
 }
 

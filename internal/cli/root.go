@@ -60,7 +60,9 @@ Global flags (--threads, --seed) apply to every command. Exit codes: 0 success,
 	root.AddCommand(newVersionCmd(g), newBenchCmd(g))
 	root.AddCommand(newAnnotateCmd(g)) // align annotate: internal/cli/annotate.go
 	root.AddCommand(newPretrainCmd(g), newSFTCmd(g), newDataCmd(g))
+	root.AddCommand(newRewardCmd(g))
 	root.AddCommand(newExportCmd(g))
+	root.AddCommand(newPPOCmd(g))
 	root.AddCommand(newLabelCmd(g), newCritiqueCmd(g)) // judge: AI feedback
 	return root
 }

@@ -1,0 +1,132 @@
+package cli
+
+import (
+	"encoding/json"
+
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/align-project/align/checkpoint"
+	"github.com/align-project/align/model"
+	"github.com/align-project/align/ppo"
+	"github.com/align-project/align/tokenizer"
+)
+
+// ppoFixture writes a tiny SFT checkpoint and a prompts file.
+func ppoFixture(t *testing.T) (policy, prompts string) {
+	t.Helper()
+	dir := t.TempDir()
+	tok, err := tokenizer.Train(tokenizer.TrainConfig{VocabSize: 300}, "a good answer is good. a bad answer is bad. write something nice.")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := model.New(model.Config{VocabSize: tok.VocabSize(), Context: 40, Layers: 1, Heads: 2, Channels: 16}, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	policy = filepath.Join(dir, "sft")
+	if err := checkpoint.SaveHF(policy, m, tok, checkpoint.HFOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	prompts = filepath.Join(dir, "prompts.jsonl")
+	lines := `{"prompt": "write something nice"}` + "\n" + `{"prompt": "a bad answer"}` + "\n" + `{"prompt": "good"}` + "\n"
+	if err := os.WriteFile(prompts, []byte(lines), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return policy, prompts
+}
+
+var ppoTiny = []string{"--iterations", "2", "--batch-size", "4", "--mini-batch", "2", "--max-new-tokens", "6", "--sample-every", "1", "--sample-rows", "1"}
+
+func TestPPOJudgeAndService(t *testing.T) {
+	policy, prompts := ppoFixture(t)
+	out := filepath.Join(t.TempDir(), "rlaif")
+	args := append([]string{"ppo", "--policy", policy, "--prompts", prompts, "--out", out, "--judge", "builtin", "--constraint", "--cost-limit", "0.1"}, ppoTiny...)
+	code, stdout, stderr := run(t, args...)
+	if code != exitOK {
+		t.Fatalf("align ppo --judge builtin: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	if !strings.Contains(stdout, "ppo: 2 iterations") || !strings.Contains(stdout, "λ") {
+		t.Errorf("summary:\n%s", stdout)
+	}
+	lines := strings.Split(strings.TrimSpace(ppoReadFile(t, filepath.Join(out, ppo.MetricsFile))), "\n")
+	if len(lines) != 2 {
+		t.Fatalf("%d metrics lines, want 2", len(lines))
+	}
+	var st ppo.Stats
+	if err := json.Unmarshal([]byte(lines[1]), &st); err != nil || st.Iteration != 2 || st.TimeIter <= 0 {
+		t.Errorf("metrics line %q: %v", lines[1], err)
+	}
+	if _, err := checkpoint.LoadHF(out); err != nil {
+		t.Errorf("final policy: %v", err)
+	}
+
+	// The same with a reward service that favours short responses.
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var req struct{ Responses []string }
+		json.NewDecoder(r.Body).Decode(&req)
+		scores := make([]float64, len(req.Responses))
+		for i, s := range req.Responses {
+			scores[i] = -float64(len(s)) / 10
+		}
+		json.NewEncoder(w).Encode(map[string]any{"scores": scores})
+	}))
+	defer srv.Close()
+	out2 := filepath.Join(t.TempDir(), "svc")
+	args = append([]string{"ppo", "--policy", policy, "--prompts", prompts, "--out", out2, "--reward-url", srv.URL}, ppoTiny...)
+	if code, stdout, stderr := run(t, args...); code != exitOK {
+		t.Fatalf("align ppo --reward-url: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	// A dead service is a clear failure.
+	args = append([]string{"ppo", "--policy", policy, "--prompts", prompts, "--out", out2, "--reward-url", "http://127.0.0.1:1/score"}, ppoTiny...)
+	if code, _, stderr := run(t, args...); code != exitFailure || !strings.Contains(stderr, "127.0.0.1:1") {
+		t.Errorf("dead service: exit %d, stderr %q", code, stderr)
+	}
+}
+
+func TestPPOUsageErrors(t *testing.T) {
+	policy, prompts := ppoFixture(t)
+	out := t.TempDir()
+	for _, args := range [][]string{
+		{"ppo", "--prompts", prompts, "--out", out, "--judge", "builtin"},
+		{"ppo", "--policy", policy, "--prompts", prompts, "--out", out},
+		{"ppo", "--policy", policy, "--prompts", prompts, "--out", out, "--judge", "builtin", "--reward-url", "http://x"},
+		{"ppo", "--policy", policy, "--prompts", prompts, "--out", out, "--judge", "builtin", "--mini-batch", "5"},
+		{"ppo", "--policy", policy, "--prompts", prompts, "--out", out, "--judge", "builtin", "--kl-estimator", "k9"},
+	} {
+		if code, _, stderr := run(t, args...); code != exitUsage || !strings.Contains(stderr, "align: error:") {
+			t.Errorf("%v: exit %d, stderr %q; want %d", args, code, stderr, exitUsage)
+		}
+	}
+}
+
+func TestBenchPPOJSON(t *testing.T) {
+	code, stdout, stderr := run(t, "bench", "ppo", "--layers", "1", "--dim", "32", "--heads", "2", "--ctx", "32", "--vocab", "64",
+		"--prompts", "8", "--mini-batch", "4", "--prompt-len", "4", "--new-tokens", "8", "--epochs", "1", "--iterations", "1", "--json")
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	var res ppoBenchResult
+	decodeOne(t, stdout, &res)
+	sum := res.Generate + res.Score + res.Ref + res.Update
+	if res.SecPerIter <= 0 || sum > res.SecPerIter*1.01 || res.NewTokens != 8 {
+		t.Errorf("result %+v (split sums to %v)", res, sum)
+	}
+	if code, stdout, _ := run(t, "bench", "ppo", "--layers", "1", "--dim", "32", "--heads", "2", "--ctx", "32", "--vocab", "64",
+		"--prompts", "4", "--mini-batch", "4", "--prompt-len", "4", "--new-tokens", "4", "--epochs", "1", "--iterations", "1"); code != exitOK || !strings.Contains(stdout, "s/iteration") {
+		t.Errorf("table: exit %d\n%s", code, stdout)
+	}
+}
+
+func ppoReadFile(t *testing.T, path string) string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}

@@ -1,0 +1,233 @@
+package ppo
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"reflect"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/align-project/align/model"
+)
+
+// Config holds every hyper-parameter of a PPO run. The YAML keys are the
+// flag names of 'align ppo'. Start from DefaultConfig, overlay a file with
+// DecodeYAML, then flags.
+type Config struct {
+	// Rollouts.
+	Iterations        int     `yaml:"iterations"`          // rollout-and-update rounds in total
+	BatchSize         int     `yaml:"batch_size"`          // prompts (responses) per rollout
+	MiniBatch         int     `yaml:"mini_batch"`          // responses per gradient step; must divide batch_size
+	MaxNewTokens      int     `yaml:"max_new_tokens"`      // longest response, stop token included
+	Temperature       float64 `yaml:"temperature"`         // sampling temperature, also used for every log-probability
+	RecomputeLogProbs bool    `yaml:"recompute_logprobs"`  // recompute the rollout log-probs with a forward pass instead of taking the sampler's
+	MissingEOS        bool    `yaml:"missing_eos_penalty"` // give responses without a stop token missing_eos_score instead of their reward
+	MissingEOSScore   float64 `yaml:"missing_eos_score"`   // the score of a response that never emitted EOS
+
+	// Reward shaping.
+	KLEstimator   KLEstimator `yaml:"kl_estimator"`   // k1, k2 or k3: the per-token KL in the reward
+	KLCoef        float64     `yaml:"kl_coef"`        // β: fixed, or the initial value of the adaptive controller
+	AdaptiveKL    bool        `yaml:"adaptive_kl"`    // adapt β towards target_kl
+	TargetKL      float64     `yaml:"target_kl"`      // adaptive β: target KL per sequence, in nats
+	KLHorizon     float64     `yaml:"kl_horizon"`     // adaptive β: horizon in responses
+	WhitenRewards bool        `yaml:"whiten_rewards"` // scale the per-token rewards to unit variance over the batch
+	ScoreClip     float64     `yaml:"score_clip"`     // clip scores to ±score_clip; 0 = off
+
+	// Advantages.
+	Gamma  float64 `yaml:"gamma"`  // discount
+	Lambda float64 `yaml:"lambda"` // GAE λ
+
+	// Update.
+	Epochs         int     `yaml:"epochs"`           // passes over the rollout batch per iteration
+	ClipRange      float64 `yaml:"clip_range"`       // ε of the clipped policy ratio
+	ClipRangeValue float64 `yaml:"clip_range_value"` // clip of the value change from the rollout's values
+	VFCoef         float64 `yaml:"vf_coef"`          // value loss coefficient
+	EntCoef        float64 `yaml:"ent_coef"`         // entropy bonus coefficient (exploration); 0 = off
+	LR             float64 `yaml:"lr"`               // policy learning rate (Adam)
+	ValueLR        float64 `yaml:"value_lr"`         // value learning rate; 0 = lr
+	AdamEps        float64 `yaml:"adam_eps"`         // Adam ε
+	MaxGradNorm    float64 `yaml:"max_grad_norm"`    // clip each network's gradient norm to this; 0 = off
+	ApproxKLStop   float64 `yaml:"approx_kl_stop"`   // end an epoch when the approximate KL to the rollout policy exceeds this; 0 = never
+
+	// Cost constraint (Safe-RLHF style Lagrangian).
+	Constraint bool    `yaml:"constraint"`  // use the reward source's cost with a limit
+	CostLimit  float64 `yaml:"cost_limit"`  // the batch mean cost should stay at or below this
+	LambdaInit float64 `yaml:"lambda_init"` // initial Lagrange multiplier
+	LambdaLR   float64 `yaml:"lambda_lr"`   // multiplier step per unit of cost excess
+	LambdaMax  float64 `yaml:"lambda_max"`  // upper bound of the multiplier; 0 = none
+
+	// Logging and checkpoints.
+	SampleEvery int    `yaml:"sample_every"` // iterations between sample tables; 0 = never
+	SampleRows  int    `yaml:"sample_rows"`  // rows per sample table
+	SaveEvery   int    `yaml:"save_every"`   // iterations between resumable checkpoints; 0 = only at the end and on interrupt
+	Seed        uint64 `yaml:"seed"`         // sampling, prompt order and minibatch shuffling
+}
+
+// DefaultConfig returns the defaults of the issue and the N implementation
+// details: k1 KL with an adaptive β (0.05, target 6 nats, horizon 10,000),
+// no reward whitening, scores clipped to ±10, EOS-less responses scored −1,
+// GAE with γ 1 and λ 0.95, ε 0.2, value clip 0.2 with coefficient 0.1,
+// 4 epochs, Adam ε 1e-5 and gradient norms clipped to 1.
+func DefaultConfig() Config {
+	return Config{
+		Iterations:      100,
+		BatchSize:       64,
+		MiniBatch:       16,
+		MaxNewTokens:    48,
+		Temperature:     0.7,
+		MissingEOS:      true,
+		MissingEOSScore: -1,
+		KLEstimator:     K1,
+		KLCoef:          0.05,
+		AdaptiveKL:      true,
+		TargetKL:        6,
+		KLHorizon:       10000,
+		ScoreClip:       10,
+		Gamma:           1,
+		Lambda:          0.95,
+		Epochs:          4,
+		ClipRange:       0.2,
+		ClipRangeValue:  0.2,
+		VFCoef:          0.1,
+		LR:              1e-5,
+		AdamEps:         1e-5,
+		MaxGradNorm:     1,
+		LambdaLR:        0.05,
+		LambdaMax:       100,
+		SampleEvery:     10,
+		SampleRows:      4,
+		SaveEvery:       10,
+		Seed:            1,
+	}
+}
+
+// Validate reports the first setting that cannot work, named by its YAML key.
+func (c Config) Validate() error {
+	finite := func(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
+	for _, k := range []struct {
+		bad  bool
+		name string
+		msg  string
+		val  any
+	}{
+		{c.Iterations < 1, "iterations", "must be at least 1", c.Iterations},
+		{c.BatchSize < 1, "batch_size", "must be at least 1", c.BatchSize},
+		{c.MiniBatch < 1 || c.MiniBatch > c.BatchSize, "mini_batch", "must be in [1, batch_size]", c.MiniBatch},
+		{c.MiniBatch > 0 && c.BatchSize%c.MiniBatch != 0, "mini_batch", "must divide batch_size", c.MiniBatch},
+		{c.MaxNewTokens < 1, "max_new_tokens", "must be at least 1", c.MaxNewTokens},
+		{!(c.Temperature > 0) || !finite(c.Temperature), "temperature", "must be a positive number (PPO samples; it cannot be greedy)", c.Temperature},
+		{!finite(c.MissingEOSScore), "missing_eos_score", "must be finite", c.MissingEOSScore},
+		{!c.KLEstimator.valid(), "kl_estimator", "must be k1, k2 or k3", c.KLEstimator},
+		{!(c.KLCoef >= 0) || !finite(c.KLCoef), "kl_coef", "must be ≥ 0", c.KLCoef},
+		{c.AdaptiveKL && !(c.TargetKL > 0), "target_kl", "must be positive with adaptive_kl", c.TargetKL},
+		{c.AdaptiveKL && !(c.KLHorizon > 0), "kl_horizon", "must be positive with adaptive_kl", c.KLHorizon},
+		{c.AdaptiveKL && !(c.KLCoef > 0), "kl_coef", "must be positive with adaptive_kl (β is multiplied)", c.KLCoef},
+		{!(c.ScoreClip >= 0), "score_clip", "must be ≥ 0", c.ScoreClip},
+		{!(c.Gamma >= 0 && c.Gamma <= 1), "gamma", "must be in [0, 1]", c.Gamma},
+		{!(c.Lambda >= 0 && c.Lambda <= 1), "lambda", "must be in [0, 1]", c.Lambda},
+		{c.Epochs < 1, "epochs", "must be at least 1", c.Epochs},
+		{!(c.ClipRange > 0), "clip_range", "must be positive", c.ClipRange},
+		{!(c.ClipRangeValue >= 0), "clip_range_value", "must be ≥ 0 (0 turns value clipping off)", c.ClipRangeValue},
+		{!(c.VFCoef > 0) || !finite(c.VFCoef), "vf_coef", "must be positive", c.VFCoef},
+		{!(c.EntCoef >= 0) || !finite(c.EntCoef), "ent_coef", "must be ≥ 0", c.EntCoef},
+		{!(c.LR > 0) || !finite(c.LR), "lr", "must be positive", c.LR},
+		{!(c.ValueLR >= 0) || !finite(c.ValueLR), "value_lr", "must be ≥ 0", c.ValueLR},
+		{!(c.AdamEps >= 0), "adam_eps", "must be ≥ 0", c.AdamEps},
+		{!(c.MaxGradNorm >= 0), "max_grad_norm", "must be ≥ 0", c.MaxGradNorm},
+		{!(c.ApproxKLStop >= 0), "approx_kl_stop", "must be ≥ 0", c.ApproxKLStop},
+		{!finite(c.CostLimit), "cost_limit", "must be finite", c.CostLimit},
+		{!(c.LambdaInit >= 0) || !finite(c.LambdaInit), "lambda_init", "must be ≥ 0", c.LambdaInit},
+		{!(c.LambdaLR >= 0) || !finite(c.LambdaLR), "lambda_lr", "must be ≥ 0", c.LambdaLR},
+		{!(c.LambdaMax >= 0), "lambda_max", "must be ≥ 0", c.LambdaMax},
+		{c.SampleEvery < 0, "sample_every", "must not be negative", c.SampleEvery},
+		{c.SampleRows < 0, "sample_rows", "must not be negative", c.SampleRows},
+		{c.SaveEvery < 0, "save_every", "must not be negative", c.SaveEvery},
+	} {
+		if k.bad {
+			return fmt.Errorf("ppo config: %s %v %s", k.name, k.val, k.msg)
+		}
+	}
+	return nil
+}
+
+// valueLR is the value model's learning rate.
+func (c Config) valueLR() float64 {
+	if c.ValueLR > 0 {
+		return c.ValueLR
+	}
+	return c.LR
+}
+
+// adam returns the optimizer settings for both networks: Adam (no weight
+// decay) with ε AdamEps and gradient clipping.
+func (c Config) adam() model.AdamWConfig {
+	return model.AdamWConfig{Beta1: 0.9, Beta2: 0.999, Eps: float32(c.AdamEps), ClipNorm: c.MaxGradNorm}
+}
+
+// DecodeYAML overlays the YAML document in r (named name in errors) on c:
+// keys present replace c's values, absent keys keep them. Unknown keys are
+// errors.
+func (c *Config) DecodeYAML(r io.Reader, name string) error {
+	dec := yaml.NewDecoder(r)
+	dec.KnownFields(true)
+	tmp := *c
+	if err := dec.Decode(&tmp); err != nil {
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		return fmt.Errorf("read ppo config %s: %w", name, err)
+	}
+	*c = tmp
+	return nil
+}
+
+// LoadYAML overlays the YAML file at path on c; see DecodeYAML.
+func (c *Config) LoadYAML(path string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return fmt.Errorf("read ppo config: %w", err)
+	}
+	defer f.Close()
+	return c.DecodeYAML(f, path)
+}
+
+// YAML returns c as a YAML document with every key, in field order: the
+// effective config saved with each run.
+func (c Config) YAML() []byte {
+	var buf bytes.Buffer
+	enc := yaml.NewEncoder(&buf)
+	enc.SetIndent(2)
+	if err := enc.Encode(c); err != nil {
+		panic("ppo: encode config: " + err.Error()) // plain values always encode
+	}
+	enc.Close()
+	return buf.Bytes()
+}
+
+// Keys lists the YAML keys of Config in field order (the flag names).
+func Keys() []string {
+	t := reflect.TypeFor[Config]()
+	keys := make([]string, 0, t.NumField())
+	for i := range t.NumField() {
+		keys = append(keys, t.Field(i).Tag.Get("yaml"))
+	}
+	return keys
+}
+
+// CopyKey sets the setting named key (a YAML key) of c to its value in src
+// and reports whether key names a setting; the CLI lets flags given on the
+// command line win over a config file with it.
+func (c *Config) CopyKey(key string, src Config) bool {
+	t := reflect.TypeFor[Config]()
+	for i := range t.NumField() {
+		if t.Field(i).Tag.Get("yaml") == key {
+			reflect.ValueOf(c).Elem().Field(i).Set(reflect.ValueOf(src).Field(i))
+			return true
+		}
+	}
+	return false
+}

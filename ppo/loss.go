@@ -1,0 +1,86 @@
+package ppo
+
+import "math"
+
+// PolicyLoss is the clipped surrogate of one token (before the mean over
+// tokens): with ratio ρ = exp(logp − oldLogp) and advantage A,
+//
+//	loss = max(−A·ρ, −A·clip(ρ, 1−ε, 1+ε))
+//
+// It returns the loss, its derivative with respect to logp, and whether the
+// clipped term was taken (then the gradient is zero: the update has moved ρ
+// far enough in the direction A favours).
+func PolicyLoss(logp, oldLogp, adv, eps float64) (loss, dlogp float64, clipped bool) {
+	ratio := math.Exp(logp - oldLogp)
+	l1 := -adv * ratio
+	l2 := -adv * min(max(ratio, 1-eps), 1+eps)
+	if l2 > l1 {
+		return l2, 0, true
+	}
+	return l1, l1, false // d(−A·ρ)/d logp = −A·ρ
+}
+
+// ValueLoss is the clipped value loss of one token (before the mean over
+// tokens and the coefficient): with the new value v, the rollout's value
+// old and the return ret,
+//
+//	loss = ½ · max((v − ret)², (old + clip(v − old, −c, c) − ret)²)
+//
+// It returns the loss, its derivative with respect to v, and whether the
+// clipped term was the larger. c = 0 turns clipping off (plain ½(v − ret)²).
+func ValueLoss(v, old, ret, c float64) (loss, dv float64, clipped bool) {
+	d1 := v - ret
+	l1 := d1 * d1
+	if c <= 0 {
+		return 0.5 * l1, d1, false
+	}
+	delta := v - old
+	vc := old + min(max(delta, -c), c)
+	d2 := vc - ret
+	l2 := d2 * d2
+	if l2 > l1 {
+		if delta < -c || delta > c {
+			return 0.5 * l2, 0, true // the clipped value does not move with v
+		}
+		return 0.5 * l2, d2, true
+	}
+	return 0.5 * l1, d1, false
+}
+
+// logitsGrad writes into dz the gradient with respect to the logits z (one
+// row of V) of dlogp·log p(tok) + dent·H, where p = softmax(z/τ) and H is
+// its entropy:
+//
+//	∂log p(tok)/∂z_j = (1[j = tok] − p_j)/τ
+//	∂H/∂z_j        = −p_j·(log p_j + H)/τ
+//
+// It returns log p(tok) and H, computed in float64. dz is overwritten.
+func logitsGrad(dz, z []float32, tok int, tau, dlogp, dent float64) (logp, ent float64) {
+	mx := z[0]
+	for _, v := range z {
+		mx = max(mx, v)
+	}
+	var sum, dot float64
+	for j, v := range z {
+		x := float64(v-mx) / tau
+		e := math.Exp(x)
+		dz[j] = float32(e) // scratch: unnormalised probabilities
+		sum += e
+		dot += e * x
+	}
+	lse := math.Log(sum)
+	ent = lse - dot/sum
+	logp = float64(z[tok]-mx)/tau - lse
+	inv := 1 / sum
+	for j, v := range z {
+		p := float64(dz[j]) * inv
+		g := -dlogp * p
+		if dent != 0 {
+			lp := float64(v-mx)/tau - lse
+			g -= dent * p * (lp + ent)
+		}
+		dz[j] = float32(g / tau)
+	}
+	dz[tok] += float32(dlogp / tau)
+	return logp, ent
+}

@@ -1,0 +1,248 @@
+package ppo
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/align-project/align/tensor"
+)
+
+// stepStats sums the token statistics of minibatch steps.
+type stepStats struct {
+	tokens                   int
+	pgLoss, pgClip, approxKL float64
+	ratio, entropy           float64
+	vLoss, vClip             float64
+	entTokens                int // tokens whose entropy was summed (first epoch)
+	policyNorm, valueNorm    float64
+	steps                    int
+	earlyStop                bool
+}
+
+// update runs the PPO epochs over the rollout and fills the update
+// statistics of st.
+func (r *run) update(ro *rollout, st *Stats) error {
+	cfg := r.cfg
+	order := make([]int, ro.n)
+	for i := range order {
+		order[i] = i
+	}
+	var acc stepStats
+epochs:
+	for epoch := range cfg.Epochs {
+		r.rng.Shuffle(len(order), func(i, j int) { order[i], order[j] = order[j], order[i] })
+		for lo := 0; lo < ro.n; lo += cfg.MiniBatch {
+			mb := order[lo:min(lo+cfg.MiniBatch, ro.n)]
+			stop, err := r.policyStep(ro, mb, epoch == 0, &acc)
+			if err != nil {
+				return err
+			}
+			if stop {
+				acc.earlyStop = true
+				break epochs
+			}
+			if err := r.valueStep(ro, mb, &acc); err != nil {
+				return err
+			}
+			acc.steps++
+		}
+	}
+	n := float64(max(acc.tokens, 1))
+	st.PolicyLoss, st.PolicyClipFrac = acc.pgLoss/n, acc.pgClip/n
+	st.ApproxKL, st.RatioMean = acc.approxKL/n, acc.ratio/n
+	st.ValueLoss, st.ValueClipFrac = acc.vLoss/n, acc.vClip/n
+	st.Entropy = acc.entropy / float64(max(acc.entTokens, 1))
+	st.GradNorm, st.ValueGradNorm = acc.policyNorm, acc.valueNorm
+	st.Steps, st.EarlyStop = acc.steps, acc.earlyStop
+	return nil
+}
+
+// tokenStat is one token's share of a policy step.
+type tokenStat struct {
+	loss, dlogp, kl, ratio, ent float64
+	clipped                     bool
+}
+
+// policyStep takes one Adam step of the policy on the clipped surrogate of
+// the minibatch mb (indices into the rollout) minus the entropy bonus, as a
+// mean over its response tokens. With ApproxKLStop set and the minibatch's
+// approximate KL beyond it, no step is taken and stop is true.
+func (r *run) policyStep(ro *rollout, mb []int, firstEpoch bool, acc *stepStats) (stop bool, err error) {
+	stats, N, err := r.policyLoss(ro, mb)
+	if err != nil {
+		return false, err
+	}
+	var approxKL float64
+	for _, ts := range stats {
+		for _, s := range ts {
+			approxKL += s.kl
+		}
+	}
+	if r.cfg.ApproxKLStop > 0 && approxKL/float64(N) > r.cfg.ApproxKLStop {
+		return true, nil
+	}
+	r.policyGrad(ro, mb, stats, N)
+	for _, ts := range stats {
+		for _, s := range ts {
+			acc.pgLoss += s.loss
+			acc.ratio += s.ratio
+			if s.clipped {
+				acc.pgClip++
+			}
+			if firstEpoch {
+				acc.entropy += s.ent
+			}
+		}
+	}
+	if firstEpoch {
+		acc.entTokens += N
+	}
+	acc.approxKL += approxKL
+	acc.tokens += N
+	m := r.Policy
+	m.ZeroGrad()
+	if err := m.Backward(); err != nil {
+		return false, fmt.Errorf("ppo: policy backward: %w", err)
+	}
+	norm, err := r.popt.Step(float32(r.cfg.LR))
+	if err != nil {
+		return false, fmt.Errorf("ppo: policy step: %w: %w", ErrDiverged, err)
+	}
+	acc.policyNorm = norm
+	return false, nil
+}
+
+// policyLoss runs the policy forward on the minibatch mb and returns every
+// response token's log-probability, entropy and clipped surrogate, with the
+// number N of response tokens. The objective minimised is
+// Σ loss/N − ent_coef·Σ entropy/N.
+func (r *run) policyLoss(ro *rollout, mb []int) (stats [][]tokenStat, N int, err error) {
+	cfg := r.cfg
+	m := r.Policy
+	seqs := make([][]int32, len(mb))
+	for b, i := range mb {
+		seqs[b] = ro.seqs[i]
+		N += ro.respLen(i)
+	}
+	inputs, T := pad(seqs)
+	if err := m.Forward(inputs, len(mb), T); err != nil {
+		return nil, 0, fmt.Errorf("ppo: policy forward: %w", err)
+	}
+	V := m.Config.VocabSize
+	logits := m.Logits()
+	stats = make([][]tokenStat, len(mb))
+	tensor.ParallelFor(len(mb), func(lo, hi int) {
+		for b := lo; b < hi; b++ {
+			i := mb[b]
+			p := ro.plen[i]
+			ts := make([]tokenStat, ro.respLen(i))
+			for j := range ts {
+				row := logits[(b*T+p+j-1)*V:][:V]
+				lp, ent := logProbEntropy(row, int(ro.seqs[i][p+j]), cfg.Temperature)
+				old := float64(ro.logp[i][j])
+				loss, dlogp, clipped := PolicyLoss(lp, old, float64(ro.adv[i][j]), cfg.ClipRange)
+				d := lp - old
+				ts[j] = tokenStat{loss: loss, dlogp: dlogp, kl: 0.5 * d * d, ratio: math.Exp(d), ent: ent, clipped: clipped}
+			}
+			stats[b] = ts
+		}
+	})
+	return stats, N, nil
+}
+
+// policyGrad writes the gradient of the objective of policyLoss into the
+// policy's DLogits, only at the positions that predict response tokens:
+// the prompt and the padding keep the zero gradient Forward left.
+func (r *run) policyGrad(ro *rollout, mb []int, stats [][]tokenStat, N int) {
+	m := r.Policy
+	_, T := m.Shape()
+	V := m.Config.VocabSize
+	logits, dlogits := m.Logits(), m.DLogits()
+	inv := 1 / float64(N)
+	dent := -r.cfg.EntCoef * inv
+	tensor.ParallelFor(len(mb), func(lo, hi int) {
+		for b := lo; b < hi; b++ {
+			i := mb[b]
+			p := ro.plen[i]
+			for j, s := range stats[b] {
+				k := (b*T + p + j - 1) * V
+				logitsGrad(dlogits[k:k+V], logits[k:k+V], int(ro.seqs[i][p+j]), r.cfg.Temperature, s.dlogp*inv, dent)
+			}
+		}
+	})
+}
+
+// valueStep takes one Adam step of the value model on vf_coef times the
+// clipped value loss of the minibatch, as a mean over its response tokens.
+func (r *run) valueStep(ro *rollout, mb []int, acc *stepStats) error {
+	loss, clipped, err := r.valueLoss(ro, mb)
+	if err != nil {
+		return err
+	}
+	acc.vLoss += loss
+	acc.vClip += float64(clipped)
+	m := r.Value
+	m.ZeroGrad()
+	if err := m.Backward(); err != nil {
+		return fmt.Errorf("ppo: value backward: %w", err)
+	}
+	norm, err := r.vopt.Step(float32(r.cfg.valueLR()))
+	if err != nil {
+		return fmt.Errorf("ppo: value step: %w: %w", ErrDiverged, err)
+	}
+	acc.valueNorm = norm
+	return nil
+}
+
+// valueLoss runs the value model forward on the minibatch mb, writes the
+// gradient of vf_coef·Σ loss/N into DScalars at the positions of response
+// tokens only, and returns Σ loss (before the coefficient and the mean)
+// and the number of clipped tokens.
+func (r *run) valueLoss(ro *rollout, mb []int) (loss float64, clipped int, err error) {
+	cfg := r.cfg
+	m := r.Value
+	seqs := make([][]int32, len(mb))
+	N := 0
+	for b, i := range mb {
+		seqs[b] = ro.seqs[i]
+		N += ro.respLen(i)
+	}
+	inputs, T := pad(seqs)
+	if err := m.Forward(inputs, len(mb), T); err != nil {
+		return 0, 0, fmt.Errorf("ppo: value forward: %w", err)
+	}
+	K := m.Config.ScalarHeads
+	s, ds := m.Scalars(), m.DScalars()
+	scale := cfg.VFCoef / float64(N)
+	for b, i := range mb {
+		p := ro.plen[i]
+		for j := range ro.respLen(i) {
+			k := (b*T + p + j - 1) * K
+			l, dv, c := ValueLoss(float64(s[k]), float64(ro.values[i][j]), float64(ro.ret[i][j]), cfg.ClipRangeValue)
+			ds[k] = float32(dv * scale)
+			loss += l
+			if c {
+				clipped++
+			}
+		}
+	}
+	return loss, clipped, nil
+}
+
+// logProbEntropy returns log softmax(z/τ)[tok] and the entropy of
+// softmax(z/τ), in float64.
+func logProbEntropy(z []float32, tok int, tau float64) (logp, ent float64) {
+	mx := z[0]
+	for _, v := range z {
+		mx = max(mx, v)
+	}
+	var sum, dot float64
+	for _, v := range z {
+		x := float64(v-mx) / tau
+		e := math.Exp(x)
+		sum += e
+		dot += e * x
+	}
+	lse := math.Log(sum)
+	return float64(z[tok]-mx)/tau - lse, lse - dot/sum
+}

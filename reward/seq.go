@@ -1,0 +1,75 @@
+package reward
+
+import (
+	"fmt"
+	"slices"
+
+	"github.com/align-project/align/tokenizer"
+)
+
+// Sequence returns the scored token sequence of a prompt and a response
+// given as ids: promptIDs must be the rendered prompt ending with the
+// assistant header (tokenizer.RenderChat with addGenerationPrompt), as PPO
+// samples from. A trailing id of stop (the sample's stop token, if any) is
+// removed from the response and eos appended, so a reply is scored the same
+// whether or not it stopped by itself. When the result would exceed maxLen
+// (> 1), the response is cut at its end and, if still too long, the prompt at
+// its beginning; the final token is always eos.
+func Sequence(promptIDs, responseIDs []int, eos int, stop []int, maxLen int) []int32 {
+	resp := responseIDs
+	if n := len(resp); n > 0 && (resp[n-1] == eos || slices.Contains(stop, resp[n-1])) {
+		resp = resp[:n-1]
+	}
+	prompt := promptIDs
+	if maxLen > 1 {
+		room := maxLen - 1
+		if len(prompt) > room {
+			prompt = prompt[len(prompt)-room:]
+		}
+		if len(prompt)+len(resp) > room {
+			resp = resp[:room-len(prompt)]
+		}
+	}
+	out := make([]int32, 0, len(prompt)+len(resp)+1)
+	for _, id := range prompt {
+		out = append(out, int32(id))
+	}
+	for _, id := range resp {
+		out = append(out, int32(id))
+	}
+	return append(out, int32(eos))
+}
+
+// encoder turns text pairs into sequences with one tokenizer.
+type encoder struct {
+	tok    *tokenizer.Tokenizer
+	eos    int
+	stop   []int
+	maxLen int
+}
+
+func newEncoder(tok *tokenizer.Tokenizer, maxLen int) (encoder, error) {
+	f, err := tok.ChatFormat()
+	if err != nil {
+		return encoder{}, err
+	}
+	return encoder{tok: tok, eos: f.EndOfTurn, stop: f.Stop, maxLen: maxLen}, nil
+}
+
+// prompt renders prompt as a user turn followed by the assistant header.
+func (e encoder) prompt(prompt string) ([]int, error) {
+	ids, _, err := e.tok.RenderChat([]tokenizer.Message{{Role: "user", Content: prompt}}, true)
+	if err != nil {
+		return nil, fmt.Errorf("render prompt: %w", err)
+	}
+	return ids, nil
+}
+
+// encode returns the sequence of (prompt, response); see Sequence.
+func (e encoder) encode(prompt, response string) ([]int32, error) {
+	p, err := e.prompt(prompt)
+	if err != nil {
+		return nil, err
+	}
+	return Sequence(p, e.tok.Encode(response), e.eos, nil, e.maxLen), nil
+}
