@@ -102,8 +102,15 @@ func (b *Builtin) Compare(ctx context.Context, c Comparison) (Verdict, error) {
 	if !(t > 0) {
 		t = 1
 	}
+	// σ of the absolute difference, mirrored for B: 1 − p is exact for
+	// p ≥ 0.5, so swapping A and B gives exactly 1 − PA.
+	d := sa.Total - sb.Total
+	pa := sigmoid(math.Abs(d) / t)
+	if d < 0 {
+		pa = 1 - pa
+	}
 	v := Verdict{
-		PA:           sigmoid((sa.Total - sb.Total) / t),
+		PA:           pa,
 		Ratings:      [2]Rating{sa.Ratings, sb.Ratings},
 		Judge:        b.ID(),
 		Constitution: b.Constitution.Version,
