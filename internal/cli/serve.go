@@ -1,0 +1,110 @@
+package cli
+
+import (
+	"fmt"
+	"net"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/align-project/align/checkpoint"
+	"github.com/align-project/align/serve"
+)
+
+type serveFlags struct {
+	model, addr, name, apiKey string
+	cfg                       serve.Config
+}
+
+func newServeCmd(g *globals) *cobra.Command {
+	var f serveFlags
+	cmd := &cobra.Command{
+		Use:   "serve --model DIR [--addr :8000]",
+		Short: "Serve a model over an OpenAI-compatible HTTP API",
+		Long: `serve answers OpenAI's API for the model directory --model (config.json,
+model.safetensors, tokenizer.json), so any OpenAI client, or align label
+--judge openai, can use it:
+
+  POST /v1/chat/completions   chat with the tokenizer's chat template; "stream": true
+                              for Server-Sent Events, logprobs/top_logprobs, n, stop,
+                              seed, temperature, top_p, top_k, max_tokens
+  POST /v1/completions        plain continuation of a prompt
+  GET  /v1/models             the model's id (--name, default the directory's name)
+  GET  /metrics               Prometheus metrics: requests, tokens, latency, queue, batch
+  GET  /health                liveness
+
+Concurrent requests are decoded together, up to --max-batch sequences per step;
+up to --max-queue more wait, beyond that requests get 429. Requests with a seed
+are reproducible. Ctrl-C or SIGTERM stops accepting connections and lets requests
+in flight finish (at most --shutdown-timeout).`,
+		Example: `  align serve --model runs/demo/stages/sft --addr :8000
+  curl localhost:8000/v1/chat/completions -H 'Content-Type: application/json' \
+    -d '{"model": "sft", "messages": [{"role": "user", "content": "Hello!"}]}'
+  align label --judge openai --base-url http://localhost:8000/v1 --model sft --in pairs.jsonl --out prefs.jsonl`,
+		Args: noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return runServe(cmd, g, f)
+		},
+	}
+	fs := cmd.Flags()
+	fs.StringVar(&f.model, "model", "", "model directory to serve (required)")
+	fs.StringVar(&f.addr, "addr", ":8000", "listen address (127.0.0.1:8000 for this machine only)")
+	fs.StringVar(&f.cfg.ModelName, "name", "", "model id clients send (default: the model directory's name)")
+	fs.StringVar(&f.apiKey, "api-key", "", "require this bearer token (default: env ALIGN_SERVE_API_KEY; empty: no auth)")
+	fs.IntVar(&f.cfg.MaxBatch, "max-batch", 8, "sequences decoded together; the key/value cache holds max-batch × max-context tokens")
+	fs.IntVar(&f.cfg.MaxQueue, "max-queue", 256, "requests that may wait for a slot before new ones get 429")
+	fs.IntVar(&f.cfg.MaxContext, "max-context", 0, "prompt + completion tokens per sequence (default: the model's context)")
+	fs.IntVar(&f.cfg.MaxN, "max-n", 0, "most choices (n) per request (default: --max-batch)")
+	fs.Int64Var(&f.cfg.MaxBodyBytes, "max-body", 1<<20, "largest request body in bytes (413 beyond)")
+	fs.DurationVar(&f.cfg.ShutdownTimeout, "shutdown-timeout", 30*time.Second, "how long to let requests in flight finish on shutdown")
+	return cmd
+}
+
+func runServe(cmd *cobra.Command, g *globals, f serveFlags) error {
+	path := cmd.CommandPath()
+	if f.model == "" {
+		return usageErrorf(path, "", "--model is required")
+	}
+	switch {
+	case f.cfg.MaxBatch < 1:
+		return usageErrorf(path, "", "--max-batch must be at least 1, got %d", f.cfg.MaxBatch)
+	case f.cfg.MaxQueue < 1:
+		return usageErrorf(path, "", "--max-queue must be at least 1, got %d", f.cfg.MaxQueue)
+	case f.cfg.MaxContext < 0:
+		return usageErrorf(path, "", "--max-context must not be negative, got %d", f.cfg.MaxContext)
+	case f.cfg.MaxN < 0 || f.cfg.MaxN > f.cfg.MaxBatch:
+		return usageErrorf(path, "", "--max-n must be in [0, --max-batch=%d], got %d", f.cfg.MaxBatch, f.cfg.MaxN)
+	case f.cfg.MaxBodyBytes < 1:
+		return usageErrorf(path, "", "--max-body must be positive, got %d", f.cfg.MaxBodyBytes)
+	case f.cfg.ShutdownTimeout <= 0:
+		return usageErrorf(path, "", "--shutdown-timeout must be positive, got %v", f.cfg.ShutdownTimeout)
+	}
+	f.cfg.APIKey = f.apiKey
+	if f.cfg.APIKey == "" {
+		f.cfg.APIKey = os.Getenv("ALIGN_SERVE_API_KEY")
+	}
+	f.cfg.Seed = g.seed
+	s, err := serve.Load(f.model, f.cfg)
+	if err != nil {
+		return &hintError{err: err, hint: fmt.Sprintf("--model must name a directory with %s, %s and %s",
+			checkpoint.HFConfigFile, checkpoint.HFWeightsFile, checkpoint.HFTokenizerFile)}
+	}
+	ln, err := net.Listen("tcp", f.addr)
+	if err != nil {
+		s.Close()
+		return &hintError{err: fmt.Errorf("serve: %w", err), hint: "pick another --addr, e.g. :8001"}
+	}
+	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	c := s.Config()
+	fmt.Fprintf(cmd.OutOrStdout(), "align serve: serving %q on http://%s/v1 (batch %d, queue %d, context %d)\n",
+		c.ModelName, ln.Addr(), c.MaxBatch, c.MaxQueue, c.MaxContext)
+	if err := s.Serve(ctx, ln); err != nil {
+		return err
+	}
+	fmt.Fprintln(cmd.OutOrStdout(), "align serve: shut down")
+	return nil
+}
