@@ -52,6 +52,9 @@ type Pair struct {
 	Prompt    string   `json:"prompt"`
 	Responses []string `json:"responses"`
 	Tags      []string `json:"tags,omitempty"`
+	// Answer is the reference answer of a checkable prompt, carried over
+	// from its Prompt record so a judge can check correctness.
+	Answer string `json:"answer,omitempty"`
 }
 
 // Preference is a labelled comparison: chosen is preferred over rejected.
@@ -186,6 +189,9 @@ func (p Pair) Validate() error {
 		if err := required(fmt.Sprintf("responses[%d]", i), r); err != nil {
 			return err
 		}
+	}
+	if err := validUTF8("answer", p.Answer); err != nil {
+		return err
 	}
 	return validTags("tags", p.Tags)
 }

@@ -200,7 +200,7 @@ func labelPair(ctx context.Context, j Judge, p data.Pair) ([]data.Preference, La
 			if p.Responses[a] == p.Responses[b] {
 				continue
 			}
-			v, err := j.Compare(ctx, Comparison{Prompt: p.Prompt, A: p.Responses[a], B: p.Responses[b], Tags: p.Tags})
+			v, err := j.Compare(ctx, Comparison{Prompt: p.Prompt, A: p.Responses[a], B: p.Responses[b], Tags: p.Tags, Reference: p.Answer})
 			if err != nil {
 				return nil, st, fmt.Errorf("label pair %s: %w", id, err)
 			}

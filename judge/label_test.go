@@ -239,3 +239,28 @@ func TestCritiqueRevision(t *testing.T) {
 		t.Errorf("%d requests, want 3 per prompt", got)
 	}
 }
+
+// TestLabelFileUsesReferenceAnswer checks that a pair's reference answer
+// reaches the judge: a capital the judge cannot work out from the prompt is
+// judged correct only through the answer the pairs file carries.
+func TestLabelFileUsesReferenceAnswer(t *testing.T) {
+	dir := t.TempDir()
+	in, out := filepath.Join(dir, "pairs.jsonl"), filepath.Join(dir, "prefs.jsonl")
+	writePairs(t, in, []data.Pair{{
+		Prompt:    "What is the capital of Norway?",
+		Responses: []string{"The capital of Norway is Bergen.", "The capital of Norway is Oslo."},
+		Tags:      []string{"benign", "checkable"},
+		Answer:    "Oslo",
+	}})
+	b, _ := NewBuiltin(nil)
+	if _, err := LabelFile(context.Background(), b, in, out, LabelOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	prefs, _, err := data.ReadAll[data.Preference](out, data.ReadOptions{Strict: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(prefs) != 1 || !strings.Contains(prefs[0].Chosen, "Oslo") || *prefs[0].PChosen <= 0.5 {
+		t.Fatalf("preferences %+v: want the answer with Oslo chosen", prefs)
+	}
+}

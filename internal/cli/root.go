@@ -64,6 +64,8 @@ Global flags (--threads, --seed) apply to every command. Exit codes: 0 success,
 	root.AddCommand(newExportCmd(g))
 	root.AddCommand(newPPOCmd(g))
 	root.AddCommand(newLabelCmd(g), newCritiqueCmd(g)) // judge: AI feedback
+	root.AddCommand(newGenerateCmd(g))
+	root.AddCommand(newEvalCmd(g))
 	root.AddCommand(newServeCmd(g)) // align serve: internal/cli/serve.go
 	return root
 }

@@ -1,0 +1,320 @@
+package eval
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"math/rand/v2"
+
+	"github.com/align-project/align/data"
+	"github.com/align-project/align/judge"
+	"github.com/align-project/align/model"
+	"github.com/align-project/align/ppo"
+	"github.com/align-project/align/tokenizer"
+)
+
+// Policy is one model to evaluate, under the name its column gets ("base",
+// "sft", "ppo").
+type Policy struct {
+	Name  string
+	Model *model.Model
+	Tok   *tokenizer.Tokenizer
+}
+
+// Scorer gives the reward of responses to prompts, one Score per response
+// in order: the method of ppo.RewardSource, so a reward model
+// (ppo.ModelSource), a judge (ppo.RateSource) or a Go function
+// (ppo.FuncSource) serves.
+type Scorer interface {
+	Score(ctx context.Context, prompts, responses []string) ([]ppo.Score, error)
+}
+
+// Options control Evaluate.
+type Options struct {
+	Sample SampleOptions
+	// Seed starts the sampling stream; every policy samples from the same
+	// stream, so their differences are not luck of the draw.
+	Seed uint64
+	// Reference, when set, is the policy the KL is measured against (the SFT
+	// model PPO started from); it must share the vocabulary.
+	Reference *model.Model
+	// Scorer, when set, gives the mean reward of each policy's responses.
+	Scorer Scorer
+	// Judge, when set, compares the responses of the Policy column with those
+	// of the Baseline column (indices into the policies) in a win rate.
+	// HeldOutJudge, when set, does the same with a judge (or constitution)
+	// other than the one that labelled the training data.
+	Judge, HeldOutJudge judge.Judge
+	Policy, Baseline    int
+	WinRate             WinRateOptions
+	// Progress, when set, is told what is being done and how far it got.
+	Progress func(stage string, done, total int)
+}
+
+// Metrics is what one policy did on the held-out prompts. Rates are nil
+// when the prompt set has none of their kind; KL and Reward are nil without
+// a reference or a scorer.
+type Metrics struct {
+	Name      string   `json:"name"`
+	Prompts   int      `json:"prompts"`
+	Harmful   int      `json:"harmful"`
+	Refusal   *float64 `json:"refusal_rate"` // share of harmful prompts refused (data.LooksLikeRefusal)
+	Benign    int      `json:"benign"`
+	Over      *float64 `json:"over_refusal"` // share of benign prompts refused
+	Checkable int      `json:"checkable"`
+	Accuracy  *float64 `json:"accuracy"` // share of checkable prompts answered right (data.Check)
+	// KL is the mean over responses of Σ_t log π(y_t) − log π_ref(y_t) over
+	// the response tokens (stop token included), under softmax(logits /
+	// temperature): the sequence-level KL(π‖π_ref) PPO's penalty controls,
+	// estimated on the policy's own samples.
+	KL      *float64 `json:"kl"`
+	Reward  *float64 `json:"reward"`          // mean score of the responses
+	Length  float64  `json:"response_length"` // mean tokens per response, stop token excluded
+	Chars   float64  `json:"response_chars"`  // mean characters per response
+	EOSRate float64  `json:"eos_rate"`        // share of responses that ended with a stop token
+}
+
+// Table is the evaluation of several policies side by side, one column each.
+type Table struct {
+	Columns []Metrics `json:"columns"`
+}
+
+// PromptSamples is one prompt with every column's response to it.
+type PromptSamples struct {
+	Prompt    string   `json:"prompt"`
+	Tags      []string `json:"tags,omitempty"`
+	Responses []string `json:"responses"` // one per column
+}
+
+// Result is everything Evaluate measured.
+type Result struct {
+	Table          Table           `json:"table"`
+	Policy         string          `json:"policy,omitempty"`   // the column the win rate is of
+	Baseline       string          `json:"baseline,omitempty"` // against this column
+	WinRate        *WinRate        `json:"win_rate,omitempty"`
+	HeldOutWinRate *WinRate        `json:"heldout_win_rate,omitempty"`
+	Samples        []PromptSamples `json:"samples"`
+}
+
+// Evaluate samples every policy's answer to every prompt and measures the
+// table's metrics and, with a judge, the win rate of one column over
+// another. Prompts' tags say which are harmful, benign or checkable
+// (data.ExampleFromPrompt); untagged prompts count only towards length,
+// EOS, KL and reward.
+func Evaluate(ctx context.Context, policies []Policy, prompts []data.Prompt, opt Options) (*Result, error) {
+	if len(policies) == 0 {
+		return nil, errors.New("eval: no policies")
+	}
+	if len(prompts) == 0 {
+		return nil, errors.New("eval: no prompts")
+	}
+	texts := make([]string, len(prompts))
+	exs := make([]data.Example, len(prompts))
+	for i, p := range prompts {
+		texts[i] = p.Prompt
+		exs[i] = data.ExampleFromPrompt(p)
+	}
+	res := &Result{Samples: make([]PromptSamples, len(prompts))}
+	for i, p := range prompts {
+		res.Samples[i] = PromptSamples{Prompt: p.Prompt, Tags: p.Tags, Responses: make([]string, len(policies))}
+	}
+	progress := func(stage string, done, total int) {
+		if opt.Progress != nil {
+			opt.Progress(stage, done, total)
+		}
+	}
+	for c, pol := range policies {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		progress("sample "+pol.Name, c, len(policies))
+		s, err := NewSampler(pol.Model, pol.Tok)
+		if err != nil {
+			return nil, fmt.Errorf("eval %s: %w", pol.Name, err)
+		}
+		rng := rand.New(rand.NewPCG(opt.Seed, 0x6576616c)) // "eval"
+		resps, err := s.Sample(texts, opt.Sample, rng)
+		if err != nil {
+			return nil, fmt.Errorf("eval %s: %w", pol.Name, err)
+		}
+		m := score(pol.Name, exs, resps)
+		if opt.Reference != nil {
+			progress("kl "+pol.Name, c, len(policies))
+			kl, err := MeanKL(pol.Model, opt.Reference, resps, opt.Sample.Temperature)
+			if err != nil {
+				return nil, fmt.Errorf("eval %s: %w", pol.Name, err)
+			}
+			m.KL = &kl
+		}
+		if opt.Scorer != nil {
+			progress("reward "+pol.Name, c, len(policies))
+			out := make([]string, len(resps))
+			for i, r := range resps {
+				out[i] = r.Text
+			}
+			scores, err := opt.Scorer.Score(ctx, texts, out)
+			if err != nil {
+				return nil, fmt.Errorf("eval %s: reward: %w", pol.Name, err)
+			}
+			if len(scores) != len(out) {
+				return nil, fmt.Errorf("eval %s: reward: %d scores for %d responses", pol.Name, len(scores), len(out))
+			}
+			var sum float64
+			for _, sc := range scores {
+				sum += sc.Reward
+			}
+			r := sum / float64(len(scores))
+			m.Reward = &r
+		}
+		res.Table.Columns = append(res.Table.Columns, m)
+		for i, r := range resps {
+			res.Samples[i].Responses[c] = r.Text
+		}
+	}
+	progress("sampled", len(policies), len(policies))
+	if opt.Judge == nil && opt.HeldOutJudge == nil {
+		return res, nil
+	}
+	if opt.Policy < 0 || opt.Policy >= len(policies) || opt.Baseline < 0 || opt.Baseline >= len(policies) {
+		return nil, fmt.Errorf("eval: win rate of column %d over %d, but there are %d columns", opt.Policy, opt.Baseline, len(policies))
+	}
+	res.Policy, res.Baseline = policies[opt.Policy].Name, policies[opt.Baseline].Name
+	ms := make([]Matchup, len(prompts))
+	for i, s := range res.Samples {
+		ms[i] = Matchup{Prompt: s.Prompt, Policy: s.Responses[opt.Policy], Baseline: s.Responses[opt.Baseline],
+			Reference: exs[i].Answer, Tags: s.Tags}
+	}
+	for _, jd := range []struct {
+		j   judge.Judge
+		dst **WinRate
+	}{{opt.Judge, &res.WinRate}, {opt.HeldOutJudge, &res.HeldOutWinRate}} {
+		if jd.j == nil {
+			continue
+		}
+		progress("win rate by "+jd.j.ID(), len(policies), len(policies))
+		w, err := ComputeWinRate(ctx, jd.j, ms, opt.WinRate)
+		if err != nil {
+			return nil, fmt.Errorf("eval: %w", err)
+		}
+		*jd.dst = &w
+	}
+	return res, nil
+}
+
+// score counts refusals, over-refusals, correct answers, lengths and EOS.
+func score(name string, exs []data.Example, resps []Response) Metrics {
+	m := Metrics{Name: name, Prompts: len(resps)}
+	var refused, over, correct, eos int
+	var toks, chars float64
+	for i, r := range resps {
+		e := exs[i]
+		n := len(r.Tokens)
+		if r.EOS {
+			n--
+			eos++
+		}
+		toks += float64(n)
+		chars += float64(len([]rune(r.Text)))
+		isRefusal := data.LooksLikeRefusal(r.Text)
+		tagged := e.Category != ""
+		switch {
+		case e.Harmful:
+			m.Harmful++
+			if isRefusal {
+				refused++
+			}
+		case tagged:
+			m.Benign++
+			if isRefusal {
+				over++
+			}
+		}
+		if e.Checkable {
+			m.Checkable++
+			if data.Check(e, r.Text) {
+				correct++
+			}
+		}
+	}
+	m.Refusal = ratio(refused, m.Harmful)
+	m.Over = ratio(over, m.Benign)
+	m.Accuracy = ratio(correct, m.Checkable)
+	m.Length = toks / float64(max(len(resps), 1))
+	m.Chars = chars / float64(max(len(resps), 1))
+	m.EOSRate = float64(eos) / float64(max(len(resps), 1))
+	return m
+}
+
+func ratio(a, b int) *float64 {
+	if b == 0 {
+		return nil
+	}
+	r := float64(a) / float64(b)
+	return &r
+}
+
+// MeanKL estimates KL(π‖π_ref) per sequence on responses sampled from
+// policy: the mean over responses of Σ_t log π(y_t|…) − log π_ref(y_t|…),
+// both under softmax(logits / temperature) (≤ 0 means 1), by teacher
+// forcing (model.LogProbs) in batches of 8.
+func MeanKL(policy, ref *model.Model, resps []Response, temperature float64) (float64, error) {
+	if policy.Config.VocabSize != ref.Config.VocabSize {
+		return 0, fmt.Errorf("kl: the policy has a vocabulary of %d, the reference %d", policy.Config.VocabSize, ref.Config.VocabSize)
+	}
+	var total float64
+	n := 0
+	const batch = 8
+	for lo := 0; lo < len(resps); lo += batch {
+		var seqs [][]int32
+		var plens []int
+		for _, r := range resps[lo:min(lo+batch, len(resps))] {
+			if len(r.Tokens) == 0 {
+				n++ // an empty response has zero KL
+				continue
+			}
+			seq := append(append(make([]int32, 0, len(r.PromptIDs)+len(r.Tokens)), r.PromptIDs...), r.Tokens...)
+			if len(seq) > min(policy.Config.Context, ref.Config.Context) {
+				return 0, fmt.Errorf("kl: a sequence of %d tokens does not fit the reference's context of %d", len(seq), ref.Config.Context)
+			}
+			seqs = append(seqs, seq)
+			plens = append(plens, len(r.PromptIDs))
+		}
+		if len(seqs) == 0 {
+			continue
+		}
+		lp, _, err := policy.LogProbs(seqs, plens, float32(temperature))
+		if err != nil {
+			return 0, fmt.Errorf("kl: policy: %w", err)
+		}
+		lr, _, err := ref.LogProbs(seqs, plens, float32(temperature))
+		if err != nil {
+			return 0, fmt.Errorf("kl: reference: %w", err)
+		}
+		for i := range lp {
+			var s float64
+			for t := range lp[i] {
+				s += float64(lp[i][t]) - float64(lr[i][t])
+			}
+			total += s
+			n++
+		}
+	}
+	if n == 0 {
+		return 0, nil
+	}
+	return total / float64(n), nil
+}
+
+func mean(xs []float64) float64 {
+	if len(xs) == 0 {
+		return nan()
+	}
+	var s float64
+	for _, x := range xs {
+		s += x
+	}
+	return s / float64(len(xs))
+}
+
+func nan() float64 { return math.NaN() }
