@@ -1,63 +1,25 @@
 package eval
 
 import (
-	"context"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
-)
 
-// chromium finds the Debian chromium (or $ALIGN_CHROMIUM). Without one the
-// test fails with an install hint; -short skips it.
-func chromium(t *testing.T) string {
-	if p := os.Getenv("ALIGN_CHROMIUM"); p != "" {
-		return p
-	}
-	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
-		if p, err := exec.LookPath(name); err == nil {
-			return p
-		}
-	}
-	const hint = "no chromium found: run 'apt-get install -y chromium' (or ./test.sh), or set ALIGN_CHROMIUM; go test -short skips this"
-	if testing.Short() {
-		t.Skip(hint)
-	}
-	t.Fatal(hint)
-	return ""
-}
+	"github.com/align-project/align/internal/chrometest"
+)
 
 // TestReportInBrowser opens a report from disk in headless Chromium: the page
 // loads, every image decodes (naturalWidth > 0) and the evaluation table is
 // there. ALIGN_SCREENSHOT_DIR, when set, receives a screenshot.
 func TestReportInBrowser(t *testing.T) {
-	bin := chromium(t)
-	if testing.Short() {
-		t.Skip("browser test skipped under -short")
-	}
+	ctx := chrometest.Context(t, 60*time.Second, chromedp.WindowSize(1200, 900))
 	dir := filepath.Join(t.TempDir(), "report")
 	if err := WriteReport(dir, syntheticRun(t, true)); err != nil {
 		t.Fatal(err)
 	}
-	opts := append(chromedp.DefaultExecAllocatorOptions[:0:0],
-		chromedp.ExecPath(bin),
-		chromedp.Flag("headless", true), chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun,
-		chromedp.NoDefaultBrowserCheck,
-		chromedp.Flag("disable-quic", true), chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true), chromedp.Flag("disable-sync", true),
-		chromedp.Flag("disable-dev-shm-usage", true),
-		chromedp.WindowSize(1200, 900),
-		chromedp.UserDataDir(t.TempDir()),
-	)
-	actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)
-	defer cancelA()
-	ctx, cancel := chromedp.NewContext(actx)
-	defer cancel()
-	ctx, cancelT := context.WithTimeout(ctx, 60*time.Second)
-	defer cancelT()
 
 	var images, loaded, rows int
 	var title string

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -13,36 +12,16 @@ import (
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
 
+	"github.com/align-project/align/internal/chrometest"
 	"github.com/align-project/align/internal/feedback/store"
 )
-
-// chromiumPath finds the Debian chromium (or $ALIGN_CHROMIUM).
-func chromiumPath(t *testing.T) string {
-	if p := os.Getenv("ALIGN_CHROMIUM"); p != "" {
-		return p
-	}
-	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
-		if p, err := exec.LookPath(name); err == nil {
-			return p
-		}
-	}
-	const hint = "no chromium found: run 'apt-get install -y chromium' (or ./test.sh), or set ALIGN_CHROMIUM; go test -short skips this"
-	if testing.Short() {
-		t.Skip(hint)
-	}
-	t.Fatal(hint)
-	return ""
-}
 
 // TestBrowser is the acceptance walk-through in a real headless Chromium: an
 // admin creates an annotator and a project and imports pairs; the annotator
 // logs in and rates a pair with the keyboard and the mouse; the admin sees
 // the label on the dashboard and exports it.
 func TestBrowser(t *testing.T) {
-	bin := chromiumPath(t)
-	if testing.Short() {
-		t.Skip("browser test skipped under -short")
-	}
+	ctx := chrometest.Context(t, 90*time.Second)
 	a := newTestApp(t, store.SQLite, Config{})
 	a.user("root", store.RoleAdmin)
 	pairsFile := filepath.Join(t.TempDir(), "pairs.jsonl")
@@ -50,22 +29,6 @@ func TestBrowser(t *testing.T) {
 {"id":"q2","prompt":"What is 2+2?","responses":["4","5"],"tags":["math"]}
 {"id":"q3","prompt":"Name a colour.","responses":["Blue.","Chair."]}
 `), 0o644)
-
-	opts := append(chromedp.DefaultExecAllocatorOptions[:0:0],
-		chromedp.ExecPath(bin),
-		chromedp.Flag("headless", true), chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun,
-		chromedp.NoDefaultBrowserCheck,
-		chromedp.Flag("disable-quic", true), chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true), chromedp.Flag("disable-sync", true),
-		chromedp.Flag("disable-dev-shm-usage", true),
-		chromedp.UserDataDir(t.TempDir()),
-	)
-	actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)
-	defer cancelA()
-	ctx, cancel := chromedp.NewContext(actx)
-	defer cancel()
-	ctx, cancelT := context.WithTimeout(ctx, 90*time.Second)
-	defer cancelT()
 
 	base := a.srv.URL
 	run := func(what string, actions ...chromedp.Action) {
@@ -84,7 +47,7 @@ func TestBrowser(t *testing.T) {
 			chromedp.SendKeys("#username", name),
 			chromedp.SendKeys("#password", password),
 			chromedp.Click("#login"),
-			chromedp.WaitVisible("#whoami"),
+			afterNavigation(chromedp.WaitVisible("#whoami")),
 		)
 	}
 	var flash string
@@ -98,8 +61,8 @@ func TestBrowser(t *testing.T) {
 		chromedp.SendKeys("#new-password", "alice-password"),
 		chromedp.SetValue("#new-role", "annotator"),
 		chromedp.Click("#create-user"),
-		chromedp.WaitVisible("#flash"),
-		chromedp.Text("#flash", &flash),
+		afterNavigation(chromedp.WaitVisible("#flash")),
+		afterNavigation(chromedp.Text("#flash", &flash)),
 	)
 	if !strings.Contains(flash, "alice created") {
 		t.Fatalf("create user: %q", flash)
@@ -109,11 +72,11 @@ func TestBrowser(t *testing.T) {
 		chromedp.WaitVisible("#project-name"),
 		chromedp.SendKeys("#project-name", "eggs"),
 		chromedp.Click("#create-project"),
-		chromedp.WaitVisible("#import-file"),
-		chromedp.SetUploadFiles("#import-file", []string{pairsFile}),
+		afterNavigation(chromedp.WaitVisible("#import-file")),
+		afterNavigation(chromedp.SetUploadFiles("#import-file", []string{pairsFile})),
 		chromedp.Click("#import"),
-		chromedp.WaitVisible("#flash"),
-		chromedp.Text("#flash", &flash),
+		afterNavigation(chromedp.WaitVisible("#flash")),
+		afterNavigation(chromedp.Text("#flash", &flash)),
 	)
 	if !strings.Contains(flash, "Imported 3 pairs") {
 		t.Fatalf("import: %q", flash)
@@ -123,7 +86,7 @@ func TestBrowser(t *testing.T) {
 		t.Fatal(err)
 	}
 	projectURL := base + "/annotate/" + itoa(p.ID)
-	run("log out", chromedp.Click("#logout"), chromedp.WaitVisible("#username"))
+	run("log out", chromedp.Click("#logout"), afterNavigation(chromedp.WaitVisible("#username")))
 
 	// Annotator: keyboard for ratings, preference and submit; mouse for the
 	// harmful flag and two ratings.
@@ -146,13 +109,13 @@ func TestBrowser(t *testing.T) {
 		chromedp.SendKeys("#comment", "B is much better"),
 		chromedp.Click("#prompt"),
 		chromedp.KeyEvent(kb.Enter), // keyboard: submit
-		chromedp.WaitVisible("#flash"),
-		chromedp.Text("#flash", &flash),
+		afterNavigation(chromedp.WaitVisible("#flash")),
+		afterNavigation(chromedp.Text("#flash", &flash)),
 	)
 	if !strings.Contains(flash, "Saved") {
 		t.Fatalf("submit: %q", flash)
 	}
-	run("log out", chromedp.Click("#logout"), chromedp.WaitVisible("#username"))
+	run("log out", chromedp.Click("#logout"), afterNavigation(chromedp.WaitVisible("#username")))
 
 	// Admin: the label on the dashboard, then in the export.
 	login("root", "pw-root-secret")
@@ -181,4 +144,24 @@ func TestBrowser(t *testing.T) {
 	if len(labels) != 1 || !labels[0].Harmful {
 		t.Fatalf("stored labels %+v", labels)
 	}
+}
+
+// afterNavigation retries a query action that raced a page load: when a click
+// submits a form, the POST-redirect-GET replaces the document, and a node the
+// action resolved a moment earlier can vanish ("No node with given id").
+// Only idempotent actions (waits, reads, setting upload files) are wrapped.
+func afterNavigation(a chromedp.Action) chromedp.Action {
+	return chromedp.ActionFunc(func(ctx context.Context) error {
+		for i := 0; ; i++ {
+			err := a.Do(ctx)
+			if err == nil || i == 30 || !strings.Contains(err.Error(), "No node with given id") {
+				return err
+			}
+			select {
+			case <-ctx.Done():
+				return ctx.Err()
+			case <-time.After(100 * time.Millisecond):
+			}
+		}
+	})
 }
