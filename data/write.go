@@ -6,9 +6,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 	"strings"
+
+	"github.com/align-project/align/internal/atomicfile"
 )
 
 // Writer writes records as JSON lines. Each record is validated first, so a
@@ -49,7 +49,7 @@ func (w *Writer[T]) Flush() error { return w.bw.Flush() }
 // and the file appears, complete, only if fn and every write succeed;
 // otherwise path is left as it was. A name ending in ".gz" is compressed.
 func WriteFile[T Record](path string, fn func(w *Writer[T]) error) error {
-	return writeFileAtomic(path, func(out io.Writer) error {
+	return atomicfile.WriteFile(path, func(out io.Writer) error {
 		if strings.HasSuffix(path, ".gz") {
 			zw := gzip.NewWriter(out)
 			w := NewWriter[T](zw)
@@ -79,40 +79,4 @@ func WriteRecords[T Record](path string, recs []T) error {
 		}
 		return nil
 	})
-}
-
-// writeFileAtomic writes through a temporary file in the same directory,
-// then syncs, closes and renames it over path. On error path is untouched.
-func writeFileAtomic(path string, write func(w io.Writer) error) (err error) {
-	dir, base := filepath.Split(path)
-	if dir == "" {
-		dir = "."
-	}
-	f, err := os.CreateTemp(dir, "."+base+".tmp-*")
-	if err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	tmp := f.Name()
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(tmp)
-		}
-	}()
-	if err := write(f); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := f.Chmod(0o644); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := f.Sync(); err != nil {
-		return fmt.Errorf("write %s: sync: %w", path, err)
-	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("write %s: close: %w", path, err)
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	return nil
 }

@@ -6,9 +6,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 	"strconv"
+
+	"github.com/align-project/align/internal/atomicfile"
 )
 
 // Save writes the tokenizer to path as a Hugging Face tokenizer.json (model type
@@ -16,19 +16,7 @@ import (
 // tokens), which HF tokenizers and LoadTokenizerJSON read back. The file is
 // written to a temporary name first and renamed into place.
 func (t *Tokenizer) Save(path string) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".tokenizer-*.json")
-	if err != nil {
-		return fmt.Errorf("tokenizer: save: %w", err)
-	}
-	defer os.Remove(tmp.Name()) // fails harmlessly after the rename
-	if err := t.WriteJSON(tmp); err != nil {
-		tmp.Close()
-		return fmt.Errorf("tokenizer: save %s: %w", path, err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("tokenizer: save %s: %w", path, err)
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
+	if err := atomicfile.WriteFile(path, t.WriteJSON); err != nil {
 		return fmt.Errorf("tokenizer: save: %w", err)
 	}
 	return nil
