@@ -249,8 +249,6 @@ func streamChat(t testing.TB, base string, req map[string]any) (content []string
 	return content, finish, chunks
 }
 
-func ptr[T any](v T) *T { return &v }
-
 func must(t testing.TB, err error) {
 	t.Helper()
 	if err != nil {

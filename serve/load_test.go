@@ -13,12 +13,10 @@ import (
 
 // loadResult sums up a load run.
 type loadResult struct {
-	tokens            int
-	elapsed           time.Duration
-	p50, p95, maxLat  time.Duration
-	greedyAnswers     []string
-	errs              []error
-	streamed, plained int
+	tokens           int
+	elapsed          time.Duration
+	p50, p95, maxLat time.Duration
+	greedyAnswers    []string
 }
 
 // load sends clients concurrent chat requests (every third streamed, every

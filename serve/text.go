@@ -49,14 +49,6 @@ func (t *textStream) flush() []byte {
 	return t.release(len(t.raw))
 }
 
-// text is the whole text so far (up to a stop string).
-func (t *textStream) text() []byte {
-	if t.stopped {
-		return t.raw[:t.end]
-	}
-	return t.raw
-}
-
 func (t *textStream) release(end int) []byte {
 	if end <= t.sent {
 		return nil

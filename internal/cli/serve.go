@@ -15,8 +15,8 @@ import (
 )
 
 type serveFlags struct {
-	model, addr, name, apiKey string
-	cfg                       serve.Config
+	model, addr, apiKey string
+	cfg                 serve.Config
 }
 
 func newServeCmd(g *globals) *cobra.Command {
