@@ -38,10 +38,23 @@
 // # Overfitting
 //
 // Every EvalEvery steps the held-out loss is computed and logged beside the
-// mean training loss since the previous evaluation. When their gap grows
-// GapEvals evaluations running, the trainer warns. A new best held-out loss
-// saves the model to OUT; Patience evaluations without one stop the run,
-// and at the end the model holds the best parameters again.
+// mean training loss since the previous evaluation. When their gap is
+// positive and has grown GapEvals evaluations running, the trainer warns. A
+// new best held-out loss saves the model to OUT; Patience evaluations
+// without one stop the run, and at the end the model holds the best
+// parameters again.
+//
+// The held-out rows must come from the training distribution (a validation
+// split): they select the model and stop the run. A second set from another
+// distribution may be given as Trainer.Generalization; its loss is logged
+// beside (generalization_loss in metrics.jsonl) but decides nothing. 'align
+// sft' on the embedded instruction set validates on a hash split of
+// HeldOut (5%) of the training examples and logs the held-out-template
+// examples as the generalization loss: that loss rises as soon as the model
+// starts to fit the training templates, long before it answers held-out
+// prompts well, so stopping on it leaves a model that ignores the prompt.
+// The held-out-template prompts are then answered in the final sampling
+// evaluation (eval.json).
 //
 // A Trainer is driven by its Config (see DefaultPretrain and DefaultSFT);
 // progress is reported through callbacks, so the package prints nothing.

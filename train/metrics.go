@@ -16,18 +16,21 @@ import (
 // training loss since the previous evaluation), so overfitting shows as a
 // growing gap.
 type Metrics struct {
-	Step         int      `json:"step"`
-	Epoch        float64  `json:"epoch"`
-	TrainLoss    float64  `json:"train_loss"`
-	HeldOutLoss  *float64 `json:"heldout_loss,omitempty"`
-	Gap          *float64 `json:"gap,omitempty"`
-	BestLoss     *float64 `json:"best_heldout_loss,omitempty"`
-	LR           float64  `json:"lr"`
-	GradNorm     float64  `json:"grad_norm"`
-	Tokens       int64    `json:"tokens"` // training tokens processed so far
-	TokensPerSec float64  `json:"tokens_per_sec"`
-	Elapsed      float64  `json:"elapsed"` // seconds of training, over all resumed runs
-	Warning      string   `json:"warning,omitempty"`
+	Step        int      `json:"step"`
+	Epoch       float64  `json:"epoch"`
+	TrainLoss   float64  `json:"train_loss"`
+	HeldOutLoss *float64 `json:"heldout_loss,omitempty"`
+	Gap         *float64 `json:"gap,omitempty"`
+	BestLoss    *float64 `json:"best_heldout_loss,omitempty"`
+	// GeneralizationLoss is the loss on Trainer.Generalization, logged at
+	// evaluations when that set is given; it plays no part in early stopping.
+	GeneralizationLoss *float64 `json:"generalization_loss,omitempty"`
+	LR                 float64  `json:"lr"`
+	GradNorm           float64  `json:"grad_norm"`
+	Tokens             int64    `json:"tokens"` // training tokens processed so far
+	TokensPerSec       float64  `json:"tokens_per_sec"`
+	Elapsed            float64  `json:"elapsed"` // seconds of training, over all resumed runs
+	Warning            string   `json:"warning,omitempty"`
 }
 
 // ReadMetrics reads a metrics.jsonl file.

@@ -375,3 +375,48 @@ func TestMain(m *testing.M) {
 	}
 	os.Exit(m.Run())
 }
+
+// TestGeneralizationLossIsLoggedOnly checks that a second held-out set is
+// evaluated and logged at every evaluation without touching model selection:
+// the run is the same as without it.
+func TestGeneralizationLossIsLoggedOnly(t *testing.T) {
+	c := tinyConfig()
+	c.Steps = 20
+	plain := tinyTrainer(t, c, t.TempDir())
+	resPlain, err := plain.Run(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr := tinyTrainer(t, c, t.TempDir())
+	tr.Generalization = tr.Train.slice(0, 5)
+	res, err := tr.Run(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.BestStep != resPlain.BestStep || res.BestHeldOut != resPlain.BestHeldOut {
+		t.Errorf("with a generalization set: best %v at step %d; without: %v at step %d",
+			res.BestHeldOut, res.BestStep, resPlain.BestHeldOut, resPlain.BestStep)
+	}
+	if i := firstDiffF32(plain.Model.Params(), tr.Model.Params()); i >= 0 {
+		t.Fatalf("parameters differ at %d with a generalization set", i)
+	}
+	ms, err := ReadMetrics(filepath.Join(tr.Out, MetricsFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	evals := 0
+	for _, m := range ms {
+		if (m.HeldOutLoss != nil) != (m.GeneralizationLoss != nil) {
+			t.Fatalf("step %d: held-out loss %v but generalization loss %v", m.Step, m.HeldOutLoss, m.GeneralizationLoss)
+		}
+		if m.GeneralizationLoss != nil {
+			evals++
+			if !(*m.GeneralizationLoss > 0) {
+				t.Errorf("step %d: generalization loss %v", m.Step, *m.GeneralizationLoss)
+			}
+		}
+	}
+	if evals != c.Steps/c.EvalEvery {
+		t.Errorf("%d generalization losses logged, want %d", evals, c.Steps/c.EvalEvery)
+	}
+}

@@ -40,9 +40,15 @@ type Trainer struct {
 	Tokenizer *tokenizer.Tokenizer // saved with the model; may be nil
 	Train     *Rows                // training rows
 	HeldOut   *Rows                // held-out rows; nil or empty turns evaluation and early stopping off
-	Out       string               // output directory
-	Stage     string               // "pretrain", "sft": recorded in config.json
-	Resume    bool                 // continue from Out/last instead of starting afresh
+	// Generalization, if set, is a second held-out set evaluated beside
+	// HeldOut at every evaluation and logged as generalization_loss. It
+	// only informs: best model, early stopping and overfitting warnings
+	// follow HeldOut alone. SFT on the embedded set passes the held-out
+	// prompts, whose templates and vocabulary training never shows.
+	Generalization *Rows
+	Out            string // output directory
+	Stage          string // "pretrain", "sft": recorded in config.json
+	Resume         bool   // continue from Out/last instead of starting afresh
 
 	// Progress, if set, is called after every step with the trainer's status.
 	Progress func(Status)
@@ -157,6 +163,9 @@ func (t *Trainer) setup() (*run, error) {
 	}
 	if t.HeldOut != nil && t.HeldOut.Len() > 0 && t.HeldOut.T != t.Train.T {
 		return nil, fmt.Errorf("train: held-out rows of %d tokens, training rows of %d", t.HeldOut.T, t.Train.T)
+	}
+	if t.Generalization != nil && t.Generalization.Len() > 0 && t.Generalization.T != t.Train.T {
+		return nil, fmt.Errorf("train: generalization rows of %d tokens, training rows of %d", t.Generalization.T, t.Train.T)
 	}
 	if err := os.MkdirAll(filepath.Join(t.Out, LastDir), 0o755); err != nil {
 		return nil, fmt.Errorf("train: %w", err)
@@ -350,7 +359,9 @@ func (r *run) evaluate() error {
 		lp.GapStreak = 0
 	}
 	lp.PrevGap = &gap
-	if c.GapEvals > 0 && lp.GapStreak >= c.GapEvals {
+	// A gap that grows but is still negative (the held-out loss below the
+	// training loss) is no sign of overfitting.
+	if c.GapEvals > 0 && lp.GapStreak >= c.GapEvals && gap > 0 {
 		warning = fmt.Sprintf("possible overfitting: held-out loss %.4f is %.4f above the training loss %.4f and the gap has grown %d evaluations running",
 			hl, gap, trainLoss, lp.GapStreak)
 		lp.Warnings++
@@ -379,12 +390,21 @@ func (r *run) evaluate() error {
 			}
 		}
 	}
-	return r.logLine(&metricsEval{heldOut: hl, gap: gap, warning: warning})
+	ev := &metricsEval{heldOut: hl, gap: gap, warning: warning}
+	if r.Generalization != nil && r.Generalization.Len() > 0 {
+		gl, err := Evaluate(r.Model, r.Generalization, c.Batch, c.EvalBatches)
+		if err != nil {
+			return err
+		}
+		ev.generalization = &gl
+	}
+	return r.logLine(ev)
 }
 
 type metricsEval struct {
-	heldOut, gap float64
-	warning      string
+	heldOut, gap   float64
+	generalization *float64 // loss on Trainer.Generalization, if set
+	warning        string
 }
 
 // logLine writes a metrics line for the current step.
@@ -404,6 +424,7 @@ func (r *run) logLine(ev *metricsEval) error {
 	}
 	if ev != nil {
 		m.HeldOutLoss, m.Gap, m.BestLoss, m.Warning = &ev.heldOut, &ev.gap, lp.Best, ev.warning
+		m.GeneralizationLoss = ev.generalization
 	}
 	lp.LogLossSum, lp.LogSteps = 0, 0
 	r.logTime, r.logTokens = 0, 0

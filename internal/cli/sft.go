@@ -36,12 +36,17 @@ records, or "embedded" for the generated instruction set, whose held-out half
 uses templates and vocabulary the training half never shows. Each example is
 rendered with the tokenizer's chat template; only the assistant's reply and
 its end-of-turn token (the EOS) count in the loss, so the prompt tokens get
-no gradient. Each example gets a row of the model's context, padded
-(--pack: examples packed into full rows instead, which wastes no compute on
-padding but starts answers at positions the model never sees at inference).
+no gradient. Each example gets a row of its own, padded to the longest
+example (at most the model's context) (--pack: examples packed into full
+rows of the context instead, which wastes no compute on padding but starts
+answers at positions the model never sees at inference).
 
 Training, evaluation, early stopping, overfitting warnings, checkpoints and
---resume work as in 'align pretrain'; the model shape is the base's.
+--resume work as in 'align pretrain'; the model shape is the base's. The
+validation loss that picks the best model and stops the run early is that of
+a --heldout share of the training examples. With --data embedded the
+held-out half (other templates and vocabulary) is logged beside it as
+generalization_loss in metrics.jsonl; it does not stop the run.
 
 Afterwards the best model answers --eval-samples held-out prompts (greedy at
 --temperature 0) and the command reports the share of answers that end with
@@ -103,22 +108,25 @@ func runSFT(cmd *cobra.Command, g *globals, f *sftFlags) error {
 	mc := m.Config
 	cfg.Layers, cfg.Dim, cfg.Heads, cfg.Ctx, cfg.Vocab = mc.Layers, mc.Channels, mc.Heads, mc.Context, mc.VocabSize
 
-	trainEx, heldEx, evalEx, err := loadSFTData(f.data, f.evalPrompts, cfg)
+	trainEx, heldEx, genEx, evalEx, err := loadSFTData(f.data, f.evalPrompts, cfg)
 	if err != nil {
 		return err
 	}
-	trainRows, err := renderRows(tok, trainEx, cfg)
+	sets, err := renderRows(tok, cfg, trainEx, heldEx, genEx)
 	if err != nil {
 		return err
 	}
-	heldRows, err := renderRows(tok, heldEx, cfg)
-	if err != nil {
-		return err
+	trainRows, heldRows, genRows := sets[0], sets[1], sets[2]
+	if len(genEx) == 0 {
+		genRows = nil
 	}
-	fmt.Fprintf(errw, "sft: L%d C%d NH%d T%d V%d; %d training examples in %d rows, %d held-out examples in %d rows\n",
-		mc.Layers, mc.Channels, mc.Heads, mc.Context, mc.VocabSize, len(trainEx), trainRows.Len(), len(heldEx), heldRows.Len())
+	fmt.Fprintf(errw, "sft: L%d C%d NH%d T%d V%d; %d training examples in %d rows of %d tokens, %d validation examples in %d rows\n",
+		mc.Layers, mc.Channels, mc.Heads, mc.Context, mc.VocabSize, len(trainEx), trainRows.Len(), trainRows.T, len(heldEx), heldRows.Len())
+	if genRows != nil {
+		fmt.Fprintf(errw, "sft: %d held-out-template examples in %d rows (generalization_loss in metrics.jsonl)\n", len(genEx), genRows.Len())
+	}
 	tr := &train.Trainer{
-		Config: cfg, Model: m, Tokenizer: tok, Train: trainRows, HeldOut: heldRows,
+		Config: cfg, Model: m, Tokenizer: tok, Train: trainRows, HeldOut: heldRows, Generalization: genRows,
 		Out: f.out, Stage: "sft", Resume: f.cfg.resume,
 	}
 	res, err := runTrainer(cmd, tr, "sft")
@@ -146,22 +154,33 @@ func runSFT(cmd *cobra.Command, g *globals, f *sftFlags) error {
 	return nil
 }
 
-// loadSFTData returns the training and held-out examples and the prompts of
-// the final evaluation.
-func loadSFTData(path, evalPrompts string, cfg train.Config) (trainEx, heldEx []data.SFT, evalEx []data.Example, err error) {
+// loadSFTData returns the training and validation examples, the examples
+// of the generalization loss (none for a data file) and the prompts of the
+// final evaluation.
+//
+// For the embedded set the validation examples are a hash split (fraction
+// --heldout) of the training half: same templates and vocabulary, so their
+// loss picks the best model and drives early stopping and the overfitting
+// warning. The held-out half, built from templates and vocabulary training
+// never shows, is logged as generalization_loss and answered in the final
+// evaluation; its loss rises as soon as the model fits the training
+// templates, so early stopping on it would stop before the model reads
+// prompts at all.
+func loadSFTData(path, evalPrompts string, cfg train.Config) (trainEx, heldEx, genEx []data.SFT, evalEx []data.Example, err error) {
 	if path == "embedded" {
 		set := data.Instructions(cfg.Seed)
 		for _, e := range set.Train {
 			trainEx = append(trainEx, e.SFT())
 		}
+		trainEx, heldEx = data.Split(trainEx, cfg.HeldOut)
 		for _, e := range set.HeldOut {
-			heldEx = append(heldEx, e.SFT())
+			genEx = append(genEx, e.SFT())
 		}
 		evalEx = set.HeldOut
 	} else {
 		recs, _, err := data.ReadAll[data.SFT](path, data.ReadOptions{Strict: true})
 		if err != nil {
-			return nil, nil, nil, fmt.Errorf("read training data: %w", err)
+			return nil, nil, nil, nil, fmt.Errorf("read training data: %w", err)
 		}
 		trainEx, heldEx = data.Split(recs, cfg.HeldOut)
 		for _, r := range heldEx {
@@ -173,7 +192,7 @@ func loadSFTData(path, evalPrompts string, cfg train.Config) (trainEx, heldEx []
 	if evalPrompts != "" {
 		ps, _, err := data.ReadAll[data.Prompt](evalPrompts, data.ReadOptions{Strict: true})
 		if err != nil {
-			return nil, nil, nil, fmt.Errorf("read eval prompts: %w", err)
+			return nil, nil, nil, nil, fmt.Errorf("read eval prompts: %w", err)
 		}
 		evalEx = evalEx[:0]
 		for _, p := range ps {
@@ -181,9 +200,9 @@ func loadSFTData(path, evalPrompts string, cfg train.Config) (trainEx, heldEx []
 		}
 	}
 	if len(trainEx) == 0 {
-		return nil, nil, nil, fmt.Errorf("sft: %s has no training examples", path)
+		return nil, nil, nil, nil, fmt.Errorf("sft: %s has no training examples", path)
 	}
-	return trainEx, heldEx, evalEx, nil
+	return trainEx, heldEx, genEx, evalEx, nil
 }
 
 // lastUserTurn is the prompt of an SFT record: its prompt, or the last user
@@ -200,29 +219,47 @@ func lastUserTurn(r data.SFT) string {
 	return ""
 }
 
-// renderRows renders SFT records with the chat template into training rows.
-func renderRows(tok *tokenizer.Tokenizer, recs []data.SFT, cfg train.Config) (*train.Rows, error) {
+// renderRows renders each set of SFT records with the chat template into
+// training rows, all of one length. Packed rows are cfg.Ctx tokens long;
+// padded rows (one example each) are only as long as the longest example
+// needs, rounded up to a multiple of 8 and at most cfg.Ctx, so that no
+// compute goes to padding past the longest example: on the embedded set this
+// halves the cost of a step.
+func renderRows(tok *tokenizer.Tokenizer, cfg train.Config, sets ...[]data.SFT) ([]*train.Rows, error) {
 	cf, err := tok.ChatFormat()
 	if err != nil {
 		return nil, err
 	}
-	exs := make([]train.Example, 0, len(recs))
-	for i, r := range recs {
-		var msgs []tokenizer.Message
-		if len(r.Messages) == 0 {
-			msgs = []tokenizer.Message{{Role: "user", Content: r.Prompt}, {Role: "assistant", Content: r.Completion}}
-		} else {
-			for _, m := range r.Messages {
-				msgs = append(msgs, tokenizer.Message{Role: m.Role, Content: m.Content})
+	exs := make([][]train.Example, len(sets))
+	longest := 1
+	for s, recs := range sets {
+		exs[s] = make([]train.Example, 0, len(recs))
+		for i, r := range recs {
+			var msgs []tokenizer.Message
+			if len(r.Messages) == 0 {
+				msgs = []tokenizer.Message{{Role: "user", Content: r.Prompt}, {Role: "assistant", Content: r.Completion}}
+			} else {
+				for _, m := range r.Messages {
+					msgs = append(msgs, tokenizer.Message{Role: m.Role, Content: m.Content})
+				}
 			}
+			ids, mask, err := tok.RenderChat(msgs, false)
+			if err != nil {
+				return nil, fmt.Errorf("sft: example %d: %w", i+1, err)
+			}
+			exs[s] = append(exs[s], train.Example{IDs: toInt32s(ids), Mask: mask})
+			longest = max(longest, len(ids)-1) // a row of T holds T+1 tokens
 		}
-		ids, mask, err := tok.RenderChat(msgs, false)
-		if err != nil {
-			return nil, fmt.Errorf("sft: example %d: %w", i+1, err)
-		}
-		exs = append(exs, train.Example{IDs: toInt32s(ids), Mask: mask})
 	}
-	return train.PackExamples(exs, cfg.Ctx, cfg.Pack, int32(cf.EndOfTurn)), nil
+	T := cfg.Ctx
+	if !cfg.Pack {
+		T = min(cfg.Ctx, (longest+7)/8*8)
+	}
+	rows := make([]*train.Rows, len(sets))
+	for s := range sets {
+		rows[s] = train.PackExamples(exs[s], T, cfg.Pack, int32(cf.EndOfTurn))
+	}
+	return rows, nil
 }
 
 func printSFTEval(w io.Writer, ev train.SFTEval, path string) {

@@ -37,7 +37,7 @@ var configHelp = map[string]string{
 	"beta2":          "AdamW second-moment decay",
 	"eps":            "AdamW epsilon",
 	"clip":           "clip the global gradient norm to this (0 = off)",
-	"heldout":        "fraction of the data held out for evaluation",
+	"heldout":        "fraction of the (training) data held out for validation: it picks the best model and stops early",
 	"pack":           "pack examples into full rows (false: one padded example per row)",
 	"eval_every":     "steps between held-out evaluations (0 = only at the end)",
 	"eval_batches":   "held-out micro-batches per evaluation (0 = all)",
