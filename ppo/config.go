@@ -1,16 +1,11 @@
 package ppo
 
 import (
-	"bytes"
-	"errors"
 	"fmt"
 	"io"
 	"math"
-	"os"
-	"reflect"
 
-	"go.yaml.in/yaml/v3"
-
+	"github.com/align-project/align/internal/yamlconf"
 	"github.com/align-project/align/model"
 )
 
@@ -170,64 +165,20 @@ func (c Config) adam() model.AdamWConfig {
 
 // DecodeYAML overlays the YAML document in r (named name in errors) on c:
 // keys present replace c's values, absent keys keep them. Unknown keys are
-// errors.
-func (c *Config) DecodeYAML(r io.Reader, name string) error {
-	dec := yaml.NewDecoder(r)
-	dec.KnownFields(true)
-	tmp := *c
-	if err := dec.Decode(&tmp); err != nil {
-		if errors.Is(err, io.EOF) {
-			return nil
-		}
-		return fmt.Errorf("read ppo config %s: %w", name, err)
-	}
-	*c = tmp
-	return nil
-}
+// errors, so a misspelt setting never goes unnoticed.
+func (c *Config) DecodeYAML(r io.Reader, name string) error { return yamlconf.Decode(r, name, c) }
 
 // LoadYAML overlays the YAML file at path on c; see DecodeYAML.
-func (c *Config) LoadYAML(path string) error {
-	f, err := os.Open(path)
-	if err != nil {
-		return fmt.Errorf("read ppo config: %w", err)
-	}
-	defer f.Close()
-	return c.DecodeYAML(f, path)
-}
+func (c *Config) LoadYAML(path string) error { return yamlconf.Load(path, c) }
 
-// YAML returns c as a YAML document with every key, in field order: the
-// effective config saved with each run.
-func (c Config) YAML() []byte {
-	var buf bytes.Buffer
-	enc := yaml.NewEncoder(&buf)
-	enc.SetIndent(2)
-	if err := enc.Encode(c); err != nil {
-		panic("ppo: encode config: " + err.Error()) // plain values always encode
-	}
-	enc.Close()
-	return buf.Bytes()
-}
+// YAML returns c as a YAML document with every key present, in field order:
+// the effective config saved with each run.
+func (c Config) YAML() []byte { return yamlconf.Encode(c) }
 
 // Keys lists the YAML keys of Config in field order (the flag names).
-func Keys() []string {
-	t := reflect.TypeFor[Config]()
-	keys := make([]string, 0, t.NumField())
-	for i := range t.NumField() {
-		keys = append(keys, t.Field(i).Tag.Get("yaml"))
-	}
-	return keys
-}
+func Keys() []string { return yamlconf.Keys[Config]() }
 
 // CopyKey sets the setting named key (a YAML key) of c to its value in src
 // and reports whether key names a setting; the CLI lets flags given on the
 // command line win over a config file with it.
-func (c *Config) CopyKey(key string, src Config) bool {
-	t := reflect.TypeFor[Config]()
-	for i := range t.NumField() {
-		if t.Field(i).Tag.Get("yaml") == key {
-			reflect.ValueOf(c).Elem().Field(i).Set(reflect.ValueOf(src).Field(i))
-			return true
-		}
-	}
-	return false
-}
+func (c *Config) CopyKey(key string, src Config) bool { return yamlconf.CopyKey(c, key, src) }

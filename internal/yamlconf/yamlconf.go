@@ -1,0 +1,79 @@
+// Package yamlconf holds the mechanics shared by align's flat, YAML-tagged
+// config structs (train.Config, ppo.Config): overlaying a YAML file on the
+// defaults with unknown keys as errors, writing the effective config back,
+// and copying single settings by key so flags can win over a file.
+package yamlconf
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"reflect"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// Decode overlays the YAML document in r (named name in errors) on *c: keys
+// present replace c's values, absent keys keep them, an empty document
+// changes nothing. Unknown keys are errors, so a misspelt setting never goes
+// unnoticed; on any error *c is left as it was.
+func Decode[T any](r io.Reader, name string, c *T) error {
+	dec := yaml.NewDecoder(r)
+	dec.KnownFields(true)
+	tmp := *c
+	if err := dec.Decode(&tmp); err != nil {
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		return fmt.Errorf("read config %s: %w", name, err)
+	}
+	*c = tmp
+	return nil
+}
+
+// Load overlays the YAML file at path on *c; see [Decode].
+func Load[T any](path string, c *T) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return fmt.Errorf("read config: %w", err)
+	}
+	defer f.Close()
+	return Decode(f, path, c)
+}
+
+// Encode returns c as a YAML document with every key, in field order.
+func Encode[T any](c T) []byte {
+	var buf bytes.Buffer
+	enc := yaml.NewEncoder(&buf)
+	enc.SetIndent(2)
+	if err := enc.Encode(c); err != nil {
+		panic("yamlconf: encode config: " + err.Error()) // flat structs of plain values always encode
+	}
+	enc.Close()
+	return buf.Bytes()
+}
+
+// Keys lists the yaml tags of T's fields in field order.
+func Keys[T any]() []string {
+	t := reflect.TypeFor[T]()
+	keys := make([]string, 0, t.NumField())
+	for i := range t.NumField() {
+		keys = append(keys, t.Field(i).Tag.Get("yaml"))
+	}
+	return keys
+}
+
+// CopyKey sets the field of *dst whose yaml tag is key to its value in src
+// and reports whether key names a field.
+func CopyKey[T any](dst *T, key string, src T) bool {
+	t := reflect.TypeFor[T]()
+	for i := range t.NumField() {
+		if t.Field(i).Tag.Get("yaml") == key {
+			reflect.ValueOf(dst).Elem().Field(i).Set(reflect.ValueOf(src).Field(i))
+			return true
+		}
+	}
+	return false
+}

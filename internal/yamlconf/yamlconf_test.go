@@ -1,0 +1,42 @@
+package yamlconf
+
+import (
+	"strings"
+	"testing"
+)
+
+type conf struct {
+	Steps int     `yaml:"steps"`
+	LR    float64 `yaml:"lr"`
+}
+
+func TestDecodeOverlaysAndRejectsUnknownKeys(t *testing.T) {
+	c := conf{Steps: 10, LR: 0.1}
+	if err := Decode(strings.NewReader("lr: 0.5\n"), "a.yaml", &c); err != nil || c != (conf{10, 0.5}) {
+		t.Fatalf("overlay: %+v, %v", c, err)
+	}
+	if err := Decode(strings.NewReader(""), "empty.yaml", &c); err != nil || c != (conf{10, 0.5}) {
+		t.Fatalf("empty document: %+v, %v", c, err)
+	}
+	err := Decode(strings.NewReader("steps: 3\nlearning_rate: 1\n"), "b.yaml", &c)
+	if err == nil || !strings.Contains(err.Error(), "b.yaml") || !strings.Contains(err.Error(), "learning_rate") {
+		t.Fatalf("unknown key: %v", err)
+	}
+	if c != (conf{10, 0.5}) {
+		t.Fatalf("a failed decode changed the config: %+v", c)
+	}
+}
+
+func TestKeysEncodeCopyKey(t *testing.T) {
+	if got := strings.Join(Keys[conf](), ","); got != "steps,lr" {
+		t.Fatalf("keys %q", got)
+	}
+	var back conf
+	if err := Decode(strings.NewReader(string(Encode(conf{7, 0.25}))), "round trip", &back); err != nil || back != (conf{7, 0.25}) {
+		t.Fatalf("round trip: %+v, %v", back, err)
+	}
+	dst := conf{1, 1}
+	if !CopyKey(&dst, "lr", conf{2, 2}) || dst != (conf{1, 2}) || CopyKey(&dst, "nope", conf{}) {
+		t.Fatalf("copy key: %+v", dst)
+	}
+}
