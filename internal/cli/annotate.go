@@ -15,6 +15,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/align-project/align/internal/atomicfile"
 	"github.com/align-project/align/internal/feedback"
 	"github.com/align-project/align/internal/feedback/store"
 )
@@ -192,24 +193,12 @@ quarantines the annotators the analysis flags as adversarial.`,
 				return err
 			}
 			defer st.Close()
-			an, err := analyzeByName(ctx, st, project)
+			an, err := analyzeByName(ctx, st, project, quarantine, cmd.ErrOrStderr())
 			if err != nil {
 				return err
 			}
-			if quarantine {
-				names, err := feedback.QuarantineFlagged(ctx, st, 0, an)
-				if err != nil {
-					return err
-				}
-				if len(names) > 0 {
-					fmt.Fprintf(cmd.ErrOrStderr(), "quarantined: %s\n", strings.Join(names, ", "))
-					if an, err = feedback.Analyze(ctx, st, an.Project.ID); err != nil {
-						return err
-					}
-				}
-			}
 			var stats feedback.ExportStats
-			if err := writeFileWith(out, func(w io.Writer) error {
+			if err := atomicfile.WriteFile(out, func(w io.Writer) error {
 				stats, err = feedback.WritePreferences(w, an)
 				return err
 			}); err != nil {
@@ -219,7 +208,7 @@ quarantines the annotators the analysis flags as adversarial.`,
 				stats.Written, out, stats.NoPreference, stats.Unlabelled, stats.Gold, stats.Quarantined)
 			if raw != "" {
 				var n int
-				if err := writeFileWith(raw, func(w io.Writer) error {
+				if err := atomicfile.WriteFile(raw, func(w io.Writer) error {
 					n, err = feedback.WriteRaw(w, an)
 					return err
 				}); err != nil {
@@ -239,34 +228,27 @@ quarantines the annotators the analysis flags as adversarial.`,
 	return cmd
 }
 
-func analyzeByName(ctx context.Context, st *store.Store, project string) (*feedback.Analysis, error) {
+// analyzeByName analyses the named project. With quarantine, the annotators
+// the analysis flags are quarantined first (reported on log) and the project
+// is analysed again without them.
+func analyzeByName(ctx context.Context, st *store.Store, project string, quarantine bool, log io.Writer) (*feedback.Analysis, error) {
 	p, err := st.ProjectByName(ctx, project)
 	if err != nil {
 		return nil, fmt.Errorf("project %q: %w", project, err)
 	}
+	an, err := feedback.Analyze(ctx, st, p.ID)
+	if err != nil || !quarantine {
+		return an, err
+	}
+	names, err := feedback.QuarantineFlagged(ctx, st, 0, an)
+	if err != nil {
+		return nil, err
+	}
+	fmt.Fprintf(log, "quarantined: %d (%s)\n", len(names), strings.Join(names, ", "))
+	if len(names) == 0 {
+		return an, nil
+	}
 	return feedback.Analyze(ctx, st, p.ID)
-}
-
-// writeFileWith writes a file through a buffer, replacing it only when fn succeeds.
-func writeFileWith(path string, fn func(io.Writer) error) error {
-	tmp := path + ".tmp"
-	f, err := os.Create(tmp)
-	if err != nil {
-		return err
-	}
-	w := bufio.NewWriter(f)
-	err = fn(w)
-	if err == nil {
-		err = w.Flush()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		os.Remove(tmp)
-		return err
-	}
-	return os.Rename(tmp, path)
 }
 
 func newAnnotateUsersCmd() *cobra.Command {
@@ -377,19 +359,9 @@ With --quarantine-flagged the flagged annotators' labels are quarantined first.`
 				return err
 			}
 			defer st.Close()
-			an, err := analyzeByName(ctx, st, project)
+			an, err := analyzeByName(ctx, st, project, quarantine, cmd.ErrOrStderr())
 			if err != nil {
 				return err
-			}
-			if quarantine {
-				names, err := feedback.QuarantineFlagged(ctx, st, 0, an)
-				if err != nil {
-					return err
-				}
-				fmt.Fprintf(cmd.ErrOrStderr(), "quarantined: %d (%s)\n", len(names), strings.Join(names, ", "))
-				if an, err = feedback.Analyze(ctx, st, an.Project.ID); err != nil {
-					return err
-				}
 			}
 			r := an.Report
 			if asJSON {
