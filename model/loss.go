@@ -115,16 +115,19 @@ func (m *Model) LogProbs(seqs [][]int32, promptLens []int, temperature float32) 
 			s, p := seqs[i], promptLens[i]
 			for j := range logprobs[i] {
 				row := logits[(i*T+p+j-1)*V:][:V]
-				logprobs[i][j], entropies[i][j] = logProbEntropy(row, int(s[p+j]), tau)
+				lp, ent := LogProbEntropy(row, int(s[p+j]), tau)
+				logprobs[i][j], entropies[i][j] = float32(lp), float32(ent)
 			}
 		}
 	})
 	return logprobs, entropies, nil
 }
 
-// logProbEntropy returns log softmax(z/tau)[tok] and the entropy of
-// softmax(z/tau), accumulated in float64.
-func logProbEntropy(z []float32, tok int, tau float64) (float32, float32) {
+// LogProbEntropy returns log softmax(z/tau)[tok] and the entropy of
+// softmax(z/tau) for one row of logits z, accumulated in float64: the
+// teacher-forced numbers LogProbs reports, shared with PPO's update so both
+// compute them identically.
+func LogProbEntropy(z []float32, tok int, tau float64) (logp, ent float64) {
 	mx := z[0]
 	for _, v := range z {
 		mx = max(mx, v)
@@ -137,5 +140,5 @@ func logProbEntropy(z []float32, tok int, tau float64) (float32, float32) {
 		dot += e * x
 	}
 	lse := math.Log(sum)
-	return float32(float64(z[tok]-mx)/tau - lse), float32(lse - dot/sum)
+	return float64(z[tok]-mx)/tau - lse, lse - dot/sum
 }

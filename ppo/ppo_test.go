@@ -217,7 +217,7 @@ func TestLogitsGradFiniteDifferences(t *testing.T) {
 		tok, a, b := 4, 0.37, -0.21
 		dz := make([]float32, V)
 		lp, ent := logitsGrad(dz, z32, tok, tau, a, b)
-		wantLp, wantEnt := logProbEntropy(z32, tok, tau)
+		wantLp, wantEnt := model.LogProbEntropy(z32, tok, tau)
 		if !near(lp, wantLp, 1e-12) || !near(ent, wantEnt, 1e-12) {
 			t.Errorf("τ %v: log p %v entropy %v, want %v %v", tau, lp, ent, wantLp, wantEnt)
 		}

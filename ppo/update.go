@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 
+	"github.com/align-project/align/model"
 	"github.com/align-project/align/tensor"
 )
 
@@ -138,7 +139,7 @@ func (r *run) policyLoss(ro *rollout, mb []int) (stats [][]tokenStat, N int, err
 			ts := make([]tokenStat, ro.respLen(i))
 			for j := range ts {
 				row := logits[(b*T+p+j-1)*V:][:V]
-				lp, ent := logProbEntropy(row, int(ro.seqs[i][p+j]), cfg.Temperature)
+				lp, ent := model.LogProbEntropy(row, int(ro.seqs[i][p+j]), cfg.Temperature)
 				old := float64(ro.logp[i][j])
 				loss, dlogp, clipped := PolicyLoss(lp, old, float64(ro.adv[i][j]), cfg.ClipRange)
 				d := lp - old
@@ -227,22 +228,4 @@ func (r *run) valueLoss(ro *rollout, mb []int) (loss float64, clipped int, err e
 		}
 	}
 	return loss, clipped, nil
-}
-
-// logProbEntropy returns log softmax(z/τ)[tok] and the entropy of
-// softmax(z/τ), in float64.
-func logProbEntropy(z []float32, tok int, tau float64) (logp, ent float64) {
-	mx := z[0]
-	for _, v := range z {
-		mx = max(mx, v)
-	}
-	var sum, dot float64
-	for _, v := range z {
-		x := float64(v-mx) / tau
-		e := math.Exp(x)
-		sum += e
-		dot += e * x
-	}
-	lse := math.Log(sum)
-	return float64(z[tok]-mx)/tau - lse, lse - dot/sum
 }
