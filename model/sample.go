@@ -87,7 +87,7 @@ func (m *Model) Generate(prompts [][]int32, opts SampleOptions, rng *rand.Rand) 
 		out[i].LogProbs = make([]float32, 0, room)
 		active[i] = true
 	}
-	s := &sampler{probs: make([]float64, V), idx: make([]int32, V)}
+	s := &Sampler{probs: make([]float64, V), idx: make([]int32, V)}
 	for {
 		more := false
 		for i := range out {
@@ -95,7 +95,7 @@ func (m *Model) Generate(prompts [][]int32, opts SampleOptions, rng *rand.Rand) 
 			if !active[i] {
 				continue
 			}
-			tok, lp, err := s.sample(logits[i*V:(i+1)*V], opts, rng)
+			tok, lp, err := s.Sample(logits[i*V:(i+1)*V], opts, rng)
 			if err != nil {
 				return nil, fmt.Errorf("model generate: sequence %d: %w", i, err)
 			}
@@ -147,15 +147,22 @@ func (m *Model) checkGenerate(prompts [][]int32, opts SampleOptions, rng *rand.R
 	return m.CheckFinite()
 }
 
-// sampler holds the scratch for drawing one token from a row of logits.
-type sampler struct {
+// Sampler draws tokens from rows of logits with temperature, top-k and top-p
+// (opts.MaxNewTokens and opts.StopTokens are not its business). Its zero
+// value is ready; it keeps scratch between calls, so it is not safe for
+// concurrent use. Generate and the server share it.
+type Sampler struct {
 	probs []float64 // unnormalised probabilities at the temperature
 	idx   []int32   // candidate ids, most likely first
 }
 
-// sample draws a token from logits (V) following opts and returns it with its
-// log-probability under softmax(logits / temperature).
-func (s *sampler) sample(logits []float32, opts SampleOptions, rng *rand.Rand) (int32, float32, error) {
+// Sample draws a token from logits (V) following opts and returns it with its
+// log-probability under softmax(logits / temperature). A temperature of 0 is
+// greedy (the first maximum); NaN or infinite logits are an error.
+func (s *Sampler) Sample(logits []float32, opts SampleOptions, rng *rand.Rand) (int32, float32, error) {
+	if len(s.probs) < len(logits) {
+		s.probs, s.idx = make([]float64, len(logits)), make([]int32, len(logits))
+	}
 	temp := float64(opts.Temperature)
 	greedy := temp <= 0
 	if greedy {

@@ -10,10 +10,10 @@ import (
 )
 
 func TestSamplerGreedyIsArgmax(t *testing.T) {
-	s := &sampler{probs: make([]float64, 5), idx: make([]int32, 5)}
+	s := &Sampler{probs: make([]float64, 5), idx: make([]int32, 5)}
 	logits := []float32{0.1, 2, -1, 2, 0.5} // a tie goes to the first
 	for _, o := range []SampleOptions{{}, {Temperature: 0, TopK: 3}} {
-		tok, lp, err := s.sample(logits, o, nil)
+		tok, lp, err := s.Sample(logits, o, nil)
 		if err != nil || tok != 1 {
 			t.Fatalf("greedy: token %d, err %v; want 1", tok, err)
 		}
@@ -25,7 +25,7 @@ func TestSamplerGreedyIsArgmax(t *testing.T) {
 			t.Errorf("greedy log-prob %v, want %v", lp, want)
 		}
 	}
-	if _, _, err := s.sample([]float32{0, float32(math.NaN()), 1, 0, 0}, SampleOptions{}, nil); err == nil {
+	if _, _, err := s.Sample([]float32{0, float32(math.NaN()), 1, 0, 0}, SampleOptions{}, nil); err == nil {
 		t.Error("NaN logit: want an error")
 	}
 }
@@ -33,11 +33,11 @@ func TestSamplerGreedyIsArgmax(t *testing.T) {
 // counts draws n tokens from logits and returns their frequencies.
 func counts(t *testing.T, logits []float32, o SampleOptions, n int) []float64 {
 	t.Helper()
-	s := &sampler{probs: make([]float64, len(logits)), idx: make([]int32, len(logits))}
+	s := &Sampler{probs: make([]float64, len(logits)), idx: make([]int32, len(logits))}
 	rng := rand.New(rand.NewPCG(3, 4))
 	freq := make([]float64, len(logits))
 	for i := 0; i < n; i++ {
-		tok, _, err := s.sample(logits, o, rng)
+		tok, _, err := s.Sample(logits, o, rng)
 		if err != nil {
 			t.Fatal(err)
 		}

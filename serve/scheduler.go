@@ -296,7 +296,12 @@ func (s *scheduler) step() {
 			continue
 		}
 		n++
-		tok, lp, top := s.smp.sample(logits[i*V:(i+1)*V], q.opts, q.rng)
+		tok, lp, top, err := s.smp.sample(logits[i*V:(i+1)*V], q.opts, q.rng)
+		if err != nil {
+			s.owner[i].events <- event{index: q.index, err: fmt.Errorf("sample: %w", err)}
+			s.slots[i], s.owner[i] = nil, nil
+			continue
+		}
 		q.tokens = append(q.tokens, tok)
 		ev := event{index: q.index, token: tok, logprob: lp, top: top}
 		switch {

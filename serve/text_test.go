@@ -108,7 +108,7 @@ func toBytes(ss []string) [][]byte {
 func TestSampler(t *testing.T) {
 	logits := []float32{1, 3, 2, 3, -1, 0.5}
 	var s sampler
-	tok, lp, top := s.sample(logits, sampling{logprobs: true, topN: 3}, nil)
+	tok, lp, top, _ := s.sample(logits, sampling{logprobs: true, topN: 3}, nil)
 	if tok != 1 {
 		t.Fatalf("greedy token %d, want the first maximum 1", tok)
 	}
@@ -128,7 +128,7 @@ func TestSampler(t *testing.T) {
 	rng := rand.New(rand.NewPCG(3, 4))
 	seen := map[int32]int{}
 	for range 2000 {
-		tok, _, _ := s.sample(logits, sampling{temperature: 1, topK: 2, topP: 1}, rng)
+		tok, _, _, _ := s.sample(logits, sampling{temperature: 1, topK: 2, topP: 1}, rng)
 		seen[tok]++
 	}
 	if len(seen) != 2 || seen[1] < 800 || seen[3] < 800 {
@@ -136,8 +136,20 @@ func TestSampler(t *testing.T) {
 	}
 	// top_p 0.5 keeps only the most likely token (ties by id).
 	for range 100 {
-		if tok, _, _ := s.sample(logits, sampling{temperature: 1, topP: 0.3}, rng); tok != 1 {
+		if tok, _, _, _ := s.sample(logits, sampling{temperature: 1, topP: 0.3}, rng); tok != 1 {
 			t.Fatalf("top-p 0.3 drew %d", tok)
+		}
+	}
+}
+
+// TestSampleRejectsNonFiniteLogits checks that broken weights surface as an
+// error for the request instead of a token drawn from NaN probabilities.
+func TestSampleRejectsNonFiniteLogits(t *testing.T) {
+	var s sampler
+	logits := []float32{0, float32(math.NaN()), 1}
+	for _, o := range []sampling{{}, {temperature: 1, topP: 1}, {temperature: 0.7, topK: 2, topP: 0.9}} {
+		if _, _, _, err := s.sample(logits, o, rand.New(rand.NewPCG(1, 2))); err == nil {
+			t.Errorf("%+v: NaN logit accepted", o)
 		}
 	}
 }
