@@ -37,6 +37,19 @@ type ReportInput struct {
 	Samples int
 	// Now stamps the report; zero means time.Now.
 	Now time.Time
+	// Checks are targets the run is held to, shown first and copied into
+	// summary.json.
+	Checks []Check
+}
+
+// Check is one target of a run: Value Op Target, e.g. a refusal rate >= 0.9.
+// A value that could not be measured is nil and fails.
+type Check struct {
+	Name   string   `json:"name"`
+	Value  *float64 `json:"value"`
+	Op     string   `json:"op"` // ">=" or "<="
+	Target float64  `json:"target"`
+	Pass   bool     `json:"pass"`
 }
 
 // StageTiming is the wall time of one stage.
@@ -81,6 +94,8 @@ type Summary struct {
 	Timings      map[string]float64 `json:"timings"`
 	TotalSeconds float64            `json:"total_seconds"`
 	Plots        []string           `json:"plots"`
+	// Checks are the run's targets and whether they were met.
+	Checks []Check `json:"checks"`
 }
 
 // TrainingSummary holds the last or best numbers of each training stage.
@@ -151,7 +166,10 @@ func WriteReport(dir string, in ReportInput) error {
 	}
 	page := reportPage{Eval: in.Eval, Config: in.Config}
 	sum := Summary{Title: in.Title, Generated: in.Now.UTC().Format(time.RFC3339), Policies: map[string]Metrics{},
-		Timings: map[string]float64{}, Plots: []string{}}
+		Timings: map[string]float64{}, Plots: []string{}, Checks: in.Checks}
+	if sum.Checks == nil {
+		sum.Checks = []Check{}
+	}
 
 	stages := []struct{ name, path string }{{"pretrain", in.Pretrain}, {"sft", in.SFT}, {"reward", in.Reward}, {"ppo", in.PPO}}
 	lines := map[string][]map[string]float64{}

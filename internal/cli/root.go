@@ -23,14 +23,21 @@ type globals struct {
 // process exit code: 0 ok, 1 failed, 2 bad usage. It builds a fresh command
 // tree on every call, so tests can run commands in-process.
 func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if err := execute(ctx, args, stdout, stderr); err != nil {
+		return report(stderr, err)
+	}
+	return exitOK
+}
+
+// execute runs one command line on a fresh command tree and returns its
+// error unreported: 'align run' runs its stages through it.
+func execute(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	root := newRoot(&globals{})
 	root.SetArgs(args)
 	root.SetOut(stdout)
 	root.SetErr(stderr)
-	if _, err := root.ExecuteContextC(ctx); err != nil {
-		return report(stderr, err)
-	}
-	return exitOK
+	_, err := root.ExecuteContextC(ctx)
+	return err
 }
 
 func newRoot(g *globals) *cobra.Command {
@@ -67,6 +74,7 @@ Global flags (--threads, --seed) apply to every command. Exit codes: 0 success,
 	root.AddCommand(newGenerateCmd(g))
 	root.AddCommand(newEvalCmd(g))
 	root.AddCommand(newServeCmd(g)) // align serve: internal/cli/serve.go
+	root.AddCommand(newRunCmd(g))   // align run: internal/cli/run.go
 	return root
 }
 

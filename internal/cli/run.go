@@ -1,0 +1,146 @@
+package cli
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"path/filepath"
+
+	"github.com/spf13/cobra"
+
+	"github.com/align-project/align/internal/progress"
+	"github.com/align-project/align/pipeline"
+)
+
+type runFlags struct {
+	config, out, printConfig string
+	quick, printOnly         bool
+}
+
+func newRunCmd(g *globals) *cobra.Command {
+	var f runFlags
+	cmd := &cobra.Command{
+		Use:   "run [--config FILE] [--quick] [--out DIR]",
+		Short: "The whole loop in one command: pretrain, SFT, preferences, reward model, PPO, eval, report",
+		Long: `run takes a model from nothing to aligned and evaluated, on embedded defaults
+when given no flags:
+
+  1 pretrain   a GPT on the embedded corpus              (align pretrain)
+  2 sft        on the embedded instructions              (align sft)
+  3 generate   two responses per training prompt          (align generate)
+  4 label      by the builtin AI judge and its constitution, plus human
+               labels if configured (a file or an annotation database)
+  5 reward     a reward model on those preferences       (align reward train)
+  6 ppo        the SFT policy against the reward model   (align ppo)
+  7 eval       PPO vs SFT (vs the pretrained model) on held-out prompts,
+               with the training judge and a held-out one (align eval)
+  8 report     OUT/report/index.html and summary.json
+
+Every stage is the align command named beside it, writing into the run
+directory OUT: config.yaml (the resolved settings), stages/<stage>/ (its
+checkpoint, metrics.jsonl, log.txt and a done marker holding the hash of its
+settings and those of the stages it reads), data/ (pairs and preferences)
+and report/.
+
+Run it again and finished stages whose settings did not change are skipped;
+an interrupted stage (Ctrl-C, or a crash) resumes from its checkpoint where
+its command can (pretrain, sft, ppo, label) and starts over otherwise; a stage
+whose settings changed starts over with every stage after it.
+
+--config FILE overlays a YAML file on the profile: one section per stage
+(pretrain, sft, generate, label, reward, ppo, eval) with the keys of that
+stage's command (the flag names with _ for -), and a top-level seed. See
+--print-config for every key. --quick is a tiny profile for smoke tests.
+
+The report checks the run's targets: the PPO policy beats SFT by the held-out
+judge at least 65% of the time, refuses at least 90% of harmful requests and at
+most 10% of benign ones, and stays within the PPO KL target.`,
+		Example: `  align run
+  align run --quick --out runs/smoke
+  align run --print-config > run.yaml && $EDITOR run.yaml && align run --config run.yaml --out runs/mine`,
+		Args: noArgs,
+		RunE: func(cmd *cobra.Command, args []string) error { return runRun(cmd, g, &f) },
+	}
+	fs := cmd.Flags()
+	fs.StringVar(&f.config, "config", "", "YAML file of settings overlaid on the profile")
+	fs.BoolVar(&f.quick, "quick", false, "the tiny smoke-test profile (minutes; its numbers mean little)")
+	fs.StringVar(&f.out, "out", "", "run directory (default runs/default, or runs/quick with --quick)")
+	fs.BoolVar(&f.printOnly, "print-config", false, "print the resolved settings as YAML and exit")
+	return cmd
+}
+
+func runRun(cmd *cobra.Command, g *globals, f *runFlags) error {
+	path := cmd.CommandPath()
+	cfg := pipeline.Default()
+	if f.quick {
+		cfg = pipeline.Quick()
+	}
+	if f.config != "" {
+		if err := cfg.Load(f.config); err != nil {
+			return usageErrorf(path, "see 'align run --print-config' for the keys", "%v", err)
+		}
+	}
+	if cmd.Flags().Changed("seed") {
+		cfg.SetSeed(g.seed)
+	}
+	if err := cfg.Validate(); err != nil {
+		return usageErrorf(path, "see 'align run --print-config' for the keys", "%v", err)
+	}
+	w := cmd.OutOrStdout()
+	if f.printOnly {
+		_, err := w.Write(cfg.YAML())
+		return err
+	}
+	out := f.out
+	if out == "" {
+		out = filepath.Join("runs", "default")
+		if f.quick {
+			out = filepath.Join("runs", "quick")
+		}
+	}
+	errw := cmd.ErrOrStderr()
+	threads := 0
+	if cmd.Flags().Changed("threads") {
+		threads = g.threads
+	}
+	res, err := pipeline.Run(cmd.Context(), pipeline.Options{
+		Dir: out, Config: cfg, Threads: threads, Exec: execute,
+		Stdout: w, Stderr: errw, Terminal: progress.IsTerminal(errw),
+	})
+	if errors.Is(err, pipeline.ErrInterrupted) {
+		return &hintError{err: err, hint: fmt.Sprintf("'%s' continues where it stopped", rerunCommand(f, out))}
+	}
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "\nrun: %d stages ran, %d skipped, in %s\n", len(res.Ran), len(res.Skipped), progress.Duration(res.Elapsed))
+	printChecks(w, res.Checks)
+	fmt.Fprintf(w, "report: %s\nsummary: %s\n", res.Report, res.Summary)
+	return nil
+}
+
+// rerunCommand is the command line that resumes the run.
+func rerunCommand(f *runFlags, out string) string {
+	s := "align run"
+	if f.quick {
+		s += " --quick"
+	}
+	if f.config != "" {
+		s += " --config " + f.config
+	}
+	return s + " --out " + out
+}
+
+func printChecks(w io.Writer, cs []pipeline.Check) {
+	for _, c := range cs {
+		mark := "✗"
+		if c.Pass {
+			mark = "✓"
+		}
+		v := "–"
+		if c.Value != nil {
+			v = fmt.Sprintf("%.3f", *c.Value)
+		}
+		fmt.Fprintf(w, "  %s %-36s %8s  (target %s %g)\n", mark, c.Name, v, c.Op, c.Target)
+	}
+}

@@ -1,0 +1,221 @@
+package pipeline
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"time"
+
+	"github.com/align-project/align/internal/atomicfile"
+	"github.com/align-project/align/internal/progress"
+)
+
+// Exec runs one align command line (without the program name), as the
+// command 'align ARGS...' would, writing its output to stdout and its
+// progress and warnings to stderr. The pipeline runs every stage through it,
+// so a stage of 'align run' is exactly the command a user would type.
+type Exec func(ctx context.Context, args []string, stdout, stderr io.Writer) error
+
+// Options configure a run.
+type Options struct {
+	Dir     string // the run directory
+	Config  Config // the resolved configuration
+	Threads int    // worker threads of every stage (0 = the command's default)
+	Exec    Exec
+	// Stdout receives each stage's summary; Stderr the one progress display.
+	Stdout, Stderr io.Writer
+	// Terminal draws the progress display in place.
+	Terminal bool
+}
+
+// Files and directories of a run directory.
+const (
+	ConfigFile = "config.yaml"
+	StagesDir  = "stages"
+	DataDir    = "data"
+	ReportDir  = "report"
+	DoneFile   = "done"    // in a stage directory: the stage finished
+	StartFile  = "started" // in a stage directory: the stage began (with this config)
+	LogFile    = "log.txt" // in a stage directory: the stage's output
+)
+
+// Marker is the content of a stage's done (or started) file.
+type Marker struct {
+	Stage   string  `json:"stage"`
+	Hash    string  `json:"hash"`    // of the stage's config and those of the stages it reads
+	Seconds float64 `json:"seconds"` // wall time of the run that finished it
+	Time    string  `json:"time"`
+}
+
+// Result is what Run did.
+type Result struct {
+	Ran, Skipped, Resumed []string
+	Report                string // path of report/index.html
+	Summary               string // path of report/summary.json
+	Checks                []Check
+	Elapsed               time.Duration
+}
+
+// ErrInterrupted reports a run stopped by its context; the run directory
+// holds what a rerun resumes from.
+var ErrInterrupted = errors.New("interrupted")
+
+// Run executes the stages of the run in order. A stage whose done marker
+// holds the hash of its current config (and of every stage it reads) is
+// skipped; an interrupted stage with the same hash resumes from its
+// checkpoint where its command can (pretraining, SFT, PPO) and starts over
+// otherwise; a stage whose config changed starts over, and so does every
+// stage after one that ran.
+func Run(ctx context.Context, o Options) (Result, error) {
+	start := time.Now()
+	var res Result
+	if err := o.Config.Validate(); err != nil {
+		return res, err
+	}
+	for _, d := range []string{o.Dir, filepath.Join(o.Dir, StagesDir), filepath.Join(o.Dir, DataDir)} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			return res, err
+		}
+	}
+	if err := atomicfile.WriteFile(filepath.Join(o.Dir, ConfigFile), func(w io.Writer) error {
+		_, err := w.Write(o.Config.YAML())
+		return err
+	}); err != nil {
+		return res, err
+	}
+	r := &runner{o: o, hashes: map[string]string{}}
+	stages := r.stages()
+	names, weights := make([]string, len(stages)), make([]float64, len(stages))
+	for i, s := range stages {
+		names[i], weights[i] = s.name, s.weight
+	}
+	frame := progress.NewFrame(o.Stderr, o.Terminal, names, weights)
+	r.frame = frame
+	upstreamRan := false
+	for i, s := range stages {
+		h := hash(append([][]byte{[]byte(s.name), s.config}, r.depHashes(s.deps)...)...)
+		r.hashes[s.name] = h
+		dir := r.stageDir(s.name)
+		if !upstreamRan && !s.always {
+			if m, err := readMarker(filepath.Join(dir, DoneFile)); err == nil && m.Hash == h {
+				frame.Skip(i)
+				res.Skipped = append(res.Skipped, s.name)
+				fmt.Fprintf(o.Stdout, "%s: done in an earlier run (%s), skipped\n", stageLabel(i, len(stages), s.name), progress.Duration(secs(m.Seconds)))
+				continue
+			}
+		}
+		resume := false
+		if m, err := readMarker(filepath.Join(dir, StartFile)); err == nil && m.Hash == h && !upstreamRan && s.resumable != nil {
+			resume = s.resumable(dir)
+		}
+		if !resume {
+			if err := r.clean(s); err != nil {
+				return res, err
+			}
+		}
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return res, err
+		}
+		if err := writeMarker(filepath.Join(dir, StartFile), Marker{Stage: s.name, Hash: h}); err != nil {
+			return res, err
+		}
+		frame.Begin(i)
+		how := "starting"
+		if resume {
+			how = "resuming"
+			res.Resumed = append(res.Resumed, s.name)
+		}
+		fmt.Fprintf(o.Stdout, "%s: %s\n", stageLabel(i, len(stages), s.name), how)
+		upstreamRan = upstreamRan || !s.always
+		t0 := time.Now()
+		err := r.runStage(ctx, s, resume)
+		if ctx.Err() != nil {
+			return res, fmt.Errorf("%s: %w; run the same command again to resume from here", s.name, ErrInterrupted)
+		}
+		if err != nil {
+			return res, fmt.Errorf("stage %s: %w (its output: %s)", s.name, err, filepath.Join(dir, LogFile))
+		}
+		if err := writeMarker(filepath.Join(dir, DoneFile), Marker{Stage: s.name, Hash: h, Seconds: time.Since(t0).Seconds()}); err != nil {
+			return res, err
+		}
+		res.Ran = append(res.Ran, s.name)
+	}
+	res.Report = filepath.Join(o.Dir, ReportDir, "index.html")
+	res.Summary = filepath.Join(o.Dir, ReportDir, "summary.json")
+	res.Checks = r.checks
+	res.Elapsed = time.Since(start)
+	return res, nil
+}
+
+func stageLabel(i, n int, name string) string { return fmt.Sprintf("run %d/%d %s", i+1, n, name) }
+
+func secs(s float64) time.Duration { return time.Duration(s * float64(time.Second)) }
+
+// runStage runs s with its output copied to the stage's log file.
+func (r *runner) runStage(ctx context.Context, s stage, resume bool) error {
+	logf, err := os.OpenFile(filepath.Join(r.stageDir(s.name), LogFile), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		return err
+	}
+	defer logf.Close()
+	fmt.Fprintf(logf, "== %s %s (resume %v)\n", time.Now().UTC().Format(time.RFC3339), s.name, resume)
+	// Summaries go to the user and the log; the progress display only to
+	// the frame, except that a non-terminal display is worth keeping too.
+	out := io.MultiWriter(r.o.Stdout, logf)
+	r.frame.SetLog(logf)
+	defer r.frame.SetLog(nil)
+	return s.run(ctx, stageIO{out: out, err: r.frame}, resume)
+}
+
+// readMarker reads a done or started file.
+func readMarker(path string) (Marker, error) {
+	var m Marker
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return m, err
+	}
+	if err := json.Unmarshal(b, &m); err != nil {
+		return m, fmt.Errorf("%s: %w", path, err)
+	}
+	return m, nil
+}
+
+func writeMarker(path string, m Marker) error {
+	m.Time = time.Now().UTC().Format(time.RFC3339)
+	b, err := json.MarshalIndent(m, "", "  ")
+	if err != nil {
+		return err
+	}
+	return atomicfile.WriteFile(path, func(w io.Writer) error {
+		_, err := w.Write(append(b, '\n'))
+		return err
+	})
+}
+
+// Timings returns the seconds each finished stage of the run directory took,
+// in stage order, from the done markers.
+func Timings(dir string, names []string) ([]string, []float64) {
+	var ns []string
+	var ss []float64
+	for _, n := range names {
+		if m, err := readMarker(filepath.Join(dir, StagesDir, n, DoneFile)); err == nil {
+			ns = append(ns, n)
+			ss = append(ss, m.Seconds)
+		}
+	}
+	return ns, ss
+}
+
+// threadArgs are the global flags every stage gets.
+func (r *runner) globalArgs() []string {
+	a := []string{"--seed", strconv.FormatUint(r.o.Config.Seed, 10)}
+	if r.o.Threads > 0 {
+		a = append(a, "--threads", strconv.Itoa(r.o.Threads))
+	}
+	return a
+}
