@@ -98,7 +98,8 @@ func dataRating(r Rating) *data.Rating {
 // LabelFile labels the pairs of the JSONL file in with j and appends the
 // preferences to out, so an interrupted run resumes where it stopped: pairs
 // whose id (see [PairID]) already occurs in out are skipped, and the
-// records of each pair are written and flushed together. A pair of K
+// records of each pair are written and flushed together, in the order of
+// the input whatever the concurrency. A pair of K
 // responses is compared in all K(K−1)/2 combinations. Abstentions are
 // counted and not written (a rerun asks again). It stops at the first judge
 // error (budget exhausted, cancelled) after writing what was done.
@@ -133,13 +134,22 @@ func LabelFile(ctx context.Context, j Judge, in, out string, opts LabelOptions) 
 		mu       sync.Mutex
 		firstErr error
 		wg       sync.WaitGroup
+		// Pairs are judged concurrently but written in input order, so the
+		// output does not depend on the scheduling: a pair finished early
+		// waits in pending until every pair before it is written.
+		pending = map[int][]data.Preference{}
+		next    int
 	)
-	jobs := make(chan data.Pair)
+	type job struct {
+		i int
+		p data.Pair
+	}
+	jobs := make(chan job)
 	workers := max(1, opts.Concurrency)
 	for range workers {
 		wg.Go(func() {
-			for p := range jobs {
-				prefs, st, err := labelPair(ctx, j, p)
+			for jb := range jobs {
+				prefs, st, err := labelPair(ctx, j, jb.p)
 				mu.Lock()
 				if err != nil {
 					if firstErr == nil {
@@ -149,15 +159,23 @@ func LabelFile(ctx context.Context, j Judge, in, out string, opts LabelOptions) 
 					mu.Unlock()
 					continue
 				}
-				for _, pr := range prefs {
-					if werr := w.Write(pr); werr != nil && firstErr == nil {
-						firstErr = werr
+				pending[jb.i] = prefs
+				for ; firstErr == nil; next++ {
+					ready, ok := pending[next]
+					if !ok {
+						break
+					}
+					delete(pending, next)
+					for _, pr := range ready {
+						if werr := w.Write(pr); werr != nil && firstErr == nil {
+							firstErr = werr
+							cancel()
+						}
+					}
+					if ferr := w.Flush(); ferr != nil && firstErr == nil {
+						firstErr = ferr
 						cancel()
 					}
-				}
-				if ferr := w.Flush(); ferr != nil && firstErr == nil {
-					firstErr = ferr
-					cancel()
 				}
 				rep.Labelled++
 				rep.Comparisons += st.Comparisons
@@ -172,9 +190,9 @@ func LabelFile(ctx context.Context, j Judge, in, out string, opts LabelOptions) 
 		})
 	}
 feed:
-	for _, p := range todo {
+	for i, p := range todo {
 		select {
-		case jobs <- p:
+		case jobs <- job{i, p}:
 		case <-ctx.Done():
 			break feed
 		}

@@ -3,11 +3,13 @@ package judge
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/align-project/align/data"
 )
@@ -262,5 +264,43 @@ func TestLabelFileUsesReferenceAnswer(t *testing.T) {
 	}
 	if len(prefs) != 1 || !strings.Contains(prefs[0].Chosen, "Oslo") || *prefs[0].PChosen <= 0.5 {
 		t.Fatalf("preferences %+v: want the answer with Oslo chosen", prefs)
+	}
+}
+
+// slowFirstJudge answers the first prompts last, so that concurrent
+// labelling finishes pairs out of order.
+type slowFirstJudge struct{ Judge }
+
+func (s slowFirstJudge) Compare(ctx context.Context, c Comparison) (Verdict, error) {
+	if strings.HasPrefix(c.Prompt, "q0") {
+		time.Sleep(30 * time.Millisecond)
+	}
+	return s.Judge.Compare(ctx, c)
+}
+
+func TestLabelFileWritesInInputOrder(t *testing.T) {
+	dir := t.TempDir()
+	in, out := filepath.Join(dir, "pairs.jsonl"), filepath.Join(dir, "prefs.jsonl")
+	var pairs []data.Pair
+	for i := range 23 {
+		pairs = append(pairs, data.Pair{Prompt: fmt.Sprintf("q%d: what is %d + 1?", i, i),
+			Responses: []string{fmt.Sprint(i + 1), fmt.Sprint(i + 2)}})
+	}
+	writePairs(t, in, pairs)
+	b, _ := NewBuiltin(nil)
+	if _, err := LabelFile(context.Background(), slowFirstJudge{b}, in, out, LabelOptions{Concurrency: 8}); err != nil {
+		t.Fatal(err)
+	}
+	prefs, _, err := data.ReadAll[data.Preference](out, data.ReadOptions{Strict: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(prefs) != len(pairs) {
+		t.Fatalf("%d preferences, want %d", len(prefs), len(pairs))
+	}
+	for i, p := range prefs {
+		if p.Prompt != pairs[i].Prompt {
+			t.Fatalf("preference %d is of %q, want %q: the output is not in input order", i, p.Prompt, pairs[i].Prompt)
+		}
 	}
 }

@@ -259,7 +259,7 @@ func (r *runner) label(ctx context.Context, sio stageIO, _ bool) error {
 		}
 		for i := range recs {
 			if recs[i].Source == "" {
-				recs[i].Source = "human"
+				recs[i].Source = "human:" + filepath.Base(l.HumanFile)
 			}
 		}
 		if err := data.WriteRecords(human, recs); err != nil {
