@@ -1,0 +1,102 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/align-project/align/pipeline"
+)
+
+// cancelOn cancels a context as soon as its text appears in what is written.
+type cancelOn struct {
+	mu     sync.Mutex
+	buf    bytes.Buffer
+	text   string
+	cancel context.CancelFunc
+}
+
+func (c *cancelOn) Write(p []byte) (int, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.buf.Write(p)
+	if c.text != "" && strings.Contains(c.buf.String(), c.text) {
+		c.cancel()
+		c.text = ""
+	}
+	return len(p), nil
+}
+
+// TestRunQuickInterruptedResumesExactly runs the quick profile twice: once
+// straight through, once interrupted in the middle of PPO (as Ctrl-C does)
+// and run again. The second run resumes PPO from its checkpoint, skips the
+// stages before it, and ends with the same PPO model as the first.
+func TestRunQuickInterruptedResumesExactly(t *testing.T) {
+	if testing.Short() {
+		t.Skip("trains the quick profile three times")
+	}
+	dir := t.TempDir()
+	straight, broken := filepath.Join(dir, "straight"), filepath.Join(dir, "broken")
+	if code, out, errOut := run(t, "run", "--quick", "--out", straight); code != exitOK {
+		t.Fatalf("align run --quick: exit %d\n%s\n%s", code, out, errOut)
+	}
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	watch := &cancelOn{text: "  [3] reward", cancel: cancel} // the sample table of iteration 3
+	var out bytes.Buffer
+	code := Run(ctx, []string{"run", "--quick", "--out", broken}, &out, watch)
+	if code != exitFailure || !strings.Contains(watch.buf.String(), "interrupted") ||
+		!strings.Contains(watch.buf.String(), "align run --quick --out "+broken) {
+		t.Fatalf("interrupted run: exit %d, want 1 with a hint to resume; stderr:\n%s", code, watch.buf.String())
+	}
+	if _, err := os.Stat(filepath.Join(broken, pipeline.StagesDir, pipeline.StagePPO, pipeline.DoneFile)); err == nil {
+		t.Fatal("the interrupted PPO stage has a done marker")
+	}
+
+	code, stdout, errOut := run(t, "run", "--quick", "--out", broken)
+	if code != exitOK {
+		t.Fatalf("resumed run: exit %d\n%s\n%s", code, stdout, errOut)
+	}
+	for _, want := range []string{"run 5/8 reward: done in an earlier run", "run 6/8 ppo: resuming", "report: " + broken} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("resumed run does not say %q:\n%s", want, stdout)
+		}
+	}
+	for _, f := range []string{"model.safetensors", "value/model.safetensors"} {
+		a, err1 := os.ReadFile(filepath.Join(straight, pipeline.StagesDir, pipeline.StagePPO, f))
+		b, err2 := os.ReadFile(filepath.Join(broken, pipeline.StagesDir, pipeline.StagePPO, f))
+		if err1 != nil || err2 != nil {
+			t.Fatal(err1, err2)
+		}
+		if !bytes.Equal(a, b) {
+			t.Errorf("ppo %s differs between the straight run and the interrupted and resumed one", f)
+		}
+	}
+	for _, f := range []string{"report/index.html", "report/summary.json"} {
+		if _, err := os.Stat(filepath.Join(broken, f)); err != nil {
+			t.Error(err)
+		}
+	}
+}
+
+func TestRunBadConfig(t *testing.T) {
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "run.yaml")
+	os.WriteFile(cfg, []byte("ppo:\n  iterations: 3\n  kl_coeff: 0.1\n"), 0o644)
+	code, _, errOut := run(t, "run", "--config", cfg, "--out", filepath.Join(dir, "run"))
+	if code != exitUsage || !strings.Contains(errOut, "kl_coeff") || !strings.Contains(errOut, "line 3") {
+		t.Fatalf("exit %d, want 2 naming kl_coeff on line 3:\n%s", code, errOut)
+	}
+	os.WriteFile(cfg, []byte("ppo:\n  mini_batch: 7\n"), 0o644)
+	if code, _, errOut := run(t, "run", "--config", cfg, "--out", filepath.Join(dir, "run")); code != exitUsage || !strings.Contains(errOut, "ppo.mini_batch") {
+		t.Fatalf("exit %d, want 2 naming ppo.mini_batch:\n%s", code, errOut)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "run")); err == nil {
+		t.Error("a bad config created the run directory")
+	}
+}
