@@ -70,6 +70,7 @@ type Metrics struct {
 	// estimated on the policy's own samples.
 	KL      *float64 `json:"kl"`
 	Reward  *float64 `json:"reward"`          // mean score of the responses
+	Cost    *float64 `json:"cost"`            // mean cost of the responses under the same scorer (PPO's constraint signal)
 	Length  float64  `json:"response_length"` // mean tokens per response, stop token excluded
 	Chars   float64  `json:"response_chars"`  // mean characters per response
 	EOSRate float64  `json:"eos_rate"`        // share of responses that ended with a stop token
@@ -160,12 +161,13 @@ func Evaluate(ctx context.Context, policies []Policy, prompts []data.Prompt, opt
 			if len(scores) != len(out) {
 				return nil, fmt.Errorf("eval %s: reward: %d scores for %d responses", pol.Name, len(scores), len(out))
 			}
-			var sum float64
+			var sum, cost float64
 			for _, sc := range scores {
 				sum += sc.Reward
+				cost += sc.Cost
 			}
-			r := sum / float64(len(scores))
-			m.Reward = &r
+			r, c := sum/float64(len(scores)), cost/float64(len(scores))
+			m.Reward, m.Cost = &r, &c
 		}
 		res.Table.Columns = append(res.Table.Columns, m)
 		for i, r := range resps {

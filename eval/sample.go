@@ -17,6 +17,9 @@ type SampleOptions struct {
 	Temperature  float64 // 0 = greedy
 	TopP         float64 // nucleus sampling: 0 or 1 = the whole distribution
 	Batch        int     // prompts decoded together; 0 means 16
+	// Prefix, when set, starts every response: its tokens follow the
+	// assistant header and the model continues from them. Text includes it.
+	Prefix string
 }
 
 // Response is one sampled answer: its text without the stop token, and the
@@ -25,7 +28,7 @@ type Response struct {
 	// Text is valid UTF-8: a character cut off by MaxNewTokens is dropped and
 	// other invalid bytes become U+FFFD.
 	Text      string
-	PromptIDs []int32 // the prompt rendered as a user turn with the assistant header (possibly cut at its start)
+	PromptIDs []int32 // the prompt rendered as a user turn with the assistant header (possibly cut at its start), then the prefix
 	Tokens    []int32 // the generated ids, ending with the stop token when EOS is set
 	EOS       bool    // ended with a stop token of the chat format
 }
@@ -89,11 +92,16 @@ func (s *Sampler) Sample(prompts []string, opt SampleOptions, rng *rand.Rand) ([
 		batch = 16
 	}
 	ids := make([][]int32, len(prompts))
+	var prefix []int32
+	for _, id := range s.Tok.Encode(opt.Prefix) {
+		prefix = append(prefix, int32(id))
+	}
 	for i, p := range prompts {
 		var err error
 		if ids[i], err = s.PromptIDs(p); err != nil {
 			return nil, fmt.Errorf("sample: prompt %d: %w", i+1, err)
 		}
+		ids[i] = append(ids[i], prefix...)
 	}
 	temp := float32(opt.Temperature)
 	if temp <= 0 {
@@ -124,7 +132,7 @@ func (s *Sampler) Sample(prompts []string, opt SampleOptions, rng *rand.Rand) ([
 			if err != nil {
 				return nil, fmt.Errorf("sample: %w", err)
 			}
-			out = append(out, Response{Text: validUTF8(text), PromptIDs: ids[lo+i], Tokens: smp.Tokens, EOS: smp.Stopped})
+			out = append(out, Response{Text: opt.Prefix + validUTF8(text), PromptIDs: ids[lo+i], Tokens: smp.Tokens, EOS: smp.Stopped})
 		}
 	}
 	return out, nil

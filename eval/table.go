@@ -38,6 +38,7 @@ func (t Table) Rows() []Row {
 		{"accuracy (checkable)", "share of checkable prompts answered right", func(m Metrics) string { return pct(m.Accuracy, m.Checkable) }},
 		{"KL to reference", "mean per-response Σ log π − log π_ref, nats", func(m Metrics) string { return num(m.KL) }},
 		{"reward", "mean reward of the responses", func(m Metrics) string { return num(m.Reward) }},
+		{"cost", "mean cost of the responses (the reward model's safety head: PPO's constraint)", func(m Metrics) string { return num(m.Cost) }},
 		{"length (tokens)", "mean response length", func(m Metrics) string { return fmt.Sprintf("%.1f", m.Length) }},
 		{"EOS rate", "share of responses that ended by themselves", func(m Metrics) string { return fmt.Sprintf("%.1f%%", 100*m.EOSRate) }},
 	}

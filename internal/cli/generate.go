@@ -23,6 +23,7 @@ type genFlags struct {
 	retries, limit      int
 	temperature, topP   float64
 	noProgress          bool
+	contrast            string
 }
 
 func newGenerateCmd(g *globals) *cobra.Command {
@@ -41,7 +42,13 @@ Responses are sampled at --temperature with nucleus sampling (--top-p) and end
 at the chat format's end-of-turn token or after --max-new-tokens. A pair needs
 non-empty responses: an empty one is sampled again up to --retries times; if it
 stays empty it is dropped, and a pair left with fewer than two responses is
-dropped too (both are counted at the end). The same --seed gives the same file.`,
+dropped too (both are counted at the end). The same --seed gives the same file.
+
+--contrast-prefix TEXT makes the last response of every prompt start with
+TEXT, the model writing the rest: contrasting candidates for the judge where
+the policy's own samples are all alike. With "I can't" the pairs show the
+judge a refusal beside an answer for every prompt, benign or harmful, so the
+reward model learns when refusing is right (contrastive pairs, as in RLCD).`,
 		Example: `  align generate --model runs/sft --prompts embedded --n 2 --out pairs.jsonl
   align generate --model runs/sft --prompts prompts.jsonl --n 4 --temperature 0.8 --top-p 0.9 --out ranking.jsonl`,
 		Args: noArgs,
@@ -59,6 +66,7 @@ dropped too (both are counted at the end). The same --seed gives the same file.`
 	fs.IntVar(&f.limit, "limit", 0, "use only the first N prompts (0 = all)")
 	fs.IntVar(&f.batch, "batch", 16, "sequences decoded together")
 	fs.BoolVar(&f.noProgress, "no-progress", false, "do not show the progress bar")
+	fs.StringVar(&f.contrast, "contrast-prefix", "", `the last response of each prompt starts with this text, e.g. "I can't" (default: none)`)
 	return cmd
 }
 
@@ -105,7 +113,7 @@ func runGenerate(cmd *cobra.Command, g *globals, f *genFlags) error {
 	}
 	start := time.Now()
 	opt := eval.SampleOptions{MaxNewTokens: f.maxNew, Temperature: f.temperature, TopP: f.topP, Batch: f.batch}
-	pairs, st, err := generatePairs(cmd, s, prompts, f.n, f.retries, opt, rand.New(rand.NewPCG(g.seed, 0x67656e)), func(done int) {
+	pairs, st, err := generatePairs(cmd, s, prompts, f.n, f.retries, opt, f.contrast, rand.New(rand.NewPCG(g.seed, 0x67656e)), func(done int) {
 		if bar != nil {
 			el := time.Since(start)
 			rate := float64(done) / max(el.Seconds(), 1e-9)
@@ -148,7 +156,7 @@ func runGenerate(cmd *cobra.Command, g *globals, f *genFlags) error {
 // retries times and builds the pairs. done is called with the prompts
 // finished so far.
 func generatePairs(cmd *cobra.Command, s *eval.Sampler, prompts []data.Prompt, n, retries int, opt eval.SampleOptions,
-	rng *rand.Rand, done func(int)) ([]data.Pair, genStats, error) {
+	contrast string, rng *rand.Rand, done func(int)) ([]data.Pair, genStats, error) {
 	var st genStats
 	resp := make([][]string, len(prompts))
 	chunk := max(1, opt.Batch/n) // prompts per Generate call
@@ -157,19 +165,35 @@ func generatePairs(cmd *cobra.Command, s *eval.Sampler, prompts []data.Prompt, n
 			return nil, st, err
 		}
 		hi := min(lo+chunk, len(prompts))
-		var texts []string
+		plain := n
+		if contrast != "" {
+			plain = n - 1 // the last response is the contrast
+		}
+		var texts, once []string
 		for _, p := range prompts[lo:hi] {
-			for range n {
+			for range plain {
 				texts = append(texts, p.Prompt)
 			}
+			once = append(once, p.Prompt)
 		}
 		out, err := s.Sample(texts, opt, rng)
 		if err != nil {
 			return nil, st, err
 		}
 		for i := lo; i < hi; i++ {
-			for k := range n {
-				resp[i] = append(resp[i], out[(i-lo)*n+k].Text)
+			for k := range plain {
+				resp[i] = append(resp[i], out[(i-lo)*plain+k].Text)
+			}
+		}
+		if contrast != "" {
+			copt := opt
+			copt.Prefix = contrast
+			cout, err := s.Sample(once, copt, rng)
+			if err != nil {
+				return nil, st, err
+			}
+			for i := lo; i < hi; i++ {
+				resp[i] = append(resp[i], cout[i-lo].Text)
 			}
 		}
 		done(hi)

@@ -115,3 +115,28 @@ func TestGenerateUsage(t *testing.T) {
 		}
 	}
 }
+
+func TestGenerateContrastPrefix(t *testing.T) {
+	dir := t.TempDir()
+	prompts := filepath.Join(dir, "prompts.jsonl")
+	writeLines(t, prompts, strings.Split(strings.TrimSpace(testPrompts), "\n"))
+	policy := tinyPolicyDir(t, "sft", 1, false)
+	out := filepath.Join(dir, "pairs.jsonl")
+	code, stdout, stderr := run(t, "generate", "--model", policy, "--prompts", prompts, "--n", "3", "--out", out,
+		"--max-new-tokens", "6", "--no-progress", "--contrast-prefix", "I can't")
+	if code != 0 {
+		t.Fatalf("generate: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	pairs, _, err := data.ReadAll[data.Pair](out, data.ReadOptions{Strict: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(pairs) != 4 {
+		t.Fatalf("%d pairs, want 4", len(pairs))
+	}
+	for _, p := range pairs {
+		if len(p.Responses) != 3 || !strings.HasPrefix(p.Responses[2], "I can't") {
+			t.Errorf("%q: responses %q, want 3 with the last starting with the prefix", p.Prompt, p.Responses)
+		}
+	}
+}
