@@ -54,6 +54,9 @@ type GenerateConfig struct {
 	TopP         float64 `yaml:"top_p"`
 	MaxNewTokens int     `yaml:"max_new_tokens"`
 	Limit        int     `yaml:"limit"` // first N prompts only (0 = all)
+	// ContrastPrefix starts the last response of every prompt ("" = none):
+	// see 'align generate --contrast-prefix'.
+	ContrastPrefix string `yaml:"contrast_prefix"`
 }
 
 // LabelConfig says where the preferences come from: an AI judge labels the

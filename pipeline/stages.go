@@ -152,10 +152,14 @@ func (r *runner) stages() []stage {
 			outputs: []string{r.dataFile(PairsFile)},
 			run: func(ctx context.Context, sio stageIO, _ bool) error {
 				g := c.Generate
-				return r.exec(ctx, sio, "generate", "--model", dir(StageSFT), "--prompts", g.Prompts,
+				args := []string{"generate", "--model", dir(StageSFT), "--prompts", g.Prompts,
 					"--n", strconv.Itoa(g.N), "--temperature", ftoa(g.Temperature), "--top-p", ftoa(g.TopP),
 					"--max-new-tokens", strconv.Itoa(g.MaxNewTokens), "--limit", strconv.Itoa(g.Limit),
-					"--out", r.dataFile(PairsFile))
+					"--out", r.dataFile(PairsFile)}
+				if g.ContrastPrefix != "" {
+					args = append(args, "--contrast-prefix", g.ContrastPrefix)
+				}
+				return r.exec(ctx, sio, args...)
 			},
 		},
 		{

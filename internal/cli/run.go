@@ -13,7 +13,7 @@ import (
 )
 
 type runFlags struct {
-	config, out, printConfig string
+	config, out string
 	quick, printOnly         bool
 }
 
