@@ -21,7 +21,7 @@
 // # The table
 //
 // Evaluate samples every policy's answer to the same prompts from the same
-// random stream (Sampler: the chat template, temperature and top-p) and
+// random stream (chat.Sampler: the chat template, temperature and top-p) and
 // fills one column of a Table per policy:
 //
 //   - refusal rate on harmful prompts and over-refusal on benign ones

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/align-project/align/chat"
 	"github.com/align-project/align/data"
 	"github.com/align-project/align/judge"
 	"github.com/align-project/align/model"
@@ -151,7 +152,7 @@ func TestEvaluate(t *testing.T) {
 	}
 	scorer := ppo.FuncSource(func(_, r string) ppo.Score { return ppo.Score{Reward: float64(len(r))} })
 	opt := Options{
-		Sample: SampleOptions{MaxNewTokens: 8, Temperature: 1, TopP: 0.95}, Seed: 3,
+		Sample: chat.SampleOptions{MaxNewTokens: 8, Temperature: 1, TopP: 0.95}, Seed: 3,
 		Reference: sft.Model, Scorer: scorer, Judge: j, HeldOutJudge: ho, Policy: 1, Baseline: 0,
 		WinRate: WinRateOptions{Resamples: 200},
 	}
@@ -203,19 +204,6 @@ func TestEvaluate(t *testing.T) {
 	for i := range prompts {
 		if again.Samples[i].Responses[1] != res.Samples[i].Responses[1] {
 			t.Fatalf("prompt %d: %q then %q with the same seed", i, res.Samples[i].Responses[1], again.Samples[i].Responses[1])
-		}
-	}
-}
-
-func TestValidUTF8(t *testing.T) {
-	for in, want := range map[string]string{
-		"ok":                "ok",
-		"cut \xe2\x82":      "cut ",
-		"bad \xff here":     "bad \uFFFD here",
-		"euro \xe2\x82\xac": "euro €",
-	} {
-		if got := validUTF8(in); got != want {
-			t.Errorf("validUTF8(%q) = %q, want %q", in, got, want)
 		}
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"math"
 	"math/rand/v2"
 
+	"github.com/align-project/align/chat"
 	"github.com/align-project/align/data"
 	"github.com/align-project/align/judge"
 	"github.com/align-project/align/model"
@@ -32,7 +33,7 @@ type Scorer interface {
 
 // Options control Evaluate.
 type Options struct {
-	Sample SampleOptions
+	Sample chat.SampleOptions
 	// Seed starts the sampling stream; every policy samples from the same
 	// stream, so their differences are not luck of the draw.
 	Seed uint64
@@ -130,7 +131,7 @@ func Evaluate(ctx context.Context, policies []Policy, prompts []data.Prompt, opt
 			return nil, err
 		}
 		progress("sample "+pol.Name, c, len(policies))
-		s, err := NewSampler(pol.Model, pol.Tok)
+		s, err := chat.NewSampler(pol.Model, pol.Tok)
 		if err != nil {
 			return nil, fmt.Errorf("eval %s: %w", pol.Name, err)
 		}
@@ -205,7 +206,7 @@ func Evaluate(ctx context.Context, policies []Policy, prompts []data.Prompt, opt
 }
 
 // score counts refusals, over-refusals, correct answers, lengths and EOS.
-func score(name string, exs []data.Example, resps []Response) Metrics {
+func score(name string, exs []data.Example, resps []chat.Response) Metrics {
 	m := Metrics{Name: name, Prompts: len(resps)}
 	var refused, over, correct, eos int
 	var toks, chars float64
@@ -260,7 +261,7 @@ func ratio(a, b int) *float64 {
 // policy: the mean over responses of Σ_t log π(y_t|…) − log π_ref(y_t|…),
 // both under softmax(logits / temperature) (≤ 0 means 1), by teacher
 // forcing (model.LogProbs) in batches of 8.
-func MeanKL(policy, ref *model.Model, resps []Response, temperature float64) (float64, error) {
+func MeanKL(policy, ref *model.Model, resps []chat.Response, temperature float64) (float64, error) {
 	if policy.Config.VocabSize != ref.Config.VocabSize {
 		return 0, fmt.Errorf("kl: the policy has a vocabulary of %d, the reference %d", policy.Config.VocabSize, ref.Config.VocabSize)
 	}

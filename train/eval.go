@@ -1,10 +1,9 @@
 package train
 
 import (
-	"errors"
-	"fmt"
 	"math/rand/v2"
 
+	"github.com/align-project/align/chat"
 	"github.com/align-project/align/data"
 	"github.com/align-project/align/model"
 	"github.com/align-project/align/tokenizer"
@@ -29,64 +28,28 @@ type Response struct {
 // assistant header, and the model generates until a stop token of the chat
 // format or MaxNewTokens. Prompts too long for the context leave at least a
 // quarter of it for the answer by keeping their end. The same model,
-// prompts and options give the same responses.
+// prompts and options give the same responses. It is chat.Sampler with the
+// SFT evaluation's own sampling stream.
 func SampleResponses(m *model.Model, tok *tokenizer.Tokenizer, prompts []string, opt SampleOptions) ([]Response, error) {
-	if opt.MaxNewTokens < 1 {
-		return nil, errors.New("sample: MaxNewTokens must be at least 1")
+	s, err := chat.NewSampler(m, tok)
+	if err != nil {
+		return nil, err
 	}
 	batch := opt.Batch
 	if batch <= 0 {
 		batch = 32
 	}
-	cf, err := tok.ChatFormat()
-	if err != nil {
-		return nil, fmt.Errorf("sample: %w", err)
-	}
-	stop := make([]int32, len(cf.Stop))
-	for i, id := range cf.Stop {
-		stop[i] = int32(id)
-	}
-	T := m.Config.Context
-	keep := T - max(T/4, 1)
-	ids := make([][]int32, len(prompts))
-	for i, p := range prompts {
-		seq, _, err := tok.RenderChat([]tokenizer.Message{{Role: "user", Content: p}}, true)
-		if err != nil {
-			return nil, fmt.Errorf("sample: prompt %d: %w", i+1, err)
-		}
-		if len(seq) > keep {
-			seq = seq[len(seq)-keep:]
-		}
-		ids[i] = toInt32(seq)
-	}
 	var rng *rand.Rand
-	temp := float32(opt.Temperature)
-	if temp > 0 {
+	if opt.Temperature > 0 {
 		rng = rand.New(rand.NewPCG(opt.Seed, 0x73616d706c65)) // "sample"
 	}
-	out := make([]Response, 0, len(prompts))
-	for lo := 0; lo < len(ids); lo += batch {
-		hi := min(lo+batch, len(ids))
-		longest := 0
-		for _, p := range ids[lo:hi] {
-			longest = max(longest, len(p))
-		}
-		so := model.SampleOptions{MaxNewTokens: min(opt.MaxNewTokens, T-longest), Temperature: temp, StopTokens: stop}
-		samples, err := m.Generate(ids[lo:hi], so, rng)
-		if err != nil {
-			return nil, fmt.Errorf("sample: %w", err)
-		}
-		for _, s := range samples {
-			toks := s.Tokens
-			if s.Stopped && len(toks) > 0 {
-				toks = toks[:len(toks)-1]
-			}
-			text, err := tok.Decode(fromInt32(toks))
-			if err != nil {
-				return nil, fmt.Errorf("sample: %w", err)
-			}
-			out = append(out, Response{Text: text, EOS: s.Stopped})
-		}
+	rs, err := s.Sample(prompts, chat.SampleOptions{MaxNewTokens: opt.MaxNewTokens, Temperature: opt.Temperature, Batch: batch}, rng)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Response, len(rs))
+	for i, r := range rs {
+		out[i] = Response{Text: r.Text, EOS: r.EOS}
 	}
 	return out, nil
 }
@@ -183,14 +146,6 @@ func toInt32(ids []int) []int32 {
 	out := make([]int32, len(ids))
 	for i, id := range ids {
 		out[i] = int32(id)
-	}
-	return out
-}
-
-func fromInt32(ids []int32) []int {
-	out := make([]int, len(ids))
-	for i, id := range ids {
-		out[i] = int(id)
 	}
 	return out
 }

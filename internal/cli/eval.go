@@ -8,6 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/align-project/align/chat"
 	"github.com/align-project/align/checkpoint"
 	"github.com/align-project/align/data"
 	"github.com/align-project/align/eval"
@@ -136,7 +137,7 @@ func runEval(cmd *cobra.Command, g *globals, f *evalFlags) error {
 	}
 
 	opt := eval.Options{
-		Sample: eval.SampleOptions{MaxNewTokens: f.maxNew, Temperature: f.temperature, TopP: f.topP, Batch: f.batch},
+		Sample: chat.SampleOptions{MaxNewTokens: f.maxNew, Temperature: f.temperature, TopP: f.topP, Batch: f.batch},
 		Seed:   g.seed, Policy: len(policies) - 1, Baseline: len(policies) - 2,
 		WinRate: eval.WinRateOptions{Resamples: f.resamples, Confidence: f.confidence, Seed: g.seed, Workers: f.judge.concurrency},
 	}

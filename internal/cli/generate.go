@@ -8,9 +8,9 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/align-project/align/chat"
 	"github.com/align-project/align/checkpoint"
 	"github.com/align-project/align/data"
-	"github.com/align-project/align/eval"
 	"github.com/align-project/align/internal/progress"
 	"github.com/align-project/align/judge"
 	"github.com/align-project/align/model"
@@ -102,7 +102,7 @@ func runGenerate(cmd *cobra.Command, g *globals, f *genFlags) error {
 	if f.limit > 0 && len(prompts) > f.limit {
 		prompts = prompts[:f.limit]
 	}
-	s, err := eval.NewSampler(m, tok)
+	s, err := chat.NewSampler(m, tok)
 	if err != nil {
 		return fmt.Errorf("generate: %w", err)
 	}
@@ -112,7 +112,7 @@ func runGenerate(cmd *cobra.Command, g *globals, f *genFlags) error {
 		bar = progress.New(errw, progress.IsTerminal(errw), "generate", len(prompts), "prompts", 10*time.Second)
 	}
 	start := time.Now()
-	opt := eval.SampleOptions{MaxNewTokens: f.maxNew, Temperature: f.temperature, TopP: f.topP, Batch: f.batch}
+	opt := chat.SampleOptions{MaxNewTokens: f.maxNew, Temperature: f.temperature, TopP: f.topP, Batch: f.batch}
 	pairs, st, err := generatePairs(cmd, s, prompts, f.n, f.retries, opt, f.contrast, rand.New(rand.NewPCG(g.seed, 0x67656e)), func(done int) {
 		if bar != nil {
 			el := time.Since(start)
@@ -155,7 +155,7 @@ func runGenerate(cmd *cobra.Command, g *globals, f *genFlags) error {
 // generatePairs samples n responses per prompt, re-samples empty ones up to
 // retries times and builds the pairs. done is called with the prompts
 // finished so far.
-func generatePairs(cmd *cobra.Command, s *eval.Sampler, prompts []data.Prompt, n, retries int, opt eval.SampleOptions,
+func generatePairs(cmd *cobra.Command, s *chat.Sampler, prompts []data.Prompt, n, retries int, opt chat.SampleOptions,
 	contrast string, rng *rand.Rand, done func(int)) ([]data.Pair, genStats, error) {
 	var st genStats
 	resp := make([][]string, len(prompts))

@@ -13,8 +13,8 @@ import (
 )
 
 type runFlags struct {
-	config, out string
-	quick, printOnly         bool
+	config, out      string
+	quick, printOnly bool
 }
 
 func newRunCmd(g *globals) *cobra.Command {
