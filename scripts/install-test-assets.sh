@@ -118,4 +118,11 @@ npm_unpack naughty-words@1.2.0 package/en.json package/LICENSE package/README.md
 npm_unpack sentiment@5.0.2 package/test/fixtures package/languages/en package/LICENSE.md
 # --- end reward ------------------------------------------------------------------------
 
+# --- ppo (scripts/sentiment_ppo.sh) ----------------------------------------------------
+# vader-sentiment@1.1.3 (Apache-2.0), the JavaScript port of VADER (lexicon of 7,517 entries
+# plus its rules): the held-out judge of the sentiment PPO experiment, run by
+# scripts/vader_score.mjs. Only ever used to report, never to train or choose a checkpoint.
+npm_unpack vader-sentiment@1.1.3 package/build/vaderSentiment.bundle.js package/package.json package/LICENSE package/NOTICE
+# --- end ppo ---------------------------------------------------------------------------
+
 echo "install-test-assets: assets ready in $assets" >&2
