@@ -46,6 +46,14 @@
 // zero, and the criterion heads add a squared error to the rating mapped
 // to [−1, 1].
 //
+// Two opt-in settings are off by default. FlipRate ε replaces the pair loss
+// with [RobustPairLoss], which assumes each label was flipped with
+// probability ε: the chosen response is observed to win with probability
+// q = ε + (1−2ε)·σ(z), and a pair the model confidently contradicts costs at
+// most −log ε and pulls less and less, so flipped labels are not memorised.
+// HeadLRMult trains the scalar heads at that multiple of the body's learning
+// rate.
+//
 // # Normalisation
 //
 // Before training, the SFT model (the reward model's initial weights) samples

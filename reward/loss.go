@@ -19,6 +19,10 @@ type LossConfig struct {
 	Center float64 `yaml:"center"`
 	// RatingWeight scales the squared error of the criterion heads.
 	RatingWeight float64 `yaml:"rating_weight"`
+	// FlipRate ε, when positive, trains the preference head with the
+	// flip-robust loss of [RobustPairLoss]: each label is taken to have been
+	// flipped with probability ε. 0 (the default) is the plain loss.
+	FlipRate float64 `yaml:"flip_rate"`
 }
 
 // Pair is one comparison inside a Group: response Chosen beats response
@@ -124,6 +128,31 @@ func PairLoss(delta, p, m float64) (loss, dDelta float64) {
 	return loss, sigmoid(z) - p
 }
 
+// RobustPairLoss is PairLoss under label noise: the observed label is taken
+// to be the true one flipped with probability ε (0 ≤ ε < ½), so the chosen
+// response is observed to win with probability
+//
+//	q = ε + (1−2ε)·σ(z),   z = Δ − (2p−1)·m
+//
+// and the loss is the cross-entropy −p·log q − (1−p)·log(1−q). It is
+// PairLoss for ε = 0. For ε > 0 the loss of a pair the model confidently
+// disagrees with levels off at −log ε and its gradient vanishes, so a
+// flipped label cannot drag the model far; σ(z) still estimates the clean
+// probability.
+func RobustPairLoss(delta, p, m, eps float64) (loss, dDelta float64) {
+	if eps <= 0 {
+		return PairLoss(delta, p, m)
+	}
+	z := delta - (2*p-1)*m
+	s := sigmoid(z)
+	// q and 1−q from whichever of σ(z), σ(−z) is accurate.
+	q := eps + (1-2*eps)*s
+	nq := eps + (1-2*eps)*sigmoid(-z)
+	loss = -p*math.Log(q) - (1-p)*math.Log(nq)
+	dq := (1 - 2*eps) * s * (1 - s) // ∂q/∂z
+	return loss, -(p/q - (1-p)/nq) * dq
+}
+
 // softplus is log(1 + eˣ), computed stably.
 func softplus(x float64) float64 {
 	return max(x, 0) + math.Log1p(math.Exp(-math.Abs(x)))
@@ -137,7 +166,8 @@ func ratingTarget(r int) float64 { return (float64(r) - 5.5) / 4.5 }
 // written to grad (same shape). It returns the loss and the share of pairs
 // ranked right by the preference head (ties count half).
 //
-// The preference part is the mean of PairLoss over the pairs (each pair
+// The preference part is the mean of PairLoss (RobustPairLoss when
+// FlipRate > 0) over the pairs (each pair
 // weighs 1/len(Pairs), 1/C(K,2) for a full ranking of K responses), the
 // centring part λ·(mean preference score)², and the rating part
 // RatingWeight times the mean squared error of the criterion heads against
@@ -150,7 +180,7 @@ func GroupLoss(out, grad []float64, g *Group, lc LossConfig) (loss, correct floa
 		w := 1 / float64(len(g.Pairs))
 		for _, p := range g.Pairs {
 			d := out[p.Chosen*K+HeadPreference] - out[p.Rejected*K+HeadPreference]
-			l, dd := PairLoss(d, p.P, p.Margin)
+			l, dd := RobustPairLoss(d, p.P, p.Margin, lc.FlipRate)
 			loss += w * l
 			grad[p.Chosen*K+HeadPreference] += w * dd
 			grad[p.Rejected*K+HeadPreference] -= w * dd

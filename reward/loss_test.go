@@ -152,3 +152,74 @@ func TestCalibration(t *testing.T) {
 		t.Errorf("ece %v with %d bins, want 0.15 with 4", ece, len(bins))
 	}
 }
+
+func TestRobustPairLossGradient(t *testing.T) {
+	for _, eps := range []float64{0.05, 0.2, 0.45} {
+		for _, tc := range []struct{ delta, p, m float64 }{
+			{0, 1, 0}, {1.3, 1, 0}, {-2.1, 1, 0.5}, {0.4, 0.8, 0}, {-0.7, 0.3, 1.2}, {3, 0, 0}, {25, 1, 0}, {-25, 1, 0},
+		} {
+			l, d := RobustPairLoss(tc.delta, tc.p, tc.m, eps)
+			const h = 1e-6
+			lp, _ := RobustPairLoss(tc.delta+h, tc.p, tc.m, eps)
+			lm, _ := RobustPairLoss(tc.delta-h, tc.p, tc.m, eps)
+			if fd := (lp - lm) / (2 * h); math.Abs(fd-d) > 1e-6 {
+				t.Errorf("ε=%v Δ=%v p=%v m=%v: dΔ %v, finite difference %v", eps, tc.delta, tc.p, tc.m, d, fd)
+			}
+			if tc.p == 1 && tc.m == 0 {
+				want := -math.Log(eps + (1-2*eps)*sigmoid(tc.delta))
+				if math.Abs(l-want) > 1e-9*max(1, want) {
+					t.Errorf("ε=%v Δ=%v: loss %v, want %v", eps, tc.delta, l, want)
+				}
+			}
+		}
+		// A confidently contradicted label costs at most −log ε and pulls
+		// ever less; the plain loss grows without bound and pulls with −1.
+		l, d := RobustPairLoss(-40, 1, 0, eps)
+		if math.Abs(l+math.Log(eps)) > 1e-6 || math.Abs(d) > 1e-9 {
+			t.Errorf("ε=%v Δ=−40: loss %v (want −log ε = %v), dΔ %v (want ≈ 0)", eps, l, -math.Log(eps), d)
+		}
+		// It still orders right: the gradient pushes Δ up for a hard label.
+		if _, d := RobustPairLoss(0, 1, 0, eps); !(d < 0) {
+			t.Errorf("ε=%v: dΔ at 0 is %v, want negative", eps, d)
+		}
+	}
+	// ε = 0 is exactly PairLoss.
+	for _, dl := range []float64{-3, 0, 0.7} {
+		a, b := PairLoss(dl, 0.8, 0.4)
+		c, d := RobustPairLoss(dl, 0.8, 0.4, 0)
+		if a != c || b != d {
+			t.Errorf("ε=0, Δ=%v: (%v, %v), PairLoss gives (%v, %v)", dl, c, d, a, b)
+		}
+	}
+}
+
+func TestGroupLossGradientFlipRate(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	soft := 0.7
+	prefs := []data.Preference{
+		{Prompt: "q", Chosen: "a", Rejected: "b"},
+		{Prompt: "q", Chosen: "a", Rejected: "c", PChosen: &soft},
+		{Prompt: "q", Chosen: "c", Rejected: "b"},
+	}
+	lc := LossConfig{Center: 0.1, FlipRate: 0.2}
+	g := MakeGroups(prefs, true, 0, lc)[0]
+	out := make([]float64, len(g.Responses)*NumHeads)
+	for i := range out {
+		out[i] = 2 * rng.NormFloat64()
+	}
+	grad := make([]float64, len(out))
+	tmp := make([]float64, len(out))
+	GroupLoss(out, grad, &g, lc)
+	for i := range out {
+		const h = 1e-6
+		x := out[i]
+		out[i] = x + h
+		lp, _ := GroupLoss(out, tmp, &g, lc)
+		out[i] = x - h
+		lm, _ := GroupLoss(out, tmp, &g, lc)
+		out[i] = x
+		if fd := (lp - lm) / (2 * h); math.Abs(fd-grad[i]) > 1e-6 {
+			t.Errorf("out[%d]: gradient %v, finite difference %v", i, grad[i], fd)
+		}
+	}
+}

@@ -301,3 +301,42 @@ func TestScoreTokensMatchesScore(t *testing.T) {
 		}
 	}
 }
+
+// TestHeadLRMult checks that head_lr_mult scales the heads' first update and
+// leaves the body's alone.
+func TestHeadLRMult(t *testing.T) {
+	prefs := []data.Preference{{Prompt: "say a word", Chosen: "good answer", Rejected: "bad answer"}}
+	step := func(mult float64) (m0, m1 *Model) {
+		m0, m1 = tiny(t), tiny(t)
+		c := DefaultConfig()
+		c.Steps, c.Warmup, c.Batch, c.NormSamples, c.EvalEvery, c.HeadLRMult = 1, 0, 1, 0, 0, mult
+		tr := &Trainer{Config: c, Model: m1, Train: prefs}
+		if _, err := tr.Run(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		return m0, m1
+	}
+	base, one := step(1)
+	_, ten := step(10)
+	p0, p1, p10 := base.Net.Params(), one.Net.Params(), ten.Net.Params()
+	nh := len(base.headParams())
+	body := len(p0) - nh
+	for i := range body {
+		if p1[i] != p10[i] {
+			t.Fatalf("body parameter %d: %v with head_lr_mult 1, %v with 10", i, p1[i], p10[i])
+		}
+	}
+	var moved int
+	for i := body; i < len(p0); i++ {
+		d1, d10 := float64(p1[i]-p0[i]), float64(p10[i]-p0[i])
+		if d1 != 0 {
+			moved++
+		}
+		if math.Abs(d10-10*d1) > 1e-5*max(1e-3, math.Abs(d10)) {
+			t.Errorf("head parameter %d moved %v with head_lr_mult 10, want 10 × %v", i-body, d10, d1)
+		}
+	}
+	if moved == 0 {
+		t.Error("the heads did not move")
+	}
+}

@@ -30,6 +30,10 @@ type Config struct {
 	WeightDecay float64 `yaml:"weight_decay"` // AdamW decoupled decay on matrices
 	Clip        float64 `yaml:"clip"`         // gradient-norm clipping; 0 = off
 	MaxLen      int     `yaml:"max_len"`      // tokens per sequence at most (0: the context)
+	// HeadLRMult multiplies the learning rate of the scalar heads (the body
+	// keeps LR): a fresh head can learn fast over a body that moves slowly.
+	// 0 or 1: one learning rate for all.
+	HeadLRMult float64 `yaml:"head_lr_mult"`
 
 	Group         bool `yaml:"group"`           // InstructGPT grouping of a prompt's comparisons into one element
 	MaxGroupPairs int  `yaml:"max_group_pairs"` // pairs per element at most (0: no limit)
@@ -82,6 +86,8 @@ func (c Config) Validate() error {
 		{c.Warmup < 0, "warmup", c.Warmup, "must not be negative"},
 		{!(c.WeightDecay >= 0), "weight_decay", c.WeightDecay, "must not be negative"},
 		{!(c.Clip >= 0), "clip", c.Clip, "must not be negative"},
+		{!(c.HeadLRMult >= 0), "head_lr_mult", c.HeadLRMult, "must not be negative"},
+		{!(c.FlipRate >= 0 && c.FlipRate < 0.5), "flip_rate", c.FlipRate, "must be in [0, 0.5)"},
 		{c.MaxLen < 0 || c.MaxLen == 1, "max_len", c.MaxLen, "must be 0 or at least 2"},
 		{c.MaxGroupPairs < 0, "max_group_pairs", c.MaxGroupPairs, "must not be negative"},
 		{!(c.MarginScale >= 0), "margin_scale", c.MarginScale, "must not be negative"},
@@ -325,6 +331,7 @@ func (t *Trainer) Run(ctx context.Context) (Result, error) {
 
 	var bb batchBuf
 	var grad []float64
+	var headBefore []float32
 	step := 0
 	for step < c.Steps {
 		if err := ctx.Err(); err != nil {
@@ -346,9 +353,21 @@ func (t *Trainer) Run(ctx context.Context) (Result, error) {
 			return res, fmt.Errorf("reward train: step %d: %w", step+1, err)
 		}
 		lr := sched.LRAt(step)
+		scaleHead := c.HeadLRMult > 0 && c.HeadLRMult != 1
+		if scaleHead {
+			headBefore = append(headBefore[:0], m.headParams()...)
+		}
 		norm, err := opt.Step(float32(lr))
 		if err != nil {
 			return res, fmt.Errorf("reward train: step %d: %w", step+1, err)
+		}
+		if scaleHead {
+			// AdamW's update (moment step and decay) is linear in the
+			// learning rate: scaling the heads' update is lr·HeadLRMult.
+			h, mult := m.headParams(), float32(c.HeadLRMult)
+			for i, old := range headBefore {
+				h[i] = old + mult*(h[i]-old)
+			}
 		}
 		step++
 		logLoss += loss
@@ -440,6 +459,14 @@ func distinctPrompts(prefs []data.Preference) []string {
 		}
 	}
 	return out
+}
+
+// headParams is the scalar heads' part of the parameter buffer (the heads'
+// weights and biases, which come last).
+func (m *Model) headParams() []float32 {
+	p := m.Net.Params()
+	n := NumHeads*m.Net.Config.Channels + NumHeads
+	return p[len(p)-n:]
 }
 
 // encodeGroups encodes every response of every group.

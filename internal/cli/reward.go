@@ -62,6 +62,8 @@ var rewardConfigHelp = map[string]string{
 	"weight_decay":     "AdamW weight decay on matrices and embeddings",
 	"clip":             "clip the global gradient norm to this (0 = off)",
 	"max_len":          "tokens per scored sequence at most, prompt + response + EOS (0 = the context)",
+	"head_lr_mult":     "learning rate of the scalar heads as a multiple of --lr, the body keeping --lr (0 or 1 = one rate for all)",
+	"flip_rate":        "assume this share ε of the labels flipped: train on the flip-robust loss -log(ε + (1-2ε)σ(Δr)), which bounds a wrong label's pull (0 = plain Bradley–Terry)",
 	"group":            "group a prompt's comparisons into one batch element, loss divided by their number (InstructGPT)",
 	"max_group_pairs":  "comparisons per group at most (0 = no limit)",
 	"margin_scale":     "margin from the ratings: a gap of g (0-9) in mean rating requires Δr ≥ scale·g/9 (0 = off)",

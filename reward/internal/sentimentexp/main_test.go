@@ -2,8 +2,10 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -42,3 +44,77 @@ const nodeScores = `[
 ["I don't like it, it isn't good.",-5],
 ["Great food, can't complain!",5]
 ]`
+
+// TestSplitKeepsTestAndValidationOut runs the command on made-up fixtures and
+// checks that no test or validation sentence reaches the pretraining text,
+// SFT or training pairs, and that the test pairs do not depend on --valid.
+func TestSplitKeepsTestAndValidationOut(t *testing.T) {
+	if testing.Short() {
+		t.Skip("writes the Moby-Dick pretraining text")
+	}
+	pkg := t.TempDir()
+	for _, d := range []string{"test/fixtures", "languages/en"} {
+		if err := os.MkdirAll(filepath.Join(pkg, d), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write := func(name string, v any) {
+		b, _ := json.Marshal(v)
+		if err := os.WriteFile(filepath.Join(pkg, name), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, dom := range []string{"imdb", "yelp", "amazon"} {
+		var recs []labelled
+		for i := range 60 {
+			recs = append(recs, labelled{Text: fmt.Sprintf("the %s sentence number %d is %s", dom, i, map[int]string{0: "awful", 1: "great"}[i%2]), Class: i % 2})
+		}
+		write("test/fixtures/"+dom+".json", recs)
+	}
+	write("languages/en/labels.json", map[string]int{"great": 3, "awful": -3})
+	write("languages/en/negators.json", map[string]int{"not": 1})
+
+	read := func(dir, name string) string {
+		b, err := os.ReadFile(filepath.Join(dir, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(b)
+	}
+	base := options{pkg: pkg, heldFrac: 0.2, perPos: 4, otherPerPos: 2, imdbInCorpus: true, corpusReps: 2, flip: 0.2, seed: 1}
+	plain, split := base, base
+	plain.out, split.out = t.TempDir(), t.TempDir()
+	split.validFrac = 0.2
+	for _, o := range []options{plain, split} {
+		if err := run(o); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if read(plain.out, "heldout.jsonl") != read(split.out, "heldout.jsonl") {
+		t.Error("the test pairs change with --valid")
+	}
+	var held []string
+	for _, name := range []string{"heldout.jsonl", "validation.jsonl"} {
+		for _, line := range strings.Split(strings.TrimSpace(read(split.out, name)), "\n") {
+			var p struct{ Chosen, Rejected string }
+			if err := json.Unmarshal([]byte(line), &p); err != nil {
+				t.Fatal(err)
+			}
+			held = append(held, p.Chosen, p.Rejected)
+		}
+	}
+	if len(held) == 0 {
+		t.Fatal("no test or validation pairs")
+	}
+	for _, name := range []string{"corpus.jsonl", "sft.jsonl", "train.jsonl", "train_noisy.jsonl"} {
+		text := read(split.out, name)
+		for _, s := range held {
+			if strings.Contains(text, `"`+s+`"`) || strings.Contains(text, s+"\n") {
+				t.Errorf("%s holds the held-out sentence %q", name, s)
+			}
+		}
+	}
+	if !strings.Contains(read(split.out, "train.jsonl"), "restaurant") {
+		t.Error("no Yelp pairs in train.jsonl")
+	}
+}
