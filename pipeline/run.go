@@ -187,14 +187,7 @@ func readMarker(path string) (Marker, error) {
 
 func writeMarker(path string, m Marker) error {
 	m.Time = time.Now().UTC().Format(time.RFC3339)
-	b, err := json.MarshalIndent(m, "", "  ")
-	if err != nil {
-		return err
-	}
-	return atomicfile.WriteFile(path, func(w io.Writer) error {
-		_, err := w.Write(append(b, '\n'))
-		return err
-	})
+	return atomicfile.WriteJSON(path, m)
 }
 
 // Timings returns the seconds each finished stage of the run directory took,

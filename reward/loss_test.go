@@ -80,19 +80,7 @@ func TestGroupLossGradient(t *testing.T) {
 	}
 	grad := make([]float64, len(out))
 	GroupLoss(out, grad, &g, lc)
-	tmp := make([]float64, len(out))
-	for i := range out {
-		const h = 1e-6
-		x := out[i]
-		out[i] = x + h
-		lp, _ := GroupLoss(out, tmp, &g, lc)
-		out[i] = x - h
-		lm, _ := GroupLoss(out, tmp, &g, lc)
-		out[i] = x
-		if fd := (lp - lm) / (2 * h); math.Abs(fd-grad[i]) > 1e-6 {
-			t.Errorf("out[%d]: gradient %v, finite difference %v", i, grad[i], fd)
-		}
-	}
+	checkGroupGradient(t, out, grad, &g, lc)
 }
 
 func TestKChoose2Grouping(t *testing.T) {
@@ -208,15 +196,22 @@ func TestGroupLossGradientFlipRate(t *testing.T) {
 		out[i] = 2 * rng.NormFloat64()
 	}
 	grad := make([]float64, len(out))
-	tmp := make([]float64, len(out))
 	GroupLoss(out, grad, &g, lc)
+	checkGroupGradient(t, out, grad, &g, lc)
+}
+
+// checkGroupGradient compares grad, GroupLoss's gradient at out, with
+// central finite differences in float64.
+func checkGroupGradient(t *testing.T, out, grad []float64, g *Group, lc LossConfig) {
+	t.Helper()
+	tmp := make([]float64, len(out))
 	for i := range out {
 		const h = 1e-6
 		x := out[i]
 		out[i] = x + h
-		lp, _ := GroupLoss(out, tmp, &g, lc)
+		lp, _ := GroupLoss(out, tmp, g, lc)
 		out[i] = x - h
-		lm, _ := GroupLoss(out, tmp, &g, lc)
+		lm, _ := GroupLoss(out, tmp, g, lc)
 		out[i] = x
 		if fd := (lp - lm) / (2 * h); math.Abs(fd-grad[i]) > 1e-6 {
 			t.Errorf("out[%d]: gradient %v, finite difference %v", i, grad[i], fd)

@@ -4,13 +4,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"math"
 	"os"
 	"path/filepath"
 	"slices"
 
 	"github.com/align-project/align/checkpoint"
+	"github.com/align-project/align/internal/atomicfile"
 	"github.com/align-project/align/model"
 	"github.com/align-project/align/tokenizer"
 )
@@ -196,14 +196,7 @@ func (m *Model) Save(dir string) error {
 	if err != nil {
 		return err
 	}
-	b, err := json.MarshalIndent(m.Info, "", "  ")
-	if err != nil {
-		return err
-	}
-	return checkpoint.WriteFileAtomic(filepath.Join(dir, InfoFile), func(w io.Writer) error {
-		_, err := w.Write(append(b, '\n'))
-		return err
-	})
+	return atomicfile.WriteJSON(filepath.Join(dir, InfoFile), m.Info)
 }
 
 // Encode returns the scored sequence of a prompt and a response; see the

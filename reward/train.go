@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/align-project/align/data"
+	"github.com/align-project/align/internal/atomicfile"
 	"github.com/align-project/align/model"
 	"github.com/align-project/align/train"
 )
@@ -426,11 +427,7 @@ func (t *Trainer) Run(ctx context.Context) (Result, error) {
 		if err := m.Save(t.Out); err != nil {
 			return res, fmt.Errorf("reward train: %w", err)
 		}
-		b, err := json.MarshalIndent(res, "", "  ")
-		if err != nil {
-			return res, err
-		}
-		if err := os.WriteFile(filepath.Join(t.Out, EvalFile), append(b, '\n'), 0o644); err != nil {
+		if err := atomicfile.WriteJSON(filepath.Join(t.Out, EvalFile), res); err != nil {
 			return res, fmt.Errorf("reward train: %w", err)
 		}
 	}

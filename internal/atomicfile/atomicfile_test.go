@@ -5,6 +5,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -48,5 +49,27 @@ func TestWriteFileFailureKeepsOld(t *testing.T) {
 	}
 	if err := WriteFile(filepath.Join(dir, "missing", "f"), func(io.Writer) error { return nil }); err == nil {
 		t.Fatal("writing into a missing directory succeeded")
+	}
+}
+
+func TestWriteJSON(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "v.json")
+	if err := WriteJSON(path, map[string]int{"b": 2, "a": 1}); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "{\n  \"a\": 1,\n  \"b\": 2\n}\n"; string(b) != want {
+		t.Fatalf("wrote %q, want %q", b, want)
+	}
+	// A value JSON cannot encode is an error naming the file, and leaves
+	// the old content.
+	if err := WriteJSON(path, func() {}); err == nil || !strings.Contains(err.Error(), "v.json") {
+		t.Fatalf("err %v, want one naming the file", err)
+	}
+	if b2, _ := os.ReadFile(path); string(b2) != string(b) {
+		t.Fatal("a failed write changed the file")
 	}
 }

@@ -3,7 +3,6 @@ package cli
 import (
 	"encoding/json"
 	"fmt"
-	"os"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -12,6 +11,7 @@ import (
 	"github.com/align-project/align/checkpoint"
 	"github.com/align-project/align/data"
 	"github.com/align-project/align/eval"
+	"github.com/align-project/align/internal/atomicfile"
 	"github.com/align-project/align/internal/progress"
 	"github.com/align-project/align/judge"
 	"github.com/align-project/align/ppo"
@@ -179,11 +179,7 @@ func runEval(cmd *cobra.Command, g *globals, f *evalFlags) error {
 		return err
 	}
 	if f.out != "" {
-		b, err := json.MarshalIndent(res, "", "  ")
-		if err != nil {
-			return fmt.Errorf("eval: %w", err)
-		}
-		if err := os.WriteFile(f.out, append(b, '\n'), 0o644); err != nil {
+		if err := atomicfile.WriteJSON(f.out, res); err != nil {
 			return fmt.Errorf("eval: %w", err)
 		}
 	}

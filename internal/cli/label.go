@@ -16,6 +16,7 @@ import (
 
 	"github.com/align-project/align/checkpoint"
 	"github.com/align-project/align/data"
+	"github.com/align-project/align/internal/atomicfile"
 	"github.com/align-project/align/internal/progress"
 	"github.com/align-project/align/judge"
 )
@@ -287,8 +288,7 @@ func runLabel(cmd *cobra.Command, g *globals, f *labelFlags) error {
 			c.Requests, c.Retries, c.Failures, c.Status429, c.Status5xx, c.BadBodies, c.Timeouts)
 	}
 	if f.statsJSONPath != "" {
-		b, _ := json.MarshalIndent(stats, "", "  ")
-		if err := os.WriteFile(f.statsJSONPath, append(b, '\n'), 0o644); err != nil {
+		if err := atomicfile.WriteJSON(f.statsJSONPath, stats); err != nil {
 			return errors.Join(lerr, err)
 		}
 	}

@@ -21,6 +21,7 @@ import (
 
 	"github.com/align-project/align/checkpoint"
 	"github.com/align-project/align/data"
+	"github.com/align-project/align/internal/atomicfile"
 	"github.com/align-project/align/internal/progress"
 	"github.com/align-project/align/reward"
 )
@@ -508,8 +509,7 @@ func runRewardEval(cmd *cobra.Command, f *rewardEvalFlags) error {
 		return err
 	}
 	if f.out != "" {
-		b, _ := json.MarshalIndent(ev, "", "  ")
-		if err := os.WriteFile(f.out, append(b, '\n'), 0o644); err != nil {
+		if err := atomicfile.WriteJSON(f.out, ev); err != nil {
 			return fmt.Errorf("reward eval: %w", err)
 		}
 	}

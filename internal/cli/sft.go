@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"path/filepath"
@@ -10,6 +9,7 @@ import (
 
 	"github.com/align-project/align/checkpoint"
 	"github.com/align-project/align/data"
+	"github.com/align-project/align/internal/atomicfile"
 	"github.com/align-project/align/model"
 	"github.com/align-project/align/tokenizer"
 	"github.com/align-project/align/train"
@@ -147,7 +147,7 @@ func runSFT(cmd *cobra.Command, g *globals, f *sftFlags) error {
 	if err != nil {
 		return fmt.Errorf("sft: %w", err)
 	}
-	if err := writeJSONFileAtomic(filepath.Join(f.out, train.EvalFile), ev); err != nil {
+	if err := atomicfile.WriteJSON(filepath.Join(f.out, train.EvalFile), ev); err != nil {
 		return fmt.Errorf("sft: %w", err)
 	}
 	printSFTEval(w, ev, filepath.Join(f.out, train.EvalFile))
@@ -274,16 +274,4 @@ func printSFTEval(w io.Writer, ev train.SFTEval, path string) {
 		fmt.Fprintf(w, ", benign refused %.1f%% (%d/%d)", 100*ev.OverRefusal, ev.BenignRefused, ev.Benign)
 	}
 	fmt.Fprintf(w, "\n  answers: %s\n", path)
-}
-
-// writeJSONFileAtomic writes v as indented JSON to path, atomically.
-func writeJSONFileAtomic(path string, v any) error {
-	b, err := json.MarshalIndent(v, "", "  ")
-	if err != nil {
-		return err
-	}
-	return checkpoint.WriteFileAtomic(path, func(w io.Writer) error {
-		_, err := w.Write(append(b, '\n'))
-		return err
-	})
 }
