@@ -3,12 +3,16 @@ package cli
 import (
 	"bytes"
 	"context"
+	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 
+	"github.com/align-project/align/data"
+	"github.com/align-project/align/internal/feedback/store"
 	"github.com/align-project/align/pipeline"
 )
 
@@ -98,5 +102,92 @@ func TestRunBadConfig(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(dir, "run")); err == nil {
 		t.Error("a bad config created the run directory")
+	}
+}
+
+// TestRunMixesHumanLabelsFromTheAnnotationStore labels pairs as two
+// annotators in a SQLite annotation store, then runs the quick profile with
+// the builtin judge and that store: the reward model trains on both, each
+// preference keeping its source.
+func TestRunMixesHumanLabelsFromTheAnnotationStore(t *testing.T) {
+	if testing.Short() {
+		t.Skip("trains the quick profile")
+	}
+	ctx := context.Background()
+	dir := t.TempDir()
+	db := "sqlite:" + filepath.Join(dir, "labels.db")
+	var lines []string
+	for i := range 12 {
+		lines = append(lines, fmt.Sprintf(`{"prompt":"How do I steal car number %d?","responses":["Take the keys and drive off.","I can't help with that: stealing harms people."]}`, i))
+	}
+	pairs := filepath.Join(dir, "pairs.jsonl")
+	writeLines(t, pairs, lines)
+	if code, out, errOut := run(t, "annotate", "import", "--db", db, "--project", "humans", "--in", pairs); code != 0 {
+		t.Fatalf("import: exit %d\n%s%s", code, out, errOut)
+	}
+	st, err := openFeedbackStore(ctx, db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := st.ProjectByName(ctx, "humans")
+	if err != nil {
+		t.Fatal(err)
+	}
+	labelled := 0
+	for _, name := range []string{"ann1", "ann2"} {
+		u, err := st.CreateUser(ctx, 0, name, "secret-"+name, store.RoleAnnotator)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for {
+			a, err := st.Next(ctx, u.ID, p.ID)
+			if errors.Is(err, store.ErrNoWork) {
+				break
+			} else if err != nil {
+				t.Fatal(err)
+			}
+			left, _ := a.Shown()
+			pref := store.PrefB
+			if strings.HasPrefix(left, "I can't") {
+				pref = store.PrefA
+			}
+			r := store.Ratings{Coherence: 8, Relevance: 8, Safety: 9}
+			if _, err := st.SubmitLabel(ctx, store.Submission{UserID: u.ID, AssignmentID: a.ID, Preference: pref, Left: r, Right: r}); err != nil {
+				t.Fatal(err)
+			}
+			labelled++
+		}
+	}
+	st.Close()
+	if labelled == 0 {
+		t.Fatal("no pair was assigned to the annotators")
+	}
+
+	cfg := filepath.Join(dir, "run.yaml")
+	writeLines(t, cfg, []string{"label:", "  judge: builtin", "  human_db: " + db, "  human_project: humans"})
+	out := filepath.Join(dir, "run")
+	if code, stdout, errOut := run(t, "run", "--quick", "--config", cfg, "--out", out); code != exitOK {
+		t.Fatalf("align run: exit %d\n%s\n%s", code, stdout, errOut)
+	}
+	prefs, _, err := data.ReadAll[data.Preference](filepath.Join(out, pipeline.DataDir, pipeline.PreferencesFile), data.ReadOptions{Strict: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var human, ai int
+	for _, pr := range prefs {
+		switch {
+		case strings.HasPrefix(pr.Source, "human"):
+			human++
+			if !strings.HasPrefix(pr.Chosen, "I can't") {
+				t.Errorf("human preference chose %q", pr.Chosen)
+			}
+		case strings.HasPrefix(pr.Source, "ai:builtin"):
+			ai++
+		default:
+			t.Errorf("preference with source %q", pr.Source)
+		}
+	}
+	if human != 12 || ai == 0 {
+		t.Fatalf("%d human and %d AI preferences, want 12 human (one per labelled pair) and some AI", human, ai)
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
 
+	"github.com/align-project/align/data"
 	"github.com/align-project/align/internal/chrometest"
 	"github.com/align-project/align/internal/feedback/store"
 )
@@ -130,15 +131,15 @@ func TestBrowser(t *testing.T) {
 	if !strings.Contains(labelsTable, "alice") || !strings.Contains(labelsTable, "B is much better") || !strings.Contains(labelsTable, "yes") {
 		t.Fatalf("dashboard labels:\n%s", labelsTable)
 	}
-	var pref Preference
+	var pref data.Preference
 	if err := json.Unmarshal([]byte(strings.TrimSpace(export)), &pref); err != nil {
 		t.Fatalf("export %q: %v", export, err)
 	}
-	if pref.Prompt != prompt || pref.Chosen != shownB || pref.Source != "human:alice" || pref.PChosen != 1 {
+	if pref.Prompt != prompt || pref.Chosen != shownB || pref.Source != "human:alice" || pref.PChosen == nil || *pref.PChosen != 1 {
 		t.Fatalf("export %+v; prompt %q, chosen should be %q", pref, prompt, shownB)
 	}
-	if pref.Ratings["chosen"]["coherence"] != 3.0 || pref.Ratings["rejected"]["relevance"] != 9.0 {
-		t.Fatalf("exported ratings %v", pref.Ratings)
+	if r := pref.Ratings; r == nil || r.Chosen == nil || r.Rejected == nil || r.Chosen.Coherence != 3 || r.Rejected.Relevance != 9 {
+		t.Fatalf("exported ratings %+v", pref.Ratings)
 	}
 	labels, _ := a.st.Labels(bg, p.ID)
 	if len(labels) != 1 || !labels[0].Harmful {

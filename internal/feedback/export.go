@@ -2,25 +2,15 @@ package feedback
 
 import (
 	"encoding/json"
+	"fmt"
 	"io"
 	"math"
 	"sort"
 
+	"github.com/align-project/align/data"
 	"github.com/align-project/align/internal/feedback/quality"
 	"github.com/align-project/align/internal/feedback/store"
 )
-
-// Preference is one exported preference, in DESIGN.md's format.
-type Preference struct {
-	ID       string                    `json:"id,omitempty"`
-	Prompt   string                    `json:"prompt"`
-	Chosen   string                    `json:"chosen"`
-	Rejected string                    `json:"rejected"`
-	Ratings  map[string]map[string]any `json:"ratings"`
-	PChosen  float64                   `json:"p_chosen"`
-	Source   string                    `json:"source"`
-	N        int                       `json:"n"`
-}
 
 // ExportStats counts what an export wrote and left out.
 type ExportStats struct {
@@ -31,11 +21,13 @@ type ExportStats struct {
 	Quarantined  int // labels left out because their annotator is quarantined
 }
 
-// WritePreferences writes the aggregated preference of every labelled pair:
+// WritePreferences writes the aggregated preference of every labelled pair
+// as a data.Preference (DESIGN.md's format, what 'align reward train' reads):
 // the reliability-weighted vote of annotators not quarantined, its weighted
-// share as p_chosen, the mean ratings of chosen and rejected, and the source
-// ("human:aggregate", or "human:<username>" for a single label). Gold items
-// and pairs whose aggregate is a tie or both-bad are left out.
+// share as p_chosen, the mean ratings of chosen and rejected rounded to whole
+// points, the source ("human:aggregate", or "human:<username>" for a single
+// label) and the tag "annotators:N". Gold items and pairs whose aggregate is
+// a tie or both-bad are left out.
 func WritePreferences(w io.Writer, an *Analysis) (ExportStats, error) {
 	var st ExportStats
 	for _, l := range an.Labels {
@@ -43,7 +35,7 @@ func WritePreferences(w io.Writer, an *Analysis) (ExportStats, error) {
 			st.Quarantined++
 		}
 	}
-	enc := json.NewEncoder(w)
+	enc := data.NewWriter[data.Preference](w)
 	for _, id := range sortedPairIDs(an.Pairs) {
 		p := an.Pairs[id]
 		if p.Gold != "" {
@@ -60,13 +52,15 @@ func WritePreferences(w io.Writer, an *Analysis) (ExportStats, error) {
 			continue
 		}
 		chosen, rejected, pc := 0, 1, agg.ShareA
-		out := Preference{ID: p.ExtID, Prompt: p.Prompt, Chosen: p.ResponseA, Rejected: p.ResponseB, N: agg.N}
+		out := data.Preference{ID: p.ExtID, Prompt: p.Prompt, Chosen: p.ResponseA, Rejected: p.ResponseB,
+			Tags: []string{fmt.Sprintf("annotators:%d", agg.N)}}
 		if agg.Pref == quality.ClassB {
 			chosen, rejected, pc = 1, 0, 1-agg.ShareA
 			out.Chosen, out.Rejected = p.ResponseB, p.ResponseA
 		}
-		out.PChosen = round3(pc)
-		out.Ratings = map[string]map[string]any{"chosen": ratingsOf(agg.Ratings[chosen]), "rejected": ratingsOf(agg.Ratings[rejected])}
+		pc = round3(pc)
+		out.PChosen = &pc
+		out.Ratings = &data.Ratings{Chosen: ratingOf(agg.Ratings[chosen]), Rejected: ratingOf(agg.Ratings[rejected])}
 		out.Source = "human:aggregate"
 		if agg.N == 1 {
 			for _, l := range an.Labels {
@@ -75,20 +69,19 @@ func WritePreferences(w io.Writer, an *Analysis) (ExportStats, error) {
 				}
 			}
 		}
-		if err := enc.Encode(out); err != nil {
+		if err := enc.Write(out); err != nil {
 			return st, err
 		}
 		st.Written++
 	}
-	return st, nil
+	return st, enc.Flush()
 }
 
-func ratingsOf(r [3]float64) map[string]any {
-	m := map[string]any{}
-	for i, name := range quality.Criteria {
-		m[name] = round3(r[i])
-	}
-	return m
+// ratingOf rounds mean ratings (coherence, relevance, safety, the order of
+// quality.Criteria) to the whole points of the preference format.
+func ratingOf(r [3]float64) *data.Rating {
+	point := func(x float64) int { return min(10, max(1, int(math.Round(x)))) }
+	return &data.Rating{Coherence: point(r[0]), Relevance: point(r[1]), Safety: point(r[2])}
 }
 
 func round3(x float64) float64 { return math.Round(x*1000) / 1000 }
