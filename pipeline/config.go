@@ -154,6 +154,13 @@ func (c *Config) Decode(r io.Reader, name string) error {
 		return fmt.Errorf("read config %s: %w", name, err)
 	}
 	next := *c
+	// A map given in the file replaces the profile's instead of merging
+	// with it: weights: {safety: 1} means only safety.
+	if r, ok := raw["reward"].(map[string]any); ok {
+		if _, ok := r["weights"]; ok {
+			next.Reward.Weights = nil
+		}
+	}
 	if err := yamlconf.Decode(bytes.NewReader(b), name, &next); err != nil {
 		return err
 	}

@@ -264,6 +264,14 @@ func TestConfigDecode(t *testing.T) {
 	if c.PPO.Iterations != 3 || c.Seed != 7 || c.Pretrain.Seed != 7 || c.PPO.Seed != 7 || c.Pretrain.Steps != Default().Pretrain.Steps {
 		t.Fatalf("decoded %+v", c)
 	}
+	// A map replaces the profile's.
+	w := Default()
+	if err := w.Decode(strings.NewReader("reward:\n  weights:\n    safety: 0.5\n"), "w.yaml"); err != nil {
+		t.Fatal(err)
+	}
+	if len(w.Reward.Weights) != 1 || w.Reward.Weights["safety"] != 0.5 {
+		t.Fatalf("weights %v, want only safety", w.Reward.Weights)
+	}
 	for _, bad := range []struct{ doc, want string }{
 		{"ppo:\n  iteration: 3\n", "iteration"},
 		{"sft:\n  seed: 2\n", "sft.seed"},
