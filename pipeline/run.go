@@ -74,6 +74,18 @@ var ErrInterrupted = errors.New("interrupted")
 func Run(ctx context.Context, o Options) (Result, error) {
 	start := time.Now()
 	var res Result
+	switch {
+	case o.Exec == nil:
+		return res, errors.New("pipeline: Options.Exec is nil: nothing can run the stages")
+	case o.Dir == "":
+		return res, errors.New("pipeline: no run directory")
+	}
+	if o.Stdout == nil {
+		o.Stdout = io.Discard
+	}
+	if o.Stderr == nil {
+		o.Stderr = io.Discard
+	}
 	if err := o.Config.Validate(); err != nil {
 		return res, err
 	}
