@@ -27,7 +27,8 @@ when given no flags:
 
   1 pretrain   a GPT on the embedded corpus              (align pretrain)
   2 sft        on the embedded instructions              (align sft)
-  3 generate   two responses per training prompt          (align generate)
+  3 generate   three responses per training prompt, the    (align generate)
+               last one starting as a refusal: contrastive pairs
   4 label      by the builtin AI judge and its constitution, plus human
                labels if configured (a file or an annotation database)
   5 reward     a reward model on those preferences       (align reward train)
