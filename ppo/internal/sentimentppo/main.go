@@ -48,6 +48,7 @@ import (
 	"strings"
 
 	"github.com/align-project/align/data"
+	"github.com/align-project/align/eval"
 	"github.com/align-project/align/ppo"
 )
 
@@ -234,30 +235,12 @@ func spread(xs []string, n int) []string {
 
 // ---------------------------------------------------------------- eval glue
 
-// evalResult is the part of 'align eval --json' read here.
-type evalResult struct {
-	Table struct {
-		Columns []struct {
-			Name    string   `json:"name"`
-			Prompts int      `json:"prompts"`
-			KL      *float64 `json:"kl"`
-			Reward  *float64 `json:"reward"`
-			Length  float64  `json:"response_length"`
-			EOSRate float64  `json:"eos_rate"`
-		} `json:"columns"`
-	} `json:"table"`
-	Samples []struct {
-		Prompt    string   `json:"prompt"`
-		Responses []string `json:"responses"`
-	} `json:"samples"`
-}
-
-func readEval(path string) (*evalResult, error) {
+func readEval(path string) (*eval.Result, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err
 	}
-	var r evalResult
+	var r eval.Result
 	if err := json.Unmarshal(b, &r); err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
@@ -443,7 +426,7 @@ func cmdSummary(args []string, stdout io.Writer) error {
 
 // readVader returns the compound scores, comp[0] of the baseline and
 // comp[1] of the policy, by prompt, checking each text against the eval.
-func readVader(path string, r *evalResult) ([2][]float64, error) {
+func readVader(path string, r *eval.Result) ([2][]float64, error) {
 	n := len(r.Samples)
 	comp := [2][]float64{make([]float64, n), make([]float64, n)}
 	got := [2][]bool{make([]bool, n), make([]bool, n)}
@@ -484,7 +467,7 @@ func readVader(path string, r *evalResult) ([2][]float64, error) {
 	return comp, nil
 }
 
-func summarize(r *evalResult, comp [2][]float64, cfg ppo.Config, target float64, nSamples int) Summary {
+func summarize(r *eval.Result, comp [2][]float64, cfg ppo.Config, target float64, nSamples int) Summary {
 	n := len(r.Samples)
 	s := Summary{
 		Prompts:         n,

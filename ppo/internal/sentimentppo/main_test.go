@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/align-project/align/eval"
 	"github.com/align-project/align/ppo"
 )
 
@@ -166,7 +167,7 @@ func TestSummary(t *testing.T) {
 	  {"prompt": "Continue the review: The staff", "responses": ["Fine.", "Fine."]}]}`
 	scores := [][2]float64{{-0.54, 0.66}, {0, 0.64}, {0.2, 0.2}}
 	var vl bytes.Buffer
-	var r evalResult
+	var r eval.Result
 	if err := json.Unmarshal([]byte(ev), &r); err != nil {
 		t.Fatal(err)
 	}
