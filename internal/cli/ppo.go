@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
-	"reflect"
 	"strings"
 	"time"
 
@@ -135,28 +134,7 @@ split), samples.jsonl and last/ for --resume.`,
 // registerConfig adds a flag for every ppo.Config key but seed (global).
 func (f *ppoFlags) registerConfig(fs *pflag.FlagSet) {
 	f.shadow = ppo.DefaultConfig()
-	v := reflect.ValueOf(&f.shadow).Elem()
-	t := v.Type()
-	for i := range t.NumField() {
-		key := t.Field(i).Tag.Get("yaml")
-		if key == "seed" {
-			continue
-		}
-		name, usage := flagName(key), ppoConfigHelp[key]
-		switch p := v.Field(i).Addr().Interface().(type) {
-		case *int:
-			fs.IntVar(p, name, *p, usage)
-		case *float64:
-			fs.Float64Var(p, name, *p, usage)
-		case *bool:
-			fs.BoolVar(p, name, *p, usage)
-		case *ppo.KLEstimator:
-			fs.StringVar((*string)(p), name, string(*p), usage)
-		default:
-			panic("cli: ppo config key " + key + " has no flag type")
-		}
-		f.keys = append(f.keys, key)
-	}
+	f.keys = bindConfig(fs, &f.shadow, ppoConfigHelp)
 	fs.StringVar(&f.configFile, "config", "", "YAML file of PPO settings (keys as the flags, with _ for -); flags given win")
 	fs.BoolVar(&f.resume, "resume", false, "continue the interrupted run in --out from OUT/last")
 }
@@ -178,11 +156,7 @@ func (f *ppoFlags) resolveConfig(cmd *cobra.Command, g *globals) (ppo.Config, er
 		}
 	}
 	fs := cmd.Flags()
-	for _, key := range f.keys {
-		if fs.Changed(flagName(key)) {
-			cfg.CopyKey(key, f.shadow)
-		}
-	}
+	copyChangedFlags(fs, f.keys, &cfg, f.shadow)
 	if fs.Changed("seed") || !f.resume {
 		cfg.Seed = g.seed
 	}

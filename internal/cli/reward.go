@@ -10,7 +10,6 @@ import (
 	"math"
 	"os"
 	"path/filepath"
-	"reflect"
 	"strconv"
 	"strings"
 	"time"
@@ -92,31 +91,7 @@ type rewardConfigFlags struct {
 
 func (f *rewardConfigFlags) register(fs *pflag.FlagSet) {
 	f.shadow = reward.DefaultConfig()
-	var walk func(v reflect.Value)
-	walk = func(v reflect.Value) {
-		t := v.Type()
-		for i := range t.NumField() {
-			field := t.Field(i)
-			if field.Anonymous {
-				walk(v.Field(i))
-				continue
-			}
-			key := field.Tag.Get("yaml")
-			name, usage := flagName(key), rewardConfigHelp[key]
-			switch p := v.Field(i).Addr().Interface().(type) {
-			case *int:
-				fs.IntVar(p, name, *p, usage)
-			case *float64:
-				fs.Float64Var(p, name, *p, usage)
-			case *bool:
-				fs.BoolVar(p, name, *p, usage)
-			default:
-				continue // seed is global; weights has its own flag
-			}
-			f.keys = append(f.keys, key)
-		}
-	}
-	walk(reflect.ValueOf(&f.shadow).Elem())
+	f.keys = bindConfig(fs, &f.shadow, rewardConfigHelp)
 	fs.StringVar(&f.weights, "weights", "preference=1", "the reward as a weighted sum of the normalised heads: preference, coherence, relevance, safety")
 	fs.StringVar(&f.configFile, "config", "", "YAML file of settings (keys as the flags, with _ for -); flags given win")
 }
@@ -137,12 +112,7 @@ func (f *rewardConfigFlags) resolve(cmd *cobra.Command, g *globals) (reward.Conf
 		}
 	}
 	fs := cmd.Flags()
-	src, dst := reflect.ValueOf(&f.shadow).Elem(), reflect.ValueOf(&cfg).Elem()
-	for _, key := range f.keys {
-		if fs.Changed(flagName(key)) {
-			copyYAMLKey(dst, src, key)
-		}
-	}
+	copyChangedFlags(fs, f.keys, &cfg, f.shadow)
 	if fs.Changed("weights") || cfg.Weights == nil {
 		w, err := parseWeights(f.weights)
 		if err != nil {
@@ -156,25 +126,6 @@ func (f *rewardConfigFlags) resolve(cmd *cobra.Command, g *globals) (reward.Conf
 		return cfg, usageErrorf(path, "", "--%s", flagName(msg))
 	}
 	return cfg, nil
-}
-
-// copyYAMLKey copies the field tagged key (looking into embedded structs).
-func copyYAMLKey(dst, src reflect.Value, key string) bool {
-	t := dst.Type()
-	for i := range t.NumField() {
-		f := t.Field(i)
-		if f.Anonymous {
-			if copyYAMLKey(dst.Field(i), src.Field(i), key) {
-				return true
-			}
-			continue
-		}
-		if f.Tag.Get("yaml") == key {
-			dst.Field(i).Set(src.Field(i))
-			return true
-		}
-	}
-	return false
 }
 
 // parseWeights reads "preference=1,safety=0.5".

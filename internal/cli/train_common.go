@@ -7,7 +7,6 @@ import (
 	"math"
 	"os"
 	"path/filepath"
-	"reflect"
 	"strings"
 	"time"
 
@@ -68,37 +67,9 @@ type configFlags struct {
 // seed, which is the global --seed).
 func (f *configFlags) register(fs *pflag.FlagSet, defaults train.Config, skip ...string) {
 	f.shadow = defaults
-	v := reflect.ValueOf(&f.shadow).Elem()
-	t := v.Type()
-	for i := range t.NumField() {
-		key := t.Field(i).Tag.Get("yaml")
-		if key == "seed" || contains(skip, key) {
-			continue
-		}
-		name, usage := flagName(key), configHelp[key]
-		switch p := v.Field(i).Addr().Interface().(type) {
-		case *int:
-			fs.IntVar(p, name, *p, usage)
-		case *float64:
-			fs.Float64Var(p, name, *p, usage)
-		case *bool:
-			fs.BoolVar(p, name, *p, usage)
-		default:
-			panic("cli: config key " + key + " has no flag type")
-		}
-		f.keys = append(f.keys, key)
-	}
+	f.keys = bindConfig(fs, &f.shadow, configHelp, skip...)
 	fs.StringVar(&f.configFile, "config", "", "YAML file of settings (keys as the flags, with _ for -); flags given win")
 	fs.BoolVar(&f.resume, "resume", false, "continue the interrupted run in --out from OUT/last")
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // resolve returns the effective config: defaults, then on --resume the
@@ -119,11 +90,7 @@ func (f *configFlags) resolve(cmd *cobra.Command, g *globals, defaults train.Con
 		}
 	}
 	fs := cmd.Flags()
-	for _, key := range f.keys {
-		if fs.Changed(flagName(key)) {
-			cfg.CopyKey(key, f.shadow)
-		}
-	}
+	copyChangedFlags(fs, f.keys, &cfg, f.shadow)
 	if fs.Changed("seed") {
 		cfg.Seed = g.seed
 	}

@@ -65,13 +65,25 @@ func Keys[T any]() []string {
 	return keys
 }
 
-// CopyKey sets the field of *dst whose yaml tag is key to its value in src
-// and reports whether key names a field.
+// CopyKey sets the field of *dst whose yaml tag is key (looking into
+// embedded structs, which YAML inlines) to its value in src and reports
+// whether key names a field.
 func CopyKey[T any](dst *T, key string, src T) bool {
-	t := reflect.TypeFor[T]()
+	return copyKey(reflect.ValueOf(dst).Elem(), reflect.ValueOf(src), key)
+}
+
+func copyKey(dst, src reflect.Value, key string) bool {
+	t := dst.Type()
 	for i := range t.NumField() {
-		if t.Field(i).Tag.Get("yaml") == key {
-			reflect.ValueOf(dst).Elem().Field(i).Set(reflect.ValueOf(src).Field(i))
+		f := t.Field(i)
+		if f.Anonymous {
+			if copyKey(dst.Field(i), src.Field(i), key) {
+				return true
+			}
+			continue
+		}
+		if f.Tag.Get("yaml") == key {
+			dst.Field(i).Set(src.Field(i))
 			return true
 		}
 	}

@@ -40,3 +40,19 @@ func TestKeysEncodeCopyKey(t *testing.T) {
 		t.Fatalf("copy key: %+v", dst)
 	}
 }
+
+type inner struct {
+	Margin float64 `yaml:"margin"`
+}
+
+type outer struct {
+	Steps int `yaml:"steps"`
+	inner `yaml:",inline"`
+}
+
+func TestCopyKeyLooksIntoEmbeddedStructs(t *testing.T) {
+	dst := outer{Steps: 1, inner: inner{Margin: 1}}
+	if !CopyKey(&dst, "margin", outer{Steps: 2, inner: inner{Margin: 3}}) || dst != (outer{Steps: 1, inner: inner{Margin: 3}}) {
+		t.Fatalf("copy of an embedded key: %+v", dst)
+	}
+}
