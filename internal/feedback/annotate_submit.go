@@ -12,14 +12,8 @@ import (
 // annotateSubmit records a label for the annotator's reserved item, then
 // redirects to the next one.
 func (s *Server) annotateSubmit(w http.ResponseWriter, r *http.Request) {
-	pid, ok := pathID(r, "project")
+	pid, aid, ok := assignmentForm(w, r)
 	if !ok {
-		http.NotFound(w, r)
-		return
-	}
-	aid, err := strconv.ParseInt(r.PostFormValue("assignment"), 10, 64)
-	if err != nil {
-		http.Error(w, "bad assignment", http.StatusBadRequest)
 		return
 	}
 	sub := store.Submission{
@@ -32,7 +26,7 @@ func (s *Server) annotateSubmit(w http.ResponseWriter, r *http.Request) {
 		Comment:      r.PostFormValue("comment"),
 	}
 	next := fmt.Sprintf("/annotate/%d", pid)
-	_, err = s.store.SubmitLabel(r.Context(), sub)
+	_, err := s.store.SubmitLabel(r.Context(), sub)
 	switch {
 	case err == nil:
 		s.flash(w, r, "Saved.")
