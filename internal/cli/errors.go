@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io"
 	"strings"
+
+	"github.com/align-project/align/internal/yamlconf"
 )
 
 // Exit codes shared by every command.
@@ -46,6 +48,10 @@ type hinter interface {
 // code it deserves: 2 for bad usage, 1 for any other failure.
 func report(stderr io.Writer, err error) int {
 	msg := strings.TrimPrefix(err.Error(), "align: ")
+	// A setting's error names its YAML key; on the command line it is a flag.
+	if ke, ok := errors.AsType[*yamlconf.KeyError](err); ok {
+		msg = strings.Replace(msg, ke.Error(), ke.Flag()+": "+ke.Err.Error(), 1)
+	}
 	fmt.Fprintf(stderr, "align: error: %s\n", msg)
 	if h, ok := errors.AsType[hinter](err); ok && h.Hint() != "" {
 		fmt.Fprintf(stderr, "align: hint: %s\n", h.Hint())
@@ -54,4 +60,13 @@ func report(stderr io.Writer, err error) int {
 		return exitUsage
 	}
 	return exitFailure
+}
+
+// keyUsage turns a setting that cannot work (a *yamlconf.KeyError from a
+// spec's Validate) into bad usage naming its flag; other errors pass.
+func keyUsage(cmdPath string, err error) error {
+	if ke, ok := errors.AsType[*yamlconf.KeyError](err); ok {
+		return usageErrorf(cmdPath, "", "%s: %v", ke.Flag(), ke.Err)
+	}
+	return err
 }

@@ -101,7 +101,7 @@ func runEval(cmd *cobra.Command, g *globals, f *evalFlags) error {
 	case !(f.confidence > 0 && f.confidence < 1):
 		return usageErrorf(path, "", "--confidence must be in (0, 1), got %g", f.confidence)
 	}
-	prompts, err := readPrompts(f.prompts, g.seed, true)
+	prompts, err := data.LoadPrompts(f.prompts, g.seed, data.HeldOutPrompts)
 	if err != nil {
 		return fmt.Errorf("eval: %w", err)
 	}
@@ -139,7 +139,7 @@ func runEval(cmd *cobra.Command, g *globals, f *evalFlags) error {
 	opt := eval.Options{
 		Sample: chat.SampleOptions{MaxNewTokens: f.maxNew, Temperature: f.temperature, TopP: f.topP, Batch: f.batch},
 		Seed:   g.seed, Policy: len(policies) - 1, Baseline: len(policies) - 2,
-		WinRate: eval.WinRateOptions{Resamples: f.resamples, Confidence: f.confidence, Seed: g.seed, Workers: f.judge.concurrency},
+		WinRate: eval.WinRateOptions{Resamples: f.resamples, Confidence: f.confidence, Seed: g.seed, Workers: f.judge.Concurrency},
 	}
 	opt.Reference = policies[len(policies)-2].Model
 	if f.reference != "" {
@@ -156,7 +156,7 @@ func runEval(cmd *cobra.Command, g *globals, f *evalFlags) error {
 		}
 		opt.Scorer = src
 	}
-	if f.judge.judge != "none" {
+	if f.judge.Kind != judge.KindNone {
 		if opt.Judge, err = f.judge.build(path, g.seed); err != nil {
 			return err
 		}
@@ -228,7 +228,7 @@ func (f *evalFlags) buildHeldOut(path string, seed uint64) (judge.Judge, error) 
 		return nil, nil
 	case "builtin":
 		if c == nil {
-			train, err := f.judge.loadConstitution()
+			train, err := f.judge.LoadConstitution()
 			if err != nil {
 				return nil, err
 			}
@@ -241,9 +241,9 @@ func (f *evalFlags) buildHeldOut(path string, seed uint64) (judge.Judge, error) 
 		return j, nil
 	case "openai":
 		jf := f.judge
-		jf.judge = "openai"
+		jf.Kind = judge.KindOpenAI
 		if f.heldoutConst != "" {
-			jf.constitution = f.heldoutConst
+			jf.Constitution = f.heldoutConst
 		}
 		return jf.build(path, seed)
 	}

@@ -95,7 +95,7 @@ func runGenerate(cmd *cobra.Command, g *globals, f *genFlags) error {
 	if err != nil {
 		return fmt.Errorf("generate: %w", err)
 	}
-	prompts, err := readPrompts(f.prompts, g.seed, false)
+	prompts, err := data.LoadPrompts(f.prompts, g.seed, data.TrainPrompts)
 	if err != nil {
 		return fmt.Errorf("generate: %w", err)
 	}
@@ -258,25 +258,4 @@ func loadPolicy(dir string) (*model.Model, *tokenizer.Tokenizer, error) {
 		return nil, nil, fmt.Errorf("%s has %d scalar heads: it looks like a reward model, not a policy", dir, hf.Model.Config.ScalarHeads)
 	}
 	return hf.Model, hf.Tokenizer, nil
-}
-
-// readPrompts reads a prompts file, or for "embedded" the default
-// instruction set of seed: its held-out prompts when heldOut is set, else its
-// training prompts.
-func readPrompts(path string, seed uint64, heldOut bool) ([]data.Prompt, error) {
-	if path == "embedded" {
-		set := data.Instructions(seed)
-		if heldOut {
-			return data.PromptRecords(set.HeldOut), nil
-		}
-		return data.PromptRecords(set.Train), nil
-	}
-	recs, _, err := data.ReadAll[data.Prompt](path, data.ReadOptions{Strict: true})
-	if err != nil {
-		return nil, err
-	}
-	if len(recs) == 0 {
-		return nil, fmt.Errorf("no prompts in %s", path)
-	}
-	return recs, nil
 }

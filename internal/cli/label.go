@@ -1,11 +1,8 @@
 package cli
 
 import (
-	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"math"
 	"os"
 	"path/filepath"
@@ -14,160 +11,47 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
-	"github.com/align-project/align/checkpoint"
 	"github.com/align-project/align/data"
 	"github.com/align-project/align/internal/atomicfile"
 	"github.com/align-project/align/internal/progress"
 	"github.com/align-project/align/judge"
 )
 
-// judgeFlags selects and configures a judge; align label and align critique
-// share them.
+// judgeFlags selects and configures a judge (a judge.Spec); align label,
+// critique, ppo and eval share them.
 type judgeFlags struct {
-	judge        string
-	constitution string
-	baseURL      string
-	model        string
-	apiKey       string
-	concurrency  int
-	budget       int64
-	timeout      time.Duration
-	retries      int
-	backoff      time.Duration
-	cache        string
-	cot          bool
-	fewShot      string
-	noLogprobs   bool
-	lexicon      string
-	refModel     string
+	judge.Spec
 }
 
 func (f *judgeFlags) register(fs *pflag.FlagSet) {
-	fs.StringVar(&f.judge, "judge", "builtin", "judge: builtin (offline, deterministic) or openai (any OpenAI-compatible server)")
-	fs.StringVar(&f.constitution, "constitution", "", "constitution YAML file (default: the embedded one; see --print-constitution)")
-	fs.StringVar(&f.baseURL, "base-url", envOr("ALIGN_JUDGE_BASE_URL", os.Getenv("OPENAI_BASE_URL")), "openai judge: API root, e.g. http://localhost:11434/v1 (env ALIGN_JUDGE_BASE_URL or OPENAI_BASE_URL)")
-	fs.StringVar(&f.model, "model", os.Getenv("ALIGN_JUDGE_MODEL"), "openai judge: model name (env ALIGN_JUDGE_MODEL)")
-	fs.StringVar(&f.apiKey, "api-key", "", "openai judge: API key (default: env ALIGN_JUDGE_API_KEY or OPENAI_API_KEY)")
-	fs.IntVar(&f.concurrency, "concurrency", 4, "requests (openai) or pairs (builtin) in flight at once")
-	fs.Int64Var(&f.budget, "budget", 0, "openai judge: most HTTP requests to send (0: no limit); the run stops cleanly and can be resumed")
-	fs.DurationVar(&f.timeout, "timeout", 2*time.Minute, "openai judge: time limit of one HTTP request")
-	fs.IntVar(&f.retries, "retries", 4, "openai judge: retries of a request after a network error, 429 or 5xx")
-	fs.DurationVar(&f.backoff, "backoff", 500*time.Millisecond, "openai judge: first retry delay, doubled each retry, with jitter")
-	fs.StringVar(&f.cache, "cache", "", "openai judge: directory of the answer cache (default: none)")
-	fs.BoolVar(&f.cot, "cot", false, "openai judge: ask for reasoning before the answer (chain of thought)")
-	fs.StringVar(&f.fewShot, "few-shot", "", `openai judge: JSONL file of examples {"prompt","a","b","preferred":"A"|"B","rationale"}`)
-	fs.BoolVar(&f.noLogprobs, "no-logprobs", false, "openai judge: do not ask for log-probabilities (soft labels then come from the answer)")
-	fs.StringVar(&f.lexicon, "lexicon", "", "builtin judge: JSON word→valence lexicon for the positivity criterion, e.g. AFINN-165 (default: a small built-in one)")
-	fs.StringVar(&f.refModel, "reference-model", "", "builtin judge: checkpoint directory whose perplexity joins the coherence score")
+	f.Spec = judge.DefaultSpec()
+	fs.StringVar(&f.Kind, "judge", f.Kind, "judge: builtin (offline, deterministic) or openai (any OpenAI-compatible server)")
+	fs.StringVar(&f.Constitution, "constitution", "", "constitution YAML file (default: the embedded one; see --print-constitution)")
+	fs.StringVar(&f.BaseURL, "base-url", f.BaseURL, "openai judge: API root, e.g. http://localhost:11434/v1 (env ALIGN_JUDGE_BASE_URL or OPENAI_BASE_URL)")
+	fs.StringVar(&f.Model, "model", f.Model, "openai judge: model name (env ALIGN_JUDGE_MODEL)")
+	fs.StringVar(&f.APIKey, "api-key", "", "openai judge: API key (default: env ALIGN_JUDGE_API_KEY or OPENAI_API_KEY)")
+	fs.IntVar(&f.Concurrency, "concurrency", f.Concurrency, "requests (openai) or pairs (builtin) in flight at once")
+	fs.Int64Var(&f.Budget, "budget", 0, "openai judge: most HTTP requests to send (0: no limit); the run stops cleanly and can be resumed")
+	fs.DurationVar(&f.Timeout, "timeout", f.Timeout, "openai judge: time limit of one HTTP request")
+	fs.IntVar(&f.Retries, "retries", f.Retries, "openai judge: retries of a request after a network error, 429 or 5xx")
+	fs.DurationVar(&f.Backoff, "backoff", f.Backoff, "openai judge: first retry delay, doubled each retry, with jitter")
+	fs.StringVar(&f.Cache, "cache", "", "openai judge: directory of the answer cache (default: none)")
+	fs.BoolVar(&f.ChainOfThought, "cot", false, "openai judge: ask for reasoning before the answer (chain of thought)")
+	fs.StringVar(&f.FewShot, "few-shot", "", `openai judge: JSONL file of examples {"prompt","a","b","preferred":"A"|"B","rationale"}`)
+	fs.BoolVar(&f.NoLogprobs, "no-logprobs", false, "openai judge: do not ask for log-probabilities (soft labels then come from the answer)")
+	fs.StringVar(&f.Lexicon, "lexicon", "", "builtin judge: JSON word→valence lexicon for the positivity criterion, e.g. AFINN-165 (default: a small built-in one)")
+	fs.StringVar(&f.ReferenceModel, "reference-model", "", "builtin judge: checkpoint directory whose perplexity joins the coherence score")
 }
 
-func envOr(key, def string) string {
-	if v := os.Getenv(key); v != "" {
-		return v
-	}
-	return def
-}
-
-func (f *judgeFlags) loadConstitution() (*judge.Constitution, error) {
-	if f.constitution == "" {
-		return judge.DefaultConstitution(), nil
-	}
-	return judge.LoadConstitution(f.constitution)
-}
-
-// client builds the HTTP client of an openai judge or critic.
-func (f *judgeFlags) client(cmdPath string) (*judge.Client, error) {
-	if f.baseURL == "" {
-		return nil, usageErrorf(cmdPath, "pass --base-url http://HOST:PORT/v1 or set ALIGN_JUDGE_BASE_URL", "the openai judge needs a server")
-	}
-	if f.model == "" {
-		return nil, usageErrorf(cmdPath, "pass --model NAME or set ALIGN_JUDGE_MODEL", "the openai judge needs a model name")
-	}
-	if f.concurrency < 1 {
-		return nil, usageErrorf(cmdPath, "", "--concurrency must be at least 1, got %d", f.concurrency)
-	}
-	key := f.apiKey
-	if key == "" {
-		key = envOr("ALIGN_JUDGE_API_KEY", os.Getenv("OPENAI_API_KEY"))
-	}
-	cl := judge.NewClient(f.baseURL, key, f.concurrency)
-	cl.Budget, cl.Timeout, cl.BackoffBase = f.budget, f.timeout, f.backoff
-	cl.Retries = f.retries
-	if f.retries == 0 {
-		cl.Retries = -1
-	}
-	return cl, nil
-}
-
-// build returns the judge the flags describe.
+// build returns the judge the flags describe; a bad setting is bad usage
+// naming its flag.
 func (f *judgeFlags) build(cmdPath string, seed uint64) (judge.Judge, error) {
-	c, err := f.loadConstitution()
-	if err != nil {
-		return nil, err
+	s := f.Spec
+	s.Seed = seed
+	if err := s.Validate(); err != nil {
+		return nil, keyUsage(cmdPath, err)
 	}
-	switch f.judge {
-	case "builtin":
-		b, err := judge.NewBuiltin(c)
-		if err != nil {
-			return nil, err
-		}
-		if f.lexicon != "" {
-			if b.Lexicon, err = judge.LoadLexicon(f.lexicon); err != nil {
-				return nil, err
-			}
-		}
-		if f.refModel != "" {
-			hm, err := checkpoint.LoadHF(f.refModel)
-			if err != nil {
-				return nil, err
-			}
-			if hm.Tokenizer == nil {
-				return nil, fmt.Errorf("reference model %s has no tokenizer files", f.refModel)
-			}
-			b.Perplexity = judge.NewModelPerplexity(hm.Model, hm.Tokenizer)
-		}
-		return b, nil
-	case "openai":
-		cl, err := f.client(cmdPath)
-		if err != nil {
-			return nil, err
-		}
-		j := judge.NewLLM(cl, f.model, c)
-		j.ChainOfThought, j.NoLogprobs, j.Seed = f.cot, f.noLogprobs, seed
-		if f.cache != "" {
-			j.Cache = &judge.Cache{Dir: f.cache}
-		}
-		if f.fewShot != "" {
-			if j.FewShot, err = readExamples(f.fewShot); err != nil {
-				return nil, err
-			}
-		}
-		return j, nil
-	}
-	return nil, usageErrorf(cmdPath, "use --judge builtin or --judge openai", "unknown judge %q", f.judge)
-}
-
-func readExamples(path string) ([]judge.Example, error) {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("few-shot examples: %w", err)
-	}
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.DisallowUnknownFields()
-	var out []judge.Example
-	for {
-		var ex judge.Example
-		if err := dec.Decode(&ex); err == io.EOF {
-			break
-		} else if err != nil {
-			return nil, fmt.Errorf("few-shot examples %s, example %d: %w", path, len(out)+1, err)
-		}
-		if ex.Preferred != "A" && ex.Preferred != "B" {
-			return nil, fmt.Errorf("few-shot examples %s, example %d: preferred must be \"A\" or \"B\"", path, len(out)+1)
-		}
-		out = append(out, ex)
-	}
-	return out, nil
+	return judge.New(s)
 }
 
 type labelFlags struct {
@@ -229,11 +113,11 @@ func runLabel(cmd *cobra.Command, g *globals, f *labelFlags) error {
 	path := cmd.CommandPath()
 	w := cmd.OutOrStdout()
 	if f.printConst {
-		if f.constitution == "" {
+		if f.Constitution == "" {
 			_, err := w.Write(judge.DefaultConstitutionYAML())
 			return err
 		}
-		c, err := judge.LoadConstitution(f.constitution)
+		c, err := judge.LoadConstitution(f.Constitution)
 		if err != nil {
 			return err
 		}
@@ -254,7 +138,7 @@ func runLabel(cmd *cobra.Command, g *globals, f *labelFlags) error {
 	errw := cmd.ErrOrStderr()
 	var bar *progress.Bar
 	start := time.Now()
-	opts := judge.LabelOptions{Concurrency: f.concurrency}
+	opts := judge.LabelOptions{Concurrency: f.Concurrency}
 	if !f.noProgress {
 		opts.Progress = func(r judge.LabelReport) {
 			if bar == nil {
@@ -399,21 +283,21 @@ is already 8 or more. --trace writes each prompt's full trace as JSONL.`,
 			if rounds < 1 {
 				return usageErrorf(path, "", "--rounds must be at least 1, got %d", rounds)
 			}
-			c, err := f.loadConstitution()
+			c, err := f.LoadConstitution()
 			if err != nil {
 				return err
 			}
-			cl, err := f.client(path)
+			cl, err := f.NewClient()
 			if err != nil {
-				return err
+				return keyUsage(path, err)
 			}
-			policy := &judge.ChatModel{Client: cl, Model: f.model, Temperature: 0.7}
+			policy := &judge.ChatModel{Client: cl, Model: f.Model, Temperature: 0.7}
 			r := &judge.Reviser{Policy: policy, Constitution: c, Rounds: rounds, Seed: g.seed}
 			switch critic {
 			case "openai":
-				r.Critic = &judge.ChatModel{Client: cl, Model: f.model}
+				r.Critic = &judge.ChatModel{Client: cl, Model: f.Model}
 			case "builtin":
-				f.judge = "builtin"
+				f.Kind = judge.KindBuiltin
 				bj, err := f.build(path, g.seed) // honours --lexicon and --reference-model
 				if err != nil {
 					return err
@@ -422,7 +306,7 @@ is already 8 or more. --trace writes each prompt's full trace as JSONL.`,
 			default:
 				return usageErrorf(path, "use --critic builtin or --critic openai", "unknown critic %q", critic)
 			}
-			opts := judge.CritiqueOptions{Concurrency: f.concurrency}
+			opts := judge.CritiqueOptions{Concurrency: f.Concurrency}
 			var tw *data.Writer[jsonRecord]
 			if trace != "" {
 				tf, err := os.Create(trace)

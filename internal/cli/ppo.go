@@ -126,7 +126,7 @@ split), samples.jsonl and last/ for --resume.`,
 	fs.IntVar(&f.rmBatch, "reward-batch", 16, "sequences per reward model forward pass")
 	f.judge.register(fs)
 	fs.Lookup("judge").DefValue = "" // no judge unless asked for
-	f.judge.judge = ""
+	f.judge.Kind = ""
 	f.registerConfig(fs)
 	return cmd
 }
@@ -178,7 +178,7 @@ func runPPO(cmd *cobra.Command, g *globals, f *ppoFlags) error {
 		return usageErrorf(path, "", "--out DIR is required")
 	}
 	sources := 0
-	for _, s := range []string{f.rewardDir, f.rewardURL, f.judge.judge} {
+	for _, s := range []string{f.rewardDir, f.rewardURL, f.judge.Kind} {
 		if s != "" {
 			sources++
 		}
@@ -308,7 +308,7 @@ func (f *ppoFlags) source(cmd *cobra.Command, g *globals, policy *model.Model) (
 	if !ok {
 		return nil, nil, usageErrorf(path, "", "judge %s cannot rate single responses", j.ID())
 	}
-	return ppo.RateSource{Rate: judgeRate(rater), Workers: f.judge.concurrency}, nil, nil
+	return ppo.RateSource{Rate: judgeRate(rater), Workers: f.judge.Concurrency}, nil, nil
 }
 
 // judgeRate turns a judge's pointwise rating into a PPO score: the 1–10
