@@ -143,7 +143,7 @@ func runEval(cmd *cobra.Command, g *globals, f *evalFlags) error {
 	}
 	opt.Reference = policies[len(policies)-2].Model
 	if f.reference != "" {
-		ref, _, err := loadPolicy(f.reference)
+		ref, _, err := checkpoint.LoadPolicy(f.reference)
 		if err != nil {
 			return fmt.Errorf("eval: load reference: %w", err)
 		}

@@ -13,8 +13,6 @@ import (
 	"github.com/align-project/align/data"
 	"github.com/align-project/align/internal/progress"
 	"github.com/align-project/align/judge"
-	"github.com/align-project/align/model"
-	"github.com/align-project/align/tokenizer"
 )
 
 type genFlags struct {
@@ -91,7 +89,7 @@ func runGenerate(cmd *cobra.Command, g *globals, f *genFlags) error {
 	case f.maxNew < 1 || f.retries < 0 || f.limit < 0 || f.batch < 1:
 		return usageErrorf(path, "", "--max-new-tokens and --batch must be at least 1, --retries and --limit not negative")
 	}
-	m, tok, err := loadPolicy(f.model)
+	m, tok, err := checkpoint.LoadPolicy(f.model)
 	if err != nil {
 		return fmt.Errorf("generate: %w", err)
 	}
@@ -243,19 +241,4 @@ func generatePairs(cmd *cobra.Command, s *chat.Sampler, prompts []data.Prompt, n
 	}
 	st.pairs = len(pairs)
 	return pairs, st, nil
-}
-
-// loadPolicy loads a language-model checkpoint with its tokenizer.
-func loadPolicy(dir string) (*model.Model, *tokenizer.Tokenizer, error) {
-	hf, err := checkpoint.LoadHF(dir)
-	if err != nil {
-		return nil, nil, err
-	}
-	if hf.Tokenizer == nil {
-		return nil, nil, fmt.Errorf("%s has no tokenizer files", dir)
-	}
-	if hf.Model.Config.ScalarHeads != 0 {
-		return nil, nil, fmt.Errorf("%s has %d scalar heads: it looks like a reward model, not a policy", dir, hf.Model.Config.ScalarHeads)
-	}
-	return hf.Model, hf.Tokenizer, nil
 }
