@@ -21,7 +21,7 @@ const (
 	LastDir     = "last"          // resumable checkpoint: train state of the latest step
 	ConfigFile  = "config.yaml"   // the effective training config
 	MetricsFile = "metrics.jsonl" // one Metrics line per log step and evaluation
-	EvalFile    = "eval.json"     // SFT sampling evaluation (written by the caller)
+	EvalFile    = "eval.json"     // SFT sampling evaluation (written by SFT)
 )
 
 // ErrInterrupted is returned (wrapped) by Run when its context is cancelled:
@@ -76,6 +76,8 @@ type Status struct {
 
 // Result summarises a finished (or interrupted) run.
 type Result struct {
+	Stage           string  // Trainer.Stage: "pretrain", "sft"
+	Out             string  // Trainer.Out, where the model, metrics and checkpoint are
 	Steps           int     // steps completed
 	FirstHeldOut    float64 // held-out loss before training (NaN without held-out data)
 	BestHeldOut     float64 // lowest held-out loss (NaN without held-out data)
@@ -147,6 +149,7 @@ func (t *Trainer) Run(ctx context.Context) (Result, error) {
 	}
 	defer r.metrics.Close()
 	res, err := r.loop_(ctx)
+	res.Stage, res.Out = t.Stage, t.Out
 	return res, err
 }
 
