@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/align-project/align/internal/trainkit"
 	"github.com/align-project/align/model"
 	"github.com/align-project/align/tokenizer"
 )
@@ -92,8 +93,8 @@ type run struct {
 	pcg        *rand.PCG
 	rng        *rand.Rand
 	loop       loopState
-	metrics    *jsonlLog
-	samples    *jsonlLog
+	metrics    *trainkit.Log
+	samples    *trainkit.Log
 	start      time.Time
 	perms      map[int][]int // prompt order of each pass over the prompts
 }
@@ -241,10 +242,10 @@ func (t *Trainer) setup() (*run, error) {
 		if err := os.WriteFile(filepath.Join(t.Out, ConfigFile), cfg.YAML(), 0o644); err != nil {
 			return nil, fmt.Errorf("ppo: %w", err)
 		}
-		if r.metrics, err = openJSONL(filepath.Join(t.Out, MetricsFile), "iteration", resumeAt); err != nil {
+		if r.metrics, err = trainkit.OpenLog(filepath.Join(t.Out, MetricsFile), "iteration", resumeAt); err != nil {
 			return nil, fmt.Errorf("ppo: %w", err)
 		}
-		if r.samples, err = openJSONL(filepath.Join(t.Out, SamplesFile), "iteration", resumeAt); err != nil {
+		if r.samples, err = trainkit.OpenLog(filepath.Join(t.Out, SamplesFile), "iteration", resumeAt); err != nil {
 			return nil, fmt.Errorf("ppo: %w", err)
 		}
 	}
@@ -329,7 +330,7 @@ func (r *run) iteration(ctx context.Context) (Stats, error) {
 // log writes the iteration's metrics line and reports progress.
 func (r *run) log(st Stats) error {
 	if r.metrics != nil {
-		if err := r.metrics.write(st); err != nil {
+		if err := r.metrics.Write(st); err != nil {
 			return fmt.Errorf("ppo: write metrics: %w", err)
 		}
 	}
@@ -359,7 +360,7 @@ func (r *run) sampleTable(ro *rollout) error {
 	}
 	if r.samples != nil {
 		for _, row := range rows {
-			if err := r.samples.write(row); err != nil {
+			if err := r.samples.Write(row); err != nil {
 				return fmt.Errorf("ppo: write samples: %w", err)
 			}
 		}
