@@ -96,7 +96,7 @@ type run struct {
 	metrics    *trainkit.Log
 	samples    *trainkit.Log
 	start      time.Time
-	perms      map[int][]int // prompt order of each pass over the prompts
+	perms      map[int][]int // prompt order of the latest pass over the prompts, by pass (one kept)
 }
 
 // Run trains for Config.Iterations iterations (minus those a resumed
@@ -270,16 +270,17 @@ func (r *run) decode(ids []int32) string {
 	for i, id := range ids {
 		ints[i] = int(id)
 	}
-	s, err := r.Tokenizer.Decode(ints)
-	if err != nil {
-		return s // ids outside the tokenizer decode to what they can
-	}
-	return s
+	// A policy whose vocabulary is larger than the tokenizer's can sample
+	// ids that name no token: they are skipped, and the reward source judges
+	// the rest of the response (Decode would give "" for all of it).
+	return string(r.Tokenizer.AppendDecoded(nil, ints...))
 }
 
-// batchPrompts returns the indices of the prompts of the iteration that
-// starts at global position pos: pass k over the prompts uses a
-// permutation drawn from the seed and k, so the order needs no state.
+// batchPrompts returns the indices of the prompts of an iteration (0-based):
+// its BatchSize prompts are positions iteration·BatchSize onwards of the
+// endless sequence of passes over the prompts, and pass k is a permutation
+// drawn from the seed and k, so the order needs no state and a resumed run
+// draws the same prompts.
 func (r *run) batchPrompts(iteration int) []int {
 	n, B := len(r.Prompts), r.cfg.BatchSize
 	out := make([]int, B)
