@@ -1,15 +1,15 @@
 package cli
 
 import (
-	"encoding/json"
-	"fmt"
+	"context"
+	"errors"
 	"io"
-	"math/rand/v2"
-	"text/tabwriter"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
-	"github.com/align-project/align/internal/sysinfo"
+	"github.com/align-project/align/bench"
+	"github.com/align-project/align/internal/yamlconf"
 )
 
 func newBenchCmd(g *globals) *cobra.Command {
@@ -36,32 +36,176 @@ beside PyTorch). Random inputs come from --seed; --threads sets the workers.`,
 	return cmd
 }
 
-// benchStart resets the peak-memory mark so the report covers only the
-// benchmark (where the kernel allows; otherwise the whole-process peak).
-func benchStart() { _ = sysinfo.ResetPeakRSS() }
-
-// writeJSON prints v as one line of JSON.
-func writeJSON(w io.Writer, v any) error {
-	return json.NewEncoder(w).Encode(v)
+// runBench checks spec (a bad setting is bad usage, named by its flag), runs
+// the benchmark and prints its result as a table or, with asJSON, as JSON.
+func runBench[S interface{ Validate() error }, R interface{ WriteText(io.Writer) error }](
+	cmd *cobra.Command, spec S, asJSON bool, run func(context.Context, S) (R, error)) error {
+	if err := spec.Validate(); err != nil {
+		if _, ok := errors.AsType[*yamlconf.KeyError](err); ok {
+			return keyUsage(cmd.CommandPath(), err)
+		}
+		return usageErrorf(cmd.CommandPath(), "", "%v", err) // the model shape, from model.Config
+	}
+	res, err := run(cmd.Context(), spec)
+	if err != nil {
+		return err
+	}
+	if asJSON {
+		return writeJSON(cmd.OutOrStdout(), res)
+	}
+	return res.WriteText(cmd.OutOrStdout())
 }
 
-// table prints aligned "name  value" rows under a title line.
-type table struct {
-	tw *tabwriter.Writer
+// registerShape adds the GPT shape flags of 'bench train', 'bench generate'
+// and 'bench ppo', defaulting to s's values.
+func registerShape(fs *pflag.FlagSet, s *bench.ModelShape) {
+	fs.IntVar(&s.Layers, "layers", s.Layers, "transformer blocks (L)")
+	fs.IntVar(&s.Dim, "dim", s.Dim, "channels of the residual stream (C)")
+	fs.IntVar(&s.Heads, "heads", s.Heads, "attention heads per block (NH); must divide --dim")
+	fs.IntVar(&s.Ctx, "ctx", s.Ctx, "context length (T)")
+	fs.IntVar(&s.Vocab, "vocab", s.Vocab, "vocabulary size (V)")
 }
 
-func newTable(w io.Writer, title string, args ...any) *table {
-	fmt.Fprintf(w, title+"\n", args...)
-	return &table{tw: tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)}
+func newBenchMatmulCmd(g *globals) *cobra.Command {
+	spec := bench.DefaultMatmulSpec()
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "matmul",
+		Short: "Measure fp32 matrix multiplication in GFLOP/s",
+		Long: `matmul times C = op(A)·op(B) for C of size m×n with inner dimension k, in
+one of the layouts the transformer uses:
+
+  nn   A[m×k]·B[k×n]     activations times weights
+  nt   A[m×k]·B[n×k]ᵀ    a linear layer's forward pass, weights stored (out, in)
+  tn   A[k×m]ᵀ·B[k×n]    a weight gradient
+
+One untimed warm-up call comes first. By default the multiplication repeats
+until --min-time has passed (at least 3 times); --iters fixes the count.
+GFLOP/s counts 2·m·n·k floating-point operations per call and is reported for
+the best and the median call.`,
+		Example: `  align bench matmul
+  align bench matmul --m 1024 --n 768 --k 256 --layout nt --threads 1 --json`,
+		Args: noArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			spec.Seed = g.seed
+			return runBench(cmd, spec, asJSON, bench.Matmul)
+		},
+	}
+	fs := cmd.Flags()
+	fs.IntVar(&spec.M, "m", spec.M, "rows of C")
+	fs.IntVar(&spec.N, "n", spec.N, "columns of C")
+	fs.IntVar(&spec.K, "k", spec.K, "inner dimension")
+	fs.StringVar(&spec.Layout, "layout", spec.Layout, "operand layout: nn, nt or tn")
+	fs.IntVar(&spec.Iters, "iters", spec.Iters, "timed calls (0: repeat until --min-time, at least 3)")
+	fs.DurationVar(&spec.MinTime, "min-time", spec.MinTime, "least total timed duration when --iters is 0")
+	fs.BoolVar(&asJSON, "json", false, "print one JSON object instead of a table")
+	return cmd
 }
 
-func (t *table) row(name, format string, args ...any) {
-	fmt.Fprintf(t.tw, "  %s\t"+format+"\n", append([]any{name}, args...)...)
+func newBenchTrainCmd(g *globals) *cobra.Command {
+	spec := bench.DefaultTrainSpec()
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "train",
+		Short: "Measure GPT training speed in tokens/s",
+		Long: `train builds a freshly initialised GPT (seeded by --seed) and times full
+training steps on one fixed batch of random tokens: forward, LM loss, zero
+grad, backward, gradient clipping to norm 1.0 and AdamW (lr 3e-4, betas 0.9
+and 0.95, weight decay 0.1 on matrices and embeddings). Training on one batch
+lets the loss fall, which shows the step really learns.
+
+--warmup steps run first and are not timed. It reports tokens/s
+(batch·ctx·steps / time), ms per step, GFLOP/s, the loss of the first step
+(warm-up included) and of the last, and the peak resident memory.
+
+GFLOP/s uses an analytic count per token, 6·N + 12·L·T·C: N is the number of
+parameters used in matrix multiplications (all but the position table; the
+token table counts as the tied LM head), 6 FLOPs each for forward and
+backward, plus the attention scores and weighted sum over the full T×T
+matrix. The defaults are the reference configuration of bench/compare.sh.`,
+		Example: `  align bench train
+  align bench train --steps 50 --json
+  align bench train --layers 2 --dim 64 --heads 2 --ctx 32 --batch 4 --steps 5`,
+		Args: noArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			spec.Seed = g.seed
+			return runBench(cmd, spec, asJSON, bench.Train)
+		},
+	}
+	fs := cmd.Flags()
+	registerShape(fs, &spec.Shape)
+	fs.IntVar(&spec.Batch, "batch", spec.Batch, "sequences per step (B)")
+	fs.IntVar(&spec.Steps, "steps", spec.Steps, "timed training steps")
+	fs.IntVar(&spec.Warmup, "warmup", spec.Warmup, "untimed steps before timing")
+	fs.BoolVar(&asJSON, "json", false, "print one JSON object instead of a table")
+	return cmd
 }
 
-func (t *table) flush() error { return t.tw.Flush() }
+func newBenchGenerateCmd(g *globals) *cobra.Command {
+	spec := bench.DefaultGenerateSpec()
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "generate",
+		Short: "Measure sampling speed with the KV cache in new tokens/s",
+		Long: `generate builds a freshly initialised GPT (seeded by --seed) and samples
+--new-tokens tokens for each of --batch sequences, all in one batch with the
+key/value cache. Each sequence starts from a one-token random prompt and
+samples at temperature 1 from the full distribution, drawing from --seed.
 
-// newRand returns the benchmark's generator for seed.
-func newRand(seed uint64) *rand.Rand {
-	return rand.New(rand.NewPCG(seed, 0x616c69676e)) // "align"
+One untimed warm-up generation runs first, then --runs timed ones. tokens/s
+is the number of new tokens generated divided by the wall time. The model
+flags default to the reference configuration of bench/compare.sh, which
+compares this with a PyTorch loop that has no cache.`,
+		Example: `  align bench generate
+  align bench generate --batch 1 --new-tokens 127 --json`,
+		Args: noArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			spec.Seed = g.seed
+			return runBench(cmd, spec, asJSON, bench.Generate)
+		},
+	}
+	fs := cmd.Flags()
+	registerShape(fs, &spec.Shape)
+	fs.IntVar(&spec.Batch, "batch", spec.Batch, "sequences sampled together (B)")
+	fs.IntVar(&spec.NewTokens, "new-tokens", spec.NewTokens, "tokens to generate per sequence; at most --ctx minus 1")
+	fs.IntVar(&spec.Runs, "runs", spec.Runs, "timed generations")
+	fs.BoolVar(&asJSON, "json", false, "print one JSON object instead of a table")
+	return cmd
+}
+
+func newBenchPPOCmd(g *globals) *cobra.Command {
+	spec := bench.DefaultPPOSpec()
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "ppo",
+		Short: "Measure seconds per PPO iteration and where they go",
+		Long: `ppo times whole PPO iterations on a freshly initialised policy (seeded by
+--seed): --prompts random prompts of --prompt-len tokens each get a response
+of exactly --new-tokens tokens (no stop token) sampled with the KV cache at
+temperature 1, a Go function scores them, the frozen reference and the value
+model (a copy of the policy with one scalar head) evaluate them, and the
+policy and value model take --epochs passes of minibatches of --mini-batch
+responses (clipped PPO losses, Adam).
+
+One untimed warm-up iteration runs first, then --iterations timed ones. The
+report gives seconds per iteration and its split: generation, scoring,
+reference log-probs with values and rewards, and the update.`,
+		Example: `  align bench ppo
+  align bench ppo --prompts 16 --new-tokens 32 --json`,
+		Args: noArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			spec.Seed = g.seed
+			return runBench(cmd, spec, asJSON, bench.PPO)
+		},
+	}
+	fs := cmd.Flags()
+	registerShape(fs, &spec.Shape)
+	fs.IntVar(&spec.Prompts, "prompts", spec.Prompts, "prompts (responses) per iteration")
+	fs.IntVar(&spec.PromptLen, "prompt-len", spec.PromptLen, "tokens per random prompt")
+	fs.IntVar(&spec.NewTokens, "new-tokens", spec.NewTokens, "tokens generated per response")
+	fs.IntVar(&spec.MiniBatch, "mini-batch", spec.MiniBatch, "responses per gradient step; must divide --prompts")
+	fs.IntVar(&spec.Epochs, "epochs", spec.Epochs, "PPO epochs per iteration")
+	fs.IntVar(&spec.Iterations, "iterations", spec.Iterations, "timed iterations")
+	fs.BoolVar(&asJSON, "json", false, "print one JSON object instead of a table")
+	return cmd
 }

@@ -77,9 +77,9 @@ func TestExportErrors(t *testing.T) {
 		code int
 		want string
 	}{
-		{[]string{"export", "--format", "gguf", "--out", out}, exitUsage, "--model is required"},
-		{[]string{"export", "--model", noTok, "--format", "onnx", "--out", out}, exitUsage, `unknown --format "onnx"`},
-		{[]string{"export", "--model", noTok, "--format", "gguf", "--dtype", "bf16", "--out", out}, exitUsage, `--dtype "bf16" is not supported`},
+		{[]string{"export", "--format", "gguf", "--out", out}, exitUsage, "--model: is required"},
+		{[]string{"export", "--model", noTok, "--format", "onnx", "--out", out}, exitUsage, `--format: "onnx": must be gguf`},
+		{[]string{"export", "--model", noTok, "--format", "gguf", "--dtype", "bf16", "--out", out}, exitUsage, `--dtype: "bf16" is not supported`},
 		{[]string{"export", "--model", filepath.Join(out, "missing"), "--format", "hf", "--out", out}, exitFailure, "config.json"},
 		{[]string{"export", "--model", noTok, "--format", "gguf", "--out", out}, exitFailure, "has no tokenizer"},
 	} {

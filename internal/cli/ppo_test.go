@@ -104,24 +104,6 @@ func TestPPOUsageErrors(t *testing.T) {
 	}
 }
 
-func TestBenchPPOJSON(t *testing.T) {
-	code, stdout, stderr := run(t, "bench", "ppo", "--layers", "1", "--dim", "32", "--heads", "2", "--ctx", "32", "--vocab", "64",
-		"--prompts", "8", "--mini-batch", "4", "--prompt-len", "4", "--new-tokens", "8", "--epochs", "1", "--iterations", "1", "--json")
-	if code != exitOK {
-		t.Fatalf("exit %d: %s", code, stderr)
-	}
-	var res ppoBenchResult
-	decodeOne(t, stdout, &res)
-	sum := res.Generate + res.Score + res.Ref + res.Update
-	if res.SecPerIter <= 0 || sum > res.SecPerIter*1.01 || res.NewTokens != 8 {
-		t.Errorf("result %+v (split sums to %v)", res, sum)
-	}
-	if code, stdout, _ := run(t, "bench", "ppo", "--layers", "1", "--dim", "32", "--heads", "2", "--ctx", "32", "--vocab", "64",
-		"--prompts", "4", "--mini-batch", "4", "--prompt-len", "4", "--new-tokens", "4", "--epochs", "1", "--iterations", "1"); code != exitOK || !strings.Contains(stdout, "s/iteration") {
-		t.Errorf("table: exit %d\n%s", code, stdout)
-	}
-}
-
 func ppoReadFile(t *testing.T, path string) string {
 	t.Helper()
 	b, err := os.ReadFile(path)
