@@ -7,6 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/align-project/align/chat"
 	"github.com/align-project/align/checkpoint"
 	"github.com/align-project/align/data"
 	"github.com/align-project/align/internal/atomicfile"
@@ -141,9 +142,9 @@ func runSFT(cmd *cobra.Command, g *globals, f *sftFlags) error {
 	}
 	evalEx = evalEx[:min(len(evalEx), cfg.EvalSamples)]
 	fmt.Fprintf(errw, "sft: answering %d held-out prompts\n", len(evalEx))
-	ev, err := train.EvaluateSFT(m, tok, evalEx, train.SampleOptions{
-		MaxNewTokens: cfg.MaxNewTokens, Temperature: cfg.Temperature, Seed: cfg.Seed,
-	})
+	ev, err := train.EvaluateSFT(m, tok, evalEx, chat.SampleOptions{
+		MaxNewTokens: cfg.MaxNewTokens, Temperature: cfg.Temperature,
+	}, cfg.Seed)
 	if err != nil {
 		return fmt.Errorf("sft: %w", err)
 	}
