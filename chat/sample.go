@@ -11,7 +11,11 @@ import (
 	"github.com/align-project/align/tokenizer"
 )
 
-// SampleOptions control Sample.
+// SampleOptions say how prompts are answered: the one set of sampling
+// options above the model, used by pair generation, evaluation, the SFT
+// evaluation (train.EvaluateSFT) and the reward model's reference samples.
+// Sample builds the token-level model.SampleOptions from them, adding the
+// chat format's stop tokens and bounding MaxNewTokens by the context.
 type SampleOptions struct {
 	MaxNewTokens int     // longest response in tokens, stop token included (also bounded by the context)
 	Temperature  float64 // 0 = greedy
@@ -61,23 +65,10 @@ func NewSampler(m *model.Model, tok *tokenizer.Tokenizer) (*Sampler, error) {
 	return s, nil
 }
 
-// PromptIDs renders a prompt as a user turn plus the assistant header. A
-// prompt too long for the context keeps its end and leaves at least a
-// quarter of the context for the answer.
+// PromptIDs renders a prompt for the sampler's model: see PromptTokens,
+// which cuts a prompt too long for the context.
 func (s *Sampler) PromptIDs(prompt string) ([]int32, error) {
-	ids, _, err := s.Tok.RenderChat([]tokenizer.Message{{Role: "user", Content: prompt}}, true)
-	if err != nil {
-		return nil, err
-	}
-	T := s.Model.Config.Context
-	if keep := T - max(T/4, 1); len(ids) > keep {
-		ids = ids[len(ids)-keep:]
-	}
-	out := make([]int32, len(ids))
-	for i, id := range ids {
-		out[i] = int32(id)
-	}
-	return out, nil
+	return PromptTokens(s.Tok, prompt, s.Model.Config.Context)
 }
 
 // Sample answers every prompt once, in order, drawing from rng (nil or a

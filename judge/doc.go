@@ -30,9 +30,12 @@
 //     re-asks unparseable answers and then abstains, and caches answers on
 //     disk ([Cache]).
 //
-// [LabelFile] turns a pairs file into preferences (resumable);
+// [LabelFile] turns a pairs file into preferences (resumable), and [Label]
+// is the loop's label stage around it: the judge of a [Spec], progress and a
+// stats file ('align label' and 'align run' call it);
 // [ComparePreferences] measures agreement and Cohen's κ between two label
 // sets and [PositionConsistency] the order consistency of an LLM judge;
 // [Reviser] and [CritiqueFile] run Constitutional AI's critique–revision
-// phase and write SFT data.
+// phase and write SFT data, and [Critique] wires them from a [CritiqueSpec]
+// for 'align critique'.
 package judge

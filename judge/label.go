@@ -3,8 +3,6 @@ package judge
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -31,20 +29,6 @@ type LabelReport struct {
 	Written     int `json:"written"`     // preference records appended
 	Abstained   int `json:"abstained"`   // comparisons the judge abstained on (not written)
 	Ties        int `json:"ties"`        // comparisons written with p_chosen 0.5
-}
-
-// PairID is the id a pair's preferences carry: its own id, else a hash of
-// its prompt and responses. A resumed labelling skips pairs whose id is
-// already in the output.
-func PairID(p data.Pair) string {
-	if p.ID != "" {
-		return p.ID
-	}
-	h := sha256.New()
-	for _, s := range append([]string{p.Prompt}, p.Responses...) {
-		fmt.Fprintf(h, "%d:%s\x00", len(s), s)
-	}
-	return "pair-" + hex.EncodeToString(h.Sum(nil))[:16]
 }
 
 // Preferences turns a verdict on responses a and b of pair p into a
@@ -97,7 +81,7 @@ func dataRating(r Rating) *data.Rating {
 
 // LabelFile labels the pairs of the JSONL file in with j and appends the
 // preferences to out, so an interrupted run resumes where it stopped: pairs
-// whose id (see [PairID]) already occurs in out are skipped, and the
+// whose id (see [data.PairID]) already occurs in out are skipped, and the
 // records of each pair are written and flushed together, in the order of
 // the input whatever the concurrency. A pair of K
 // responses is compared in all K(K−1)/2 combinations. Abstentions are
@@ -116,7 +100,7 @@ func LabelFile(ctx context.Context, j Judge, in, out string, opts LabelOptions) 
 	}
 	var todo []data.Pair
 	for _, p := range pairs {
-		if done[PairID(p)] {
+		if done[data.PairID(p)] {
 			rep.Skipped++
 			continue
 		}
@@ -211,7 +195,7 @@ feed:
 // labelPair judges every combination of a pair's responses.
 func labelPair(ctx context.Context, j Judge, p data.Pair) ([]data.Preference, LabelReport, error) {
 	var st LabelReport
-	id := PairID(p)
+	id := data.PairID(p)
 	var out []data.Preference
 	for a := 0; a < len(p.Responses); a++ {
 		for b := a + 1; b < len(p.Responses); b++ {

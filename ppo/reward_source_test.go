@@ -56,7 +56,7 @@ func TestRewardModelPipeline(t *testing.T) {
 	if value.Config.ScalarHeads != 1 || value.W.Headb[0] != src.Model.Net.W.Headb[reward.HeadPreference] {
 		t.Errorf("value head not initialised from the reward model's preference head")
 	}
-	prompts, stop, err := ChatPrompts(tok, []string{"write something nice", "a bad answer", "good"})
+	prompts, stop, err := ChatPrompts(tok, []string{"write something nice", "a bad answer", "good"}, policy.Config.Context)
 	if err != nil {
 		t.Fatal(err)
 	}

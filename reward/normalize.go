@@ -5,81 +5,48 @@ import (
 	"fmt"
 	"math/rand/v2"
 
+	"github.com/align-project/align/chat"
 	"github.com/align-project/align/model"
 )
 
-// SampleOptions say how reference samples are drawn for the normalisation.
-type SampleOptions struct {
-	N            int     // samples in all, prompts taken in turn
-	MaxNewTokens int     // longest response
-	Temperature  float32 // 0 = greedy
-	Batch        int     // prompts sampled together
-}
-
 // ReferenceSamples lets policy (an SFT model) answer prompts, cycling
-// through them until opts.N samples exist, and returns each as the sequence
-// the reward model scores (see Sequence). policy must share m's tokenizer;
-// it may be m.Net itself before training, whose LM head is the SFT model's.
-func (m *Model) ReferenceSamples(policy *model.Model, prompts []string, opts SampleOptions, rng *rand.Rand) ([][]int32, error) {
-	if len(prompts) == 0 || opts.N < 1 {
+// through them until n samples exist, and returns each as the sequence the
+// reward model scores (see Sequence). The answers are sampled by
+// chat.Sampler with opts (a Batch of 0 means 16). policy must share m's
+// tokenizer; it may be m.Net itself before training, whose LM head is the
+// SFT model's.
+func (m *Model) ReferenceSamples(policy *model.Model, prompts []string, n int, opts chat.SampleOptions, rng *rand.Rand) ([][]int32, error) {
+	if len(prompts) == 0 || n < 1 {
 		return nil, errors.New("reference samples: no prompts")
-	}
-	batch := opts.Batch
-	if batch < 1 {
-		batch = 16
 	}
 	f, err := m.Tok.ChatFormat()
 	if err != nil {
 		return nil, fmt.Errorf("reference samples: %w", err)
 	}
-	stops := make([]int32, len(f.Stop))
-	for i, s := range f.Stop {
-		stops[i] = int32(s)
+	s, err := chat.NewSampler(policy, m.Tok)
+	if err != nil {
+		return nil, fmt.Errorf("reference samples: %w", err)
 	}
-	encoded := make([][]int, len(prompts))
-	for i, p := range prompts {
-		if encoded[i], err = m.EncodePrompt(p); err != nil {
-			return nil, fmt.Errorf("reference samples: %w", err)
-		}
+	texts := make([]string, n)
+	for i := range texts {
+		texts[i] = prompts[i%len(prompts)]
 	}
 	policy.SetComputeLogits(true)
-	var out [][]int32
-	for next := 0; len(out) < opts.N; {
-		n := min(batch, opts.N-len(out))
-		ps := make([][]int32, n)
-		maxNew := opts.MaxNewTokens
-		for i := range ps {
-			ids := encoded[next%len(encoded)]
-			next++
-			// Keep the prompt's end so that prompt and reply fit the context.
-			if room := policy.Config.Context - maxNew; len(ids) > room {
-				ids = ids[len(ids)-max(room, 1):]
-			}
-			ps[i] = make([]int32, len(ids))
-			for j, id := range ids {
-				ps[i][j] = int32(id)
-			}
+	resps, err := s.Sample(texts, opts, rng)
+	if err != nil {
+		return nil, fmt.Errorf("reference samples: %w", err)
+	}
+	out := make([][]int32, len(resps))
+	for i, r := range resps {
+		p := make([]int, len(r.PromptIDs))
+		for j, id := range r.PromptIDs {
+			p[j] = int(id)
 		}
-		longest := 0
-		for _, p := range ps {
-			longest = max(longest, len(p))
+		toks := make([]int, len(r.Tokens))
+		for j, id := range r.Tokens {
+			toks[j] = int(id)
 		}
-		maxNew = max(1, min(maxNew, policy.Config.Context-longest))
-		samples, err := policy.Generate(ps, model.SampleOptions{MaxNewTokens: maxNew, Temperature: opts.Temperature, StopTokens: stops}, rng)
-		if err != nil {
-			return nil, fmt.Errorf("reference samples: %w", err)
-		}
-		for i, s := range samples {
-			p := make([]int, len(ps[i]))
-			for j, id := range ps[i] {
-				p[j] = int(id)
-			}
-			r := make([]int, len(s.Tokens))
-			for j, id := range s.Tokens {
-				r[j] = int(id)
-			}
-			out = append(out, Sequence(p, r, m.enc.eos, f.Stop, m.enc.maxLen))
-		}
+		out[i] = Sequence(p, toks, m.enc.eos, f.Stop, m.enc.maxLen)
 	}
 	return out, nil
 }

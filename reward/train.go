@@ -11,6 +11,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/align-project/align/chat"
 	"github.com/align-project/align/data"
 	"github.com/align-project/align/internal/atomicfile"
 	"github.com/align-project/align/internal/trainkit"
@@ -215,7 +216,7 @@ func (t *Trainer) Run(ctx context.Context) (Result, error) {
 	if c.NormSamples > 0 {
 		prompts := distinctPrompts(t.Train)
 		var err error
-		refs, err = m.ReferenceSamples(m.Net, prompts, SampleOptions{N: c.NormSamples, MaxNewTokens: c.NormMaxNew, Temperature: float32(c.NormTemperature)}, rng)
+		refs, err = m.ReferenceSamples(m.Net, prompts, c.NormSamples, chat.SampleOptions{MaxNewTokens: c.NormMaxNew, Temperature: c.NormTemperature}, rng)
 		if err != nil {
 			return Result{}, fmt.Errorf("reward train: %w", err)
 		}

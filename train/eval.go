@@ -9,14 +9,6 @@ import (
 	"github.com/align-project/align/tokenizer"
 )
 
-// SampleOptions control SampleResponses.
-type SampleOptions struct {
-	MaxNewTokens int     // longest answer in tokens (also bounded by the context)
-	Temperature  float64 // 0 = greedy
-	Batch        int     // prompts decoded together; 0 means 32
-	Seed         uint64  // sampling stream when Temperature > 0
-}
-
 // Response is a model's answer to one prompt.
 type Response struct {
 	Text string
@@ -28,22 +20,22 @@ type Response struct {
 // assistant header, and the model generates until a stop token of the chat
 // format or MaxNewTokens. Prompts too long for the context leave at least a
 // quarter of it for the answer by keeping their end. The same model,
-// prompts and options give the same responses. It is chat.Sampler with the
-// SFT evaluation's own sampling stream.
-func SampleResponses(m *model.Model, tok *tokenizer.Tokenizer, prompts []string, opt SampleOptions) ([]Response, error) {
+// prompts, options and seed give the same responses (seed is the sampling
+// stream when opt.Temperature > 0; a Batch of 0 means 32). It is
+// chat.Sampler with the SFT evaluation's own sampling stream.
+func SampleResponses(m *model.Model, tok *tokenizer.Tokenizer, prompts []string, opt chat.SampleOptions, seed uint64) ([]Response, error) {
 	s, err := chat.NewSampler(m, tok)
 	if err != nil {
 		return nil, err
 	}
-	batch := opt.Batch
-	if batch <= 0 {
-		batch = 32
+	if opt.Batch <= 0 {
+		opt.Batch = 32
 	}
 	var rng *rand.Rand
 	if opt.Temperature > 0 {
-		rng = rand.New(rand.NewPCG(opt.Seed, 0x73616d706c65)) // "sample"
+		rng = rand.New(rand.NewPCG(seed, 0x73616d706c65)) // "sample"
 	}
-	rs, err := s.Sample(prompts, chat.SampleOptions{MaxNewTokens: opt.MaxNewTokens, Temperature: opt.Temperature, Batch: batch}, rng)
+	rs, err := s.Sample(prompts, opt, rng)
 	if err != nil {
 		return nil, err
 	}
@@ -87,13 +79,13 @@ type SampleResult struct {
 // EvaluateSFT samples answers to the examples' prompts and scores them. An
 // example's Harmful, Checkable, Answer and Category are used as data.Check
 // expects; examples made from untagged prompts count only towards the EOS
-// rate (and as benign).
-func EvaluateSFT(m *model.Model, tok *tokenizer.Tokenizer, exs []data.Example, opt SampleOptions) (SFTEval, error) {
+// rate (and as benign). opt and seed are as in SampleResponses.
+func EvaluateSFT(m *model.Model, tok *tokenizer.Tokenizer, exs []data.Example, opt chat.SampleOptions, seed uint64) (SFTEval, error) {
 	prompts := make([]string, len(exs))
 	for i, e := range exs {
 		prompts[i] = e.Prompt
 	}
-	resps, err := SampleResponses(m, tok, prompts, opt)
+	resps, err := SampleResponses(m, tok, prompts, opt, seed)
 	if err != nil {
 		return SFTEval{}, err
 	}

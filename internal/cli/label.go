@@ -4,16 +4,12 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"os"
 	"path/filepath"
-	"time"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
 	"github.com/align-project/align/data"
-	"github.com/align-project/align/internal/atomicfile"
-	"github.com/align-project/align/internal/progress"
 	"github.com/align-project/align/judge"
 )
 
@@ -131,55 +127,22 @@ func runLabel(cmd *cobra.Command, g *globals, f *labelFlags) error {
 	if f.in == "" || f.out == "" {
 		return usageErrorf(path, "", "--in and --out are required")
 	}
-	j, err := f.build(path, g.seed)
-	if err != nil {
-		return err
+	spec := judge.LabelSpec{Spec: f.Spec, In: f.in, Out: f.out, Stats: f.statsJSONPath}
+	spec.Seed = g.seed
+	if err := spec.Validate(); err != nil {
+		return keyUsage(path, err)
 	}
-	errw := cmd.ErrOrStderr()
-	var bar *progress.Bar
-	start := time.Now()
-	opts := judge.LabelOptions{Concurrency: f.Concurrency}
 	if !f.noProgress {
-		opts.Progress = func(r judge.LabelReport) {
-			if bar == nil {
-				bar = progress.New(errw, progress.IsTerminal(errw), "label", r.Pairs-r.Skipped, "pair", 10*time.Second)
-			}
-			el := time.Since(start)
-			rate := float64(r.Labelled) / el.Seconds()
-			var eta time.Duration
-			if rate > 0 {
-				eta = time.Duration(float64(r.Pairs-r.Skipped-r.Labelled) / rate * float64(time.Second))
-			}
-			bar.Update(r.Labelled, rate, eta, fmt.Sprintf("written %d abstained %d", r.Written, r.Abstained), false)
-		}
+		spec.Log = cmd.ErrOrStderr()
 	}
-	rep, lerr := judge.LabelFile(cmd.Context(), j, f.in, f.out, opts)
-	if bar != nil {
-		bar.Done()
+	res, err := judge.Label(cmd.Context(), spec)
+	if res.JudgeID != "" {
+		res.WriteText(w)
 	}
-	fmt.Fprintf(w, "label: %d pairs, %d already labelled, %d labelled now: %d comparisons, %d preferences written, %d abstained, %d ties\n",
-		rep.Pairs, rep.Skipped, rep.Labelled, rep.Comparisons, rep.Written, rep.Abstained, rep.Ties)
-	stats := map[string]any{"label": rep, "judge": j.ID()}
-	if l, ok := j.(*judge.LLM); ok {
-		st := l.Stats()
-		stats["llm"] = st
-		fmt.Fprintf(w, "  judge %s: %d orders asked, %d cache hits, %d consistent / %d inconsistent / %d one-order verdicts, %d abstained %v\n",
-			j.ID(), st.Asked, st.CacheHits, st.Consistent, st.Inconsistent, st.OneOrder, st.Abstained, st.AbstainReasons)
-		fmt.Fprintf(w, "  soft labels: %d from log-probs, %d from answers; %d unreadable answers, %d re-asked\n",
-			st.FromLogprobs, st.FromAnswer, st.Unparseable, st.ParseRetries)
-		c := st.Client
-		fmt.Fprintf(w, "  http: %d requests, %d retries, %d failures (429: %d, 5xx: %d, bad bodies: %d, timeouts: %d)\n",
-			c.Requests, c.Retries, c.Failures, c.Status429, c.Status5xx, c.BadBodies, c.Timeouts)
+	if errors.Is(err, judge.ErrBudget) {
+		return &hintError{err: err, hint: "raise --budget and run the same command again: labelled pairs are skipped"}
 	}
-	if f.statsJSONPath != "" {
-		if err := atomicfile.WriteJSON(f.statsJSONPath, stats); err != nil {
-			return errors.Join(lerr, err)
-		}
-	}
-	if errors.Is(lerr, judge.ErrBudget) {
-		return &hintError{err: lerr, hint: "raise --budget and run the same command again: labelled pairs are skipped"}
-	}
-	return lerr
+	return err
 }
 
 func newLabelAgreeCmd() *cobra.Command {
@@ -256,8 +219,7 @@ func nanNull(x float64) any {
 
 func newCritiqueCmd(g *globals) *cobra.Command {
 	var f judgeFlags
-	var in, out, trace, critic string
-	var rounds int
+	var s judge.CritiqueSpec
 	cmd := &cobra.Command{
 		Use:   "critique",
 		Short: "Critique and revise answers by a constitution (Constitutional AI's SFT phase)",
@@ -277,77 +239,29 @@ is already 8 or more. --trace writes each prompt's full trace as JSONL.`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			path := cmd.CommandPath()
-			if in == "" || out == "" {
+			if s.In == "" || s.Out == "" {
 				return usageErrorf(path, "", "--in and --out are required")
 			}
-			if rounds < 1 {
-				return usageErrorf(path, "", "--rounds must be at least 1, got %d", rounds)
-			}
-			c, err := f.LoadConstitution()
-			if err != nil {
-				return err
-			}
-			cl, err := f.NewClient()
-			if err != nil {
+			s.Spec, s.Seed = f.Spec, g.seed
+			if err := s.Validate(); err != nil {
 				return keyUsage(path, err)
 			}
-			policy := &judge.ChatModel{Client: cl, Model: f.Model, Temperature: 0.7}
-			r := &judge.Reviser{Policy: policy, Constitution: c, Rounds: rounds, Seed: g.seed}
-			switch critic {
-			case "openai":
-				r.Critic = &judge.ChatModel{Client: cl, Model: f.Model}
-			case "builtin":
-				f.Kind = judge.KindBuiltin
-				bj, err := f.build(path, g.seed) // honours --lexicon and --reference-model
-				if err != nil {
-					return err
-				}
-				r.Builtin = bj.(*judge.Builtin)
-			default:
-				return usageErrorf(path, "use --critic builtin or --critic openai", "unknown critic %q", critic)
-			}
-			opts := judge.CritiqueOptions{Concurrency: f.Concurrency}
-			var tw *data.Writer[jsonRecord]
-			if trace != "" {
-				tf, err := os.Create(trace)
-				if err != nil {
-					return err
-				}
-				defer tf.Close()
-				tw = data.NewWriter[jsonRecord](tf)
-				defer tw.Flush()
-				opts.Trace = func(rev judge.Revision) { _ = tw.Write(jsonRecord{rev}) }
-			}
-			errw := cmd.ErrOrStderr()
-			bar := progress.New(errw, progress.IsTerminal(errw), "critique", 0, "prompt", 10*time.Second)
-			opts.Progress = func(done, total int) {
-				if done == 1 {
-					bar = progress.New(errw, progress.IsTerminal(errw), "critique", total, "prompt", 10*time.Second)
-				}
-				bar.Update(done, 0, 0, "", false)
-			}
-			n, err := judge.CritiqueFile(cmd.Context(), r, in, out, opts)
-			bar.Done()
+			s.Log = cmd.ErrOrStderr()
+			res, err := judge.Critique(cmd.Context(), s)
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "critique: %d prompts revised into %s\n", n, out)
+			res.WriteText(cmd.OutOrStdout())
 			return nil
 		},
 	}
 	fs := cmd.Flags()
 	f.register(fs)
 	fs.Lookup("judge").Hidden = true
-	fs.StringVar(&in, "in", "", "prompts JSONL file")
-	fs.StringVar(&out, "out", "", "SFT JSONL file to write")
-	fs.StringVar(&trace, "trace", "", "JSONL file for the full traces (initial answer, critiques, revisions)")
-	fs.StringVar(&critic, "critic", "openai", "who critiques: openai (the --model) or builtin")
-	fs.IntVar(&rounds, "rounds", 1, "critique–revision rounds per prompt")
+	fs.StringVar(&s.In, "in", "", "prompts JSONL file")
+	fs.StringVar(&s.Out, "out", "", "SFT JSONL file to write")
+	fs.StringVar(&s.Trace, "trace", "", "JSONL file for the full traces (initial answer, critiques, revisions)")
+	fs.StringVar(&s.Critic, "critic", judge.CriticOpenAI, "who critiques: openai (the --model) or builtin")
+	fs.IntVar(&s.Rounds, "rounds", 1, "critique–revision rounds per prompt")
 	return cmd
 }
-
-// jsonRecord lets a trace go through data.Writer.
-type jsonRecord struct{ judge.Revision }
-
-func (jsonRecord) Validate() error  { return nil }
-func (jsonRecord) SplitKey() string { return "" }

@@ -212,7 +212,7 @@ func runPPO(cmd *cobra.Command, g *globals, f *ppoFlags) error {
 	for i, r := range recs {
 		texts[i] = r.Prompt
 	}
-	all, stop, err := ppo.ChatPrompts(tok, texts)
+	all, stop, err := ppo.ChatPrompts(tok, texts, policy.Config.Context)
 	if err != nil {
 		return fmt.Errorf("ppo: %w", err)
 	}

@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/align-project/align/data"
+	"github.com/align-project/align/internal/feedback"
 	"github.com/align-project/align/internal/feedback/store"
 	"github.com/align-project/align/pipeline"
 )
@@ -125,7 +126,7 @@ func TestRunMixesHumanLabelsFromTheAnnotationStore(t *testing.T) {
 	if code, out, errOut := run(t, "annotate", "import", "--db", db, "--project", "humans", "--in", pairs); code != 0 {
 		t.Fatalf("import: exit %d\n%s%s", code, out, errOut)
 	}
-	st, err := openFeedbackStore(ctx, db)
+	st, err := feedback.OpenStore(ctx, db)
 	if err != nil {
 		t.Fatal(err)
 	}

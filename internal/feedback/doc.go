@@ -7,4 +7,8 @@
 // Storage is package store (SQLite or PostgreSQL); the statistics are package
 // quality. Handlers are one per file, templates are embedded and parsed at
 // start-up, every POST is CSRF-checked and answered with a redirect.
+//
+// The work of 'align annotate' outside the browser is a function per
+// subcommand with a spec: Serve, Import, Export, ProjectStats, AddUser and
+// Users. 'align run' calls Export to bring human labels into a run.
 package feedback
