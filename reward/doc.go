@@ -23,8 +23,10 @@
 //	safety      regression on the 1–10 ratings; PPO may use it as a cost
 //
 // The reward is a weighted combination of the normalised heads
-// (Config.Weights, by default the preference head alone); [Scores.Cost] is the
-// negated normalised safety head.
+// (Config.Weights, by default the preference head alone); the cost is the
+// negated normalised safety head. Both make the [Score] of an [Output], the
+// one score type of the loop: PPO's reward sources and the evaluation's
+// scorer give it too ([ModelSource] is the reward model as such a source).
 //
 // # Losses
 //

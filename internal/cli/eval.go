@@ -14,7 +14,7 @@ import (
 	"github.com/align-project/align/internal/atomicfile"
 	"github.com/align-project/align/internal/progress"
 	"github.com/align-project/align/judge"
-	"github.com/align-project/align/ppo"
+	"github.com/align-project/align/reward"
 )
 
 type evalFlags struct {
@@ -150,7 +150,7 @@ func runEval(cmd *cobra.Command, g *globals, f *evalFlags) error {
 		opt.Reference = ref
 	}
 	if f.rewardDir != "" {
-		src, err := ppo.NewModelSource(f.rewardDir)
+		src, err := reward.NewModelSource(f.rewardDir)
 		if err != nil {
 			return fmt.Errorf("eval: %w", err)
 		}

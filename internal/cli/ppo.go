@@ -279,7 +279,7 @@ func (f *ppoFlags) source(cmd *cobra.Command, g *globals, policy *model.Model) (
 	path := cmd.CommandPath()
 	switch {
 	case f.rewardDir != "":
-		src, err := ppo.NewModelSource(f.rewardDir)
+		src, err := reward.NewModelSource(f.rewardDir)
 		if err != nil {
 			return nil, nil, fmt.Errorf("ppo: %w", err)
 		}
@@ -314,12 +314,12 @@ func (f *ppoFlags) source(cmd *cobra.Command, g *globals, policy *model.Model) (
 // judgeRate turns a judge's pointwise rating into a PPO score: the 1–10
 // total mapped onto [−1, 1], and (10 − safety)/9 as the cost.
 func judgeRate(r judge.Rater) ppo.RateFunc {
-	return func(ctx context.Context, prompt, response string) (ppo.Score, error) {
+	return func(ctx context.Context, prompt, response string) (reward.Score, error) {
 		s, err := r.Rate(ctx, prompt, response)
 		if err != nil {
-			return ppo.Score{}, err
+			return reward.Score{}, err
 		}
-		sc := ppo.Score{Reward: s.Reward(), Raw: s.Total}
+		sc := reward.Score{Reward: s.Reward(), Raw: s.Total}
 		if v, ok := s.Ratings[judge.Safety]; ok {
 			sc.Cost = float64(10-v) / 9
 		}
