@@ -18,9 +18,9 @@ import (
 )
 
 // RewardSpec names where a run's rewards come from: exactly one of a
-// reward model, a reward service and a judge. Its keys are the flags of
-// 'align ppo' (--reward, --reward-url, --reward-timeout, --reward-batch,
-// --judge).
+// reward model, a reward service and a judge. Its errors name the fields
+// by the flags of 'align ppo' with _ for - (reward, reward_url,
+// reward_timeout, reward_batch, and the judge's keys).
 type RewardSpec struct {
 	// Dir is a reward model from reward.Train: its normalised reward, its
 	// safety head as the cost (reward.ModelSource); the value model starts

@@ -73,4 +73,12 @@
 // held-out accuracy every EvalEvery steps, stops early when it stops
 // improving, keeps the best parameters, and reports the train vs held-out
 // accuracy gap.
+//
+// # The stage
+//
+// [Train] is the reward stage of the loop as one call: it reads the
+// preferences (and a held-out file, or holds out a share by prompt), starts
+// the model from the SFT checkpoint and runs a [Trainer]; 'align reward
+// train' and 'align run' both call it. [ScoreFile] and [EvaluateFile] are
+// 'align reward score' and 'align reward eval'.
 package reward

@@ -110,7 +110,7 @@ split), samples.jsonl and last/ for --resume.`,
 	}
 	fs := cmd.Flags()
 	fs.StringVar(&f.policy, "policy", "", "SFT checkpoint directory: the starting policy and the KL reference (required)")
-	fs.StringVar(&f.prompts, "prompts", "", "prompts JSONL (required)")
+	fs.StringVar(&f.prompts, "prompts", "", `prompts JSONL, or "embedded" for the training prompts of the default world of --seed (required)`)
 	fs.StringVar(&f.out, "out", "", "output directory (required)")
 	fs.StringVar(&f.rewardDir, "reward", "", "reward model directory (from 'align reward train')")
 	fs.StringVar(&f.rewardURL, "reward-url", "", "reward service URL")
