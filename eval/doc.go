@@ -33,6 +33,14 @@
 //   - mean reward under a Scorer (a reward model, a judge, a function);
 //   - response length and EOS rate.
 //
+// # Run
+//
+// Run is 'align eval' (and the eval stage of 'align run') as a call: it
+// loads the checkpoints of a Spec, names their columns by the stage that
+// made them, builds the judges from a judge.Spec, calls Evaluate and writes
+// the Result as JSON and the report when asked. Its Config is the run
+// config's "eval" section.
+//
 // # Report
 //
 // WriteReport turns the stages' metrics.jsonl files, an evaluation Result

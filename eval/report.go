@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/align-project/align/checkpoint"
+	"github.com/align-project/align/rundir"
 )
 
 // ReportInput is what WriteReport puts together. Every part is optional:
@@ -353,14 +354,14 @@ func trimText(s string, n int) string {
 }
 
 // RunInput fills the stage paths of a ReportInput for a run directory laid
-// out as `align run` does: runDir/stages/{pretrain,sft,reward,ppo}/metrics.jsonl
-// and the resolved runDir/config.yaml. Stages that did not run simply have
+// out as `align run` does (package rundir): each training stage's metrics
+// file and the resolved config. Stages that did not run simply have
 // no file; a missing config leaves Config empty.
 func RunInput(runDir string) ReportInput {
-	stage := func(name string) string { return filepath.Join(runDir, "stages", name, "metrics.jsonl") }
+	metrics := func(stage string) string { return filepath.Join(rundir.Stage(runDir, stage), rundir.MetricsFile) }
 	in := ReportInput{Title: filepath.Base(filepath.Clean(runDir)),
-		Pretrain: stage("pretrain"), SFT: stage("sft"), Reward: stage("reward"), PPO: stage("ppo")}
-	if b, err := os.ReadFile(filepath.Join(runDir, "config.yaml")); err == nil {
+		Pretrain: metrics(rundir.Pretrain), SFT: metrics(rundir.SFT), Reward: metrics(rundir.Reward), PPO: metrics(rundir.PPO)}
+	if b, err := os.ReadFile(filepath.Join(runDir, rundir.ConfigFile)); err == nil {
 		in.Config = string(b)
 	}
 	return in

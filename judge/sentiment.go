@@ -14,8 +14,26 @@ import (
 type Lexicon map[string]float64
 
 // LoadLexicon reads a JSON object of word → valence, such as AFINN-165 as
-// shipped in npm sentiment@5.0.2 (languages/en/labels.json).
+// shipped in npm sentiment@5.0.2 (languages/en/labels.json), with its
+// entries in the words Valence matches ("self-confident" becomes "self
+// confident").
 func LoadLexicon(path string) (Lexicon, error) {
+	lex, err := ReadLexicon(path)
+	if err != nil {
+		return nil, err
+	}
+	out := make(Lexicon, len(lex))
+	for k, v := range lex {
+		out[strings.Join(words(k), " ")] = v
+	}
+	return out, nil
+}
+
+// ReadLexicon reads the JSON object of word → number as LoadLexicon does
+// but keeps the entries as written, for a scorer with a tokenizer of its own
+// (npm sentiment keeps "self-confident" one token, and its negators.json has
+// the same form).
+func ReadLexicon(path string) (Lexicon, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("load lexicon: %w", err)
@@ -27,11 +45,7 @@ func LoadLexicon(path string) (Lexicon, error) {
 	if len(lex) == 0 {
 		return nil, fmt.Errorf("load lexicon %s: no entries", path)
 	}
-	out := make(Lexicon, len(lex))
-	for k, v := range lex {
-		out[strings.Join(words(k), " ")] = v
-	}
-	return out, nil
+	return lex, nil
 }
 
 // BasicLexicon is a small valence lexicon written for align (about 250

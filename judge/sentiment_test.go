@@ -115,3 +115,37 @@ func TestSentimentAgreement(t *testing.T) {
 		}
 	}
 }
+
+func TestReadLexiconKeepsEntriesAsWritten(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "labels.json")
+	if err := os.WriteFile(path, []byte(`{"self-confident": 2, "Good": 3, "can't stand": -3}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	raw, err := ReadLexicon(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	norm, err := LoadLexicon(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		lex  Lexicon
+		keys []string
+	}{{raw, []string{"self-confident", "Good", "can't stand"}}, {norm, []string{"self confident", "good", "can't stand"}}} {
+		if len(c.lex) != len(c.keys) {
+			t.Errorf("%v: want the keys %q", c.lex, c.keys)
+		}
+		for _, k := range c.keys {
+			if _, ok := c.lex[k]; !ok {
+				t.Errorf("%v lacks %q", c.lex, k)
+			}
+		}
+	}
+	if err := os.WriteFile(path, []byte(`{}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ReadLexicon(path); err == nil {
+		t.Error("an empty lexicon was accepted")
+	}
+}

@@ -41,5 +41,18 @@ func ExampleTrainer() {
 		fmt.Println(err)
 		return
 	}
-	fmt.Printf("reward %.2f, KL %.2f nats\n", res.Last.Reward, res.Last.KL)
+	fmt.Printf("%d iterations\n", res.Iterations)
+	// The greedy answer to each prompt is now the rewarded one.
+	for _, p := range tr.Prompts {
+		s, err := policy.Generate([][]int32{p.IDs}, model.SampleOptions{MaxNewTokens: 4, StopTokens: tr.StopTokens}, nil)
+		if err != nil {
+			fmt.Println(err)
+			return
+		}
+		fmt.Printf("%s → %s\n", p.Text, decode(s[0].Tokens))
+	}
+	// Output:
+	// 30 iterations
+	// a → dh
+	// bc → dh
 }

@@ -1,8 +1,6 @@
 package ppo
 
 import (
-	"bufio"
-	"bytes"
 	"encoding/binary"
 	"encoding/json"
 	"errors"
@@ -196,61 +194,3 @@ func hashPrompts(ps []Prompt) uint64 {
 	}
 	return h.Sum64()
 }
-
-// jsonlLog appends JSON lines to a file.
-type jsonlLog struct {
-	f *os.File
-}
-
-// openJSONL opens path for appending one JSON object per line. A fresh run
-// (resumeAt < 0) truncates the file; a resumed one drops the lines whose
-// key field is beyond resumeAt (written after the checkpoint by the run
-// that was interrupted), so the file reads as if the run had never stopped.
-func openJSONL(path, key string, resumeAt int) (*jsonlLog, error) {
-	if resumeAt < 0 {
-		f, err := os.Create(path)
-		if err != nil {
-			return nil, err
-		}
-		return &jsonlLog{f: f}, nil
-	}
-	data, err := os.ReadFile(path)
-	if err != nil && !errors.Is(err, os.ErrNotExist) {
-		return nil, err
-	}
-	var keep bytes.Buffer
-	sc := bufio.NewScanner(bytes.NewReader(data))
-	sc.Buffer(make([]byte, 0, 64<<10), 16<<20)
-	for sc.Scan() {
-		line := sc.Bytes()
-		var rec map[string]json.RawMessage
-		if json.Unmarshal(line, &rec) != nil {
-			break // a torn last line
-		}
-		var it int
-		if json.Unmarshal(rec[key], &it) != nil || it > resumeAt {
-			break
-		}
-		keep.Write(line)
-		keep.WriteByte('\n')
-	}
-	if err := os.WriteFile(path, keep.Bytes(), 0o644); err != nil {
-		return nil, err
-	}
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND, 0)
-	if err != nil {
-		return nil, err
-	}
-	return &jsonlLog{f: f}, nil
-}
-
-func (l *jsonlLog) write(v any) error {
-	b, err := json.Marshal(v)
-	if err != nil {
-		return err
-	}
-	_, err = l.f.Write(append(b, '\n'))
-	return err
-}
-
-func (l *jsonlLog) Close() error { return l.f.Close() }

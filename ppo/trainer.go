@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/align-project/align/internal/trainkit"
 	"github.com/align-project/align/model"
 	"github.com/align-project/align/tokenizer"
 )
@@ -94,10 +95,10 @@ type run struct {
 	pcg        *rand.PCG
 	rng        *rand.Rand
 	loop       loopState
-	metrics    *jsonlLog
-	samples    *jsonlLog
+	metrics    *trainkit.Log
+	samples    *trainkit.Log
 	start      time.Time
-	perms      map[int][]int // prompt order of each pass over the prompts
+	perms      map[int][]int // prompt order of the latest pass over the prompts, by pass (one kept)
 }
 
 // Run trains for Config.Iterations iterations (minus those a resumed
@@ -243,10 +244,10 @@ func (t *Trainer) setup() (*run, error) {
 		if err := os.WriteFile(filepath.Join(t.Out, ConfigFile), cfg.YAML(), 0o644); err != nil {
 			return nil, fmt.Errorf("ppo: %w", err)
 		}
-		if r.metrics, err = openJSONL(filepath.Join(t.Out, MetricsFile), "iteration", resumeAt); err != nil {
+		if r.metrics, err = trainkit.OpenLog(filepath.Join(t.Out, MetricsFile), "iteration", resumeAt); err != nil {
 			return nil, fmt.Errorf("ppo: %w", err)
 		}
-		if r.samples, err = openJSONL(filepath.Join(t.Out, SamplesFile), "iteration", resumeAt); err != nil {
+		if r.samples, err = trainkit.OpenLog(filepath.Join(t.Out, SamplesFile), "iteration", resumeAt); err != nil {
 			return nil, fmt.Errorf("ppo: %w", err)
 		}
 	}
@@ -271,16 +272,17 @@ func (r *run) decode(ids []int32) string {
 	for i, id := range ids {
 		ints[i] = int(id)
 	}
-	s, err := r.Tokenizer.Decode(ints)
-	if err != nil {
-		return s // ids outside the tokenizer decode to what they can
-	}
-	return s
+	// A policy whose vocabulary is larger than the tokenizer's can sample
+	// ids that name no token: they are skipped, and the reward source judges
+	// the rest of the response (Decode would give "" for all of it).
+	return string(r.Tokenizer.AppendDecoded(nil, ints...))
 }
 
-// batchPrompts returns the indices of the prompts of the iteration that
-// starts at global position pos: pass k over the prompts uses a
-// permutation drawn from the seed and k, so the order needs no state.
+// batchPrompts returns the indices of the prompts of an iteration (0-based):
+// its BatchSize prompts are positions iteration·BatchSize onwards of the
+// endless sequence of passes over the prompts, and pass k is a permutation
+// drawn from the seed and k, so the order needs no state and a resumed run
+// draws the same prompts.
 func (r *run) batchPrompts(iteration int) []int {
 	n, B := len(r.Prompts), r.cfg.BatchSize
 	out := make([]int, B)
@@ -331,7 +333,7 @@ func (r *run) iteration(ctx context.Context) (Stats, error) {
 // log writes the iteration's metrics line and reports progress.
 func (r *run) log(st Stats) error {
 	if r.metrics != nil {
-		if err := r.metrics.write(st); err != nil {
+		if err := r.metrics.Write(st); err != nil {
 			return fmt.Errorf("ppo: write metrics: %w", err)
 		}
 	}
@@ -361,7 +363,7 @@ func (r *run) sampleTable(ro *rollout) error {
 	}
 	if r.samples != nil {
 		for _, row := range rows {
-			if err := r.samples.write(row); err != nil {
+			if err := r.samples.Write(row); err != nil {
 				return fmt.Errorf("ppo: write samples: %w", err)
 			}
 		}

@@ -2,10 +2,8 @@ package reward
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -15,9 +13,9 @@ import (
 
 	"github.com/align-project/align/data"
 	"github.com/align-project/align/internal/atomicfile"
+	"github.com/align-project/align/internal/trainkit"
 	"github.com/align-project/align/internal/yamlconf"
 	"github.com/align-project/align/model"
-	"github.com/align-project/align/train"
 )
 
 // Config holds the hyper-parameters of reward-model training. The YAML keys
@@ -49,6 +47,7 @@ type Config struct {
 	EvalEvery      int     `yaml:"eval_every"`       // steps between held-out evaluations; 0 = only at the end
 	Patience       int     `yaml:"patience"`         // stop after this many evaluations without a better held-out accuracy; 0 = never
 	MinDelta       float64 `yaml:"min_delta"`        // an improvement must exceed this
+	GapEvals       int     `yaml:"gap_evals"`        // warn when the train minus held-out accuracy gap grows this many evaluations running; 0 = never
 	TrainEvalPairs int     `yaml:"train_eval_pairs"` // training pairs the train accuracy is measured on (0: all)
 	LogEvery       int     `yaml:"log_every"`        // steps between metrics lines
 
@@ -66,7 +65,7 @@ func DefaultConfig() Config {
 		LR: 3e-4, MinLR: 3e-5, Warmup: 20, WeightDecay: 0.1, Clip: 1,
 		Group: true, MaxGroupPairs: 36,
 		LossConfig: LossConfig{UseMargin: true, RatingWeight: 1},
-		EvalEvery:  50, Patience: 4, TrainEvalPairs: 1000, LogEvery: 10,
+		EvalEvery:  50, Patience: 4, GapEvals: 3, TrainEvalPairs: 1000, LogEvery: 10,
 		NormSamples: 64, NormMaxNew: 48, NormTemperature: 1,
 		Seed: 1,
 	}
@@ -98,6 +97,7 @@ func (c Config) Validate() error {
 		{!(c.RatingWeight >= 0), "rating_weight", c.RatingWeight, "must not be negative"},
 		{c.EvalEvery < 0, "eval_every", c.EvalEvery, "must not be negative"},
 		{c.Patience < 0, "patience", c.Patience, "must not be negative"},
+		{c.GapEvals < 0, "gap_evals", c.GapEvals, "must not be negative"},
 		{c.TrainEvalPairs < 0, "train_eval_pairs", c.TrainEvalPairs, "must not be negative"},
 		{c.LogEvery < 1, "log_every", c.LogEvery, "must be at least 1"},
 		{c.NormSamples < 0 || c.NormSamples == 1, "norm_samples", c.NormSamples, "must be 0 or at least 2"},
@@ -260,32 +260,34 @@ func (t *Trainer) Run(ctx context.Context) (Result, error) {
 	if err != nil {
 		return Result{}, fmt.Errorf("reward train: %w", err)
 	}
-	var metrics io.WriteCloser = nopCloser{io.Discard}
+	var metrics *trainkit.Log // nil without Out
 	if t.Out != "" {
 		if err := os.MkdirAll(t.Out, 0o755); err != nil {
 			return Result{}, fmt.Errorf("reward train: %w", err)
 		}
-		f, err := os.Create(filepath.Join(t.Out, MetricsFile))
-		if err != nil {
+		if metrics, err = trainkit.OpenLog(filepath.Join(t.Out, MetricsFile), "step", -1); err != nil {
 			return Result{}, fmt.Errorf("reward train: %w", err)
 		}
-		metrics = f
+		defer metrics.Close()
 	}
-	defer metrics.Close()
-	enc := json.NewEncoder(metrics)
+	logLine := func(mt *Metrics) error {
+		if metrics == nil {
+			return nil
+		}
+		return metrics.Write(mt)
+	}
 
-	sched := train.Config{LR: c.LR, MinLR: c.MinLR, Warmup: c.Warmup, Steps: c.Steps}
+	sched := trainkit.Schedule{LR: c.LR, MinLR: c.MinLR, Warmup: c.Warmup, Steps: c.Steps}
 	order := rng.Perm(len(groups))
 	next := 0
 	hasHeld := len(heldSet.pairs) > 0
-	best, bestStep, bad := math.Inf(-1), 0, 0
+	stopper := trainkit.EarlyStopper{HigherIsBetter: true, Patience: c.Patience, MinDelta: c.MinDelta, GapEvals: c.GapEvals}
+	var stop trainkit.StopState
 	lastHeld := math.NaN()
 	var bestParams []float32
 	var res Result
 	var logLoss, logAcc float64
 	var logN int
-	var prevGap *float64
-	gapStreak := 0
 
 	evaluate := func(step int, mt *Metrics) error {
 		he, err := m.evaluate(heldSet, c.MaxSeqs)
@@ -297,38 +299,27 @@ func (t *Trainer) Run(ctx context.Context) (Result, error) {
 			return err
 		}
 		ha, ta := he.Accuracy, te.Accuracy
-		gap := ta - ha
-		mt.HeldOutAcc, mt.TrainAcc, mt.Gap = &ha, &ta, &gap
+		v := stopper.Observe(&stop, step, ta, ha)
+		mt.HeldOutAcc, mt.TrainAcc, mt.Gap = &ha, &ta, &v.Gap
 		lastHeld = ha
-		if ha > best+c.MinDelta || bestParams == nil {
-			best, bestStep, bad = ha, step, 0
+		if v.Improved {
 			bestParams = append(bestParams[:0], m.Net.Params()...)
-		} else {
-			bad++
 		}
-		if prevGap != nil && gap > *prevGap+1e-9 {
-			gapStreak++
-		} else {
-			gapStreak = 0
-		}
-		g := gap
-		prevGap = &g
-		if gapStreak >= 3 {
-			mt.Warning = fmt.Sprintf("overfitting: the train–held-out accuracy gap grew %d evaluations running, to %.3f", gapStreak, gap)
+		if v.Overfitting {
+			mt.Warning = fmt.Sprintf("overfitting: the train–held-out accuracy gap grew %d evaluations running, to %.3f", stop.GapStreak, v.Gap)
 			if t.Warn != nil {
 				t.Warn(mt.Warning)
 			}
 		}
-		bb := best
-		mt.Best = &bb
+		mt.Best = stop.Best
 		return nil
 	}
 	if hasHeld {
-		mt := Metrics{Step: 0, LR: sched.LRAt(0)}
+		mt := Metrics{Step: 0, LR: sched.At(0)}
 		if err := evaluate(0, &mt); err != nil {
 			return res, fmt.Errorf("reward train: %w", err)
 		}
-		if err := enc.Encode(mt); err != nil {
+		if err := logLine(&mt); err != nil {
 			return res, fmt.Errorf("reward train: %w", err)
 		}
 	}
@@ -356,7 +347,7 @@ func (t *Trainer) Run(ctx context.Context) (Result, error) {
 		if err != nil {
 			return res, fmt.Errorf("reward train: step %d: %w", step+1, err)
 		}
-		lr := sched.LRAt(step)
+		lr := sched.At(step)
 		scaleHead := c.HeadLRMult > 0 && c.HeadLRMult != 1
 		if scaleHead {
 			headBefore = append(headBefore[:0], m.headParams()...)
@@ -387,16 +378,16 @@ func (t *Trainer) Run(ctx context.Context) (Result, error) {
 					return res, fmt.Errorf("reward train: %w", err)
 				}
 			}
-			if err := enc.Encode(mt); err != nil {
+			if err := logLine(mt); err != nil {
 				return res, fmt.Errorf("reward train: %w", err)
 			}
 		}
 		if t.Progress != nil {
 			el := time.Since(start)
-			t.Progress(Status{Step: step, Steps: c.Steps, Loss: loss, HeldOutAcc: lastHeld, BestAcc: nanIfInf(best), LR: lr,
+			t.Progress(Status{Step: step, Steps: c.Steps, Loss: loss, HeldOutAcc: lastHeld, BestAcc: bestOrNaN(stop.Best), LR: lr,
 				Elapsed: el, ETA: time.Duration(float64(el) / float64(step) * float64(c.Steps-step)), Evaluated: evalNow})
 		}
-		if evalNow && c.Patience > 0 && bad >= c.Patience {
+		if stop.Stopped {
 			res.EarlyStopped = true
 			break
 		}
@@ -405,7 +396,7 @@ func (t *Trainer) Run(ctx context.Context) (Result, error) {
 	res.BestStep = step
 	if bestParams != nil {
 		copy(m.Net.Params(), bestParams)
-		res.BestStep = bestStep
+		res.BestStep = stop.BestStep
 	}
 
 	if len(refs) > 0 {
@@ -437,16 +428,12 @@ func (t *Trainer) Run(ctx context.Context) (Result, error) {
 	return res, nil
 }
 
-func nanIfInf(x float64) float64 {
-	if math.IsInf(x, 0) {
+func bestOrNaN(best *float64) float64 {
+	if best == nil {
 		return math.NaN()
 	}
-	return x
+	return *best
 }
-
-type nopCloser struct{ io.Writer }
-
-func (nopCloser) Close() error { return nil }
 
 // distinctPrompts lists the prompts of prefs in first-seen order.
 func distinctPrompts(prefs []data.Preference) []string {

@@ -111,17 +111,17 @@ npm_unpack naughty-words@1.2.0 package/en.json package/LICENSE package/README.md
 # --- end judge -------------------------------------------------------------------------
 
 # --- reward (package reward) ----------------------------------------------------------
-# scripts/sentiment_reward.sh (reward model vs the AFINN lexicon on human labels) reads
+# experiments/sentiment_reward (reward model vs the AFINN lexicon on human labels) reads
 # sentiment@5.0.2's test/fixtures and languages/en (labels.json, negators.json); the judge
 # section above unpacks them. Listed again so this section stands on its own (a no-op when
 # already unpacked).
 npm_unpack sentiment@5.0.2 package/test/fixtures package/languages/en package/LICENSE.md
 # --- end reward ------------------------------------------------------------------------
 
-# --- ppo (scripts/sentiment_ppo.sh) ----------------------------------------------------
+# --- ppo (experiments/sentiment_ppo) ---------------------------------------------------
 # vader-sentiment@1.1.3 (Apache-2.0), the JavaScript port of VADER (lexicon of 7,517 entries
 # plus its rules): the held-out judge of the sentiment PPO experiment, run by
-# scripts/vader_score.mjs. Only ever used to report, never to train or choose a checkpoint.
+# experiments/sentiment_ppo/vader_score.mjs. Only ever used to report, never to train or choose a checkpoint.
 npm_unpack vader-sentiment@1.1.3 package/build/vaderSentiment.bundle.js package/package.json package/LICENSE package/NOTICE
 # --- end ppo ---------------------------------------------------------------------------
 

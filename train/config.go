@@ -1,7 +1,7 @@
 package train
 
 import (
-	"fmt"
+	"errors"
 	"io"
 
 	"github.com/align-project/align/internal/yamlconf"
@@ -115,8 +115,8 @@ func (c Config) AdamW() model.AdamWConfig {
 	}
 }
 
-// Validate reports the first setting that cannot work, naming it by its
-// YAML key (which is also the flag name).
+// Validate reports the first setting that cannot work as a
+// *yamlconf.KeyError naming it by its YAML key (which is also the flag name).
 func (c Config) Validate() error {
 	type check struct {
 		bad  bool
@@ -154,10 +154,43 @@ func (c Config) Validate() error {
 		{!(c.Temperature >= 0), "temperature", "must not be negative", c.Temperature},
 	} {
 		if k.bad {
-			return fmt.Errorf("config: %s %v %s", k.name, k.val, k.msg)
+			return yamlconf.Keyf(k.name, "%v: %s", k.val, k.msg)
+		}
+	}
+	// A shape beyond the model's limits fails here rather than after the
+	// data is read and a tokenizer trained; a size that only the
+	// dimensions together exceed is left to model.New.
+	mc := c.ModelConfig(c.Vocab)
+	if err := mc.Validate(); err != nil {
+		if ke, ok := errors.AsType[*yamlconf.KeyError](shapeError(mc, err)); ok {
+			return ke
 		}
 	}
 	return nil
+}
+
+// shapeError names the setting behind a model shape that model.New rejects
+// (err) when that setting alone is to blame: a value over the model's limits
+// fails even in a shape whose other dimensions are 1.
+func shapeError(mc model.Config, err error) error {
+	unit := model.Config{VocabSize: 1, Context: 1, Layers: 1, Heads: 1, Channels: 1}
+	for _, k := range []struct {
+		key string
+		set func(*model.Config)
+	}{
+		{"vocab", func(c *model.Config) { c.VocabSize = mc.VocabSize }},
+		{"ctx", func(c *model.Config) { c.Context = mc.Context }},
+		{"layers", func(c *model.Config) { c.Layers = mc.Layers }},
+		{"heads", func(c *model.Config) { c.Heads, c.Channels = mc.Heads, mc.Heads }},
+		{"dim", func(c *model.Config) { c.Channels = mc.Channels }},
+	} {
+		c := unit
+		k.set(&c)
+		if c.Validate() != nil {
+			return yamlconf.WrapKey(k.key, err)
+		}
+	}
+	return err
 }
 
 // DecodeYAML overlays the YAML document in r (named name in errors) on c:

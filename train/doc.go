@@ -27,7 +27,7 @@
 //	OUT/last/           resumable checkpoint of the latest saved step:
 //	                    checkpoint.TrainState (parameters, AdamW moments,
 //	                    step, data position, loop state) and tokenizer.json
-//	OUT/eval.json       SFT only: the sampling evaluation (written by the CLI)
+//	OUT/eval.json       SFT only: the sampling evaluation
 //
 // The last checkpoint is written every SaveEvery steps, at the end and when
 // the context is cancelled (Ctrl-C); its commit is one atomic rename, so even
@@ -56,6 +56,16 @@
 // The held-out-template prompts are then answered in the final sampling
 // evaluation (eval.json).
 //
-// A Trainer is driven by its Config (see DefaultPretrain and DefaultSFT);
-// progress is reported through callbacks, so the package prints nothing.
+// # Stages
+//
+// Pretrain and SFT are the two stages as library calls: a spec names the
+// data, the output directory and the Config, the call prepares the rows,
+// runs a Trainer with a progress bar on the spec's Log and returns a Result
+// whose WriteText prints the summary 'align pretrain' and 'align sft'
+// show. A bad setting, or a file named by one that cannot be read, comes
+// back as a *yamlconf.KeyError naming its key, so the CLI names the flag and
+// 'align run' the key of its run config.
+//
+// A Trainer alone is driven by its Config (see DefaultPretrain and
+// DefaultSFT) and reports progress through callbacks, so it prints nothing.
 package train

@@ -5,7 +5,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"io"
 	"os"
 )
 
@@ -55,63 +54,3 @@ func ReadMetrics(path string) ([]Metrics, error) {
 	}
 	return out, sc.Err()
 }
-
-// metricsLog appends Metrics lines to a file, flushing each.
-type metricsLog struct {
-	f *os.File
-}
-
-// openMetrics opens path for appending. When resuming at step, lines of later
-// steps (written after the checkpoint by the run that was interrupted) are cut
-// off first, so the file reads as if the run had never stopped. A fresh run
-// truncates the file.
-func openMetrics(path string, resumeStep int) (*metricsLog, error) {
-	if resumeStep < 0 {
-		f, err := os.Create(path)
-		if err != nil {
-			return nil, err
-		}
-		return &metricsLog{f: f}, nil
-	}
-	data, err := os.ReadFile(path)
-	if err != nil && !os.IsNotExist(err) {
-		return nil, err
-	}
-	var keep []byte
-	for len(data) > 0 {
-		i := bytes.IndexByte(data, '\n')
-		if i < 0 {
-			break // a torn last line
-		}
-		line := data[:i+1]
-		data = data[i+1:]
-		var m struct {
-			Step int `json:"step"`
-		}
-		if json.Unmarshal(line, &m) != nil || m.Step > resumeStep {
-			break
-		}
-		keep = append(keep, line...)
-	}
-	if err := os.WriteFile(path, keep, 0o644); err != nil {
-		return nil, err
-	}
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND, 0o644)
-	if err != nil {
-		return nil, err
-	}
-	return &metricsLog{f: f}, nil
-}
-
-func (l *metricsLog) write(m Metrics) error {
-	b, err := json.Marshal(m)
-	if err != nil {
-		return err
-	}
-	_, err = l.f.Write(append(b, '\n'))
-	return err
-}
-
-func (l *metricsLog) Close() error { return l.f.Close() }
-
-var _ io.Closer = (*metricsLog)(nil)

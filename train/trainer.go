@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/align-project/align/checkpoint"
+	"github.com/align-project/align/internal/trainkit"
 	"github.com/align-project/align/model"
 	"github.com/align-project/align/tensor"
 	"github.com/align-project/align/tokenizer"
@@ -21,7 +22,7 @@ const (
 	LastDir     = "last"          // resumable checkpoint: train state of the latest step
 	ConfigFile  = "config.yaml"   // the effective training config
 	MetricsFile = "metrics.jsonl" // one Metrics line per log step and evaluation
-	EvalFile    = "eval.json"     // SFT sampling evaluation (written by the caller)
+	EvalFile    = "eval.json"     // SFT sampling evaluation (written by SFT)
 )
 
 // ErrInterrupted is returned (wrapped) by Run when its context is cancelled:
@@ -76,6 +77,8 @@ type Status struct {
 
 // Result summarises a finished (or interrupted) run.
 type Result struct {
+	Stage           string  // Trainer.Stage: "pretrain", "sft"
+	Out             string  // Trainer.Out, where the model, metrics and checkpoint are
 	Steps           int     // steps completed
 	FirstHeldOut    float64 // held-out loss before training (NaN without held-out data)
 	BestHeldOut     float64 // lowest held-out loss (NaN without held-out data)
@@ -103,13 +106,10 @@ type loopState struct {
 	LastGradNorm float64  `json:"last_grad_norm"`
 	FirstHeldOut *float64 `json:"first_heldout"`
 	LastHeldOut  *float64 `json:"last_heldout"`
-	Best         *float64 `json:"best"`
-	BestStep     int      `json:"best_step"`
-	BadEvals     int      `json:"bad_evals"` // evaluations since the best
-	PrevGap      *float64 `json:"prev_gap"`
-	GapStreak    int      `json:"gap_streak"` // evaluations the gap has grown running
-	Warnings     int      `json:"warnings"`
-	EarlyStopped bool     `json:"early_stopped"`
+	// The early stopper's progress; its JSON fields sit beside the others
+	// (best, best_step, bad_evals, prev_gap, gap_streak, warnings,
+	// early_stopped), as before the stopper was shared.
+	trainkit.StopState
 }
 
 // run is the state of one Run call.
@@ -117,7 +117,7 @@ type run struct {
 	*Trainer
 	opt     *model.Optimizer
 	sampler *sampler
-	metrics *metricsLog
+	metrics *trainkit.Log
 	step    int
 	loop    loopState
 	// This Run call's start time and first step.
@@ -147,6 +147,7 @@ func (t *Trainer) Run(ctx context.Context) (Result, error) {
 	}
 	defer r.metrics.Close()
 	res, err := r.loop_(ctx)
+	res.Stage, res.Out = t.Stage, t.Out
 	return res, err
 }
 
@@ -198,7 +199,7 @@ func (t *Trainer) setup() (*run, error) {
 	if r.sampler, err = newSampler(t.Train.Len(), c.Seed, r.loop.RowsDealt); err != nil {
 		return nil, fmt.Errorf("train: %w", err)
 	}
-	if r.metrics, err = openMetrics(filepath.Join(t.Out, MetricsFile), resumeStep); err != nil {
+	if r.metrics, err = trainkit.OpenLog(filepath.Join(t.Out, MetricsFile), "step", resumeStep); err != nil {
 		return nil, fmt.Errorf("train: %w", err)
 	}
 	n := c.GradAccum * c.Batch * t.Train.T
@@ -218,7 +219,7 @@ func (r *run) loop_(ctx context.Context) (Result, error) {
 		}
 		r.loop.FirstHeldOut = &l
 	}
-	for r.step < c.Steps && !r.loop.EarlyStopped {
+	for r.step < c.Steps && !r.loop.Stopped {
 		if err := ctx.Err(); err != nil {
 			return r.interrupt()
 		}
@@ -240,7 +241,7 @@ func (r *run) loop_(ctx context.Context) (Result, error) {
 		if r.Progress != nil {
 			r.Progress(r.status(loss, evaluated))
 		}
-		done := r.step == c.Steps || r.loop.EarlyStopped
+		done := r.step == c.Steps || r.loop.Stopped
 		if done || (c.SaveEvery > 0 && r.step%c.SaveEvery == 0) {
 			if err := r.saveLast(); err != nil {
 				return r.result(), err
@@ -351,46 +352,32 @@ func (r *run) evaluate() error {
 	lp.LastHeldOut = &hl
 	trainLoss := lp.EvalLossSum / float64(max(lp.EvalSteps, 1))
 	lp.EvalLossSum, lp.EvalSteps = 0, 0
-	gap := hl - trainLoss
+	v := r.stopper().Observe(&lp.StopState, r.step, trainLoss, hl)
 	warning := ""
-	if lp.PrevGap != nil && gap > *lp.PrevGap {
-		lp.GapStreak++
-	} else {
-		lp.GapStreak = 0
-	}
-	lp.PrevGap = &gap
-	// A gap that grows but is still negative (the held-out loss below the
-	// training loss) is no sign of overfitting.
-	if c.GapEvals > 0 && lp.GapStreak >= c.GapEvals && gap > 0 {
+	if v.Overfitting {
 		warning = fmt.Sprintf("possible overfitting: held-out loss %.4f is %.4f above the training loss %.4f and the gap has grown %d evaluations running",
-			hl, gap, trainLoss, lp.GapStreak)
-		lp.Warnings++
+			hl, v.Gap, trainLoss, lp.GapStreak)
 		if r.Warn != nil {
 			r.Warn(fmt.Sprintf("step %d: %s", r.step, warning))
 		}
 	}
-	if lp.Best == nil || hl < *lp.Best-c.MinDelta {
-		lp.Best, lp.BestStep, lp.BadEvals = &hl, r.step, 0
+	if v.Improved {
 		if err := r.saveBest(); err != nil {
 			return err
 		}
-	} else {
-		lp.BadEvals++
-		if c.Patience > 0 && lp.BadEvals >= c.Patience {
-			lp.EarlyStopped = true
-			msg := fmt.Sprintf("early stopping: no held-out improvement in %d evaluations; keeping step %d (held-out loss %.4f)",
-				lp.BadEvals, lp.BestStep, *lp.Best)
-			if warning == "" {
-				warning = msg
-			} else {
-				warning += "; " + msg
-			}
-			if r.Warn != nil {
-				r.Warn(fmt.Sprintf("step %d: %s", r.step, msg))
-			}
+	} else if v.Stop {
+		msg := fmt.Sprintf("early stopping: no held-out improvement in %d evaluations; keeping step %d (held-out loss %.4f)",
+			lp.BadEvals, lp.BestStep, *lp.Best)
+		if warning == "" {
+			warning = msg
+		} else {
+			warning += "; " + msg
+		}
+		if r.Warn != nil {
+			r.Warn(fmt.Sprintf("step %d: %s", r.step, msg))
 		}
 	}
-	ev := &metricsEval{heldOut: hl, gap: gap, warning: warning}
+	ev := &metricsEval{heldOut: hl, gap: v.Gap, warning: warning}
 	if r.Generalization != nil && r.Generalization.Len() > 0 {
 		gl, err := Evaluate(r.Model, r.Generalization, c.Batch, c.EvalBatches)
 		if err != nil {
@@ -399,6 +386,12 @@ func (r *run) evaluate() error {
 		ev.generalization = &gl
 	}
 	return r.logLine(ev)
+}
+
+// stopper judges the held-out loss by c's patience, min_delta and gap_evals.
+func (r *run) stopper() trainkit.EarlyStopper {
+	c := r.Config
+	return trainkit.EarlyStopper{Patience: c.Patience, MinDelta: c.MinDelta, GapEvals: c.GapEvals}
 }
 
 type metricsEval struct {
@@ -428,7 +421,7 @@ func (r *run) logLine(ev *metricsEval) error {
 	}
 	lp.LogLossSum, lp.LogSteps = 0, 0
 	r.logTime, r.logTokens = 0, 0
-	if err := r.metrics.write(m); err != nil {
+	if err := r.metrics.Write(m); err != nil {
 		return fmt.Errorf("train: write metrics: %w", err)
 	}
 	return nil
@@ -491,7 +484,7 @@ func (r *run) result() Result {
 	lp := r.loop
 	res := Result{
 		Steps: r.step, FirstHeldOut: math.NaN(), BestHeldOut: math.NaN(), BestStep: lp.BestStep,
-		FinalTrainLoss: math.NaN(), EarlyStopped: lp.EarlyStopped, OverfitWarnings: lp.Warnings,
+		FinalTrainLoss: math.NaN(), EarlyStopped: lp.Stopped, OverfitWarnings: lp.Warnings,
 		Tokens:  lp.Tokens,
 		Elapsed: time.Duration((lp.Elapsed + time.Since(r.start).Seconds()) * float64(time.Second)),
 	}

@@ -1,14 +1,8 @@
 package cli
 
 import (
-	"fmt"
-	"path/filepath"
-
 	"github.com/spf13/cobra"
 
-	"github.com/align-project/align/data"
-	"github.com/align-project/align/model"
-	"github.com/align-project/align/tokenizer"
 	"github.com/align-project/align/train"
 )
 
@@ -74,103 +68,12 @@ func runPretrain(cmd *cobra.Command, g *globals, f *pretrainFlags) error {
 	if err != nil {
 		return err
 	}
-	errw := cmd.ErrOrStderr()
-	docs, err := loadTextDocs(f.data)
+	res, err := train.Pretrain(cmd.Context(), train.PretrainSpec{
+		Config: cfg, Data: f.data, Tokenizer: f.tokenizer, Out: f.out, Resume: f.cfg.resume, Log: cmd.ErrOrStderr(),
+	})
 	if err != nil {
-		return err
+		return resumeHint(err, res.Steps)
 	}
-	var trainDocs, heldDocs []string
-	for _, d := range docs {
-		if data.HeldOut(d, cfg.HeldOut) {
-			heldDocs = append(heldDocs, d)
-		} else {
-			trainDocs = append(trainDocs, d)
-		}
-	}
-	if len(trainDocs) == 0 {
-		return fmt.Errorf("pretrain: %s has no training documents", f.data)
-	}
-
-	var m *model.Model
-	var tok *tokenizer.Tokenizer
-	switch {
-	case f.cfg.resume:
-		if m, tok, err = train.ResumeModel(f.out); err != nil {
-			return fmt.Errorf("pretrain: %w", err)
-		}
-		if tok == nil {
-			return fmt.Errorf("pretrain: resume: no tokenizer in %s", filepath.Join(f.out, train.LastDir))
-		}
-	case f.tokenizer != "":
-		if tok, err = tokenizer.Load(f.tokenizer); err != nil {
-			return fmt.Errorf("pretrain: %w", err)
-		}
-	default:
-		fmt.Fprintf(errw, "pretrain: training a %d-token BPE tokenizer on %d documents\n", cfg.Vocab, len(trainDocs))
-		if tok, err = tokenizer.Train(tokenizer.TrainConfig{VocabSize: cfg.Vocab}, trainDocs...); err != nil {
-			return fmt.Errorf("pretrain: tokenizer: %w", err)
-		}
-	}
-	eos, ok := tok.TokenID("<|endoftext|>")
-	if !ok {
-		return fmt.Errorf("pretrain: the tokenizer has no <|endoftext|> token to separate documents")
-	}
-	pack := func(ds []string) *train.Rows {
-		ids := tok.EncodeBatch(ds, tokenizer.Options{})
-		enc := make([][]int32, len(ids))
-		for i, x := range ids {
-			enc[i] = toInt32s(x)
-		}
-		return train.PackDocuments(enc, int32(eos), cfg.Ctx)
-	}
-	trainRows, heldRows := pack(trainDocs), pack(heldDocs)
-	if heldRows.Len() == 0 && cfg.HeldOut > 0 {
-		// Too few held-out documents for one row: hold out the tail instead.
-		trainRows, heldRows = trainRows.SplitTail(cfg.HeldOut)
-	}
-	if m == nil {
-		if m, err = model.New(cfg.ModelConfig(tok.VocabSize()), cfg.Seed); err != nil {
-			return usageErrorf(cmd.CommandPath(), "", "%v", err)
-		}
-	}
-	mc := m.Config
-	fmt.Fprintf(errw, "pretrain: L%d C%d NH%d T%d V%d (%.2fM params); %d training rows (%d tokens), %d held-out rows\n",
-		mc.Layers, mc.Channels, mc.Heads, mc.Context, mc.VocabSize, float64(mc.NumParams())/1e6,
-		trainRows.Len(), trainRows.Len()*cfg.Ctx, heldRows.Len())
-
-	tr := &train.Trainer{
-		Config: cfg, Model: m, Tokenizer: tok, Train: trainRows, HeldOut: heldRows,
-		Out: f.out, Stage: "pretrain", Resume: f.cfg.resume,
-	}
-	res, err := runTrainer(cmd, tr, "pretrain")
-	if err != nil {
-		return err
-	}
-	printTrainSummary(cmd.OutOrStdout(), "pretrain", f.out, res)
+	res.WriteText(cmd.OutOrStdout())
 	return nil
-}
-
-// loadTextDocs returns the documents of a text JSONL file, or the embedded
-// corpus for "embedded".
-func loadTextDocs(path string) ([]string, error) {
-	if path == "embedded" {
-		return data.DefaultCorpus(), nil
-	}
-	recs, _, err := data.ReadAll[data.Text](path, data.ReadOptions{Strict: true})
-	if err != nil {
-		return nil, fmt.Errorf("read training data: %w", err)
-	}
-	docs := make([]string, len(recs))
-	for i, r := range recs {
-		docs[i] = r.Text
-	}
-	return docs, nil
-}
-
-func toInt32s(ids []int) []int32 {
-	out := make([]int32, len(ids))
-	for i, id := range ids {
-		out[i] = int32(id)
-	}
-	return out
 }

@@ -65,6 +65,7 @@ var rewardConfigHelp = map[string]string{
 	"eval_every":       "steps between held-out evaluations (0 = only at the end)",
 	"patience":         "stop early after this many evaluations without a better held-out accuracy (0 = never)",
 	"min_delta":        "held-out accuracy improvement a new best needs",
+	"gap_evals":        "warn of overfitting when the train minus held-out accuracy gap grows this many evaluations running (0 = never)",
 	"train_eval_pairs": "training pairs the train accuracy (and the overfitting gap) is measured on (0 = all)",
 	"log_every":        "steps between lines of metrics.jsonl",
 	"norm_samples":     "SFT samples on the training prompts that set the normalisation (0 = none)",

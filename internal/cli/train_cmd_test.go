@@ -110,8 +110,8 @@ func TestTrainUsageErrors(t *testing.T) {
 		want string
 	}{
 		{[]string{"pretrain"}, "--out DIR is required"},
-		{[]string{"pretrain", "--out", "x", "--lr", "-1"}, "--lr -1 must be positive"},
-		{[]string{"pretrain", "--out", "x", "--grad-accum", "0"}, "--grad-accum 0 must be at least 1"},
+		{[]string{"pretrain", "--out", "x", "--lr", "-1"}, "--lr: -1: must be positive"},
+		{[]string{"pretrain", "--out", "x", "--grad-accum", "0"}, "--grad-accum: 0: must be at least 1"},
 		{[]string{"sft", "--out", "x"}, "--base DIR is required"},
 		{[]string{"data"}, "data needs a subcommand"},
 		{[]string{"data", "stats"}, "stats takes one FILE"},
@@ -128,4 +128,10 @@ func TestDataStats(t *testing.T) {
 	if code != exitOK || !strings.Contains(out, "format      text") || !strings.Contains(out, "records     80") {
 		t.Errorf("data stats: exit %d\n%s%s", code, out, errOut)
 	}
+}
+
+// exists reports whether path exists.
+func exists(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil
 }

@@ -3,17 +3,12 @@ package cli
 import (
 	"errors"
 	"fmt"
-	"io"
-	"math"
-	"os"
 	"path/filepath"
 	"strings"
-	"time"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
-	"github.com/align-project/align/internal/progress"
 	"github.com/align-project/align/train"
 )
 
@@ -95,8 +90,7 @@ func (f *configFlags) resolve(cmd *cobra.Command, g *globals, defaults train.Con
 		cfg.Seed = g.seed
 	}
 	if err := cfg.Validate(); err != nil {
-		msg := strings.TrimPrefix(err.Error(), "config: ")
-		return cfg, usageErrorf(path, "", "--%s", flagName(msg))
+		return cfg, keyUsage(path, err)
 	}
 	return cfg, nil
 }
@@ -109,34 +103,13 @@ func needOut(cmd *cobra.Command, out string) error {
 	return nil
 }
 
-// trainHooks connects a trainer to a progress bar on stderr (redrawn on a
-// terminal, a line every 10 s and at each evaluation otherwise) and prints
-// warnings above it.
-func trainHooks(cmd *cobra.Command, tr *train.Trainer, label string) *progress.Bar {
-	errw := cmd.ErrOrStderr()
-	bar := progress.New(errw, progress.IsTerminal(errw), label, tr.Config.Steps, "tok", 10*time.Second)
-	tr.Progress = func(s train.Status) {
-		fields := fmt.Sprintf("loss %.3f", s.Loss)
-		if !math.IsNaN(s.HeldOutLoss) {
-			fields += fmt.Sprintf(" held-out %.3f (best %.3f)", s.HeldOutLoss, s.BestLoss)
-		}
-		fields += fmt.Sprintf(" lr %.2e ep %.2f", s.LR, s.Epoch)
-		bar.Update(s.Step, s.TokensPerSec, s.ETA, fields, s.Evaluated)
-	}
-	tr.Warn = func(msg string) { bar.Log("align: warning: " + msg) }
-	return bar
-}
-
-// runTrainer runs tr, ending the progress bar, and turns an interruption into
-// an error with a hint to resume.
-func runTrainer(cmd *cobra.Command, tr *train.Trainer, label string) (train.Result, error) {
-	bar := trainHooks(cmd, tr, label)
-	res, err := tr.Run(cmd.Context())
-	bar.Done()
+// resumeHint adds to the error of an interrupted run the hint to resume it
+// from step, the step its checkpoint holds.
+func resumeHint(err error, step int) error {
 	if errors.Is(err, train.ErrInterrupted) {
-		return res, &hintError{err: err, hint: fmt.Sprintf("run the same command with --resume to continue from step %d", res.Steps)}
+		return &hintError{err: err, hint: fmt.Sprintf("run the same command with --resume to continue from step %d", step)}
 	}
-	return res, err
+	return err
 }
 
 // hintError is a failure with a suggested fix.
@@ -148,30 +121,3 @@ type hintError struct {
 func (e *hintError) Error() string { return e.err.Error() }
 func (e *hintError) Unwrap() error { return e.err }
 func (e *hintError) Hint() string  { return e.hint }
-
-// printTrainSummary prints what a training run achieved.
-func printTrainSummary(w io.Writer, stage, out string, res train.Result) {
-	fmt.Fprintf(w, "%s: %d steps, %d tokens in %s", stage, res.Steps, res.Tokens, progress.Duration(res.Elapsed))
-	if res.TokensPerSec > 0 {
-		fmt.Fprintf(w, " (%.0f tokens/s while training)", res.TokensPerSec)
-	}
-	fmt.Fprintln(w)
-	if !math.IsNaN(res.BestHeldOut) {
-		fmt.Fprintf(w, "  held-out loss %.4f before training, best %.4f at step %d; train loss %.4f at the end\n",
-			res.FirstHeldOut, res.BestHeldOut, res.BestStep, res.FinalTrainLoss)
-	}
-	if res.EarlyStopped {
-		fmt.Fprintf(w, "  stopped early: the held-out loss stopped improving; the best model (step %d) is kept\n", res.BestStep)
-	}
-	if res.OverfitWarnings > 0 {
-		fmt.Fprintf(w, "  %d overfitting warnings (see metrics.jsonl)\n", res.OverfitWarnings)
-	}
-	fmt.Fprintf(w, "  model: %s  metrics: %s  checkpoint: %s\n", out,
-		filepath.Join(out, train.MetricsFile), filepath.Join(out, train.LastDir))
-}
-
-// exists reports whether path exists.
-func exists(path string) bool {
-	_, err := os.Stat(path)
-	return err == nil
-}

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# sentiment_reward.sh — train a reward model on real human sentiment labels and
+# experiments/sentiment_reward/run.sh — train a reward model on real human sentiment labels and
 # compare it with the AFINN lexicon on the same held-out pairs.
 #
 # Data: npm sentiment@5.0.2's labelled sentences (test/fixtures; IMDB, Yelp and
@@ -14,7 +14,7 @@
 # AFINN-165 lexicon is scored on the same pairs and is never used for training.
 # Steps:
 #
-#   1. reward/internal/sentimentexp writes the data and scores the AFINN-165
+#   1. sentiment_reward (main.go here) writes the data and scores the AFINN-165
 #      baseline on the test pairs (npm sentiment's own algorithm)
 #   2. align pretrain on the review sentences (Yelp, Amazon, IMDB training
 #      part; 16 times) and Moby-Dick                        -> OUT/base
@@ -29,16 +29,16 @@
 # Both reward models use the same settings, among them --flip-rate 0.1: the
 # flip-robust loss -log(ε + (1-2ε)σ(Δr)) with ε = 0.1, for the clean run too.
 #
-# Usage: scripts/sentiment_reward.sh [OUT]      (default OUT: runs/sentiment)
+# Usage: experiments/sentiment_reward/run.sh [OUT]   (default OUT: runs/sentiment)
 # Env:   ALIGN_ASSETS (see install-test-assets.sh), PRETRAIN_STEPS, SFT_STEPS,
 #        RM_STEPS, RM_FLAGS (more 'align reward train' flags), DATA_FLAGS (more
-#        sentimentexp flags), THREADS (default: all cores).
+#        sentiment_reward flags), THREADS (default: all cores).
 #        Takes about 10 minutes with THREADS=1 on a busy two-core machine
 #        (measured 424 s, and 575 s under a heavier load: pretrain 117-143 s,
 #        SFT 85-102 s, the two reward models 90-186 s each).
 set -euo pipefail
 
-repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 out="${1:-$repo/runs/sentiment}"
 assets="${ALIGN_ASSETS:-$repo/.assets}"
 pkg="$assets/npm/sentiment@5.0.2/package"
@@ -61,7 +61,7 @@ declare -A secs
 stage() { secs[$1]=$((SECONDS - t0)); t0=$SECONDS; }
 
 log "1/6 data and the AFINN baseline"
-(cd "$repo" && go run ./reward/internal/sentimentexp --sentiment "$pkg" --out "$out/data" --seed 1 \
+(cd "$repo" && go run ./experiments/sentiment_reward --sentiment "$pkg" --out "$out/data" --seed 1 \
 	--valid 0.1 --other-pairs-per-sentence 4 --imdb-in-corpus --corpus-reps 16 "${data_extra[@]}")
 stage data
 

@@ -8,23 +8,25 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/align-project/align/eval"
+	"github.com/align-project/align/judge"
 	"github.com/align-project/align/ppo"
 )
 
 const installHint = "run scripts/install-test-assets.sh (it installs the npm packages into $ALIGN_ASSETS or <repo>/.assets), or go test -short to skip"
 
-// vaderScript returns the command that runs scripts/vader_score.mjs, or
+// vaderScript returns the command that runs vader_score.mjs, or
 // fails the test with the fix when node or vader-sentiment@1.1.3 is
 // missing (only -short skips).
 func vaderScript(t *testing.T) []string {
 	t.Helper()
 	assets := os.Getenv("ALIGN_ASSETS")
 	if assets == "" {
-		assets = filepath.Join("..", "..", "..", ".assets")
+		assets = filepath.Join("..", "..", ".assets")
 	}
 	bundle := filepath.Join(assets, "npm", "vader-sentiment@1.1.3", "package", "build", "vaderSentiment.bundle.js")
 	_, nodeErr := exec.LookPath("node")
@@ -34,10 +36,10 @@ func vaderScript(t *testing.T) []string {
 		}
 		t.Fatalf("the VADER judge needs node and npm vader-sentiment@1.1.3 (%s): %s", bundle, installHint)
 	}
-	return []string{"node", filepath.Join("..", "..", "..", "scripts", "vader_score.mjs")}
+	return []string{"node", "vader_score.mjs"}
 }
 
-// TestVaderScore checks scripts/vader_score.mjs on fixed sentences against
+// TestVaderScore checks vader_score.mjs on fixed sentences against
 // VADER's compound scores: the first is the example of vader-sentiment's
 // README (0.8545, also the Python original's), the others were computed
 // with the package once and are listed here.
@@ -98,14 +100,17 @@ func TestPreference(t *testing.T) {
 	if got := Preference(base, pol); got != (1+0.5+0+1)/4.0 {
 		t.Errorf("Preference = %v, want 0.625", got)
 	}
-	lo, hi := bootstrap(base, pol, 500, 0.95, 1)
+	if got := Wins(base, pol); !slices.Equal(got, []float64{1, 0.5, 0, 1}) {
+		t.Errorf("Wins = %v, want [1 0.5 0 1]", got)
+	}
+	lo, hi := eval.Bootstrap(Wins(base, pol), 500, 0.95, 1)
 	if !(lo <= 0.625 && 0.625 <= hi && lo >= 0 && hi <= 1) {
 		t.Errorf("bootstrap interval [%v, %v] does not hold the estimate", lo, hi)
 	}
 }
 
 func TestOpening(t *testing.T) {
-	lex := lexicon{"great": true, "not": true}
+	lex := judge.Lexicon{"great": 3, "not": 1}
 	for _, c := range []struct {
 		s    string
 		n    int
@@ -137,7 +142,7 @@ func TestPromptsSplit(t *testing.T) {
 			}
 		}
 	}
-	train, held := Prompts(sents, lexicon{}, 0.25)
+	train, held := Prompts(sents, judge.Lexicon{}, 0.25)
 	if len(train) == 0 || len(held) == 0 {
 		t.Fatalf("%d training and %d held-out prompts", len(train), len(held))
 	}

@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
-# sentiment_ppo.sh — the classic RLHF demonstration, end to end on the CPU: PPO steers a small
+# experiments/sentiment_ppo/run.sh — the classic RLHF demonstration, end to end on the CPU: PPO steers a small
 # model pretrained on review sentences towards positive continuations, against a reward model
 # trained on human sentiment labels, and a lexicon that took no part in training judges it.
 #
-#   1. scripts/sentiment_reward.sh (run only when its outputs are missing) gives the base model
+#   1. experiments/sentiment_reward/run.sh (run only when its outputs are missing) gives the base model
 #      (pretrained on Yelp/Amazon sentences and Moby-Dick), the SFT model (writes review
 #      sentences on request) and the reward model (IMDB sentiment pairs, real human labels).
-#   2. ppo/internal/sentimentppo writes the prompts: "Continue the review: <opening>", the
+#   2. sentiment_ppo (main.go here) writes the prompts: "Continue the review: <opening>", the
 #      opening the first 2-5 words of a review sentence with no word of the AFINN lexicon (so
 #      no prompt asks for a mood); split by a hash of the opening into PPO training prompts and
 #      held-out prompts (distinct; at most 200 held out).
@@ -15,20 +15,20 @@
 #   4. align eval samples one continuation of SFT and of PPO per held-out prompt (same random
 #      stream, the PPO sampling temperature and length), with their mean reward-model reward
 #      and the PPO policy's KL to SFT on its own samples.
-#   5. scripts/vader_score.mjs scores every continuation with VADER (npm vader-sentiment@1.1.3,
-#      used for nothing but this report) and sentimentppo summary writes OUT/summary.json: the
+#   5. vader_score.mjs (here) scores every continuation with VADER (npm vader-sentiment@1.1.3,
+#      used for nothing but this report) and sentiment_ppo summary writes OUT/summary.json: the
 #      share of held-out prompts on which PPO's continuation has the higher VADER compound
 #      score (ties count half; target >= 0.70), and whether the KL stayed within target_kl.
 #
-# Usage: scripts/sentiment_ppo.sh [OUT]        (default OUT: runs/sentiment-ppo)
+# Usage: experiments/sentiment_ppo/run.sh [OUT]   (default OUT: runs/sentiment-ppo)
 # Env:   THREADS (kernel workers, default nproc), RM_STAGE (default OUT/rm-stage: the
-#        sentiment_reward.sh output to use or make), ALIGN_ASSETS, and the PPO settings
+#        experiments/sentiment_reward/run.sh output to use or make), ALIGN_ASSETS, and the PPO settings
 #        PPO_ITERATIONS, PPO_LR, PPO_TARGET_KL, PPO_KL_COEF, PPO_KL_HORIZON.
 #        A finished PPO run in OUT/ppo is reused; delete it to train again.
 # Exit status: 0 when both targets are met, 3 when the run finished but missed one.
 set -euo pipefail
 
-repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 out="${1:-$repo/runs/sentiment-ppo}"
 mkdir -p "$out"
 out="$(cd "$out" && pwd)"
@@ -58,8 +58,8 @@ fi
 command -v node >/dev/null || { echo "sentiment_ppo: node is needed for the VADER judge (apt-get install nodejs)" >&2; exit 1; }
 
 if [[ ! -f "$rm_stage/summary.json" ]]; then
-	log "1/5 base, SFT and reward model: scripts/sentiment_reward.sh $rm_stage"
-	THREADS="$threads" "$repo/scripts/sentiment_reward.sh" "$rm_stage"
+	log "1/5 base, SFT and reward model: experiments/sentiment_reward/run.sh $rm_stage"
+	THREADS="$threads" "$repo/experiments/sentiment_reward/run.sh" "$rm_stage"
 else
 	log "1/5 base, SFT and reward model: reusing $rm_stage"
 fi
@@ -70,8 +70,8 @@ for d in "$sft" "$rm"; do
 done
 
 align="$out/align"
-helper="$out/sentimentppo"
-(cd "$repo" && go build -o "$align" ./cmd/align && go build -o "$helper" ./ppo/internal/sentimentppo)
+helper="$out/sentiment_ppo"
+(cd "$repo" && go build -o "$align" ./cmd/align && go build -o "$helper" ./experiments/sentiment_ppo)
 
 log "2/5 prompts"
 "$helper" prompts --sentiment "$sentiment_pkg" --out "$out/prompts"
@@ -99,7 +99,7 @@ log "4/5 SFT and PPO continuations of the held-out prompts"
 
 log "5/5 VADER (held-out judge, reporting only) and the summary"
 "$helper" vader-input --eval "$out/eval.json" --out "$out/vader_in.jsonl"
-node "$repo/scripts/vader_score.mjs" <"$out/vader_in.jsonl" >"$out/vader.jsonl"
+node "$repo/experiments/sentiment_ppo/vader_score.mjs" <"$out/vader_in.jsonl" >"$out/vader.jsonl"
 status=0
 "$helper" summary --eval "$out/eval.json" --vader "$out/vader.jsonl" --ppo-config "$ppo_dir/config.yaml" \
 	--out "$out/summary.json" --threads "$threads" --seconds "$((SECONDS - start))" || status=$?

@@ -1,11 +1,11 @@
-// Command sentimentppo prepares and scores the sentiment PPO experiment of
-// scripts/sentiment_ppo.sh, the classic RLHF demonstration: a small model
+// Command sentiment_ppo prepares and scores the sentiment PPO experiment of
+// run.sh beside it, the classic RLHF demonstration: a small model
 // pretrained on review sentences, a reward model trained on human sentiment
-// labels (scripts/sentiment_reward.sh) and PPO towards positive
+// labels (experiments/sentiment_reward) and PPO towards positive
 // continuations, judged by a lexicon that never took part in training
-// (VADER, through scripts/vader_score.mjs).
+// (VADER, through vader_score.mjs beside it).
 //
-//	sentimentppo prompts --sentiment PKG --out DIR
+//	sentiment_ppo prompts --sentiment PKG --out DIR
 //
 // writes DIR/train.jsonl (the PPO prompts) and DIR/heldout.jsonl (the
 // evaluation prompts): "Continue the review: <opening>", the opening being
@@ -16,13 +16,13 @@
 // split by a hash of the opening, so no held-out prompt is a training
 // prompt (checked).
 //
-//	sentimentppo vader-input --eval EVAL.json --out FILE
+//	sentiment_ppo vader-input --eval EVAL.json --out FILE
 //
 // writes one {"i", "model", "text"} line per response of an 'align eval
 // --json' result (column 0 the baseline, 1 the policy), for
-// scripts/vader_score.mjs.
+// vader_score.mjs.
 //
-//	sentimentppo summary --eval EVAL.json --vader SCORED.jsonl --ppo-config CONFIG.yaml --out SUMMARY.json
+//	sentiment_ppo summary --eval EVAL.json --vader SCORED.jsonl --ppo-config CONFIG.yaml --out SUMMARY.json
 //
 // writes and prints the comparison: the share of held-out prompts on which
 // the policy's response has the higher VADER compound score (ties count
@@ -37,9 +37,10 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"hash/fnv"
 	"io"
+	"maps"
 	"math"
-	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -49,6 +50,7 @@ import (
 
 	"github.com/align-project/align/data"
 	"github.com/align-project/align/eval"
+	"github.com/align-project/align/judge"
 	"github.com/align-project/align/ppo"
 )
 
@@ -68,17 +70,17 @@ func main() {
 		usage()
 	}
 	if errors.Is(err, errMissed) {
-		fmt.Fprintln(os.Stderr, "sentimentppo:", err)
+		fmt.Fprintln(os.Stderr, "sentiment_ppo:", err)
 		os.Exit(3)
 	}
 	if err != nil {
-		fmt.Fprintln(os.Stderr, "sentimentppo: error:", err)
+		fmt.Fprintln(os.Stderr, "sentiment_ppo: error:", err)
 		os.Exit(1)
 	}
 }
 
 func usage() {
-	fmt.Fprintln(os.Stderr, "usage: sentimentppo prompts|vader-input|summary [flags] (see the package comment)")
+	fmt.Fprintln(os.Stderr, "usage: sentiment_ppo prompts|vader-input|summary [flags] (see the package comment)")
 	os.Exit(2)
 }
 
@@ -113,12 +115,12 @@ func cmdPrompts(args []string) error {
 			texts = append(texts, r.Text)
 		}
 	}
-	lex, err := loadLexicon(*pkg)
+	lex, err := moodWords(*pkg)
 	if err != nil {
 		return err
 	}
 	train, heldout := Prompts(texts, lex, *held)
-	heldout = spread(heldout, *maxHeld)
+	heldout = eval.Spread(heldout, *maxHeld)
 	if err := os.MkdirAll(*out, 0o755); err != nil {
 		return err
 	}
@@ -131,29 +133,21 @@ func cmdPrompts(args []string) error {
 			return err
 		}
 	}
-	fmt.Printf("sentimentppo: %d training prompts, %d held-out prompts (sentiment-free openings of %d review sentences)\n",
+	fmt.Printf("sentiment_ppo: %d training prompts, %d held-out prompts (sentiment-free openings of %d review sentences)\n",
 		len(train), len(heldout), len(texts))
 	return nil
 }
 
-// lexicon is the AFINN-165 vocabulary and the negators of npm sentiment:
-// the words that give an opening a mood.
-type lexicon map[string]bool
-
-func loadLexicon(pkg string) (lexicon, error) {
-	lex := lexicon{}
+// moodWords returns the AFINN-165 vocabulary and the negators of npm
+// sentiment, as written: the words that give an opening a mood.
+func moodWords(pkg string) (judge.Lexicon, error) {
+	lex := judge.Lexicon{}
 	for _, f := range []string{"labels.json", "negators.json"} {
-		b, err := os.ReadFile(filepath.Join(pkg, "languages", "en", f))
+		m, err := judge.ReadLexicon(filepath.Join(pkg, "languages", "en", f))
 		if err != nil {
 			return nil, err
 		}
-		var m map[string]float64
-		if err := json.Unmarshal(b, &m); err != nil {
-			return nil, fmt.Errorf("%s: %w", f, err)
-		}
-		for w := range m {
-			lex[w] = true
-		}
+		maps.Copy(lex, m)
 	}
 	return lex, nil
 }
@@ -163,7 +157,7 @@ var wordRE = regexp.MustCompile(`[A-Za-z][A-Za-z']*`)
 // Opening returns the first n words of a sentence when they make a clean,
 // sentiment-free opening: plain words only (letters and apostrophes, so
 // no digits, emoticons or punctuation inside), none in lex.
-func Opening(sentence string, n int, lex lexicon) (string, bool) {
+func Opening(sentence string, n int, lex judge.Lexicon) (string, bool) {
 	fields := strings.Fields(sentence)
 	if len(fields) <= n { // keep something to continue
 		return "", false
@@ -174,7 +168,9 @@ func Opening(sentence string, n int, lex lexicon) (string, bool) {
 			return "", false
 		}
 		lw := strings.ToLower(w)
-		if lex[lw] || lex[strings.TrimSuffix(lw, "'s")] || strings.HasSuffix(lw, "n't") {
+		_, mood := lex[lw]
+		_, moodS := lex[strings.TrimSuffix(lw, "'s")]
+		if mood || moodS || strings.HasSuffix(lw, "n't") {
 			return "", false
 		}
 	}
@@ -183,14 +179,15 @@ func Opening(sentence string, n int, lex lexicon) (string, bool) {
 
 // Prompts turns review sentences into the training and held-out prompts:
 // each sentence gives its opening of two to five words (the length drawn
-// from a hash of the sentence), sentiment-free openings only, one prompt
-// per distinct opening (compared case-insensitively), split by
+// from the sentence's 64-bit FNV-1a hash), sentiment-free openings only, one
+// prompt per distinct opening (compared case-insensitively), split by
 // data.HeldOut on the opening. Both lists are sorted.
-func Prompts(sentences []string, lex lexicon, heldFrac float64) (train, heldout []string) {
+func Prompts(sentences []string, lex judge.Lexicon, heldFrac float64) (train, heldout []string) {
 	seen := map[string]bool{}
 	for _, s := range sentences {
-		h := fnv(s)
-		op, ok := Opening(s, 2+int(h%4), lex)
+		h := fnv.New64a()
+		h.Write([]byte(s))
+		op, ok := Opening(s, 2+int(h.Sum64()%4), lex)
 		if !ok {
 			continue
 		}
@@ -209,28 +206,6 @@ func Prompts(sentences []string, lex lexicon, heldFrac float64) (train, heldout 
 	sort.Strings(train)
 	sort.Strings(heldout)
 	return train, heldout
-}
-
-func fnv(s string) uint64 {
-	h := uint64(14695981039346656037)
-	for i := 0; i < len(s); i++ {
-		h ^= uint64(s[i])
-		h *= 1099511628211
-	}
-	return h
-}
-
-// spread keeps n items spaced evenly over the list (all when n is 0 or not
-// less than their number).
-func spread(xs []string, n int) []string {
-	if n <= 0 || n >= len(xs) {
-		return xs
-	}
-	out := make([]string, n)
-	for i := range out {
-		out[i] = xs[i*len(xs)/n]
-	}
-	return out
 }
 
 // ---------------------------------------------------------------- eval glue
@@ -258,7 +233,7 @@ func readEval(path string) (*eval.Result, error) {
 	return &r, nil
 }
 
-// VaderLine is a line to and from scripts/vader_score.mjs.
+// VaderLine is a line to and from vader_score.mjs.
 type VaderLine struct {
 	I     int    `json:"i"`     // prompt index
 	Model string `json:"model"` // "baseline" or "policy"
@@ -301,38 +276,29 @@ func cmdVaderInput(args []string) error {
 	return f.Close()
 }
 
-// Preference returns the share of pairs in which policy beats baseline,
-// ties counting half.
-func Preference(baseline, policy []float64) float64 {
-	var s float64
+// Wins scores each pair for the policy: 1 when it beats the baseline, ½ on
+// a tie, 0 when it loses.
+func Wins(baseline, policy []float64) []float64 {
+	w := make([]float64, len(baseline))
 	for i := range baseline {
 		switch {
 		case policy[i] > baseline[i]:
-			s++
+			w[i] = 1
 		case policy[i] == baseline[i]:
-			s += 0.5
+			w[i] = 0.5
 		}
 	}
-	return s / float64(len(baseline))
+	return w
 }
 
-// bootstrap returns the central conf interval of Preference over prompts
-// resampled with replacement.
-func bootstrap(baseline, policy []float64, resamples int, conf float64, seed uint64) (lo, hi float64) {
-	rng := rand.New(rand.NewPCG(seed, 0x766164))
-	n := len(baseline)
-	b, p := make([]float64, n), make([]float64, n)
-	stats := make([]float64, resamples)
-	for k := range stats {
-		for i := range n {
-			j := rng.IntN(n)
-			b[i], p[i] = baseline[j], policy[j]
-		}
-		stats[k] = Preference(b, p)
+// Preference returns the share of pairs in which policy beats baseline,
+// ties counting half: the mean of Wins.
+func Preference(baseline, policy []float64) float64 {
+	var s float64
+	for _, w := range Wins(baseline, policy) {
+		s += w
 	}
-	slices.Sort(stats)
-	a := (1 - conf) / 2
-	return stats[int(a*float64(resamples))], stats[min(resamples-1, int((1-a)*float64(resamples)))]
+	return s / float64(len(baseline))
 }
 
 // ModelSummary is one column of the comparison.
@@ -385,7 +351,7 @@ var errMissed = errors.New("a target was missed")
 func cmdSummary(args []string, stdout io.Writer) error {
 	fs := flag.NewFlagSet("summary", flag.ExitOnError)
 	evalPath := fs.String("eval", "", "'align eval --json' result (baseline SFT, policy PPO)")
-	vaderPath := fs.String("vader", "", "the vader-input lines scored by scripts/vader_score.mjs")
+	vaderPath := fs.String("vader", "", "the vader-input lines scored by vader_score.mjs")
 	cfgPath := fs.String("ppo-config", "", "the PPO run's config.yaml (its target_kl is the KL bound)")
 	out := fs.String("out", "", "summary JSON to write")
 	target := fs.Float64("target", 0.70, "VADER preference the experiment must reach")
@@ -477,7 +443,9 @@ func summarize(r *eval.Result, comp [2][]float64, cfg ppo.Config, target float64
 		KLEstimator:     string(cfg.KLEstimator),
 		Judge:           "VADER compound (npm vader-sentiment@1.1.3), never used in training",
 	}
-	lo, hi := bootstrap(comp[0], comp[1], 2000, 0.95, 1)
+	// The interval of the preference over prompts resampled with
+	// replacement, as align eval gives the win rate's.
+	lo, hi := eval.Bootstrap(Wins(comp[0], comp[1]), 2000, 0.95, 1)
 	s.VaderPrefCI = [2]float64{lo, hi}
 	for i := range n {
 		if comp[0][i] == comp[1][i] {

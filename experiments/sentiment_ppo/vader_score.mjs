@@ -1,8 +1,8 @@
 // vader_score.mjs — score texts with VADER (npm vader-sentiment@1.1.3, the JavaScript port of
-// Hutto & Gilbert's lexicon and rules): the held-out judge of scripts/sentiment_ppo.sh.
+// Hutto & Gilbert's lexicon and rules): the held-out judge of experiments/sentiment_ppo.
 // VADER only ever reports; nothing trains on it or picks a checkpoint by it.
 //
-// Usage: node scripts/vader_score.mjs [--field NAME] < in.jsonl > out.jsonl
+// Usage: node experiments/sentiment_ppo/vader_score.mjs [--field NAME] < in.jsonl > out.jsonl
 //
 // Each input line is a JSON object; its string field NAME (default "text") is scored and the
 // line is written back with "vader": {"neg", "neu", "pos", "compound"} added, in input order.
@@ -15,7 +15,7 @@ import {createRequire} from "node:module";
 import {dirname, join} from "node:path";
 import {fileURLToPath} from "node:url";
 
-const repo = join(dirname(fileURLToPath(import.meta.url)), "..");
+const repo = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 const assets = process.env.ALIGN_ASSETS || join(repo, ".assets");
 const bundle = join(assets, "npm", "vader-sentiment@1.1.3", "package", "build", "vaderSentiment.bundle.js");
 if (!existsSync(bundle)) {

@@ -1,5 +1,5 @@
-// Command sentimentexp prepares the sentiment experiment of
-// scripts/sentiment_reward.sh and scores its lexicon baseline.
+// Command sentiment_reward prepares the sentiment experiment of run.sh
+// beside it and scores its lexicon baseline.
 //
 // It reads the labelled sentences of npm sentiment@5.0.2
 // (test/fixtures/{imdb,yelp,amazon}.json: 500 positive and 500 negative
@@ -41,6 +41,7 @@ import (
 	"strings"
 
 	"github.com/align-project/align/data"
+	"github.com/align-project/align/judge"
 )
 
 // Prompt is the reward prompt of the experiment.
@@ -81,7 +82,7 @@ func main() {
 	flag.Uint64Var(&o.seed, "seed", 1, "random seed")
 	flag.Parse()
 	if o.pkg == "" || o.out == "" {
-		fmt.Fprintln(os.Stderr, "usage: sentimentexp --sentiment DIR --out DIR")
+		fmt.Fprintln(os.Stderr, "usage: sentiment_reward --sentiment DIR --out DIR")
 		os.Exit(2)
 	}
 	for _, f := range strings.Split(extra, ",") {
@@ -90,7 +91,7 @@ func main() {
 		}
 	}
 	if err := run(o); err != nil {
-		fmt.Fprintln(os.Stderr, "sentimentexp: error:", err)
+		fmt.Fprintln(os.Stderr, "sentiment_reward: error:", err)
 		os.Exit(1)
 	}
 }
@@ -345,9 +346,9 @@ func run(o options) error {
 	if err := os.WriteFile(filepath.Join(o.out, "afinn.json"), append(b, '\n'), 0o644); err != nil {
 		return err
 	}
-	fmt.Printf("sentimentexp: %d training pairs (%d IMDB ones from %d sentences), %d validation pairs, %d held-out pairs (%d sentences), %d flipped in train_noisy.jsonl\n",
+	fmt.Printf("sentiment_reward: %d training pairs (%d IMDB ones from %d sentences), %d validation pairs, %d held-out pairs (%d sentences), %d flipped in train_noisy.jsonl\n",
 		len(train), imdbPairs, len(imdbTrain.pos)+len(imdbTrain.neg), len(files["validation.jsonl"]), len(held), len(heldPos)+len(heldNeg), nFlip)
-	fmt.Printf("sentimentexp: AFINN held-out pair accuracy %.4f (%d ties counted half)\n", right/float64(len(held)), ties)
+	fmt.Printf("sentiment_reward: AFINN held-out pair accuracy %.4f (%d ties counted half)\n", right/float64(len(held)), ties)
 	return nil
 }
 
@@ -410,35 +411,24 @@ func sign01(x float64) float64 {
 }
 
 // afinn is npm sentiment@5.0.2's English scorer: its labels (AFINN-165)
-// and negators.
+// and negators, as written, since its tokenizer keeps "self-confident" one
+// word.
 type afinn struct {
-	labels   map[string]float64
-	negators map[string]bool
+	labels   judge.Lexicon
+	negators judge.Lexicon
 }
 
 func loadAFINN(pkg string) (*afinn, error) {
-	a := &afinn{}
 	dir := filepath.Join(pkg, "languages", "en")
-	b, err := os.ReadFile(filepath.Join(dir, "labels.json"))
+	labels, err := judge.ReadLexicon(filepath.Join(dir, "labels.json"))
 	if err != nil {
 		return nil, err
 	}
-	if err := json.Unmarshal(b, &a.labels); err != nil {
-		return nil, err
-	}
-	b, err = os.ReadFile(filepath.Join(dir, "negators.json"))
+	negators, err := judge.ReadLexicon(filepath.Join(dir, "negators.json"))
 	if err != nil {
 		return nil, err
 	}
-	var neg map[string]int
-	if err := json.Unmarshal(b, &neg); err != nil {
-		return nil, err
-	}
-	a.negators = map[string]bool{}
-	for k, v := range neg {
-		a.negators[k] = v != 0
-	}
-	return a, nil
+	return &afinn{labels: labels, negators: negators}, nil
 }
 
 // punct is the character class sentiment's tokenizer blanks out.
@@ -464,7 +454,7 @@ func (a *afinn) score(s string) float64 {
 		if !ok {
 			continue
 		}
-		if i > 0 && a.negators[toks[i-1]] {
+		if i > 0 && a.negators[toks[i-1]] != 0 {
 			v = -v
 		}
 		total += v

@@ -15,7 +15,7 @@ import (
 func TestAFINNMatchesNode(t *testing.T) {
 	root := os.Getenv("ALIGN_ASSETS")
 	if root == "" {
-		root = filepath.Join("..", "..", "..", ".assets")
+		root = filepath.Join("..", "..", ".assets")
 	}
 	pkg := filepath.Join(root, "npm", "sentiment@5.0.2", "package")
 	if _, err := os.Stat(filepath.Join(pkg, "languages", "en", "labels.json")); err != nil {
