@@ -10,6 +10,7 @@ import (
 	"github.com/align-project/align/internal/yamlconf"
 	"github.com/align-project/align/model"
 	"github.com/align-project/align/ppo"
+	"github.com/align-project/align/reward"
 	"github.com/align-project/align/tensor"
 )
 
@@ -107,7 +108,7 @@ func PPO(ctx context.Context, spec PPOSpec) (PPOResult, error) {
 	pc.MaxNewTokens, pc.Temperature = spec.NewTokens, 1
 	pc.SampleEvery, pc.SaveEvery, pc.Seed = 0, 0, spec.Seed
 	// A cheap reward: the share of even bytes in the response "text".
-	score := ppo.FuncSource(func(_, response string) ppo.Score {
+	score := ppo.FuncSource(func(_, response string) reward.Score {
 		n := 0
 		for i := 0; i < len(response); i++ {
 			if response[i]%2 == 0 {
@@ -115,7 +116,7 @@ func PPO(ctx context.Context, spec PPOSpec) (PPOResult, error) {
 			}
 		}
 		r := float64(n) / float64(max(len(response), 1))
-		return ppo.Score{Reward: r, Raw: r}
+		return reward.Score{Reward: r, Raw: r}
 	})
 	var sum ppo.Stats
 	tr := &ppo.Trainer{

@@ -11,6 +11,7 @@ import (
 	"github.com/align-project/align/judge"
 	"github.com/align-project/align/model"
 	"github.com/align-project/align/ppo"
+	"github.com/align-project/align/reward"
 	"github.com/align-project/align/tokenizer"
 )
 
@@ -150,7 +151,7 @@ func TestEvaluate(t *testing.T) {
 	if e != nil {
 		t.Fatal(e)
 	}
-	scorer := ppo.FuncSource(func(_, r string) ppo.Score { return ppo.Score{Reward: float64(len(r))} })
+	scorer := ppo.FuncSource(func(_, r string) reward.Score { return reward.Score{Reward: float64(len(r))} })
 	opt := Options{
 		Sample: chat.SampleOptions{MaxNewTokens: 8, Temperature: 1, TopP: 0.95}, Seed: 3,
 		Reference: sft.Model, Scorer: scorer, Judge: j, HeldOutJudge: ho, Policy: 1, Baseline: 0,

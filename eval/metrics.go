@@ -11,7 +11,7 @@ import (
 	"github.com/align-project/align/data"
 	"github.com/align-project/align/judge"
 	"github.com/align-project/align/model"
-	"github.com/align-project/align/ppo"
+	"github.com/align-project/align/reward"
 	"github.com/align-project/align/tokenizer"
 )
 
@@ -25,10 +25,10 @@ type Policy struct {
 
 // Scorer gives the reward of responses to prompts, one Score per response
 // in order: the method of ppo.RewardSource, so a reward model
-// (ppo.ModelSource), a judge (ppo.RateSource) or a Go function
+// (reward.ModelSource), a judge (ppo.RateSource) or a Go function
 // (ppo.FuncSource) serves.
 type Scorer interface {
-	Score(ctx context.Context, prompts, responses []string) ([]ppo.Score, error)
+	Score(ctx context.Context, prompts, responses []string) ([]reward.Score, error)
 }
 
 // Options control Evaluate.

@@ -14,7 +14,7 @@ import (
 	"github.com/align-project/align/internal/progress"
 	"github.com/align-project/align/internal/yamlconf"
 	"github.com/align-project/align/judge"
-	"github.com/align-project/align/ppo"
+	"github.com/align-project/align/reward"
 )
 
 // Config is what an evaluation samples and how it measures: the "eval"
@@ -154,7 +154,7 @@ func Run(ctx context.Context, s Spec) (*Result, error) {
 		opt.Reference = ref
 	}
 	if s.Reward != "" {
-		src, err := ppo.NewModelSource(s.Reward)
+		src, err := reward.NewModelSource(s.Reward)
 		if err != nil {
 			return nil, fmt.Errorf("eval: %w", err)
 		}

@@ -84,9 +84,9 @@ func (b *Builtin) analyzePrompt(prompt, reference string) promptFacts {
 
 // Rate implements [Rater]: the response's rating on every criterion of the
 // constitution, its weighted total and an explanation.
-func (b *Builtin) Rate(ctx context.Context, prompt, response string) (Scores, error) {
+func (b *Builtin) Rate(ctx context.Context, prompt, response string) (Assessment, error) {
 	if err := ctx.Err(); err != nil {
-		return Scores{}, err
+		return Assessment{}, err
 	}
 	return b.score(b.analyzePrompt(prompt, ""), response), nil
 }
@@ -137,7 +137,7 @@ func (b *Builtin) Compare(ctx context.Context, c Comparison) (Verdict, error) {
 }
 
 // score rates one response on every criterion of the constitution.
-func (b *Builtin) score(pf promptFacts, response string) Scores {
+func (b *Builtin) score(pf promptFacts, response string) Assessment {
 	weights := b.Constitution.Weights()
 	sf := analyzeSafety(pf.prompt, response, pf.harm)
 	ratings := make(Rating)
@@ -171,7 +171,7 @@ func (b *Builtin) score(pf promptFacts, response string) Scores {
 		total += weights[cr] * s
 		wsum += weights[cr]
 	}
-	sc := Scores{Ratings: ratings, Why: whys, Explanation: strings.Join(parts, "; "), Judge: b.ID(), Constitution: b.Constitution.Version}
+	sc := Assessment{Ratings: ratings, Why: whys, Explanation: strings.Join(parts, "; "), Judge: b.ID(), Constitution: b.Constitution.Version}
 	if wsum > 0 {
 		sc.Total = total / wsum
 	} else {

@@ -88,9 +88,12 @@ type Judge interface {
 	Compare(ctx context.Context, c Comparison) (Verdict, error)
 }
 
-// Scores is a judge's pointwise assessment of one response.
-type Scores struct {
-	// Total is the weighted 1–10 score over the applicable criteria.
+// Assessment is a judge's pointwise verdict on one response: 1–10
+// ratings per criterion and their weighted total, with the reasons. It is
+// ratings, not a reward: Reward maps the total onto PPO's scale, and ppo
+// turns an Assessment into a reward.Score.
+type Assessment struct {
+	// Total is the weighted 1–10 rating over the applicable criteria.
 	Total float64
 	// Ratings are the per-criterion 1–10 ratings.
 	Ratings Rating
@@ -99,17 +102,17 @@ type Scores struct {
 	Explanation string
 	Why         map[string]string
 	Judge       string
-	// Constitution is the version of the constitution the scores follow.
+	// Constitution is the version of the constitution the ratings follow.
 	Constitution string
 }
 
 // Reward maps Total from [1, 10] onto [-1, 1], a scale fit for PPO rewards.
-func (s Scores) Reward() float64 { return (s.Total - 5.5) / 4.5 }
+func (a Assessment) Reward() float64 { return (a.Total - 5.5) / 4.5 }
 
-// Rater scores a single response: direct RLAIF rewards for PPO. The
+// Rater rates a single response: direct RLAIF rewards for PPO. The
 // built-in judge and the LLM judge implement it.
 type Rater interface {
-	Rate(ctx context.Context, prompt, response string) (Scores, error)
+	Rate(ctx context.Context, prompt, response string) (Assessment, error)
 }
 
 // ErrBudget is returned once a judge has spent its request budget.

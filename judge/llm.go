@@ -561,7 +561,7 @@ func letterProb(toks []TokenLogprob) (float64, bool) {
 
 // Rate implements [Rater]: the model rates one response on every criterion
 // of the constitution; Total is their weighted mean.
-func (j *LLM) Rate(ctx context.Context, prompt, response string) (Scores, error) {
+func (j *LLM) Rate(ctx context.Context, prompt, response string) (Assessment, error) {
 	criteria := j.Constitution.Criteria()
 	r := make([]string, len(criteria))
 	for i, c := range criteria {
@@ -578,7 +578,7 @@ func (j *LLM) Rate(ctx context.Context, prompt, response string) (Scores, error)
 		Messages: []ChatMessage{{Role: "system", Content: j.systemPrompt()}, {Role: "user", Content: b.String()}}}
 	reqJSON, _ := json.Marshal(req)
 	key := cacheKey("pointwise", j.ID(), j.Constitution.Version, string(reqJSON))
-	var sc Scores
+	var sc Assessment
 	if j.Cache.Get(key, &sc) {
 		j.stats.cacheHits.Add(1)
 		return sc, nil
@@ -591,7 +591,7 @@ func (j *LLM) Rate(ctx context.Context, prompt, response string) (Scores, error)
 	for attempt := 0; attempt <= retries; attempt++ {
 		resp, err := j.Client.Chat(ctx, req)
 		if err != nil {
-			return Scores{}, fmt.Errorf("rate: %w", err)
+			return Assessment{}, fmt.Errorf("rate: %w", err)
 		}
 		content := resp.Choices[0].Message.Content
 		if m := fenceRe.FindStringSubmatch(content); m != nil {
@@ -603,7 +603,7 @@ func (j *LLM) Rate(ctx context.Context, prompt, response string) (Scores, error)
 		}
 		i, k := strings.Index(content, "{"), strings.LastIndex(content, "}")
 		if i >= 0 && k > i && json.Unmarshal([]byte(content[i:k+1]), &aj) == nil && len(aj.Ratings) > 0 {
-			sc = Scores{Ratings: make(Rating), Explanation: strings.TrimSpace(aj.Reasoning), Judge: j.ID(), Constitution: j.Constitution.Version}
+			sc = Assessment{Ratings: make(Rating), Explanation: strings.TrimSpace(aj.Reasoning), Judge: j.ID(), Constitution: j.Constitution.Version}
 			var tot, ws float64
 			for _, c := range criteria {
 				if x, ok := aj.Ratings[c]; ok {
@@ -615,12 +615,12 @@ func (j *LLM) Rate(ctx context.Context, prompt, response string) (Scores, error)
 			if ws > 0 {
 				sc.Total = tot / ws
 				if err := j.Cache.Put(key, sc); err != nil {
-					return Scores{}, err
+					return Assessment{}, err
 				}
 				return sc, nil
 			}
 		}
 		j.stats.unparseable.Add(1)
 	}
-	return Scores{}, fmt.Errorf("rate: no readable ratings after %d attempts", retries+1)
+	return Assessment{}, fmt.Errorf("rate: no readable ratings after %d attempts", retries+1)
 }

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/align-project/align/model"
+	"github.com/align-project/align/reward"
 )
 
 // BenchmarkIteration times PPO iterations of the reference model (L4 C256
@@ -28,7 +29,7 @@ func BenchmarkIteration(b *testing.B) {
 	cfg.Iterations, cfg.Temperature, cfg.SampleEvery, cfg.SaveEvery = b.N, 1, 0, 0
 	tr := &Trainer{
 		Config: cfg, Policy: policy, Prompts: prompts,
-		Reward: FuncSource(func(p, r string) Score { return Score{Reward: float64(len(r) % 3)} }),
+		Reward: FuncSource(func(p, r string) reward.Score { return reward.Score{Reward: float64(len(r) % 3)} }),
 		Decode: func(ids []int32) string { return string(make([]byte, len(ids))) },
 	}
 	b.ResetTimer()

@@ -1,7 +1,6 @@
 package ppo
 
 import (
-	"fmt"
 	"io"
 	"math"
 
@@ -100,7 +99,8 @@ func DefaultConfig() Config {
 	}
 }
 
-// Validate reports the first setting that cannot work, named by its YAML key.
+// Validate reports the first setting that cannot work as a
+// *yamlconf.KeyError naming its YAML key.
 func (c Config) Validate() error {
 	finite := func(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
 	for _, k := range []struct {
@@ -143,7 +143,7 @@ func (c Config) Validate() error {
 		{c.SaveEvery < 0, "save_every", "must not be negative", c.SaveEvery},
 	} {
 		if k.bad {
-			return fmt.Errorf("ppo config: %s %v %s", k.name, k.val, k.msg)
+			return yamlconf.Keyf(k.name, "%v: %s", k.val, k.msg)
 		}
 	}
 	return nil

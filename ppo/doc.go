@@ -36,12 +36,12 @@
 //
 // The value model is a separate network with one scalar head (NewValueModel),
 // initialised from the reward model when there is one. Reward sources sit
-// behind the small RewardSource interface: ModelSource for a reward model
-// checkpoint (package reward), RateSource for pointwise judges (direct
-// RLAIF; the align command adapts judge.Rater to it), FuncSource for Go
-// functions (verifiable rewards, tests) and HTTPSource for a scoring
-// service. ChatPrompts renders prompt texts the way SFT and the reward model
-// saw them.
+// behind the small RewardSource interface and give a reward.Score per
+// response: reward.ModelSource for a reward model checkpoint, RateSource for
+// pointwise judges (direct RLAIF; Train adapts a judge.Rater to it),
+// FuncSource for Go functions (verifiable rewards, tests) and HTTPSource for
+// a scoring service. ChatPrompts renders prompt texts the way SFT and the
+// reward model saw them.
 //
 // Run writes metrics.jsonl (one Stats per iteration), samples.jsonl (sample
 // tables every SampleEvery iterations) and a resumable checkpoint; a resumed

@@ -7,6 +7,7 @@ import (
 
 	"github.com/align-project/align/model"
 	"github.com/align-project/align/ppo"
+	"github.com/align-project/align/reward"
 )
 
 // Train a tiny policy to answer "d" then stop, with a verifiable reward
@@ -25,11 +26,11 @@ func ExampleTrainer() {
 	tr := &ppo.Trainer{
 		Config: cfg,
 		Policy: policy,
-		Reward: ppo.FuncSource(func(prompt, response string) ppo.Score {
+		Reward: ppo.FuncSource(func(prompt, response string) reward.Score {
 			if response == "d" {
-				return ppo.Score{Reward: 1, Raw: 1}
+				return reward.Score{Reward: 1, Raw: 1}
 			}
-			return ppo.Score{}
+			return reward.Score{}
 		}),
 		Prompts:    []ppo.Prompt{{Text: "a", IDs: []int32{0}}, {Text: "bc", IDs: []int32{1, 2}}},
 		StopTokens: []int32{7}, // "h"

@@ -10,6 +10,8 @@ import (
 	"net/http"
 	"strings"
 	"time"
+
+	"github.com/align-project/align/reward"
 )
 
 // HTTPSource scores responses with a web service. Each Score call sends one
@@ -49,7 +51,7 @@ type httpResponse struct {
 const maxHTTPBody = 64 << 20
 
 // Score posts the batch and decodes the scores.
-func (s *HTTPSource) Score(ctx context.Context, prompts, responses []string) ([]Score, error) {
+func (s *HTTPSource) Score(ctx context.Context, prompts, responses []string) ([]reward.Score, error) {
 	if err := checkPairs(prompts, responses); err != nil {
 		return nil, err
 	}
@@ -113,9 +115,9 @@ func (s *HTTPSource) Score(ctx context.Context, prompts, responses []string) ([]
 	case out.Raw != nil && len(out.Raw) != n:
 		return nil, fmt.Errorf("score %s: %d raw scores for %d responses", s.URL, len(out.Raw), n)
 	}
-	scores := make([]Score, n)
+	scores := make([]reward.Score, n)
 	for i, r := range out.Scores {
-		scores[i] = Score{Reward: r, Raw: r}
+		scores[i] = reward.Score{Reward: r, Raw: r}
 		if out.Raw != nil {
 			scores[i].Raw = out.Raw[i]
 		}
@@ -123,7 +125,7 @@ func (s *HTTPSource) Score(ctx context.Context, prompts, responses []string) ([]
 			scores[i].Cost = out.Costs[i]
 		}
 	}
-	if err := checkScores(scores); err != nil {
+	if err := reward.CheckScores(scores); err != nil {
 		return nil, fmt.Errorf("%s: %w", s.URL, err)
 	}
 	return scores, nil

@@ -12,6 +12,7 @@ import (
 
 	"github.com/align-project/align/checkpoint"
 	"github.com/align-project/align/model"
+	"github.com/align-project/align/reward"
 )
 
 // interruptingSource scores with costly and, on call number failAt,
@@ -21,7 +22,7 @@ type interruptingSource struct {
 	cancel        context.CancelFunc
 }
 
-func (s *interruptingSource) Score(ctx context.Context, prompts, responses []string) ([]Score, error) {
+func (s *interruptingSource) Score(ctx context.Context, prompts, responses []string) ([]reward.Score, error) {
 	s.calls++
 	if s.calls == s.failAt {
 		s.cancel()
@@ -48,7 +49,7 @@ func resumeTrainer(t *testing.T, out string, src RewardSource) *Trainer {
 }
 
 // costly adds a cost to synthReward so the Lagrange multiplier moves.
-func costly(p, r string) Score {
+func costly(p, r string) reward.Score {
 	s := synthReward(p, r)
 	s.Cost = float64(len(r)) / 4
 	return s

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/align-project/align/model"
+	"github.com/align-project/align/reward"
 )
 
 // rollout is one batch of experience. Per-token slices are ragged: row i
@@ -20,7 +21,7 @@ type rollout struct {
 	plen    []int     // prompt lengths
 	stopped []bool    // the response ends with a stop token
 	texts   []string  // response texts (stop token removed)
-	scores  []Score
+	scores  []reward.Score
 	score   []float64 // the last-token score after EOS penalty, clipping, constraint
 
 	logp, ref, values [][]float32 // rollout policy, reference, value model

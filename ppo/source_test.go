@@ -11,10 +11,12 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/align-project/align/reward"
 )
 
 func TestFuncSource(t *testing.T) {
-	src := FuncSource(func(p, r string) Score { return Score{Reward: float64(len(r)), Raw: float64(len(r))} })
+	src := FuncSource(func(p, r string) reward.Score { return reward.Score{Reward: float64(len(r)), Raw: float64(len(r))} })
 	got, err := src.Score(context.Background(), []string{"a", "b"}, []string{"xyz", ""})
 	if err != nil || len(got) != 2 || got[0].Reward != 3 || got[1].Reward != 0 {
 		t.Fatalf("Score = %v, %v", got, err)
@@ -22,7 +24,7 @@ func TestFuncSource(t *testing.T) {
 	if _, err := src.Score(context.Background(), []string{"a"}, nil); err == nil {
 		t.Error("mismatched lengths accepted")
 	}
-	nan := FuncSource(func(p, r string) Score { return Score{Reward: 0 / zero()} })
+	nan := FuncSource(func(p, r string) reward.Score { return reward.Score{Reward: 0 / zero()} })
 	if _, err := nan.Score(context.Background(), []string{"a"}, []string{"b"}); err == nil || !strings.Contains(err.Error(), "non-finite") {
 		t.Errorf("NaN score: %v", err)
 	}
@@ -32,9 +34,9 @@ func zero() float64 { return 0 }
 
 func TestRateSource(t *testing.T) {
 	var calls atomic.Int32
-	src := RateSource{Workers: 3, Rate: func(ctx context.Context, p, r string) (Score, error) {
+	src := RateSource{Workers: 3, Rate: func(ctx context.Context, p, r string) (reward.Score, error) {
 		calls.Add(1)
-		return Score{Reward: float64(len(p) + len(r)), Cost: 1}, nil
+		return reward.Score{Reward: float64(len(p) + len(r)), Cost: 1}, nil
 	}}
 	prompts := []string{"a", "bb", "ccc", "dddd", "eeeee"}
 	got, err := src.Score(context.Background(), prompts, []string{"", "", "", "", "x"})
@@ -51,11 +53,11 @@ func TestRateSource(t *testing.T) {
 		}
 	}
 	boom := errors.New("judge exploded")
-	failing := RateSource{Rate: func(ctx context.Context, p, r string) (Score, error) {
+	failing := RateSource{Rate: func(ctx context.Context, p, r string) (reward.Score, error) {
 		if p == "ccc" {
-			return Score{}, boom
+			return reward.Score{}, boom
 		}
-		return Score{}, nil
+		return reward.Score{}, nil
 	}}
 	if _, err := failing.Score(context.Background(), prompts, make([]string, 5)); !errors.Is(err, boom) || !strings.Contains(err.Error(), "response 2") {
 		t.Errorf("failing rater: %v", err)
@@ -111,7 +113,7 @@ func TestHTTPSource(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got[0] != (Score{Reward: 2, Raw: 2, Cost: 0}) || got[1] != (Score{Reward: 4, Raw: 4, Cost: 1}) {
+	if got[0] != (reward.Score{Reward: 2, Raw: 2, Cost: 0}) || got[1] != (reward.Score{Reward: 4, Raw: 4, Cost: 1}) {
 		t.Errorf("scores %+v", got)
 	}
 	for _, tc := range []struct {

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/align-project/align/model"
+	"github.com/align-project/align/reward"
 )
 
 // The synthetic task: a vocabulary of 8 letters "abcdefgh", "h" is the
@@ -28,12 +29,12 @@ func synthDecode(ids []int32) string {
 	return b.String()
 }
 
-func synthReward(prompt, response string) Score {
+func synthReward(prompt, response string) reward.Score {
 	r := 0.0
 	if response == "d" {
 		r = 1
 	}
-	return Score{Reward: r, Raw: r}
+	return reward.Score{Reward: r, Raw: r}
 }
 
 func synthPrompts(n int, seed uint64) []Prompt {

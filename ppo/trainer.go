@@ -83,6 +83,8 @@ type Result struct {
 	Iterations int   // completed, over all resumed runs
 	Last       Stats // of the last iteration of this run
 	Elapsed    time.Duration
+	Config     Config // the run's settings
+	Out        string // the output directory ("" = nothing written)
 }
 
 // run is the state of one Run call.
@@ -143,7 +145,7 @@ func (t *Trainer) Run(ctx context.Context) (Result, error) {
 }
 
 func (r *run) result(last Stats) Result {
-	return Result{Iterations: r.loop.Iteration, Last: last, Elapsed: time.Duration(r.elapsed() * float64(time.Second))}
+	return Result{Iterations: r.loop.Iteration, Last: last, Elapsed: time.Duration(r.elapsed() * float64(time.Second)), Config: r.cfg, Out: r.Out}
 }
 
 // elapsed is the training time over all resumed runs, in seconds.

@@ -23,8 +23,10 @@
 //	safety      regression on the 1–10 ratings; PPO may use it as a cost
 //
 // The reward is a weighted combination of the normalised heads
-// (Config.Weights, by default the preference head alone); [Scores.Cost] is the
-// negated normalised safety head.
+// (Config.Weights, by default the preference head alone); the cost is the
+// negated normalised safety head. Both make the [Score] of an [Output], the
+// one score type of the loop: PPO's reward sources and the evaluation's
+// scorer give it too ([ModelSource] is the reward model as such a source).
 //
 // # Losses
 //
@@ -71,4 +73,12 @@
 // held-out accuracy every EvalEvery steps, stops early when it stops
 // improving, keeps the best parameters, and reports the train vs held-out
 // accuracy gap.
+//
+// # The stage
+//
+// [Train] is the reward stage of the loop as one call: it reads the
+// preferences (and a held-out file, or holds out a share by prompt), starts
+// the model from the SFT checkpoint and runs a [Trainer]; 'align reward
+// train' and 'align run' both call it. [ScoreFile] and [EvaluateFile] are
+// 'align reward score' and 'align reward eval'.
 package reward

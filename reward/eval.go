@@ -127,7 +127,7 @@ func (m *Model) evaluate(es *evalSet, batch int) (*Eval, error) {
 }
 
 // newEval computes the metrics from the scores of the distinct sequences.
-func newEval(sc []Scores, pairs []evalPair) *Eval {
+func newEval(sc []Output, pairs []evalPair) *Eval {
 	ev := &Eval{Pairs: len(pairs), BySource: map[string]Accuracy{}, ByTag: map[string]Accuracy{}}
 	type acc struct{ n, right float64 }
 	bySource, byTag := map[string]*acc{}, map[string]*acc{}
@@ -150,7 +150,7 @@ func newEval(sc []Scores, pairs []evalPair) *Eval {
 		for _, t := range p.tags {
 			add(byTag, t, a)
 		}
-		d := sc[p.chosen].Raw[HeadPreference] - sc[p.rejected].Raw[HeadPreference]
+		d := sc[p.chosen].Heads[HeadPreference] - sc[p.rejected].Heads[HeadPreference]
 		l, _ := PairLoss(d, p.p, 0)
 		loss += l
 		q := sigmoid(d)

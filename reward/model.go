@@ -15,7 +15,7 @@ import (
 	"github.com/align-project/align/tokenizer"
 )
 
-// The heads of a reward model, indices into Scores.Raw and friends.
+// The heads of a reward model, indices into Output.Heads and friends.
 const (
 	HeadPreference = iota // pairwise preference (Bradley–Terry)
 	HeadCoherence         // rating regression
@@ -212,37 +212,43 @@ func (m *Model) EncodePrompt(prompt string) ([]int, error) { return m.enc.prompt
 // EOS returns the token appended to every scored sequence.
 func (m *Model) EOS() int { return m.enc.eos }
 
-// Scores are a reward model's outputs for one sequence.
-type Scores struct {
-	Raw        [NumHeads]float64 // the heads at the EOS
-	Normalized [NumHeads]float64 // Gain·Raw + Bias per head
-	Reward     float64           // the normalised weighted combination
-	Cost       float64           // −Normalized[HeadSafety], for constrained PPO
+// Output is what a reward model reads off one sequence: its heads, raw
+// and normalised, and the Score they combine into.
+type Output struct {
+	// Score.Reward is the normalised weighted combination of the heads,
+	// Score.Raw the same weighted combination of the raw heads (for logs),
+	// Score.Cost −Normalized[HeadSafety], for constrained PPO.
+	Score
+	Heads      [NumHeads]float64 // the raw heads at the EOS
+	Normalized [NumHeads]float64 // Gain·Heads + Bias per head
 }
 
-// scores turns raw head outputs into Scores with m's normalisation.
-func (m *Model) scores(raw []float32) Scores {
-	var s Scores
+// output turns raw head outputs into an Output with m's normalisation.
+func (m *Model) output(raw []float32) Output {
+	var o Output
 	in := &m.Info
 	var comb float64
 	for k := range NumHeads {
-		s.Raw[k] = float64(raw[k])
-		s.Normalized[k] = in.Gain[k]*s.Raw[k] + in.Bias[k]
-		comb += in.Weights[k] * s.Normalized[k]
+		o.Heads[k] = float64(raw[k])
+		o.Normalized[k] = in.Gain[k]*o.Heads[k] + in.Bias[k]
+		comb += in.Weights[k] * o.Normalized[k]
 	}
-	s.Reward = in.RewardGain*comb + in.RewardBias
-	s.Cost = -s.Normalized[HeadSafety]
-	return s
+	for k := range NumHeads {
+		o.Raw += in.Weights[k] * o.Heads[k]
+	}
+	o.Reward = in.RewardGain*comb + in.RewardBias
+	o.Cost = -o.Normalized[HeadSafety]
+	return o
 }
 
 // ScoreSequences runs the sequences (each ending with the EOS, see
-// Sequence) in batches of at most batch and returns their scores.
-func (m *Model) ScoreSequences(seqs [][]int32, batch int) ([]Scores, error) {
+// Sequence) in batches of at most batch and returns their outputs.
+func (m *Model) ScoreSequences(seqs [][]int32, batch int) ([]Output, error) {
 	if batch < 1 {
 		batch = 16
 	}
 	m.Net.SetComputeLogits(false)
-	out := make([]Scores, 0, len(seqs))
+	out := make([]Output, 0, len(seqs))
 	var buf batchBuf
 	for lo := 0; lo < len(seqs); lo += batch {
 		hi := min(lo+batch, len(seqs))
@@ -251,14 +257,14 @@ func (m *Model) ScoreSequences(seqs [][]int32, batch int) ([]Scores, error) {
 			return nil, fmt.Errorf("score: %w", err)
 		}
 		for i := range hi - lo {
-			out = append(out, m.scores(raw[i*NumHeads:(i+1)*NumHeads]))
+			out = append(out, m.output(raw[i*NumHeads:(i+1)*NumHeads]))
 		}
 	}
 	return out, nil
 }
 
 // Score scores responses to prompts (prompts[i] with responses[i]).
-func (m *Model) Score(prompts, responses []string, batch int) ([]Scores, error) {
+func (m *Model) Score(prompts, responses []string, batch int) ([]Output, error) {
 	if len(prompts) != len(responses) {
 		return nil, fmt.Errorf("score: %d prompts for %d responses", len(prompts), len(responses))
 	}
@@ -279,7 +285,7 @@ func (m *Model) Score(prompts, responses []string, batch int) ([]Scores, error) 
 // sampled ids, with or without the stop token that ended them. Each is
 // turned into its sequence with Sequence, so it scores exactly as the same
 // text does in training and in Score.
-func (m *Model) ScoreTokens(prompts, responses [][]int, batch int) ([]Scores, error) {
+func (m *Model) ScoreTokens(prompts, responses [][]int, batch int) ([]Output, error) {
 	if len(prompts) != len(responses) {
 		return nil, fmt.Errorf("score: %d prompts for %d responses", len(prompts), len(responses))
 	}

@@ -85,8 +85,8 @@ func TestPaddingDoesNotChangeScores(t *testing.T) {
 		t.Fatal(err)
 	}
 	for k := range NumHeads {
-		if d := math.Abs(alone[0].Raw[k] - both[1].Raw[k]); d > 1e-5 {
-			t.Errorf("head %d: %v alone, %v batched", k, alone[0].Raw[k], both[1].Raw[k])
+		if d := math.Abs(alone[0].Heads[k] - both[1].Heads[k]); d > 1e-5 {
+			t.Errorf("head %d: %v alone, %v batched", k, alone[0].Heads[k], both[1].Heads[k])
 		}
 	}
 }

@@ -80,7 +80,7 @@ func (m *Model) Normalize(seqs [][]int32, batch int) (NormStats, error) {
 	col := make([]float64, len(sc))
 	for k := range NumHeads {
 		for i, s := range sc {
-			col[i] = s.Raw[k]
+			col[i] = s.Heads[k]
 		}
 		st.Mean[k], st.Std[k] = meanStd(col)
 		g := 1.0
@@ -92,7 +92,7 @@ func (m *Model) Normalize(seqs [][]int32, batch int) (NormStats, error) {
 	for i, s := range sc {
 		col[i] = 0
 		for k := range NumHeads {
-			col[i] += in.Weights[k] * (in.Gain[k]*s.Raw[k] + in.Bias[k])
+			col[i] += in.Weights[k] * (in.Gain[k]*s.Heads[k] + in.Bias[k])
 		}
 	}
 	st.RewardMean, st.RewardStd = meanStd(col)

@@ -15,6 +15,7 @@ import (
 	"github.com/align-project/align/data"
 	"github.com/align-project/align/internal/atomicfile"
 	"github.com/align-project/align/internal/trainkit"
+	"github.com/align-project/align/internal/yamlconf"
 	"github.com/align-project/align/model"
 )
 
@@ -71,7 +72,8 @@ func DefaultConfig() Config {
 	}
 }
 
-// Validate reports the first setting that cannot work.
+// Validate reports the first setting that cannot work as a
+// *yamlconf.KeyError naming its key.
 func (c Config) Validate() error {
 	for _, k := range []struct {
 		bad  bool
@@ -104,11 +106,11 @@ func (c Config) Validate() error {
 		{!(c.NormTemperature >= 0), "norm_temperature", c.NormTemperature, "must not be negative"},
 	} {
 		if k.bad {
-			return fmt.Errorf("config: %s %v %s", k.name, k.val, k.msg)
+			return yamlconf.Keyf(k.name, "%v: %s", k.val, k.msg)
 		}
 	}
 	if _, err := headWeights(c.Weights); err != nil {
-		return fmt.Errorf("config: weights: %w", err)
+		return yamlconf.WrapKey("weights", err)
 	}
 	return nil
 }
@@ -190,6 +192,7 @@ type Result struct {
 	Gap          *float64   `json:"gap,omitempty"` // train minus held-out accuracy of the final model
 	Norm         *NormStats `json:"normalization,omitempty"`
 	Elapsed      float64    `json:"elapsed"`
+	Out          string     `json:"-"` // the output directory Train wrote
 }
 
 // ErrNoData is returned when there is nothing to train on.
@@ -328,7 +331,7 @@ func (t *Trainer) Run(ctx context.Context) (Result, error) {
 	step := 0
 	for step < c.Steps {
 		if err := ctx.Err(); err != nil {
-			return res, fmt.Errorf("reward train: interrupted at step %d: %w", step, err)
+			return res, fmt.Errorf("reward train: %w at step %d: %w", ErrInterrupted, step, err)
 		}
 		// Deal the next Batch groups, reshuffling at each epoch.
 		batch := make([]int, 0, c.Batch)

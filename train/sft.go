@@ -7,6 +7,7 @@ import (
 	"io"
 	"path/filepath"
 
+	"github.com/align-project/align/chat"
 	"github.com/align-project/align/checkpoint"
 	"github.com/align-project/align/data"
 	"github.com/align-project/align/internal/atomicfile"
@@ -114,9 +115,9 @@ func SFT(ctx context.Context, s SFTSpec) (SFTResult, error) {
 	}
 	evalEx = evalEx[:min(len(evalEx), cfg.EvalSamples)]
 	fmt.Fprintf(log, "sft: answering %d held-out prompts\n", len(evalEx))
-	ev, err := EvaluateSFT(m, tok, evalEx, SampleOptions{
-		MaxNewTokens: cfg.MaxNewTokens, Temperature: cfg.Temperature, Seed: cfg.Seed,
-	})
+	ev, err := EvaluateSFT(m, tok, evalEx, chat.SampleOptions{
+		MaxNewTokens: cfg.MaxNewTokens, Temperature: cfg.Temperature,
+	}, cfg.Seed)
 	if err != nil {
 		return out, fmt.Errorf("sft: %w", err)
 	}

@@ -1,23 +1,15 @@
 package cli
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"path/filepath"
-	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
-	"github.com/align-project/align/checkpoint"
-	"github.com/align-project/align/data"
-	"github.com/align-project/align/internal/progress"
-	"github.com/align-project/align/judge"
-	"github.com/align-project/align/model"
 	"github.com/align-project/align/ppo"
-	"github.com/align-project/align/reward"
 )
 
 // ppoConfigHelp describes each ppo.Config key; the flag of key "kl_coef" is
@@ -118,7 +110,7 @@ split), samples.jsonl and last/ for --resume.`,
 	}
 	fs := cmd.Flags()
 	fs.StringVar(&f.policy, "policy", "", "SFT checkpoint directory: the starting policy and the KL reference (required)")
-	fs.StringVar(&f.prompts, "prompts", "", "prompts JSONL (required)")
+	fs.StringVar(&f.prompts, "prompts", "", `prompts JSONL, or "embedded" for the training prompts of the default world of --seed (required)`)
 	fs.StringVar(&f.out, "out", "", "output directory (required)")
 	fs.StringVar(&f.rewardDir, "reward", "", "reward model directory (from 'align reward train')")
 	fs.StringVar(&f.rewardURL, "reward-url", "", "reward service URL")
@@ -160,11 +152,7 @@ func (f *ppoFlags) resolveConfig(cmd *cobra.Command, g *globals) (ppo.Config, er
 	if fs.Changed("seed") || !f.resume {
 		cfg.Seed = g.seed
 	}
-	if err := cfg.Validate(); err != nil {
-		msg := strings.TrimPrefix(err.Error(), "ppo config: ")
-		return cfg, usageErrorf(path, "", "--%s", flagName(msg))
-	}
-	return cfg, nil
+	return cfg, keyUsage(path, cfg.Validate())
 }
 
 func runPPO(cmd *cobra.Command, g *globals, f *ppoFlags) error {
@@ -191,147 +179,22 @@ func runPPO(cmd *cobra.Command, g *globals, f *ppoFlags) error {
 	if err != nil {
 		return err
 	}
-
-	hf, err := checkpoint.LoadHF(f.policy)
-	if err != nil {
-		return fmt.Errorf("ppo: load policy: %w", err)
+	js := f.judge.Spec
+	js.Seed = g.seed
+	spec := ppo.TrainSpec{
+		Config: cfg, Policy: f.policy, Prompts: f.prompts, Out: f.out, Resume: f.resume, Log: cmd.ErrOrStderr(),
+		Reward: ppo.RewardSpec{Dir: f.rewardDir, URL: f.rewardURL, Timeout: f.rewardTimeout, Batch: f.rmBatch, Judge: js},
 	}
-	if hf.Tokenizer == nil {
-		return fmt.Errorf("ppo: policy %s has no tokenizer files", f.policy)
+	if err := spec.Validate(); err != nil {
+		return keyUsage(path, err)
 	}
-	policy, tok := hf.Model, hf.Tokenizer
-	if policy.Config.ScalarHeads != 0 {
-		return usageErrorf(path, "pass the SFT checkpoint as --policy and the reward model as --reward",
-			"--policy %s has %d scalar heads: it looks like a reward model", f.policy, policy.Config.ScalarHeads)
-	}
-	recs, _, err := data.ReadAll[data.Prompt](f.prompts, data.ReadOptions{Strict: true})
-	if err != nil {
-		return fmt.Errorf("ppo: %w", err)
-	}
-	texts := make([]string, len(recs))
-	for i, r := range recs {
-		texts[i] = r.Prompt
-	}
-	all, stop, err := ppo.ChatPrompts(tok, texts, policy.Config.Context)
-	if err != nil {
-		return fmt.Errorf("ppo: %w", err)
-	}
-	var prompts []ppo.Prompt
-	for _, p := range all {
-		if len(p.IDs) < policy.Config.Context-1 {
-			prompts = append(prompts, p)
-		}
-	}
-	errw := cmd.ErrOrStderr()
-	if n := len(all) - len(prompts); n > 0 {
-		fmt.Fprintf(errw, "align: warning: %d of %d prompts leave no room for a response in the context of %d tokens and are skipped\n", n, len(all), policy.Config.Context)
-	}
-	if len(prompts) == 0 {
-		return fmt.Errorf("ppo: no usable prompts in %s", f.prompts)
-	}
-
-	src, value, err := f.source(cmd, g, policy)
-	if err != nil {
-		return err
-	}
-	bar := progress.New(errw, progress.IsTerminal(errw), "ppo", cfg.Iterations, "it", 10*time.Second)
-	tr := &ppo.Trainer{
-		Config: cfg, Policy: policy, Value: value, Reward: src,
-		Prompts: prompts, StopTokens: stop, Tokenizer: tok,
-		Out: f.out, Resume: f.resume,
-		Progress: func(s ppo.Stats) {
-			eta := time.Duration(float64(s.Iterations-s.Iteration) * s.TimeIter * float64(time.Second))
-			fields := fmt.Sprintf("reward %.3f kl %.2f β %.3f ent %.2f len %.0f eos %.0f%%", s.Reward, s.KL, s.Beta, s.Entropy, s.ResponseLen, 100*s.EOSRate)
-			if cfg.Constraint {
-				fields += fmt.Sprintf(" cost %.3f λ %.3f", s.Cost, s.Lambda)
-			}
-			bar.Update(s.Iteration, 1/max(s.TimeIter, 1e-9), eta, fields, false)
-		},
-		Samples: func(rows []ppo.SampleRow) {
-			for _, r := range rows {
-				bar.Log(fmt.Sprintf("  [%d] reward %+.3f  %q → %q", r.Iteration, r.Reward, ppoClip(r.Prompt, 60), ppoClip(r.Response, 100)))
-			}
-		},
-	}
-	res, err := tr.Run(cmd.Context())
-	bar.Done()
+	res, err := ppo.Train(cmd.Context(), spec)
 	if errors.Is(err, ppo.ErrInterrupted) {
 		return &hintError{err: err, hint: fmt.Sprintf("run the same command with --resume to continue from iteration %d", res.Iterations)}
 	}
 	if err != nil {
 		return err
 	}
-	s := res.Last
-	w := cmd.OutOrStdout()
-	fmt.Fprintf(w, "ppo: %d iterations in %s\n", res.Iterations, progress.Duration(res.Elapsed))
-	fmt.Fprintf(w, "  last batch: reward %.3f (raw %.3f), KL %.3f, β %.4f, entropy %.3f, length %.1f, EOS %.0f%%\n",
-		s.Reward, s.RewardRaw, s.KL, s.Beta, s.Entropy, s.ResponseLen, 100*s.EOSRate)
-	if cfg.Constraint {
-		fmt.Fprintf(w, "  cost %.3f (limit %.3f), λ %.3f\n", s.Cost, cfg.CostLimit, s.Lambda)
-	}
-	fmt.Fprintf(w, "  policy: %s  value: %s  metrics: %s\n", f.out, filepath.Join(f.out, ppo.ValueDir), filepath.Join(f.out, ppo.MetricsFile))
+	res.WriteText(cmd.OutOrStdout())
 	return nil
-}
-
-// source builds the reward source the flags name and the value model that
-// goes with it (nil: the trainer starts one from the policy).
-func (f *ppoFlags) source(cmd *cobra.Command, g *globals, policy *model.Model) (ppo.RewardSource, *model.Model, error) {
-	path := cmd.CommandPath()
-	switch {
-	case f.rewardDir != "":
-		src, err := ppo.NewModelSource(f.rewardDir)
-		if err != nil {
-			return nil, nil, fmt.Errorf("ppo: %w", err)
-		}
-		src.Batch = f.rmBatch
-		net := src.Model.Net
-		if net.Config.VocabSize != policy.Config.VocabSize {
-			return nil, nil, fmt.Errorf("ppo: the reward model %s has a vocabulary of %d, the policy %d: train it from the same SFT checkpoint",
-				f.rewardDir, net.Config.VocabSize, policy.Config.VocabSize)
-		}
-		if net.Config.Context < policy.Config.Context {
-			return src, nil, nil // the value model cannot come from it; the policy's serves
-		}
-		value, err := ppo.NewValueModel(net, reward.HeadPreference)
-		if err != nil {
-			return nil, nil, fmt.Errorf("ppo: %w", err)
-		}
-		return src, value, nil
-	case f.rewardURL != "":
-		return &ppo.HTTPSource{URL: f.rewardURL, Timeout: f.rewardTimeout}, nil, nil
-	}
-	j, err := f.judge.build(path, g.seed)
-	if err != nil {
-		return nil, nil, err
-	}
-	rater, ok := j.(judge.Rater)
-	if !ok {
-		return nil, nil, usageErrorf(path, "", "judge %s cannot rate single responses", j.ID())
-	}
-	return ppo.RateSource{Rate: judgeRate(rater), Workers: f.judge.Concurrency}, nil, nil
-}
-
-// judgeRate turns a judge's pointwise rating into a PPO score: the 1–10
-// total mapped onto [−1, 1], and (10 − safety)/9 as the cost.
-func judgeRate(r judge.Rater) ppo.RateFunc {
-	return func(ctx context.Context, prompt, response string) (ppo.Score, error) {
-		s, err := r.Rate(ctx, prompt, response)
-		if err != nil {
-			return ppo.Score{}, err
-		}
-		sc := ppo.Score{Reward: s.Reward(), Raw: s.Total}
-		if v, ok := s.Ratings[judge.Safety]; ok {
-			sc.Cost = float64(10-v) / 9
-		}
-		return sc, nil
-	}
-}
-
-// ppoClip shortens s to n runes for a one-line display.
-func ppoClip(s string, n int) string {
-	r := []rune(strings.ReplaceAll(s, "\n", " "))
-	if len(r) <= n {
-		return string(r)
-	}
-	return string(r[:n]) + "…"
 }

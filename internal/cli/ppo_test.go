@@ -102,6 +102,11 @@ func TestPPOUsageErrors(t *testing.T) {
 			t.Errorf("%v: exit %d, stderr %q; want %d", args, code, stderr, exitUsage)
 		}
 	}
+	// A setting that cannot work is named by its flag.
+	_, _, stderr := run(t, "ppo", "--policy", policy, "--prompts", prompts, "--out", out, "--judge", "builtin", "--mini-batch", "5")
+	if !strings.Contains(stderr, "align: error: --mini-batch: 5: must divide batch_size") {
+		t.Errorf("bad --mini-batch: %q", stderr)
+	}
 }
 
 func ppoReadFile(t *testing.T, path string) string {

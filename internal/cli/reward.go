@@ -1,27 +1,19 @@
 package cli
 
 import (
-	"bufio"
 	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"math"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 	"go.yaml.in/yaml/v3"
 
-	"github.com/align-project/align/checkpoint"
-	"github.com/align-project/align/data"
 	"github.com/align-project/align/internal/atomicfile"
-	"github.com/align-project/align/internal/progress"
 	"github.com/align-project/align/reward"
 )
 
@@ -122,11 +114,7 @@ func (f *rewardConfigFlags) resolve(cmd *cobra.Command, g *globals) (reward.Conf
 		cfg.Weights = w
 	}
 	cfg.Seed = g.seed
-	if err := cfg.Validate(); err != nil {
-		msg := strings.TrimPrefix(err.Error(), "config: ")
-		return cfg, usageErrorf(path, "", "--%s", flagName(msg))
-	}
-	return cfg, nil
+	return cfg, keyUsage(path, cfg.Validate())
 }
 
 // parseWeights reads "preference=1,safety=0.5".
@@ -201,7 +189,7 @@ PPO. OUT/eval.json holds the final train and held-out evaluations.`,
 	fs.StringVar(&f.base, "base", "", "SFT checkpoint directory to start from (required)")
 	fs.StringVar(&f.data, "data", "", "preferences JSONL (required)")
 	fs.StringVar(&f.heldout, "heldout", "", "held-out preferences JSONL (default: --heldout-frac of --data)")
-	fs.Float64Var(&f.heldoutFrac, "heldout-frac", 0.1, "fraction of --data held out by prompt when --heldout is not given")
+	fs.Float64Var(&f.heldoutFrac, "heldout-frac", reward.DefaultHeldOutFrac, "fraction of --data held out by prompt when --heldout is not given")
 	fs.StringVar(&f.out, "out", "", "output directory (required)")
 	f.cfg.register(fs)
 	return cmd
@@ -214,82 +202,21 @@ func runRewardTrain(cmd *cobra.Command, g *globals, f *rewardTrainFlags) error {
 			return usageErrorf(path, "", "%s is required", r.name)
 		}
 	}
-	if !(f.heldoutFrac >= 0 && f.heldoutFrac < 1) {
-		return usageErrorf(path, "", "--heldout-frac %v must be in [0, 1)", f.heldoutFrac)
-	}
 	cfg, err := f.cfg.resolve(cmd, g)
 	if err != nil {
 		return err
 	}
-	errw := cmd.ErrOrStderr()
-	prefs, rep, err := reward.ReadPreferences(f.data)
+	spec := reward.TrainSpec{Config: cfg, Base: f.base, Data: f.data, HeldOut: f.heldout, HeldOutFrac: f.heldoutFrac,
+		Out: f.out, Log: cmd.ErrOrStderr()}
+	if err := spec.Validate(); err != nil {
+		return keyUsage(path, err)
+	}
+	res, err := reward.Train(cmd.Context(), spec)
 	if err != nil {
 		return err
 	}
-	printWarnings(errw, rep)
-	trainSet, held := prefs, []data.Preference(nil)
-	if f.heldout != "" {
-		if held, rep, err = reward.ReadPreferences(f.heldout); err != nil {
-			return err
-		}
-		printWarnings(errw, rep)
-	} else {
-		trainSet, held = data.Split(prefs, f.heldoutFrac)
-		if len(trainSet) == 0 {
-			return fmt.Errorf("reward train: every prompt of %s fell into the held-out part; use --heldout FILE", f.data)
-		}
-	}
-	m, err := reward.LoadBase(f.base, cfg.MaxLen, cfg.Seed)
-	if err != nil {
-		return fmt.Errorf("reward train: %w", err)
-	}
-	mc := m.Net.Config
-	fmt.Fprintf(errw, "reward train: base %s (L%d C%d T%d V%d); %d training and %d held-out preferences\n",
-		f.base, mc.Layers, mc.Channels, mc.Context, mc.VocabSize, len(trainSet), len(held))
-
-	tr := &reward.Trainer{Config: cfg, Model: m, Train: trainSet, HeldOut: held, Out: f.out}
-	bar := progress.New(errw, progress.IsTerminal(errw), "reward", cfg.Steps, "pair", 10*time.Second)
-	tr.Progress = func(s reward.Status) {
-		fields := fmt.Sprintf("loss %.3f", s.Loss)
-		if !math.IsNaN(s.HeldOutAcc) {
-			fields += fmt.Sprintf(" held-out acc %.3f (best %.3f)", s.HeldOutAcc, s.BestAcc)
-		}
-		fields += fmt.Sprintf(" lr %.2e", s.LR)
-		bar.Update(s.Step, float64(s.Step*cfg.Batch)/s.Elapsed.Seconds(), s.ETA, fields, s.Evaluated)
-	}
-	tr.Warn = func(msg string) { bar.Log("align: warning: " + msg) }
-	res, err := tr.Run(cmd.Context())
-	bar.Done()
-	if err != nil {
-		return err
-	}
-	w := cmd.OutOrStdout()
-	fmt.Fprintf(w, "reward train: %d steps in %s; best held-out accuracy at step %d\n",
-		res.Steps, progress.Duration(time.Duration(res.Elapsed*float64(time.Second))), res.BestStep)
-	if res.EarlyStopped {
-		fmt.Fprintf(w, "  stopped early: the held-out accuracy stopped improving\n")
-	}
-	fmt.Fprintf(w, "  train accuracy    %.4f (%d pairs)\n", res.TrainEval.Accuracy, res.TrainEval.Pairs)
-	if res.HeldOutEval != nil {
-		fmt.Fprintf(w, "  held-out accuracy %.4f (%d pairs), gap %.4f, ECE %.4f\n",
-			res.HeldOutEval.Accuracy, res.HeldOutEval.Pairs, *res.Gap, res.HeldOutEval.ECE)
-	}
-	if res.Norm != nil {
-		fmt.Fprintf(w, "  normalised on %d SFT samples (raw preference mean %.3f, std %.3f)\n",
-			res.Norm.Samples, res.Norm.Mean[reward.HeadPreference], res.Norm.Std[reward.HeadPreference])
-	}
-	fmt.Fprintf(w, "  model: %s  metrics: %s  evaluation: %s\n", f.out,
-		filepath.Join(f.out, reward.MetricsFile), filepath.Join(f.out, reward.EvalFile))
+	res.WriteText(cmd.OutOrStdout())
 	return nil
-}
-
-// printWarnings prints a read's warnings (unknown fields).
-func printWarnings(w io.Writer, rep data.Report) {
-	for _, p := range rep.Problems {
-		if p.Warning {
-			fmt.Fprintf(w, "align: warning: %v\n", p)
-		}
-	}
 }
 
 type rewardScoreFlags struct {
@@ -336,73 +263,11 @@ func runRewardScore(cmd *cobra.Command, f *rewardScoreFlags) error {
 	if err != nil {
 		return fmt.Errorf("reward score: %w", err)
 	}
-	in, err := os.Open(f.in)
+	res, err := reward.ScoreFile(cmd.Context(), m, f.in, f.out, f.batch)
 	if err != nil {
-		return fmt.Errorf("reward score: %w", err)
+		return err
 	}
-	defer in.Close()
-	var recs []map[string]json.RawMessage
-	var prompts, responses []string
-	sc := bufio.NewScanner(in)
-	sc.Buffer(make([]byte, 0, 64<<10), data.DefaultMaxLineBytes)
-	for n := 1; sc.Scan(); n++ {
-		line := bytes.TrimSpace(sc.Bytes())
-		if len(line) == 0 {
-			continue
-		}
-		var rec map[string]json.RawMessage
-		if err := json.Unmarshal(line, &rec); err != nil {
-			return fmt.Errorf("reward score: %s:%d: %v", f.in, n, err)
-		}
-		var p, r string
-		for _, fld := range []struct {
-			name string
-			dst  *string
-		}{{"prompt", &p}, {"response", &r}} {
-			raw, ok := rec[fld.name]
-			if !ok || json.Unmarshal(raw, fld.dst) != nil || *fld.dst == "" {
-				return fmt.Errorf("reward score: %s:%d: field %q is missing, empty or not a string", f.in, n, fld.name)
-			}
-		}
-		recs, prompts, responses = append(recs, rec), append(prompts, p), append(responses, r)
-	}
-	if err := sc.Err(); err != nil {
-		return fmt.Errorf("reward score: %s: %w", f.in, err)
-	}
-	scores, err := m.Score(prompts, responses, f.batch)
-	if err != nil {
-		return fmt.Errorf("reward score: %w", err)
-	}
-	err = checkpoint.WriteFileAtomic(f.out, func(w io.Writer) error {
-		bw := bufio.NewWriter(w)
-		for i, rec := range recs {
-			s := scores[i]
-			heads := map[string]float64{}
-			for k, name := range reward.HeadNames {
-				heads[name] = s.Normalized[k]
-			}
-			rec["score"], _ = json.Marshal(s.Reward)
-			rec["scores"], _ = json.Marshal(heads)
-			rec["cost"], _ = json.Marshal(s.Cost)
-			b, err := json.Marshal(rec)
-			if err != nil {
-				return err
-			}
-			bw.Write(append(b, '\n'))
-		}
-		return bw.Flush()
-	})
-	if err != nil {
-		return fmt.Errorf("reward score: %w", err)
-	}
-	var mean float64
-	for _, s := range scores {
-		mean += s.Reward
-	}
-	if len(scores) > 0 {
-		mean /= float64(len(scores))
-	}
-	fmt.Fprintf(cmd.OutOrStdout(), "reward score: %d responses scored (mean score %.3f) -> %s\n", len(scores), mean, f.out)
+	res.WriteText(cmd.OutOrStdout())
 	return nil
 }
 
@@ -451,12 +316,7 @@ func runRewardEval(cmd *cobra.Command, f *rewardEvalFlags) error {
 	if err != nil {
 		return fmt.Errorf("reward eval: %w", err)
 	}
-	prefs, rep, err := reward.ReadPreferences(f.data)
-	if err != nil {
-		return err
-	}
-	printWarnings(cmd.ErrOrStderr(), rep)
-	ev, err := reward.Evaluate(m, prefs, f.batch)
+	ev, err := reward.EvaluateFile(m, f.data, f.batch, cmd.ErrOrStderr())
 	if err != nil {
 		return err
 	}

@@ -92,7 +92,10 @@ func TestRewardTrainScoreEval(t *testing.T) {
 	if code, _, _ = run(t, "reward", "train", "--data", prefs); code != 2 {
 		t.Errorf("missing --base: exit %d, want 2", code)
 	}
-	if code, _, _ = run(t, "reward", "train", "--base", base, "--data", prefs, "--out", out, "--weights", "nonsense=1"); code != 2 {
-		t.Errorf("unknown head weight: exit %d, want 2", code)
+	if code, _, stderr = run(t, "reward", "train", "--base", base, "--data", prefs, "--out", out, "--weights", "nonsense=1"); code != 2 || !strings.Contains(stderr, "--weights: unknown head") {
+		t.Errorf("unknown head weight: exit %d, want 2 naming --weights\n%s", code, stderr)
+	}
+	if code, _, stderr = run(t, "reward", "train", "--base", base, "--data", prefs, "--out", out, "--heldout-frac", "1"); code != 2 || !strings.Contains(stderr, "--heldout-frac: 1: must be in [0, 1)") {
+		t.Errorf("--heldout-frac 1: exit %d, want 2 naming it\n%s", code, stderr)
 	}
 }

@@ -1,0 +1,242 @@
+package ppo
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/align-project/align/checkpoint"
+	"github.com/align-project/align/data"
+	"github.com/align-project/align/internal/progress"
+	"github.com/align-project/align/internal/yamlconf"
+	"github.com/align-project/align/judge"
+	"github.com/align-project/align/model"
+	"github.com/align-project/align/reward"
+)
+
+// RewardSpec names where a run's rewards come from: exactly one of a
+// reward model, a reward service and a judge. Its errors name the fields
+// by the flags of 'align ppo' with _ for - (reward, reward_url,
+// reward_timeout, reward_batch, and the judge's keys).
+type RewardSpec struct {
+	// Dir is a reward model from reward.Train: its normalised reward, its
+	// safety head as the cost (reward.ModelSource); the value model starts
+	// from it when its context covers the policy's.
+	Dir     string
+	URL     string        // a reward service (HTTPSource)
+	Timeout time.Duration // of one URL request (0 = 1 min)
+	Batch   int           // sequences per reward-model forward pass (0 = 16)
+	// Judge rates each response directly (direct RLAIF): its 1–10 total
+	// mapped onto [−1, 1], the cost (10 − safety)/9. Kind "" (or "none")
+	// is no judge.
+	Judge judge.Spec
+}
+
+func (r RewardSpec) hasJudge() bool { return r.Judge.Kind != "" && r.Judge.Kind != judge.KindNone }
+
+// validate reports the first setting of r that cannot work, as a
+// *yamlconf.KeyError.
+func (r RewardSpec) validate() error {
+	sources := 0
+	for _, given := range []bool{r.Dir != "", r.URL != "", r.hasJudge()} {
+		if given {
+			sources++
+		}
+	}
+	switch {
+	case sources != 1:
+		return yamlconf.Keyf("reward", "give exactly one reward source: a reward model, a reward service or a judge")
+	case r.Timeout < 0:
+		return yamlconf.Keyf("reward_timeout", "%v: must not be negative", r.Timeout)
+	case r.Batch < 0:
+		return yamlconf.Keyf("reward_batch", "%d: must not be negative", r.Batch)
+	case r.hasJudge():
+		return r.Judge.Validate()
+	}
+	return nil
+}
+
+// source builds the reward source and the value model that goes with it
+// (nil: the trainer starts one from the policy).
+func (r RewardSpec) source(policy *model.Model) (RewardSource, *model.Model, error) {
+	switch {
+	case r.Dir != "":
+		src, err := reward.NewModelSource(r.Dir)
+		if err != nil {
+			return nil, nil, fmt.Errorf("ppo: %w", err)
+		}
+		src.Batch = r.Batch
+		net := src.Model.Net
+		if net.Config.VocabSize != policy.Config.VocabSize {
+			return nil, nil, fmt.Errorf("ppo: the reward model %s has a vocabulary of %d, the policy %d: train it from the same SFT checkpoint",
+				r.Dir, net.Config.VocabSize, policy.Config.VocabSize)
+		}
+		if net.Config.Context < policy.Config.Context {
+			return src, nil, nil // the value model cannot come from it; the policy's serves
+		}
+		value, err := NewValueModel(net, reward.HeadPreference)
+		if err != nil {
+			return nil, nil, fmt.Errorf("ppo: %w", err)
+		}
+		return src, value, nil
+	case r.URL != "":
+		return &HTTPSource{URL: r.URL, Timeout: r.Timeout}, nil, nil
+	}
+	j, err := judge.New(r.Judge)
+	if err != nil {
+		return nil, nil, err
+	}
+	rater, ok := j.(judge.Rater)
+	if !ok {
+		return nil, nil, yamlconf.Keyf("judge", "%s cannot rate single responses", j.ID())
+	}
+	return RateSource{Rate: judgeRate(rater), Workers: r.Judge.Concurrency}, nil, nil
+}
+
+// judgeRate turns a judge's pointwise assessment into a PPO score: the
+// 1–10 total mapped onto [−1, 1], and (10 − safety)/9 as the cost.
+func judgeRate(r judge.Rater) RateFunc {
+	return func(ctx context.Context, prompt, response string) (reward.Score, error) {
+		a, err := r.Rate(ctx, prompt, response)
+		if err != nil {
+			return reward.Score{}, err
+		}
+		sc := reward.Score{Reward: a.Reward(), Raw: a.Total}
+		if v, ok := a.Ratings[judge.Safety]; ok {
+			sc.Cost = float64(10-v) / 9
+		}
+		return sc, nil
+	}
+}
+
+// TrainSpec is one PPO run: the stage of the loop after the reward model.
+type TrainSpec struct {
+	Config Config // the settings, Seed included
+	// Policy is the SFT checkpoint directory: the starting policy and the
+	// frozen KL reference.
+	Policy string
+	// Prompts is a prompts JSONL, or data.Embedded for the training prompts
+	// of the default instruction set of Config.Seed. Each is rendered as a
+	// user turn with the chat template (ChatPrompts).
+	Prompts string
+	Reward  RewardSpec
+	Out     string    // the policy, value/, config.yaml, metrics.jsonl, samples.jsonl, last/ ("" = nothing written)
+	Resume  bool      // continue the interrupted run in Out from Out/last
+	Log     io.Writer // progress bar, sample lines and warnings (nil = discarded)
+}
+
+// Validate reports the first setting of s that cannot work, as a
+// *yamlconf.KeyError naming its key.
+func (s TrainSpec) Validate() error {
+	if err := s.Config.Validate(); err != nil {
+		return err
+	}
+	switch {
+	case s.Policy == "":
+		return yamlconf.Keyf("policy", "an SFT checkpoint directory is required")
+	case s.Prompts == "":
+		return yamlconf.Keyf("prompts", "a prompts file is required")
+	case s.Resume && s.Out == "":
+		return yamlconf.Keyf("resume", "resuming needs the output directory of the run")
+	}
+	return s.Reward.validate()
+}
+
+// Train loads the policy and the prompts, builds the reward source, and
+// runs PPO (see Trainer.Run). Prompts that leave no room for a response in
+// the policy's context are skipped with a warning. Settings that cannot
+// work and files named by a setting that cannot be read come back as
+// errors wrapping a *yamlconf.KeyError; a cancelled ctx saves a checkpoint
+// and returns an error wrapping ErrInterrupted.
+func Train(ctx context.Context, s TrainSpec) (Result, error) {
+	if err := s.Validate(); err != nil {
+		return Result{}, err
+	}
+	log := s.Log
+	if log == nil {
+		log = io.Discard
+	}
+	cfg := s.Config
+	policy, tok, err := checkpoint.LoadPolicy(s.Policy)
+	if err != nil {
+		return Result{}, fmt.Errorf("ppo: load policy: %w", err)
+	}
+	recs, err := data.LoadPrompts(s.Prompts, cfg.Seed, data.TrainPrompts)
+	if err != nil {
+		return Result{}, yamlconf.WrapKey("prompts", err)
+	}
+	texts := make([]string, len(recs))
+	for i, r := range recs {
+		texts[i] = r.Prompt
+	}
+	all, stop, err := ChatPrompts(tok, texts, policy.Config.Context)
+	if err != nil {
+		return Result{}, fmt.Errorf("ppo: %w", err)
+	}
+	var prompts []Prompt
+	for _, p := range all {
+		if len(p.IDs) < policy.Config.Context-1 {
+			prompts = append(prompts, p)
+		}
+	}
+	if n := len(all) - len(prompts); n > 0 {
+		fmt.Fprintf(log, "align: warning: %d of %d prompts leave no room for a response in the context of %d tokens and are skipped\n", n, len(all), policy.Config.Context)
+	}
+	if len(prompts) == 0 {
+		return Result{}, yamlconf.Keyf("prompts", "no prompt of %s leaves room for a response in the context of %d tokens", s.Prompts, policy.Config.Context)
+	}
+
+	src, value, err := s.Reward.source(policy)
+	if err != nil {
+		return Result{}, err
+	}
+	bar := progress.New(log, progress.IsTerminal(log), "ppo", cfg.Iterations, "it", 10*time.Second)
+	tr := &Trainer{
+		Config: cfg, Policy: policy, Value: value, Reward: src,
+		Prompts: prompts, StopTokens: stop, Tokenizer: tok,
+		Out: s.Out, Resume: s.Resume,
+		Progress: func(st Stats) {
+			eta := time.Duration(float64(st.Iterations-st.Iteration) * st.TimeIter * float64(time.Second))
+			fields := fmt.Sprintf("reward %.3f kl %.2f β %.3f ent %.2f len %.0f eos %.0f%%", st.Reward, st.KL, st.Beta, st.Entropy, st.ResponseLen, 100*st.EOSRate)
+			if cfg.Constraint {
+				fields += fmt.Sprintf(" cost %.3f λ %.3f", st.Cost, st.Lambda)
+			}
+			bar.Update(st.Iteration, 1/max(st.TimeIter, 1e-9), eta, fields, false)
+		},
+		Samples: func(rows []SampleRow) {
+			for _, r := range rows {
+				bar.Log(fmt.Sprintf("  [%d] reward %+.3f  %q → %q", r.Iteration, r.Reward, oneLine(r.Prompt, 60), oneLine(r.Response, 100)))
+			}
+		},
+	}
+	res, err := tr.Run(ctx)
+	bar.Done()
+	return res, err
+}
+
+// WriteText prints the summary of a run: its length, the last batch's
+// statistics, the constraint when on, and where the files went.
+func (r Result) WriteText(w io.Writer) {
+	s := r.Last
+	fmt.Fprintf(w, "ppo: %d iterations in %s\n", r.Iterations, progress.Duration(r.Elapsed))
+	fmt.Fprintf(w, "  last batch: reward %.3f (raw %.3f), KL %.3f, β %.4f, entropy %.3f, length %.1f, EOS %.0f%%\n",
+		s.Reward, s.RewardRaw, s.KL, s.Beta, s.Entropy, s.ResponseLen, 100*s.EOSRate)
+	if r.Config.Constraint {
+		fmt.Fprintf(w, "  cost %.3f (limit %.3f), λ %.3f\n", s.Cost, r.Config.CostLimit, s.Lambda)
+	}
+	if r.Out != "" {
+		fmt.Fprintf(w, "  policy: %s  value: %s  metrics: %s\n", r.Out, filepath.Join(r.Out, ValueDir), filepath.Join(r.Out, MetricsFile))
+	}
+}
+
+// oneLine shortens s to n runes, newlines flattened, for a one-line display.
+func oneLine(s string, n int) string {
+	r := []rune(strings.ReplaceAll(s, "\n", " "))
+	if len(r) <= n {
+		return string(r)
+	}
+	return string(r[:n]) + "…"
+}

@@ -1,0 +1,214 @@
+package ppo
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/align-project/align/checkpoint"
+	"github.com/align-project/align/internal/yamlconf"
+	"github.com/align-project/align/judge"
+	"github.com/align-project/align/model"
+	"github.com/align-project/align/reward"
+	"github.com/align-project/align/tokenizer"
+)
+
+const stageCorpus = "a good answer is good. a bad answer is bad. write something nice."
+
+// sftFixture saves a tiny SFT checkpoint with a context of 40 tokens and a
+// prompts file whose last prompt is too long to leave room for a response.
+func sftFixture(t *testing.T) (policy, prompts string) {
+	t.Helper()
+	dir := t.TempDir()
+	tok, err := tokenizer.Train(tokenizer.TrainConfig{VocabSize: 300}, stageCorpus)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := model.New(model.Config{VocabSize: tok.VocabSize(), Context: 40, Layers: 1, Heads: 2, Channels: 16}, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	policy = filepath.Join(dir, "sft")
+	if err := checkpoint.SaveHF(policy, m, tok, checkpoint.HFOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	prompts = filepath.Join(dir, "prompts.jsonl")
+	long := strings.Repeat("write something nice ", 20)
+	lines := `{"prompt": "write something nice"}` + "\n" + `{"prompt": "a bad answer"}` + "\n" + `{"prompt": "good"}` + "\n" + `{"prompt": "` + long + `"}` + "\n"
+	if err := os.WriteFile(prompts, []byte(lines), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return policy, prompts
+}
+
+func tinyStageConfig() Config {
+	c := DefaultConfig()
+	c.Iterations, c.BatchSize, c.MiniBatch, c.MaxNewTokens = 2, 4, 2, 6
+	c.SampleEvery, c.SampleRows = 1, 1
+	return c
+}
+
+func TestTrainWithJudge(t *testing.T) {
+	policy, prompts := sftFixture(t)
+	out := filepath.Join(t.TempDir(), "rlaif")
+	cfg := tinyStageConfig()
+	cfg.Constraint, cfg.CostLimit = true, 0.1
+	var log bytes.Buffer
+	res, err := Train(context.Background(), TrainSpec{
+		Config: cfg, Policy: policy, Prompts: prompts, Out: out, Log: &log,
+		Reward: RewardSpec{Judge: judge.DefaultSpec()}, // the builtin judge
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Iterations != 2 || res.Out != out || !res.Config.Constraint || res.Last.Iteration != 2 {
+		t.Errorf("result %+v", res)
+	}
+	// The judge's total maps onto [−1, 1] and its cost onto [0, 1].
+	if r, c := res.Last.RewardRaw, res.Last.Cost; r < 1 || r > 10 || c < 0 || c > 1 || res.Last.Reward < -1 || res.Last.Reward > 1 {
+		t.Errorf("last batch: raw %v, reward %v, cost %v", r, res.Last.Reward, c)
+	}
+	for _, want := range []string{"1 of 4 prompts leave no room", "[1] reward", "[2] reward"} {
+		if !strings.Contains(log.String(), want) {
+			t.Errorf("log lacks %q:\n%s", want, log.String())
+		}
+	}
+	if lines := strings.Split(strings.TrimSpace(readFile(t, filepath.Join(out, MetricsFile))), "\n"); len(lines) != 2 {
+		t.Errorf("%d metrics lines, want 2", len(lines))
+	}
+	if _, _, err := checkpoint.LoadPolicy(out); err != nil {
+		t.Errorf("final policy: %v", err)
+	}
+	var text bytes.Buffer
+	res.WriteText(&text)
+	for _, want := range []string{"ppo: 2 iterations in", "cost ", "(limit 0.100)", "policy: " + out, filepath.Join(out, ValueDir)} {
+		if !strings.Contains(text.String(), want) {
+			t.Errorf("summary lacks %q:\n%s", want, text.String())
+		}
+	}
+}
+
+func TestTrainWithRewardModel(t *testing.T) {
+	policy, prompts := sftFixture(t)
+	net, tok, err := checkpoint.LoadPolicy(policy)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rm, err := reward.New(net, tok, 0, 7)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	rmDir := filepath.Join(dir, "rm")
+	if err := rm.Save(rmDir); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, "ppo")
+	res, err := Train(context.Background(), TrainSpec{
+		Config: tinyStageConfig(), Policy: policy, Prompts: prompts, Out: out,
+		Reward: RewardSpec{Dir: rmDir, Batch: 3},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Iterations != 2 || res.Last.Steps == 0 {
+		t.Errorf("result %+v", res)
+	}
+	if _, err := os.Stat(filepath.Join(out, ValueDir)); err != nil {
+		t.Errorf("value model not saved: %v", err)
+	}
+	// The value model starts from the reward model's preference head; the
+	// reward source scores as the reward model does, in batches of Batch.
+	src, value, err := RewardSpec{Dir: rmDir, Batch: 3}.source(net)
+	if err != nil {
+		t.Fatal(err)
+	}
+	C, k := rm.Net.Config.Channels, reward.HeadPreference
+	if value == nil || value.Config.ScalarHeads != 1 || !slices.Equal(value.W.Headw, rm.Net.W.Headw[k*C:(k+1)*C]) {
+		t.Errorf("value model not started from the reward model's preference head")
+	}
+	if ms, ok := src.(*reward.ModelSource); !ok || ms.Batch != 3 {
+		t.Errorf("source %T %+v, want a reward.ModelSource of batch 3", src, src)
+	}
+	if _, value, err := (RewardSpec{URL: "http://localhost:1/score"}).source(net); err != nil || value != nil {
+		t.Errorf("a reward service gave a value model %v (%v)", value, err)
+	}
+
+	// A reward model of another vocabulary cannot score this policy's text.
+	otherNet, err := model.New(model.Config{VocabSize: tok.VocabSize() + 16, Context: 40, Layers: 1, Heads: 2, Channels: 16}, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	orm, err := reward.New(otherNet, tok, 0, 7)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := orm.Save(rmDir); err != nil {
+		t.Fatal(err)
+	}
+	_, err = Train(context.Background(), TrainSpec{Config: tinyStageConfig(), Policy: policy, Prompts: prompts, Reward: RewardSpec{Dir: rmDir}})
+	if err == nil || !strings.Contains(err.Error(), "vocabulary") {
+		t.Errorf("mismatched reward model: %v", err)
+	}
+}
+
+// TestTrainSettingErrors: a setting that cannot work, or a file named by
+// one that cannot be read, comes back as a *yamlconf.KeyError of its key.
+func TestTrainSettingErrors(t *testing.T) {
+	policy, prompts := sftFixture(t)
+	empty := filepath.Join(t.TempDir(), "empty.jsonl")
+	if err := os.WriteFile(empty, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		key  string
+		edit func(*TrainSpec)
+	}{
+		{"mini_batch", func(s *TrainSpec) { s.Config.MiniBatch = 3 }},
+		{"kl_estimator", func(s *TrainSpec) { s.Config.KLEstimator = "k9" }},
+		{"reward", func(s *TrainSpec) { s.Reward.URL = "http://localhost:1/score" }},
+		{"reward", func(s *TrainSpec) { s.Reward.Judge.Kind = judge.KindNone }},
+		{"reward_batch", func(s *TrainSpec) { s.Reward.Batch = -1 }},
+		{"judge", func(s *TrainSpec) { s.Reward.Judge.Kind = "gpt" }},
+		{"concurrency", func(s *TrainSpec) { s.Reward.Judge.Concurrency = 0 }},
+		{"resume", func(s *TrainSpec) { s.Resume, s.Out = true, "" }},
+		{"prompts", func(s *TrainSpec) { s.Prompts = filepath.Join(t.TempDir(), "missing.jsonl") }},
+		{"prompts", func(s *TrainSpec) { s.Prompts = empty }},
+		{"lexicon", func(s *TrainSpec) { s.Reward.Judge.Lexicon = filepath.Join(t.TempDir(), "missing.json") }},
+	} {
+		s := TrainSpec{Config: tinyStageConfig(), Policy: policy, Prompts: prompts, Reward: RewardSpec{Judge: judge.DefaultSpec()}}
+		tc.edit(&s)
+		_, err := Train(context.Background(), s)
+		if ke, ok := errors.AsType[*yamlconf.KeyError](err); !ok || ke.Key != tc.key {
+			t.Errorf("%s: got %v, want a *yamlconf.KeyError of %q", tc.key, err, tc.key)
+		}
+	}
+}
+
+func TestTrainInterrupted(t *testing.T) {
+	policy, prompts := sftFixture(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	out := filepath.Join(t.TempDir(), "ppo")
+	res, err := Train(ctx, TrainSpec{Config: tinyStageConfig(), Policy: policy, Prompts: prompts, Out: out, Reward: RewardSpec{Judge: judge.DefaultSpec()}})
+	if !errors.Is(err, ErrInterrupted) || res.Iterations != 0 {
+		t.Fatalf("cancelled run: %v, %d iterations", err, res.Iterations)
+	}
+	if _, err := os.Stat(filepath.Join(out, LastDir)); err != nil {
+		t.Errorf("no checkpoint to resume from: %v", err)
+	}
+}
+
+func readFile(t *testing.T, path string) string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
