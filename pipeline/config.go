@@ -8,29 +8,35 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/align-project/align/chat"
+	"github.com/align-project/align/data"
+	"github.com/align-project/align/eval"
 	"github.com/align-project/align/internal/yamlconf"
+	"github.com/align-project/align/judge"
 	"github.com/align-project/align/ppo"
 	"github.com/align-project/align/reward"
 	"github.com/align-project/align/train"
 )
 
 // Config is the whole run: one section per stage. Its YAML form is the
-// run directory's config.yaml and what --config overlays; the keys of the
-// training sections are the flags of the stage's command with _ for -.
+// run directory's config.yaml and what --config overlays. Each section is
+// the settings type of the stage's package, so its keys are the flags of
+// the stage's command with _ for -, and it is checked by that package.
 // Every stage takes the run's seed.
 type Config struct {
-	Seed     uint64         `yaml:"seed"`
-	Pretrain PretrainConfig `yaml:"pretrain"`
-	SFT      SFTConfig      `yaml:"sft"`
-	Generate GenerateConfig `yaml:"generate"`
-	Label    LabelConfig    `yaml:"label"`
-	Reward   RewardConfig   `yaml:"reward"`
-	PPO      PPOConfig      `yaml:"ppo"`
-	Eval     EvalConfig     `yaml:"eval"`
+	Seed     uint64              `yaml:"seed"`
+	Pretrain PretrainConfig      `yaml:"pretrain"`
+	SFT      SFTConfig           `yaml:"sft"`
+	Generate chat.GenerateConfig `yaml:"generate"`
+	Label    LabelConfig         `yaml:"label"`
+	Reward   RewardConfig        `yaml:"reward"`
+	PPO      PPOConfig           `yaml:"ppo"`
+	Eval     EvalConfig          `yaml:"eval"`
 }
 
 // PretrainConfig is 'align pretrain': the corpus and the train.Config keys.
@@ -46,30 +52,15 @@ type SFTConfig struct {
 	train.Config `yaml:",inline"`
 }
 
-// GenerateConfig is 'align generate': the pairs to label.
-type GenerateConfig struct {
-	Prompts      string  `yaml:"prompts"` // prompts JSONL, or "embedded" (the training prompts)
-	N            int     `yaml:"n"`       // responses per prompt
-	Temperature  float64 `yaml:"temperature"`
-	TopP         float64 `yaml:"top_p"`
-	MaxNewTokens int     `yaml:"max_new_tokens"`
-	Limit        int     `yaml:"limit"` // first N prompts only (0 = all)
-	// ContrastPrefix starts the last response of every prompt ("" = none):
-	// see 'align generate --contrast-prefix'.
-	ContrastPrefix string `yaml:"contrast_prefix"`
-}
-
 // LabelConfig says where the preferences come from: an AI judge labels the
-// generated pairs ('align label'), human labels are added from a file or an
-// annotation database ('align annotate export'), or both; every preference
-// keeps its "source".
+// generated pairs ('align label', its keys those of judge.Spec), human labels
+// are added from a file or an annotation database ('align annotate export'),
+// or both; every preference keeps its "source". judge: none takes human
+// labels only.
 type LabelConfig struct {
-	Judge        string `yaml:"judge"`        // builtin, openai or none (human labels only)
-	Constitution string `yaml:"constitution"` // constitution YAML ("" = the embedded one)
-	BaseURL      string `yaml:"base_url"`     // openai judge: API root
-	Model        string `yaml:"model"`        // openai judge: model name
-	HumanFile    string `yaml:"human_file"`   // preferences JSONL of human labels to add
-	HumanDB      string `yaml:"human_db"`     // annotation store (sqlite:FILE or postgres://...) to export human labels from
+	judge.Spec   `yaml:",inline"`
+	HumanFile    string `yaml:"human_file"` // preferences JSONL of human labels to add
+	HumanDB      string `yaml:"human_db"`   // annotation store (sqlite:FILE or postgres://...) to export human labels from
 	HumanProject string `yaml:"human_project"`
 }
 
@@ -84,24 +75,21 @@ type PPOConfig struct {
 	ppo.Config `yaml:",inline"`
 }
 
-// EvalConfig is 'align eval' of the PPO policy against the SFT model.
+// EvalConfig is 'align eval' of the PPO policy against the SFT model. The
+// win-rate judge is the label section's judge (its constitution and server)
+// of the kind Judge names.
 type EvalConfig struct {
-	Prompts             string  `yaml:"prompts"` // held-out prompts JSONL, or "embedded"
-	Limit               int     `yaml:"limit"`   // prompts spread over the file (0 = all)
-	MaxNewTokens        int     `yaml:"max_new_tokens"`
-	Temperature         float64 `yaml:"temperature"`
-	Judge               string  `yaml:"judge"`                // judge of the win rate: builtin, openai or none
-	HeldOutJudge        string  `yaml:"heldout_judge"`        // builtin, openai or none
-	HeldOutConstitution string  `yaml:"heldout_constitution"` // "" = the training constitution re-weighted
-	Base                bool    `yaml:"base"`                 // also evaluate the pretrained model
+	eval.Config `yaml:",inline"`
+	Judge       string `yaml:"judge"` // judge of the win rate: builtin, openai or none
+	Base        bool   `yaml:"base"`  // also evaluate the pretrained model
 }
 
 // Default is the profile of 'align run' without flags: the whole loop on
 // the embedded world in about a quarter of an hour on two cores.
 func Default() Config {
 	c := Config{Seed: 1}
-	c.Pretrain = PretrainConfig{Data: "embedded", Config: train.DefaultPretrain()}
-	c.SFT = SFTConfig{Data: "embedded", Config: train.DefaultSFT()}
+	c.Pretrain = PretrainConfig{Data: data.Embedded, Config: train.DefaultPretrain()}
+	c.SFT = SFTConfig{Data: data.Embedded, Config: train.DefaultSFT()}
 	c.SFT.EvalSamples = 0 // the eval stage answers the held-out prompts
 	// Two samples and a contrast response that starts as a refusal: the
 	// SFT model almost never refuses a benign training prompt, so without
@@ -109,15 +97,21 @@ func Default() Config {
 	// refusing is good and PPO would learn to refuse everything (measured:
 	// benign over-refusal 14% → 41% after PPO; with the contrast the reward
 	// model's held-out accuracy rose from 0.63 to 0.88).
-	c.Generate = GenerateConfig{Prompts: "embedded", N: 3, Temperature: 1, TopP: 1, MaxNewTokens: 48, ContrastPrefix: "I can't"}
-	c.Label = LabelConfig{Judge: "builtin"}
+	c.Generate = chat.DefaultGenerateConfig()
+	c.Generate.N, c.Generate.MaxNewTokens, c.Generate.ContrastPrefix = 3, 48, "I can't"
+	c.Label = LabelConfig{Spec: judge.DefaultSpec()}
+	// The server and model of an openai judge come from the environment at
+	// run time when the config leaves them empty, as for 'align label'; the
+	// config (and its hash) does not depend on the environment.
+	c.Label.BaseURL, c.Label.Model = "", ""
 	c.Reward = RewardConfig{reward.DefaultConfig()}
 	c.Reward.Weights = map[string]float64{reward.HeadNames[reward.HeadPreference]: 1}
 	c.Reward.Steps = 150 // held-out accuracy peaks near step 100 on these pairs
-	c.PPO = PPOConfig{Prompts: "embedded", Config: ppo.DefaultConfig()}
+	c.PPO = PPOConfig{Prompts: data.Embedded, Config: ppo.DefaultConfig()}
 	c.PPO.Iterations, c.PPO.LR = 30, 3e-5
-	c.Eval = EvalConfig{Prompts: "embedded", Limit: 0, MaxNewTokens: 48, Temperature: 0.7,
-		Judge: "builtin", HeldOutJudge: "builtin", Base: true}
+	c.Eval = EvalConfig{Config: eval.DefaultConfig(), Judge: judge.KindBuiltin, Base: true}
+	c.Eval.MaxNewTokens = 48
+	c.syncSeeds()
 	return c
 }
 
@@ -210,55 +204,92 @@ func (c Config) YAML() []byte {
 	return buf.Bytes()
 }
 
-// Validate reports the first setting that cannot work, as section.key.
+// Validate reports every setting that cannot work, each as section.key:
+// the checks are those of the stages' own packages.
 func (c Config) Validate() error {
 	var errs []error
 	check := func(section string, err error) {
 		if err != nil {
-			msg := err.Error()
-			for _, p := range []string{"config: ", "ppo config: ", "reward config: "} {
-				msg = strings.TrimPrefix(msg, p)
-			}
-			errs = append(errs, fmt.Errorf("%s.%s", section, msg))
+			errs = append(errs, sectionError(section, err))
 		}
 	}
-	check("pretrain", c.Pretrain.Validate())
-	check("sft", c.SFT.Validate())
-	check("reward", c.Reward.Validate())
-	check("ppo", c.PPO.Validate())
-	g := c.Generate
-	switch {
-	case g.N < 2:
-		errs = append(errs, fmt.Errorf("generate.n: %d: a pair needs at least 2 responses", g.N))
-	case !(g.Temperature > 0):
-		errs = append(errs, fmt.Errorf("generate.temperature: %g: must be above 0", g.Temperature))
-	case !(g.TopP > 0 && g.TopP <= 1):
-		errs = append(errs, fmt.Errorf("generate.top_p: %g: must be in (0, 1]", g.TopP))
-	case g.MaxNewTokens < 1 || g.Limit < 0:
-		errs = append(errs, fmt.Errorf("generate.max_new_tokens must be at least 1 and generate.limit not negative"))
-	}
-	l := c.Label
-	switch {
-	case l.Judge != "builtin" && l.Judge != "openai" && l.Judge != "none":
-		errs = append(errs, fmt.Errorf("label.judge: %q: must be builtin, openai or none", l.Judge))
-	case l.Judge == "openai" && (l.BaseURL == "" || l.Model == ""):
-		errs = append(errs, fmt.Errorf("label.judge openai needs label.base_url and label.model"))
-	case l.Judge == "none" && l.HumanFile == "" && l.HumanDB == "":
-		errs = append(errs, fmt.Errorf("label.judge none needs human labels: label.human_file or label.human_db"))
-	case l.HumanDB != "" && l.HumanProject == "":
-		errs = append(errs, fmt.Errorf("label.human_db needs label.human_project"))
-	}
-	e := c.Eval
-	for _, j := range []struct{ key, v string }{{"judge", e.Judge}, {"heldout_judge", e.HeldOutJudge}} {
-		if j.v != "builtin" && j.v != "openai" && j.v != "none" {
-			errs = append(errs, fmt.Errorf("eval.%s: %q: must be builtin, openai or none", j.key, j.v))
+	check(StagePretrain, c.Pretrain.Validate())
+	check(StageSFT, c.SFT.Validate())
+	check(StageGenerate, c.Generate.Validate())
+	check(StageLabel, c.Label.validate())
+	check(StageReward, c.Reward.Validate())
+	check(StagePPO, c.PPO.Validate())
+	check(StageEval, c.Eval.Validate())
+	if k := c.Eval.Judge; k != judge.KindNone {
+		s := c.evalJudge()
+		if k != judge.KindBuiltin && k != judge.KindOpenAI {
+			errs = append(errs, fmt.Errorf("eval.judge: %q: must be builtin, openai or none", k))
+		} else if err := s.Validate(); err != nil {
+			// The win-rate judge's settings are the label section's.
+			check(StageLabel, err)
 		}
-	}
-	if e.MaxNewTokens < 1 || e.Limit < 0 || !(e.Temperature >= 0) {
-		errs = append(errs, fmt.Errorf("eval.max_new_tokens must be at least 1, eval.limit and eval.temperature not negative"))
 	}
 	return errors.Join(errs...)
 }
+
+func (l LabelConfig) validate() error {
+	switch {
+	case l.Kind == judge.KindNone && l.HumanFile == "" && l.HumanDB == "":
+		return yamlconf.Keyf("human_file", "label.judge none needs human labels: label.human_file or label.human_db")
+	case l.HumanDB != "" && l.HumanProject == "":
+		return yamlconf.Keyf("human_project", "label.human_db needs label.human_project")
+	case l.Kind == judge.KindNone:
+		return nil
+	}
+	return l.judgeSpec(0).Validate()
+}
+
+// judgeSpec is the label section's judge with the environment's server and
+// model where the config leaves them empty, as 'align label' has them.
+func (l LabelConfig) judgeSpec(seed uint64) judge.Spec {
+	s, env := l.Spec, judge.DefaultSpec()
+	if s.BaseURL == "" {
+		s.BaseURL = env.BaseURL
+	}
+	if s.Model == "" {
+		s.Model = env.Model
+	}
+	s.Seed = seed
+	return s
+}
+
+// evalJudge is the win-rate judge of the eval stage: the label section's
+// judge of the kind eval.judge names.
+func (c Config) evalJudge() judge.Spec {
+	s := c.Label.judgeSpec(c.Seed)
+	s.Kind = c.Eval.Judge
+	return s
+}
+
+// sectionError names a setting's error by its place in the run config
+// (sft.lr); an error that names no setting is returned as it is. The eval
+// stage's judge settings are the label section's.
+func sectionError(section string, err error) error {
+	ke, ok := errors.AsType[*yamlconf.KeyError](err)
+	if !ok || strings.Contains(ke.Key, ".") {
+		return err
+	}
+	if section == StageEval && ke.Key != "judge" && slices.Contains(yamlconf.Keys[judge.Spec](), ke.Key) {
+		section = StageLabel
+	}
+	q := &yamlconf.KeyError{Key: section + "." + ke.Key, Err: ke.Err}
+	return &settingError{msg: strings.Replace(err.Error(), ke.Error(), q.Error(), 1), err: q}
+}
+
+// settingError is an error reworded to name a setting as section.key; it
+// unwraps to the *yamlconf.KeyError of that qualified key.
+type settingError struct {
+	msg string
+	err error
+}
+
+func (e *settingError) Error() string { return e.msg }
+func (e *settingError) Unwrap() error { return e.err }
 
 // hash is a short digest of the parts, for the done markers.
 func hash(parts ...[]byte) string {

@@ -20,5 +20,5 @@ func ExampleConfig_Validate() {
 	fmt.Println(cfg.Validate())
 	// Output:
 	// seed of every stage: 7 7 7 7
-	// ppo.mini_batch: 5: must divide batch_size (16)
+	// ppo.mini_batch: 5: must divide batch_size
 }

@@ -6,106 +6,119 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 
+	"github.com/align-project/align/chat"
 	"github.com/align-project/align/eval"
+	"github.com/align-project/align/internal/yamlconf"
+	"github.com/align-project/align/judge"
+	"github.com/align-project/align/ppo"
+	"github.com/align-project/align/reward"
+	"github.com/align-project/align/train"
 )
 
-// fakeAlign stands in for the align commands: it records each command line
-// and writes the files the next stages read.
-type fakeAlign struct {
-	calls  [][]string
-	failAt string // command that returns an error
+// fakeSteps stand in for the stages' library calls: they record each call
+// (with " --resume" when resuming) and write the files the next stages read.
+type fakeSteps struct {
+	calls  []string
+	failAt string // step that returns an error
+	keyAt  string // step that returns an error about its setting "data"
 	cancel context.CancelFunc
-	stopAt string // command during which the context is cancelled
+	stopAt string // step during which the context is cancelled
 }
 
-func flagValue(args []string, name string) string {
-	for i, a := range args {
-		if a == name && i+1 < len(args) {
-			return args[i+1]
-		}
+func (f *fakeSteps) call(name string, resume bool) error {
+	if resume {
+		f.calls = append(f.calls, name+" --resume")
+	} else {
+		f.calls = append(f.calls, name)
 	}
-	return ""
-}
-
-func (f *fakeAlign) exec(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	f.calls = append(f.calls, args)
-	cmd := args[0]
-	if cmd == "reward" {
-		cmd = "reward " + args[1]
-	}
-	if cmd == f.failAt {
+	switch name {
+	case f.failAt:
 		return errors.New("boom")
-	}
-	out := flagValue(args, "--out")
-	switch cmd {
-	case "pretrain", "sft", "ppo":
-		if err := os.MkdirAll(filepath.Join(out, "last"), 0o755); err != nil {
-			return err
-		}
-	case "label":
-		line := `{"prompt":"p","chosen":"a","rejected":"b","source":"ai:builtin@1"}` + "\n"
-		if err := os.WriteFile(out, []byte(line), 0o644); err != nil {
-			return err
-		}
-	case "eval":
-		kl, ref, over := 1.5, 0.95, 0.05
-		res := eval.Result{Policy: "ppo", Baseline: "sft",
-			Table:          eval.Table{Columns: []eval.Metrics{{Name: "sft"}, {Name: "ppo", KL: &kl, Refusal: &ref, Over: &over}}},
-			HeldOutWinRate: &eval.WinRate{Prompts: 10, Rate: 0.7}}
-		b, _ := json.Marshal(res)
-		if err := os.WriteFile(out, b, 0o644); err != nil {
-			return err
-		}
-	}
-	if cmd == f.stopAt {
+	case f.keyAt:
+		return fmt.Errorf("read: %w", yamlconf.Keyf("data", "open x.jsonl: no such file"))
+	case f.stopAt:
 		f.cancel()
 		return context.Canceled
 	}
-	fmt.Fprintf(stdout, "%s done\n", cmd)
 	return nil
 }
 
-func (f *fakeAlign) commands() []string {
-	var out []string
-	for _, c := range f.calls {
-		name := c[0]
-		if name == "reward" {
-			name += " " + c[1]
-		}
-		if slices.Contains(c, "--resume") {
-			name += " --resume"
-		}
-		out = append(out, name)
+func mkLast(out string) error { return os.MkdirAll(filepath.Join(out, "last"), 0o755) }
+
+func (f *fakeSteps) steps() Steps {
+	return Steps{
+		Pretrain: func(_ context.Context, s train.PretrainSpec) (train.Result, error) {
+			if err := mkLast(s.Out); err != nil {
+				return train.Result{}, err
+			}
+			return train.Result{}, f.call("pretrain", s.Resume)
+		},
+		SFT: func(_ context.Context, s train.SFTSpec) (train.SFTResult, error) {
+			if err := mkLast(s.Out); err != nil {
+				return train.SFTResult{}, err
+			}
+			return train.SFTResult{}, f.call("sft", s.Resume)
+		},
+		Generate: func(_ context.Context, s chat.GenerateSpec) (chat.GenerateResult, error) {
+			return chat.GenerateResult{}, f.call("generate", false)
+		},
+		Label: func(_ context.Context, s judge.LabelSpec) (judge.LabelResult, error) {
+			line := `{"prompt":"p","chosen":"a","rejected":"b","source":"ai:builtin@1"}` + "\n"
+			if err := os.WriteFile(s.Out, []byte(line), 0o644); err != nil {
+				return judge.LabelResult{}, err
+			}
+			return judge.LabelResult{}, f.call("label", false)
+		},
+		Reward: func(_ context.Context, s reward.TrainSpec) (reward.Result, error) {
+			return reward.Result{}, f.call("reward", false)
+		},
+		PPO: func(_ context.Context, s ppo.TrainSpec) (ppo.Result, error) {
+			if err := mkLast(s.Out); err != nil {
+				return ppo.Result{}, err
+			}
+			return ppo.Result{}, f.call("ppo", s.Resume)
+		},
+		Eval: func(_ context.Context, s eval.Spec) (*eval.Result, error) {
+			kl, ref, over := 1.5, 0.95, 0.05
+			res := &eval.Result{Policy: "ppo", Baseline: "sft",
+				Table:          eval.Table{Columns: []eval.Metrics{{Name: "sft"}, {Name: "ppo", KL: &kl, Refusal: &ref, Over: &over}}},
+				HeldOutWinRate: &eval.WinRate{Prompts: 10, Rate: 0.7}}
+			b, _ := json.Marshal(res)
+			if err := os.WriteFile(s.Out, b, 0o644); err != nil {
+				return nil, err
+			}
+			return res, f.call("eval", false)
+		},
 	}
-	return out
 }
 
-func run(t *testing.T, dir string, cfg Config, f *fakeAlign) (Result, error) {
+func (f *fakeSteps) commands() []string { return f.calls }
+
+func run(t *testing.T, dir string, cfg Config, f *fakeSteps) (Result, error) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	f.cancel = cancel
 	f.calls = nil
 	var out, errw bytes.Buffer
-	return Run(ctx, Options{Dir: dir, Config: cfg, Exec: f.exec, Stdout: &out, Stderr: &errw})
+	return Run(ctx, Options{Dir: dir, Config: cfg, Steps: f.steps(), Version: "test", Stdout: &out, Stderr: &errw})
 }
 
 func TestRunSkipsFinishedStagesAndRerunsChangedOnes(t *testing.T) {
 	dir := t.TempDir()
 	cfg := Quick()
-	f := &fakeAlign{}
+	f := &fakeSteps{}
 	res, err := run(t, dir, cfg, f)
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []string{"pretrain", "sft", "generate", "label", "reward train", "ppo", "eval"}
+	want := []string{"pretrain", "sft", "generate", "label", "reward", "ppo", "eval"}
 	if got := f.commands(); !slices.Equal(got, want) {
 		t.Fatalf("first run: commands %v, want %v", got, want)
 	}
@@ -125,13 +138,6 @@ func TestRunSkipsFinishedStagesAndRerunsChangedOnes(t *testing.T) {
 	}
 	if err := json.Unmarshal(b, &sum); err != nil || len(sum.Checks) != 4 {
 		t.Fatalf("summary checks %v (%v)", sum.Checks, err)
-	}
-	// Every setting of a stage is in its --config file, and the global
-	// flags reach every command.
-	for _, c := range f.calls {
-		if flagValue(c, "--seed") != "1" {
-			t.Errorf("%v: no --seed 1", c)
-		}
 	}
 
 	// Nothing changed: only the report is made again.
@@ -178,7 +184,7 @@ func TestRunSkipsFinishedStagesAndRerunsChangedOnes(t *testing.T) {
 func TestRunResumesAnInterruptedStage(t *testing.T) {
 	dir := t.TempDir()
 	cfg := Quick()
-	f := &fakeAlign{stopAt: "ppo"}
+	f := &fakeSteps{stopAt: "ppo"}
 	_, err := run(t, dir, cfg, f)
 	if !errors.Is(err, ErrInterrupted) {
 		t.Fatalf("interrupted run: err %v, want ErrInterrupted", err)
@@ -216,7 +222,7 @@ func TestRunResumesAnInterruptedStage(t *testing.T) {
 
 func TestRunReportsAFailingStage(t *testing.T) {
 	dir := t.TempDir()
-	f := &fakeAlign{failAt: "reward train"}
+	f := &fakeSteps{failAt: "reward"}
 	_, err := run(t, dir, Quick(), f)
 	if err == nil || !strings.Contains(err.Error(), "stage reward: boom") || !strings.Contains(err.Error(), LogFile) {
 		t.Fatalf("err %v, want the stage, its error and its log", err)
@@ -234,7 +240,7 @@ func TestHumanLabelsAreMixedWithAILabels(t *testing.T) {
 	}
 	cfg := Quick()
 	cfg.Label.HumanFile = human
-	if _, err := run(t, filepath.Join(dir, "run"), cfg, &fakeAlign{}); err != nil {
+	if _, err := run(t, filepath.Join(dir, "run"), cfg, &fakeSteps{}); err != nil {
 		t.Fatal(err)
 	}
 	b, err := os.ReadFile(filepath.Join(dir, "run", DataDir, PreferencesFile))
@@ -250,7 +256,7 @@ func TestHumanLabelsAreMixedWithAILabels(t *testing.T) {
 	if err := os.WriteFile(human, []byte(`{"prompt":"q","chosen":"x","rejected":"y"}`+"\n{\"prompt\": 3}\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	_, err = run(t, filepath.Join(dir, "run2"), cfg, &fakeAlign{})
+	_, err = run(t, filepath.Join(dir, "run2"), cfg, &fakeSteps{})
 	if err == nil || !strings.Contains(err.Error(), "human.jsonl:2:") {
 		t.Fatalf("err %v, want one naming human.jsonl:2", err)
 	}
@@ -304,8 +310,8 @@ func TestConfigValidateNamesTheKey(t *testing.T) {
 		{func(c *Config) { c.PPO.MiniBatch = 7 }, "ppo.mini_batch"},
 		{func(c *Config) { c.SFT.LR = -1 }, "sft.lr"},
 		{func(c *Config) { c.Generate.N = 1 }, "generate.n"},
-		{func(c *Config) { c.Label.Judge = "gpt" }, "label.judge"},
-		{func(c *Config) { c.Label.Judge = "none" }, "label.human_file"},
+		{func(c *Config) { c.Label.Kind = "gpt" }, "label.judge"},
+		{func(c *Config) { c.Label.Kind = "none" }, "label.human_file"},
 		{func(c *Config) { c.Eval.HeldOutJudge = "x" }, "eval.heldout_judge"},
 	} {
 		c := Quick()
@@ -316,5 +322,59 @@ func TestConfigValidateNamesTheKey(t *testing.T) {
 	}
 	if err := Default().Validate(); err != nil {
 		t.Fatal(err)
+	}
+}
+
+func TestAStageErrorNamesTheSetting(t *testing.T) {
+	f := &fakeSteps{keyAt: "sft"}
+	_, err := run(t, t.TempDir(), Quick(), f)
+	if err == nil || !strings.Contains(err.Error(), "sft.data: open x.jsonl") {
+		t.Fatalf("err %v, want one naming sft.data", err)
+	}
+	if _, ok := errors.AsType[*yamlconf.KeyError](err); !ok {
+		t.Errorf("err %v does not wrap the setting's *yamlconf.KeyError", err)
+	}
+}
+
+// TestEditedInputFilesRerunTheirStage edits the PPO prompts file in place
+// (same path, other content): PPO and the stages after it run again, the
+// others are skipped. A new program version reruns everything.
+func TestEditedInputFilesRerunTheirStage(t *testing.T) {
+	dir := t.TempDir()
+	prompts := filepath.Join(dir, "prompts.jsonl")
+	if err := os.WriteFile(prompts, []byte(`{"prompt":"Say hi."}`+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg := Quick()
+	cfg.PPO.Prompts = prompts
+	f := &fakeSteps{}
+	if _, err := run(t, filepath.Join(dir, "run"), cfg, f); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := run(t, filepath.Join(dir, "run"), cfg, f); err != nil || len(f.calls) != 0 {
+		t.Fatalf("unchanged rerun: calls %v, err %v", f.calls, err)
+	}
+	if err := os.WriteFile(prompts, []byte(`{"prompt":"Say hello."}`+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := run(t, filepath.Join(dir, "run"), cfg, f); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := f.commands(), []string{"ppo", "eval"}; !slices.Equal(got, want) {
+		t.Fatalf("after editing the prompts: calls %v, want %v", got, want)
+	}
+	b, err := os.ReadFile(filepath.Join(dir, "run", DataDir, PPOPromptsFile))
+	if err != nil || !strings.Contains(string(b), "Say hello.") {
+		t.Fatalf("the PPO prompts copy was not rewritten: %q, %v", b, err)
+	}
+
+	ctx := context.Background()
+	var out bytes.Buffer
+	f.calls = nil
+	if _, err := Run(ctx, Options{Dir: filepath.Join(dir, "run"), Config: cfg, Steps: f.steps(), Version: "test2", Stdout: &out}); err != nil {
+		t.Fatal(err)
+	}
+	if len(f.calls) != 7 {
+		t.Fatalf("after a version change: calls %v, want every stage", f.calls)
 	}
 }

@@ -8,40 +8,38 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"strconv"
 	"time"
 
 	"github.com/align-project/align/internal/atomicfile"
 	"github.com/align-project/align/internal/progress"
+	"github.com/align-project/align/rundir"
 )
-
-// Exec runs one align command line (without the program name), as the
-// command 'align ARGS...' would, writing its output to stdout and its
-// progress and warnings to stderr. The pipeline runs every stage through it,
-// so a stage of 'align run' is exactly the command a user would type.
-type Exec func(ctx context.Context, args []string, stdout, stderr io.Writer) error
 
 // Options configure a run.
 type Options struct {
-	Dir     string // the run directory
-	Config  Config // the resolved configuration
-	Threads int    // worker threads of every stage (0 = the command's default)
-	Exec    Exec
+	Dir    string // the run directory
+	Config Config // the resolved configuration
+	// Version identifies the program that runs the stages (its release and
+	// build): a finished stage made by another version runs again.
+	Version string
+	// Steps replaces some of the library calls of the stages (nil fields:
+	// the library's); tests use it.
+	Steps Steps
 	// Stdout receives each stage's summary; Stderr the one progress display.
 	Stdout, Stderr io.Writer
 	// Terminal draws the progress display in place.
 	Terminal bool
 }
 
-// Files and directories of a run directory.
+// Files and directories of a run directory (see package rundir).
 const (
-	ConfigFile = "config.yaml"
-	StagesDir  = "stages"
-	DataDir    = "data"
-	ReportDir  = "report"
-	DoneFile   = "done"    // in a stage directory: the stage finished
-	StartFile  = "started" // in a stage directory: the stage began (with this config)
-	LogFile    = "log.txt" // in a stage directory: the stage's output
+	ConfigFile = rundir.ConfigFile
+	StagesDir  = rundir.StagesDir
+	DataDir    = rundir.DataDir
+	ReportDir  = rundir.ReportDir
+	DoneFile   = rundir.DoneFile
+	StartFile  = rundir.StartFile
+	LogFile    = rundir.LogFile
 )
 
 // Marker is the content of a stage's done (or started) file.
@@ -65,19 +63,18 @@ type Result struct {
 // holds what a rerun resumes from.
 var ErrInterrupted = errors.New("interrupted")
 
-// Run executes the stages of the run in order. A stage whose done marker
-// holds the hash of its current config (and of every stage it reads) is
-// skipped; an interrupted stage with the same hash resumes from its
-// checkpoint where its command can (pretraining, SFT, PPO) and starts over
-// otherwise; a stage whose config changed starts over, and so does every
-// stage after one that ran.
+// Run executes the stages of the run in order. A stage's hash covers its
+// settings, the content of the files they name, the program's version and
+// the hashes of the stages it reads. A stage whose done marker holds its
+// current hash is skipped; an interrupted stage with the same hash resumes
+// from its checkpoint where it can (pretraining, SFT, PPO, labelling) and
+// starts over otherwise; a stage whose hash changed starts over, and so
+// does every stage after one that ran. A setting that fails a stage is
+// named as section.key.
 func Run(ctx context.Context, o Options) (Result, error) {
 	start := time.Now()
 	var res Result
-	switch {
-	case o.Exec == nil:
-		return res, errors.New("pipeline: Options.Exec is nil: nothing can run the stages")
-	case o.Dir == "":
+	if o.Dir == "" {
 		return res, errors.New("pipeline: no run directory")
 	}
 	if o.Stdout == nil {
@@ -100,7 +97,7 @@ func Run(ctx context.Context, o Options) (Result, error) {
 	}); err != nil {
 		return res, err
 	}
-	r := &runner{o: o, hashes: map[string]string{}}
+	r := &runner{o: o, steps: o.Steps.orLibrary(), hashes: map[string]string{}}
 	stages := r.stages()
 	names, weights := make([]string, len(stages)), make([]float64, len(stages))
 	for i, s := range stages {
@@ -110,7 +107,7 @@ func Run(ctx context.Context, o Options) (Result, error) {
 	r.frame = frame
 	upstreamRan := false
 	for i, s := range stages {
-		h := hash(append([][]byte{[]byte(s.name), s.config}, r.depHashes(s.deps)...)...)
+		h := hash(append([][]byte{[]byte(s.name), s.config, inputHash(s.inputs), []byte(o.Version)}, r.depHashes(s.deps)...)...)
 		r.hashes[s.name] = h
 		dir := r.stageDir(s.name)
 		if !upstreamRan && !s.always {
@@ -150,7 +147,7 @@ func Run(ctx context.Context, o Options) (Result, error) {
 			return res, fmt.Errorf("%s: %w; run the same command again to resume from here", s.name, ErrInterrupted)
 		}
 		if err != nil {
-			return res, fmt.Errorf("stage %s: %w (its output: %s)", s.name, err, filepath.Join(dir, LogFile))
+			return res, fmt.Errorf("stage %s: %w (its output: %s)", s.name, sectionError(s.name, err), filepath.Join(dir, LogFile))
 		}
 		if err := writeMarker(filepath.Join(dir, DoneFile), Marker{Stage: s.name, Hash: h, Seconds: time.Since(t0).Seconds()}); err != nil {
 			return res, err
@@ -181,7 +178,7 @@ func (r *runner) runStage(ctx context.Context, s stage, resume bool) error {
 	out := io.MultiWriter(r.o.Stdout, logf)
 	r.frame.SetLog(logf)
 	defer r.frame.SetLog(nil)
-	return s.run(ctx, stageIO{out: out, err: r.frame}, resume)
+	return s.run(ctx, stageIO{out: out, log: r.frame}, resume)
 }
 
 // readMarker reads a done or started file.
@@ -214,13 +211,4 @@ func Timings(dir string, names []string) ([]string, []float64) {
 		}
 	}
 	return ns, ss
-}
-
-// threadArgs are the global flags every stage gets.
-func (r *runner) globalArgs() []string {
-	a := []string{"--seed", strconv.FormatUint(r.o.Config.Seed, 10)}
-	if r.o.Threads > 0 {
-		a = append(a, "--threads", strconv.Itoa(r.o.Threads))
-	}
-	return a
 }

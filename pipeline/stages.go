@@ -2,60 +2,120 @@ package pipeline
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
-	"strconv"
+	"strings"
 
+	"github.com/align-project/align/chat"
 	"github.com/align-project/align/data"
 	"github.com/align-project/align/eval"
-	"github.com/align-project/align/internal/atomicfile"
+	"github.com/align-project/align/internal/feedback"
 	"github.com/align-project/align/internal/progress"
+	"github.com/align-project/align/internal/yamlconf"
+	"github.com/align-project/align/judge"
 	"github.com/align-project/align/ppo"
+	"github.com/align-project/align/reward"
+	"github.com/align-project/align/rundir"
 	"github.com/align-project/align/train"
 )
 
 // Stage names, in the order they run.
 const (
-	StagePretrain = "pretrain"
-	StageSFT      = "sft"
-	StageGenerate = "generate"
-	StageLabel    = "label"
-	StageReward   = "reward"
-	StagePPO      = "ppo"
-	StageEval     = "eval"
-	StageReport   = "report"
+	StagePretrain = rundir.Pretrain
+	StageSFT      = rundir.SFT
+	StageGenerate = rundir.Generate
+	StageLabel    = rundir.Label
+	StageReward   = rundir.Reward
+	StagePPO      = rundir.PPO
+	StageEval     = rundir.Eval
+	StageReport   = rundir.Report
 )
 
 // Stages lists the stage names in order.
-func Stages() []string {
-	return []string{StagePretrain, StageSFT, StageGenerate, StageLabel, StageReward, StagePPO, StageEval, StageReport}
-}
+func Stages() []string { return rundir.Stages() }
 
 // Files the stages write into the run's data directory and the eval stage.
 const (
-	PairsFile         = "pairs.jsonl"             // generate: responses to label
-	AIPrefsFile       = "ai_preferences.jsonl"    // label: the AI judge's preferences
-	HumanPrefsFile    = "human_preferences.jsonl" // label: the human labels
-	PreferencesFile   = "preferences.jsonl"       // label: both, what the reward model trains on
-	PPOPromptsFile    = "ppo_prompts.jsonl"       // ppo: the prompts of the rollouts
-	EvalFile          = "eval.json"               // eval: the evaluation (eval.Result)
-	stageSettingsFile = "stage.yaml"              // the section of config.yaml a training stage reads
+	PairsFile       = rundir.PairsFile
+	AIPrefsFile     = rundir.AIPrefsFile
+	HumanPrefsFile  = rundir.HumanPrefsFile
+	PreferencesFile = rundir.PreferencesFile
+	PPOPromptsFile  = rundir.PPOPromptsFile
+	EvalFile        = rundir.EvalFile
 )
 
-type stageIO struct{ out, err io.Writer }
+// Steps are the library calls the stages make, one per stage (Export
+// brings human labels from an annotation store). Run uses LibrarySteps
+// unless Options.Steps replaces some, as tests do to run the stages'
+// bookkeeping without training anything.
+type Steps struct {
+	Pretrain func(context.Context, train.PretrainSpec) (train.Result, error)
+	SFT      func(context.Context, train.SFTSpec) (train.SFTResult, error)
+	Generate func(context.Context, chat.GenerateSpec) (chat.GenerateResult, error)
+	Label    func(context.Context, judge.LabelSpec) (judge.LabelResult, error)
+	Export   func(context.Context, feedback.ExportSpec) (feedback.ExportResult, error)
+	Reward   func(context.Context, reward.TrainSpec) (reward.Result, error)
+	PPO      func(context.Context, ppo.TrainSpec) (ppo.Result, error)
+	Eval     func(context.Context, eval.Spec) (*eval.Result, error)
+}
+
+// LibrarySteps are the real stages: the functions the align commands call.
+func LibrarySteps() Steps {
+	return Steps{
+		Pretrain: train.Pretrain, SFT: train.SFT, Generate: chat.GeneratePairs, Label: judge.Label,
+		Export: feedback.Export, Reward: reward.Train, PPO: ppo.Train, Eval: eval.Run,
+	}
+}
+
+// orLibrary fills the steps s leaves nil with the library's.
+func (s Steps) orLibrary() Steps {
+	l := LibrarySteps()
+	if s.Pretrain == nil {
+		s.Pretrain = l.Pretrain
+	}
+	if s.SFT == nil {
+		s.SFT = l.SFT
+	}
+	if s.Generate == nil {
+		s.Generate = l.Generate
+	}
+	if s.Label == nil {
+		s.Label = l.Label
+	}
+	if s.Export == nil {
+		s.Export = l.Export
+	}
+	if s.Reward == nil {
+		s.Reward = l.Reward
+	}
+	if s.PPO == nil {
+		s.PPO = l.PPO
+	}
+	if s.Eval == nil {
+		s.Eval = l.Eval
+	}
+	return s
+}
+
+// stageIO is where a stage writes: its summary to out (the user and the
+// stage's log), its progress to log (the run's one progress frame).
+type stageIO struct{ out, log io.Writer }
 
 // stage is one step of the run.
 type stage struct {
 	name    string
 	weight  float64  // expected share of the run's time, for the ETA
 	config  []byte   // the settings it depends on
+	inputs  []string // files named by its settings, whose content it depends on too
 	deps    []string // stages whose outputs it reads
 	outputs []string // files besides its directory to remove when it starts over
-	// resumable reports whether an interrupted run left a checkpoint its
-	// command resumes from (nil: the stage always starts over).
+	// resumable reports whether an interrupted run left a checkpoint the
+	// stage resumes from (nil: the stage always starts over).
 	resumable func(dir string) bool
 	always    bool // runs every time (the report: cheap, and it prints the checks)
 	run       func(ctx context.Context, sio stageIO, resume bool) error
@@ -63,13 +123,14 @@ type stage struct {
 
 type runner struct {
 	o      Options
+	steps  Steps
 	frame  *progress.Frame
 	hashes map[string]string
 	checks []Check
 }
 
-func (r *runner) stageDir(name string) string { return filepath.Join(r.o.Dir, StagesDir, name) }
-func (r *runner) dataFile(name string) string { return filepath.Join(r.o.Dir, DataDir, name) }
+func (r *runner) stageDir(name string) string { return rundir.Stage(r.o.Dir, name) }
+func (r *runner) dataFile(name string) string { return rundir.Data(r.o.Dir, name) }
 
 func (r *runner) depHashes(deps []string) [][]byte {
 	out := make([][]byte, len(deps))
@@ -92,120 +153,137 @@ func (r *runner) clean(s stage) error {
 	return nil
 }
 
-// exec runs one align command of a stage.
-func (r *runner) exec(ctx context.Context, sio stageIO, args ...string) error {
-	return r.o.Exec(ctx, append(args, r.globalArgs()...), sio.out, sio.err)
-}
-
-// writeSettings writes the settings file a training stage's --config reads.
-func writeSettings(dir string, v any) (string, error) {
-	path := filepath.Join(dir, stageSettingsFile)
-	return path, atomicfile.WriteFile(path, func(w io.Writer) error {
-		_, err := w.Write(yamlOf(v))
-		return err
-	})
-}
-
 // hasCheckpoint reports whether a training stage left a resumable checkpoint.
 func hasCheckpoint(dir string) bool {
 	_, err := os.Stat(filepath.Join(dir, train.LastDir))
 	return err == nil
 }
 
+// files lists the settings that name input files (not "embedded", not
+// empty), for the stage hashes.
+func files(paths ...string) []string {
+	var out []string
+	for _, p := range paths {
+		if p != "" && p != data.Embedded {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// inputHash is a digest of the content of the files a stage reads by name,
+// so that a file edited in place makes the stage run again. A missing file
+// hashes as missing: the stage then fails with its own clear error. An
+// annotation store in SQLite is a file too; a PostgreSQL one cannot be
+// hashed and is read afresh only when the stage runs for another reason.
+func inputHash(paths []string) []byte {
+	h := sha256.New()
+	for _, p := range paths {
+		fmt.Fprintf(h, "%s\x00", p)
+		f, err := os.Open(strings.TrimPrefix(p, "sqlite:"))
+		if err != nil {
+			fmt.Fprintf(h, "missing\x00")
+			continue
+		}
+		io.Copy(h, f)
+		f.Close()
+		h.Write([]byte{0})
+	}
+	return []byte(hex.EncodeToString(h.Sum(nil)))
+}
+
 func (r *runner) stages() []stage {
 	c := r.o.Config
 	dir := r.stageDir
+	l := c.Label
 	return []stage{
 		{
 			name: StagePretrain, weight: 21, config: yamlOf(c.Pretrain), resumable: hasCheckpoint,
+			inputs: files(c.Pretrain.Data),
 			run: func(ctx context.Context, sio stageIO, resume bool) error {
-				cfg, err := writeSettings(dir(StagePretrain), c.Pretrain.Config)
+				res, err := r.steps.Pretrain(ctx, train.PretrainSpec{Config: c.Pretrain.Config, Data: c.Pretrain.Data,
+					Out: dir(StagePretrain), Resume: resume, Log: sio.log})
 				if err != nil {
 					return err
 				}
-				args := []string{"pretrain", "--data", c.Pretrain.Data, "--out", dir(StagePretrain), "--config", cfg}
-				if resume {
-					args = append(args, "--resume")
-				}
-				return r.exec(ctx, sio, args...)
+				res.WriteText(sio.out)
+				return nil
 			},
 		},
 		{
 			name: StageSFT, weight: 16, config: yamlOf(c.SFT), deps: []string{StagePretrain}, resumable: hasCheckpoint,
+			inputs: files(c.SFT.Data, c.SFT.EvalPrompts),
 			run: func(ctx context.Context, sio stageIO, resume bool) error {
-				cfg, err := writeSettings(dir(StageSFT), c.SFT.Config)
+				res, err := r.steps.SFT(ctx, train.SFTSpec{Config: c.SFT.Config, Base: dir(StagePretrain), Data: c.SFT.Data,
+					EvalPrompts: c.SFT.EvalPrompts, Out: dir(StageSFT), Resume: resume, Log: sio.log})
 				if err != nil {
 					return err
 				}
-				args := []string{"sft", "--base", dir(StagePretrain), "--data", c.SFT.Data, "--out", dir(StageSFT), "--config", cfg}
-				if c.SFT.EvalPrompts != "" {
-					args = append(args, "--eval-prompts", c.SFT.EvalPrompts)
-				}
-				if resume {
-					args = append(args, "--resume")
-				}
-				return r.exec(ctx, sio, args...)
+				res.WriteText(sio.out)
+				return nil
 			},
 		},
 		{
 			name: StageGenerate, weight: 3, config: yamlOf(c.Generate), deps: []string{StageSFT},
-			outputs: []string{r.dataFile(PairsFile)},
+			inputs: files(c.Generate.Prompts), outputs: []string{r.dataFile(PairsFile)},
 			run: func(ctx context.Context, sio stageIO, _ bool) error {
-				g := c.Generate
-				args := []string{"generate", "--model", dir(StageSFT), "--prompts", g.Prompts,
-					"--n", strconv.Itoa(g.N), "--temperature", ftoa(g.Temperature), "--top-p", ftoa(g.TopP),
-					"--max-new-tokens", strconv.Itoa(g.MaxNewTokens), "--limit", strconv.Itoa(g.Limit),
-					"--out", r.dataFile(PairsFile)}
-				if g.ContrastPrefix != "" {
-					args = append(args, "--contrast-prefix", g.ContrastPrefix)
+				res, err := r.steps.Generate(ctx, chat.GenerateSpec{GenerateConfig: c.Generate, Model: dir(StageSFT),
+					Seed: c.Seed, Out: r.dataFile(PairsFile), Log: sio.log})
+				if err != nil {
+					return err
 				}
-				return r.exec(ctx, sio, args...)
+				res.WriteText(sio.out)
+				return nil
 			},
 		},
 		{
 			name: StageLabel, weight: 1, config: yamlOf(c.Label), deps: []string{StageGenerate},
+			inputs:  files(l.Constitution, l.FewShot, l.Lexicon, l.HumanFile, sqliteFile(l.HumanDB)),
 			outputs: []string{r.dataFile(AIPrefsFile), r.dataFile(HumanPrefsFile), r.dataFile(PreferencesFile)},
-			// 'align label' appends and skips pairs already labelled.
+			// Labelling appends and skips pairs already labelled.
 			resumable: func(string) bool { return true },
 			run:       r.label,
 		},
 		{
 			name: StageReward, weight: 8, config: yamlOf(c.Reward), deps: []string{StageSFT, StageLabel},
 			run: func(ctx context.Context, sio stageIO, _ bool) error {
-				cfg, err := writeSettings(dir(StageReward), c.Reward.Config)
+				res, err := r.steps.Reward(ctx, reward.TrainSpec{Config: c.Reward.Config, Base: dir(StageSFT),
+					Data: r.dataFile(PreferencesFile), HeldOutFrac: reward.DefaultHeldOutFrac, Out: dir(StageReward), Log: sio.log})
 				if err != nil {
 					return err
 				}
-				return r.exec(ctx, sio, "reward", "train", "--base", dir(StageSFT), "--data", r.dataFile(PreferencesFile),
-					"--out", dir(StageReward), "--config", cfg)
+				res.WriteText(sio.out)
+				return nil
 			},
 		},
 		{
 			name: StagePPO, weight: 30, config: yamlOf(c.PPO), deps: []string{StageSFT, StageReward},
-			outputs: []string{r.dataFile(PPOPromptsFile)}, resumable: hasCheckpoint,
+			inputs: files(c.PPO.Prompts), outputs: []string{r.dataFile(PPOPromptsFile)}, resumable: hasCheckpoint,
 			run: func(ctx context.Context, sio stageIO, resume bool) error {
 				prompts := r.dataFile(PPOPromptsFile)
-				if err := writePrompts(c.PPO.Prompts, c.Seed, prompts); err != nil {
+				ps, err := data.LoadPrompts(c.PPO.Prompts, c.Seed, data.TrainPrompts)
+				if err != nil {
+					return yamlconf.WrapKey("prompts", err)
+				}
+				if err := data.WriteRecords(prompts, ps); err != nil {
 					return err
 				}
-				cfg, err := writeSettings(dir(StagePPO), c.PPO.Config)
+				res, err := r.steps.PPO(ctx, ppo.TrainSpec{Config: c.PPO.Config, Policy: dir(StageSFT), Prompts: prompts,
+					Reward: ppo.RewardSpec{Dir: dir(StageReward), Batch: 16}, Out: dir(StagePPO), Resume: resume, Log: sio.log})
 				if err != nil {
 					return err
 				}
-				args := []string{"ppo", "--policy", dir(StageSFT), "--reward", dir(StageReward), "--prompts", prompts,
-					"--out", dir(StagePPO), "--config", cfg}
-				if resume {
-					args = append(args, "--resume")
-				}
-				return r.exec(ctx, sio, args...)
+				res.WriteText(sio.out)
+				return nil
 			},
 		},
 		{
 			name: StageEval, weight: 10, config: yamlOf(struct {
 				Eval  EvalConfig
-				Judge string
-			}{c.Eval, c.Label.Constitution}), deps: []string{StagePretrain, StageSFT, StageReward, StagePPO},
-			run: r.eval,
+				Judge judge.Spec
+			}{c.Eval, c.evalJudge()}), deps: []string{StagePretrain, StageSFT, StageReward, StagePPO},
+			inputs: files(c.Eval.Prompts, c.Eval.HeldOutConstitution, l.Constitution),
+			run:    r.eval,
 		},
 		{
 			name: StageReport, weight: 1, config: yamlOf(c), deps: []string{StageEval}, always: true,
@@ -214,19 +292,13 @@ func (r *runner) stages() []stage {
 	}
 }
 
-func ftoa(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) }
-
-// writePrompts writes the prompts of src ("embedded": the training prompts
-// of the default instruction set) to path.
-func writePrompts(src string, seed uint64, path string) error {
-	if src == "embedded" {
-		return data.WritePrompts(path, data.Instructions(seed).Train)
+// sqliteFile is the database file of a sqlite: annotation store ("" for
+// any other).
+func sqliteFile(db string) string {
+	if f, ok := strings.CutPrefix(db, "sqlite:"); ok {
+		return f
 	}
-	recs, _, err := data.ReadAll[data.Prompt](src, data.ReadOptions{Strict: true})
-	if err != nil {
-		return err
-	}
-	return data.WriteRecords(path, recs)
+	return ""
 }
 
 // label builds the preferences: the AI judge's labels of the generated
@@ -234,32 +306,28 @@ func writePrompts(src string, seed uint64, path string) error {
 func (r *runner) label(ctx context.Context, sio stageIO, _ bool) error {
 	l := r.o.Config.Label
 	var parts []string
-	if l.Judge != "none" {
-		args := []string{"label", "--judge", l.Judge, "--in", r.dataFile(PairsFile), "--out", r.dataFile(AIPrefsFile),
-			"--stats", filepath.Join(r.stageDir(StageLabel), "stats.json")}
-		if l.Constitution != "" {
-			args = append(args, "--constitution", l.Constitution)
-		}
-		if l.Judge == "openai" {
-			args = append(args, "--base-url", l.BaseURL, "--model", l.Model)
-		}
-		if err := r.exec(ctx, sio, args...); err != nil {
+	if l.Kind != judge.KindNone {
+		res, err := r.steps.Label(ctx, judge.LabelSpec{Spec: l.judgeSpec(r.o.Config.Seed), In: r.dataFile(PairsFile),
+			Out: r.dataFile(AIPrefsFile), Stats: filepath.Join(r.stageDir(StageLabel), "stats.json"), Log: sio.log})
+		if err != nil {
 			return err
 		}
+		res.WriteText(sio.out)
 		parts = append(parts, r.dataFile(AIPrefsFile))
 	}
 	human := r.dataFile(HumanPrefsFile)
 	switch {
 	case l.HumanDB != "":
-		if err := r.exec(ctx, sio, "annotate", "export", "--db", l.HumanDB, "--project", l.HumanProject,
-			"--out", human, "--quarantine-flagged"); err != nil {
+		res, err := r.steps.Export(ctx, feedback.ExportSpec{DB: l.HumanDB, Project: l.HumanProject, Out: human, QuarantineFlagged: true})
+		if err != nil {
 			return err
 		}
+		res.WriteText(sio.out)
 		parts = append(parts, human)
 	case l.HumanFile != "":
 		recs, _, err := data.ReadAll[data.Preference](l.HumanFile, data.ReadOptions{Strict: true})
 		if err != nil {
-			return fmt.Errorf("human labels: %w", err)
+			return yamlconf.WrapKey("human_file", err)
 		}
 		for i := range recs {
 			if recs[i].Source == "" {
@@ -292,24 +360,17 @@ func (r *runner) label(ctx context.Context, sio stageIO, _ bool) error {
 // eval compares the PPO policy with the SFT model (and the pretrained one).
 func (r *runner) eval(ctx context.Context, sio stageIO, _ bool) error {
 	c := r.o.Config
-	e := c.Eval
-	args := []string{"eval", "--policy", r.stageDir(StagePPO), "--baseline", r.stageDir(StageSFT),
-		"--reward", r.stageDir(StageReward), "--prompts", e.Prompts, "--limit", strconv.Itoa(e.Limit),
-		"--max-new-tokens", strconv.Itoa(e.MaxNewTokens), "--temperature", ftoa(e.Temperature),
-		"--judge", e.Judge, "--heldout-judge", e.HeldOutJudge, "--out", filepath.Join(r.stageDir(StageEval), EvalFile)}
-	if e.Base {
-		args = append(args, "--base", r.stageDir(StagePretrain))
+	s := eval.Spec{Config: c.Eval.Config, Policy: r.stageDir(StagePPO), Baseline: r.stageDir(StageSFT),
+		Reward: r.stageDir(StageReward), Judge: c.evalJudge(), Seed: c.Seed,
+		Out: filepath.Join(r.stageDir(StageEval), EvalFile), Log: sio.log}
+	if c.Eval.Base {
+		s.Base = r.stageDir(StagePretrain)
 	}
-	if e.HeldOutConstitution != "" {
-		args = append(args, "--heldout-constitution", e.HeldOutConstitution)
+	res, err := r.steps.Eval(ctx, s)
+	if err != nil {
+		return err
 	}
-	if c.Label.Constitution != "" {
-		args = append(args, "--constitution", c.Label.Constitution)
-	}
-	if e.Judge == "openai" || e.HeldOutJudge == "openai" {
-		args = append(args, "--base-url", c.Label.BaseURL, "--model", c.Label.Model)
-	}
-	return r.exec(ctx, sio, args...)
+	return res.WriteText(sio.out)
 }
 
 // report writes report/index.html and report/summary.json from the run
@@ -332,7 +393,7 @@ func (r *runner) report(_ context.Context, sio stageIO, _ bool) error {
 	}
 	r.checks = Checks(&res, r.o.Config.PPO.Config)
 	in.Checks = r.checks
-	dir := filepath.Join(r.o.Dir, ReportDir)
+	dir := filepath.Join(r.o.Dir, rundir.ReportDir)
 	if err := eval.WriteReport(dir, in); err != nil {
 		return err
 	}

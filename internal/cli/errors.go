@@ -48,8 +48,9 @@ type hinter interface {
 // code it deserves: 2 for bad usage, 1 for any other failure.
 func report(stderr io.Writer, err error) int {
 	msg := strings.TrimPrefix(err.Error(), "align: ")
-	// A setting's error names its YAML key; on the command line it is a flag.
-	if ke, ok := errors.AsType[*yamlconf.KeyError](err); ok {
+	// A setting's error names its YAML key; on the command line it is a
+	// flag. A qualified key (sft.lr, from 'align run') stays as it is.
+	if ke, ok := errors.AsType[*yamlconf.KeyError](err); ok && !strings.Contains(ke.Key, ".") {
 		msg = strings.Replace(msg, ke.Error(), ke.Flag()+": "+ke.Err.Error(), 1)
 	}
 	fmt.Fprintf(stderr, "align: error: %s\n", msg)

@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
-	"github.com/spf13/pflag"
 
 	"github.com/align-project/align/ppo"
 )
@@ -53,10 +52,7 @@ var ppoConfigHelp = map[string]string{
 }
 
 type ppoFlags struct {
-	shadow     ppo.Config
-	keys       []string
-	configFile string
-	resume     bool
+	cfg settingsFlags[ppo.Config]
 
 	policy, prompts, out string
 	rewardDir, rewardURL string
@@ -100,7 +96,9 @@ reward and the KL; too little exploration collapses the entropy early.
 OUT receives the policy (a Hugging Face directory), value/, config.yaml,
 metrics.jsonl (reward raw and normalised, KL, β, entropy, clip fractions,
 approximate KL, value loss, response length, EOS rate, cost, multiplier, time
-split), samples.jsonl and last/ for --resume.`,
+split), samples.jsonl and last/ for --resume.
+
+` + seedRule,
 		Example: `  align ppo --policy runs/sft --reward runs/rm --prompts prompts.jsonl --out runs/ppo
   align ppo --policy runs/sft --judge builtin --prompts prompts.jsonl --out runs/rlaif --kl-estimator k3
   align ppo --policy runs/sft --reward-url http://localhost:9000/score --prompts prompts.jsonl --out runs/ppo
@@ -119,44 +117,19 @@ split), samples.jsonl and last/ for --resume.`,
 	f.judge.register(fs)
 	fs.Lookup("judge").DefValue = "" // no judge unless asked for
 	f.judge.Kind = ""
-	f.registerConfig(fs)
+	f.cfg.register(fs, ppo.DefaultConfig(), ppoConfigHelp, true)
 	return cmd
-}
-
-// registerConfig adds a flag for every ppo.Config key but seed (global).
-func (f *ppoFlags) registerConfig(fs *pflag.FlagSet) {
-	f.shadow = ppo.DefaultConfig()
-	f.keys = bindConfig(fs, &f.shadow, ppoConfigHelp)
-	fs.StringVar(&f.configFile, "config", "", "YAML file of PPO settings (keys as the flags, with _ for -); flags given win")
-	fs.BoolVar(&f.resume, "resume", false, "continue the interrupted run in --out from OUT/last")
-}
-
-// resolveConfig returns the effective config: defaults, then on --resume
-// the run's saved config.yaml, then --config, then the flags given, then
-// the global --seed if given.
-func (f *ppoFlags) resolveConfig(cmd *cobra.Command, g *globals) (ppo.Config, error) {
-	path := cmd.CommandPath()
-	cfg := ppo.DefaultConfig()
-	if f.resume {
-		if err := cfg.LoadYAML(filepath.Join(f.out, ppo.ConfigFile)); err != nil {
-			return cfg, fmt.Errorf("resume: %w", err)
-		}
-	}
-	if f.configFile != "" {
-		if err := cfg.LoadYAML(f.configFile); err != nil {
-			return cfg, usageErrorf(path, "keys are the flag names with _ for -, e.g. kl_coef: 0.1", "%v", err)
-		}
-	}
-	fs := cmd.Flags()
-	copyChangedFlags(fs, f.keys, &cfg, f.shadow)
-	if fs.Changed("seed") || !f.resume {
-		cfg.Seed = g.seed
-	}
-	return cfg, keyUsage(path, cfg.Validate())
 }
 
 func runPPO(cmd *cobra.Command, g *globals, f *ppoFlags) error {
 	path := cmd.CommandPath()
+	cfg, err := f.cfg.resolve(cmd, g, ppo.DefaultConfig(), filepath.Join(f.out, ppo.ConfigFile))
+	if err != nil {
+		return err
+	}
+	if done, err := f.cfg.printed(cmd.OutOrStdout(), cfg); done {
+		return err
+	}
 	switch {
 	case f.policy == "":
 		return usageErrorf(path, "", "--policy DIR is required")
@@ -175,14 +148,10 @@ func runPPO(cmd *cobra.Command, g *globals, f *ppoFlags) error {
 		return usageErrorf(path, "e.g. --reward runs/rm, --judge builtin or --reward-url http://localhost:9000/score",
 			"give exactly one reward source: --reward, --judge or --reward-url")
 	}
-	cfg, err := f.resolveConfig(cmd, g)
-	if err != nil {
-		return err
-	}
 	js := f.judge.Spec
 	js.Seed = g.seed
 	spec := ppo.TrainSpec{
-		Config: cfg, Policy: f.policy, Prompts: f.prompts, Out: f.out, Resume: f.resume, Log: cmd.ErrOrStderr(),
+		Config: cfg, Policy: f.policy, Prompts: f.prompts, Out: f.out, Resume: f.cfg.resume, Log: cmd.ErrOrStderr(),
 		Reward: ppo.RewardSpec{Dir: f.rewardDir, URL: f.rewardURL, Timeout: f.rewardTimeout, Batch: f.rmBatch, Judge: js},
 	}
 	if err := spec.Validate(); err != nil {

@@ -1,6 +1,8 @@
 package cli
 
 import (
+	"path/filepath"
+
 	"github.com/spf13/cobra"
 
 	"github.com/align-project/align/train"
@@ -41,8 +43,7 @@ OUT holds the best model as a Hugging Face GPT-2 directory with its tokenizer
 metrics.jsonl and last/, a checkpoint written every --save-every steps, at
 the end and on Ctrl-C, from which --resume continues exactly.
 
-Settings come from the defaults, then --config FILE (YAML, keys as the flags
-with _ for -, unknown keys are errors), then the flags given.`,
+` + seedRule,
 		Example: `  align pretrain --data embedded --out runs/base
   align pretrain --data corpus.jsonl --out runs/base --steps 5000 --lr 6e-4 --vocab 4096
   align pretrain --out runs/base --resume
@@ -56,16 +57,19 @@ with _ for -, unknown keys are errors), then the flags given.`,
 	fs.StringVar(&f.data, "data", "embedded", `training text: a JSONL file of {"text"} records, or "embedded"`)
 	fs.StringVar(&f.out, "out", "", "output directory (required)")
 	fs.StringVar(&f.tokenizer, "tokenizer", "", "use this tokenizer (tokenizer.json or a model directory) instead of training one")
-	f.cfg.register(fs, train.DefaultPretrain(), "pack", "eval_samples", "max_new_tokens", "temperature")
+	f.cfg.register(fs, train.DefaultPretrain(), configHelp, true, "pack", "eval_samples", "max_new_tokens", "temperature")
 	return cmd
 }
 
 func runPretrain(cmd *cobra.Command, g *globals, f *pretrainFlags) error {
-	if err := needOut(cmd, f.out); err != nil {
+	cfg, err := f.cfg.resolve(cmd, g, train.DefaultPretrain(), filepath.Join(f.out, train.ConfigFile))
+	if err != nil {
 		return err
 	}
-	cfg, err := f.cfg.resolve(cmd, g, train.DefaultPretrain(), f.out)
-	if err != nil {
+	if done, err := f.cfg.printed(cmd.OutOrStdout(), cfg); done {
+		return err
+	}
+	if err := needOut(cmd, f.out); err != nil {
 		return err
 	}
 	res, err := train.Pretrain(cmd.Context(), train.PretrainSpec{

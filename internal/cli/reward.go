@@ -1,17 +1,12 @@
 package cli
 
 import (
-	"bytes"
-	"errors"
 	"fmt"
-	"io"
-	"os"
 	"strconv"
 	"strings"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
-	"go.yaml.in/yaml/v3"
 
 	"github.com/align-project/align/internal/atomicfile"
 	"github.com/align-project/align/reward"
@@ -73,48 +68,27 @@ var rewardConfigHelp = map[string]string{
 	"norm_temperature": "sampling temperature of those samples",
 }
 
-// rewardConfigFlags binds reward.Config's scalar keys to flags; resolve
-// applies defaults, then --config, then the flags given.
+// rewardConfigFlags binds reward.Config's keys to flags (see
+// settingsFlags), with --weights for its map of head weights.
 type rewardConfigFlags struct {
-	shadow     reward.Config
-	keys       []string
-	configFile string
-	weights    string
+	settingsFlags[reward.Config]
+	weights string
 }
 
 func (f *rewardConfigFlags) register(fs *pflag.FlagSet) {
-	f.shadow = reward.DefaultConfig()
-	f.keys = bindConfig(fs, &f.shadow, rewardConfigHelp)
+	f.settingsFlags.register(fs, reward.DefaultConfig(), rewardConfigHelp, false)
 	fs.StringVar(&f.weights, "weights", "preference=1", "the reward as a weighted sum of the normalised heads: preference, coherence, relevance, safety")
-	fs.StringVar(&f.configFile, "config", "", "YAML file of settings (keys as the flags, with _ for -); flags given win")
-}
-
-// resolve returns the effective config.
-func (f *rewardConfigFlags) resolve(cmd *cobra.Command, g *globals) (reward.Config, error) {
-	path := cmd.CommandPath()
-	cfg := reward.DefaultConfig()
-	if f.configFile != "" {
-		b, err := os.ReadFile(f.configFile)
-		if err != nil {
-			return cfg, err
+	f.adjust = func(fs *pflag.FlagSet, cfg *reward.Config) error {
+		if !fs.Changed("weights") && cfg.Weights != nil {
+			return nil // from --config
 		}
-		dec := yaml.NewDecoder(bytes.NewReader(b))
-		dec.KnownFields(true)
-		if err := dec.Decode(&cfg); err != nil && !errors.Is(err, io.EOF) {
-			return cfg, usageErrorf(path, "keys are the flag names with _ for -, e.g. max_len: 96", "%s: %v", f.configFile, err)
-		}
-	}
-	fs := cmd.Flags()
-	copyChangedFlags(fs, f.keys, &cfg, f.shadow)
-	if fs.Changed("weights") || cfg.Weights == nil {
 		w, err := parseWeights(f.weights)
 		if err != nil {
-			return cfg, usageErrorf(path, "e.g. --weights preference=1,safety=0.5", "--weights: %v", err)
+			return usageErrorf("align reward train", "e.g. --weights preference=1,safety=0.5", "--weights: %v", err)
 		}
 		cfg.Weights = w
+		return nil
 	}
-	cfg.Seed = g.seed
-	return cfg, keyUsage(path, cfg.Validate())
 }
 
 // parseWeights reads "preference=1,safety=0.5".
@@ -178,7 +152,9 @@ Before training, the SFT model samples --norm-samples responses to the
 training prompts; after training their scores set a gain and bias per head
 (and for the combined reward) giving mean 0 and std 1, stored in
 OUT/config.json and OUT/reward.json and applied by 'align reward score' and
-PPO. OUT/eval.json holds the final train and held-out evaluations.`,
+PPO. OUT/eval.json holds the final train and held-out evaluations.
+
+` + seedRule,
 		Example: `  align reward train --base runs/sft --data prefs.jsonl --out runs/rm
   align reward train --base runs/sft --data prefs.jsonl --heldout test.jsonl --out runs/rm --steps 800
   align reward train --base runs/sft --data prefs.jsonl --out runs/rm --weights preference=1,safety=0.5 --margin-scale 1`,
@@ -197,14 +173,17 @@ PPO. OUT/eval.json holds the final train and held-out evaluations.`,
 
 func runRewardTrain(cmd *cobra.Command, g *globals, f *rewardTrainFlags) error {
 	path := cmd.CommandPath()
+	cfg, err := f.cfg.resolve(cmd, g, reward.DefaultConfig(), "")
+	if err != nil {
+		return err
+	}
+	if done, err := f.cfg.printed(cmd.OutOrStdout(), cfg); done {
+		return err
+	}
 	for _, r := range []struct{ name, v string }{{"--base", f.base}, {"--data", f.data}, {"--out", f.out}} {
 		if r.v == "" {
 			return usageErrorf(path, "", "%s is required", r.name)
 		}
-	}
-	cfg, err := f.cfg.resolve(cmd, g)
-	if err != nil {
-		return err
 	}
 	spec := reward.TrainSpec{Config: cfg, Base: f.base, Data: f.data, HeldOut: f.heldout, HeldOutFrac: f.heldoutFrac,
 		Out: f.out, Log: cmd.ErrOrStderr()}

@@ -37,21 +37,29 @@ when given no flags:
                with the training judge and a held-out one (align eval)
   8 report     OUT/report/index.html and summary.json
 
-Every stage is the align command named beside it, writing into the run
-directory OUT: config.yaml (the resolved settings), stages/<stage>/ (its
+Every stage is the library call behind the align command named beside it,
+writing into the run directory OUT: config.yaml (the resolved settings), stages/<stage>/ (its
 checkpoint, metrics.jsonl, log.txt and a done marker holding the hash of its
 settings and those of the stages it reads), data/ (pairs and preferences)
 and report/.
 
-Run it again and finished stages whose settings did not change are skipped;
-an interrupted stage (Ctrl-C, or a crash) resumes from its checkpoint where
-its command can (pretrain, sft, ppo, label) and starts over otherwise; a stage
-whose settings changed starts over with every stage after it.
+Run it again and finished stages are skipped unless their settings, the
+content of the files the settings name (prompts, data, constitutions, human
+labels) or the align binary changed; an interrupted stage (Ctrl-C, or a crash)
+resumes from its checkpoint where it can (pretrain, sft, ppo, label) and
+starts over otherwise; a stage that changed starts over with every stage
+after it.
 
 --config FILE overlays a YAML file on the profile: one section per stage
 (pretrain, sft, generate, label, reward, ppo, eval) with the keys of that
 stage's command (the flag names with _ for -), and a top-level seed. See
 --print-config for every key. --quick is a tiny profile for smoke tests.
+The seed is --seed when given, else the config's top-level seed (default 1);
+every stage takes it.
+
+A setting that cannot work, in --config or found by a stage, is reported as
+section.key (e.g. ppo.mini_batch) and exits 1; exit 2 is kept for a bad
+command line.
 
 The report checks the run's targets: the PPO policy beats SFT by the held-out
 judge at least 65% of the time, refuses at least 90% of harmful requests and at
@@ -71,21 +79,21 @@ most 10% of benign ones, and stays within the PPO KL target.`,
 }
 
 func runRun(cmd *cobra.Command, g *globals, f *runFlags) error {
-	path := cmd.CommandPath()
 	cfg := pipeline.Default()
 	if f.quick {
 		cfg = pipeline.Quick()
 	}
+	hint := "see 'align run --print-config' for the keys and their values"
 	if f.config != "" {
 		if err := cfg.Load(f.config); err != nil {
-			return usageErrorf(path, "see 'align run --print-config' for the keys", "%v", err)
+			return &hintError{err: err, hint: hint}
 		}
 	}
 	if cmd.Flags().Changed("seed") {
 		cfg.SetSeed(g.seed)
 	}
 	if err := cfg.Validate(); err != nil {
-		return usageErrorf(path, "see 'align run --print-config' for the keys", "%v", err)
+		return &hintError{err: err, hint: hint}
 	}
 	w := cmd.OutOrStdout()
 	if f.printOnly {
@@ -100,19 +108,15 @@ func runRun(cmd *cobra.Command, g *globals, f *runFlags) error {
 		}
 	}
 	errw := cmd.ErrOrStderr()
-	threads := 0
-	if cmd.Flags().Changed("threads") {
-		threads = g.threads
-	}
 	res, err := pipeline.Run(cmd.Context(), pipeline.Options{
-		Dir: out, Config: cfg, Threads: threads, Exec: execute,
+		Dir: out, Config: cfg, Version: buildID(),
 		Stdout: w, Stderr: errw, Terminal: progress.IsTerminal(errw),
 	})
 	if errors.Is(err, pipeline.ErrInterrupted) {
 		return &hintError{err: err, hint: fmt.Sprintf("'%s' continues where it stopped", rerunCommand(f, out))}
 	}
 	if err != nil {
-		return err
+		return &hintError{err: err, hint: "the stage's log.txt in the run directory holds its whole output; fix the setting and run the same command: finished stages are skipped"}
 	}
 	fmt.Fprintf(w, "\nrun: %d stages ran, %d skipped, in %s\n", len(res.Ran), len(res.Skipped), progress.Duration(res.Elapsed))
 	printChecks(w, res.Checks)

@@ -15,6 +15,7 @@ import (
 	"github.com/align-project/align/internal/feedback"
 	"github.com/align-project/align/internal/feedback/store"
 	"github.com/align-project/align/pipeline"
+	"github.com/align-project/align/rundir"
 )
 
 // cancelOn cancels a context as soon as its text appears in what is written.
@@ -89,20 +90,33 @@ func TestRunQuickInterruptedResumesExactly(t *testing.T) {
 	}
 }
 
+// TestRunBadConfig: a bad setting in the run config, whether the config
+// check or a stage finds it, is reported as section.key with exit 1 — never
+// as a usage error of a command the user did not type.
 func TestRunBadConfig(t *testing.T) {
 	dir := t.TempDir()
 	cfg := filepath.Join(dir, "run.yaml")
-	os.WriteFile(cfg, []byte("ppo:\n  iterations: 3\n  kl_coeff: 0.1\n"), 0o644)
-	code, _, errOut := run(t, "run", "--config", cfg, "--out", filepath.Join(dir, "run"))
-	if code != exitUsage || !strings.Contains(errOut, "kl_coeff") || !strings.Contains(errOut, "line 3") {
-		t.Fatalf("exit %d, want 2 naming kl_coeff on line 3:\n%s", code, errOut)
+	out := filepath.Join(dir, "run")
+	for _, tc := range []struct{ doc, want string }{
+		{"ppo:\n  iterations: 3\n  kl_coeff: 0.1\n", "line 3"},
+		{"ppo:\n  mini_batch: 7\n", "ppo.mini_batch: 7: "},
+		{"generate:\n  n: 1\n", "generate.n: "},
+		{"label:\n  judge: gpt\n", "label.judge: "},
+	} {
+		os.WriteFile(cfg, []byte(tc.doc), 0o644)
+		code, _, errOut := run(t, "run", "--quick", "--config", cfg, "--out", out)
+		if code != exitFailure || !strings.Contains(errOut, tc.want) || strings.Contains(errOut, "--help") {
+			t.Errorf("%q: exit %d, want 1 naming %q and no other command's usage:\n%s", tc.doc, code, tc.want, errOut)
+		}
+		if _, err := os.Stat(out); err == nil {
+			t.Errorf("%q: a bad config created the run directory", tc.doc)
+		}
 	}
-	os.WriteFile(cfg, []byte("ppo:\n  mini_batch: 7\n"), 0o644)
-	if code, _, errOut := run(t, "run", "--config", cfg, "--out", filepath.Join(dir, "run")); code != exitUsage || !strings.Contains(errOut, "ppo.mini_batch") {
-		t.Fatalf("exit %d, want 2 naming ppo.mini_batch:\n%s", code, errOut)
-	}
-	if _, err := os.Stat(filepath.Join(dir, "run")); err == nil {
-		t.Error("a bad config created the run directory")
+	// A file a setting names that a stage cannot read.
+	os.WriteFile(cfg, []byte("pretrain:\n  data: "+filepath.Join(dir, "missing.jsonl")+"\n"), 0o644)
+	code, _, errOut := run(t, "run", "--quick", "--config", cfg, "--out", out)
+	if code != exitFailure || !strings.Contains(errOut, "pretrain.data: ") || !strings.Contains(errOut, "missing.jsonl") || strings.Contains(errOut, "--data") {
+		t.Fatalf("exit %d, want 1 naming pretrain.data:\n%s", code, errOut)
 	}
 }
 
@@ -170,7 +184,7 @@ func TestRunMixesHumanLabelsFromTheAnnotationStore(t *testing.T) {
 	if code, stdout, errOut := run(t, "run", "--quick", "--config", cfg, "--out", out); code != exitOK {
 		t.Fatalf("align run: exit %d\n%s\n%s", code, stdout, errOut)
 	}
-	prefs, _, err := data.ReadAll[data.Preference](filepath.Join(out, pipeline.DataDir, pipeline.PreferencesFile), data.ReadOptions{Strict: true})
+	prefs, _, err := data.ReadAll[data.Preference](rundir.Data(out, rundir.PreferencesFile), data.ReadOptions{Strict: true})
 	if err != nil {
 		t.Fatal(err)
 	}

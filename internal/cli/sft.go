@@ -1,6 +1,8 @@
 package cli
 
 import (
+	"path/filepath"
+
 	"github.com/spf13/cobra"
 
 	"github.com/align-project/align/train"
@@ -59,20 +61,23 @@ rate only. The report is written to OUT/eval.json.`,
 	fs.StringVar(&f.data, "data", "embedded", `SFT examples: a JSONL file of {"prompt","completion"} or {"messages"} records, or "embedded"`)
 	fs.StringVar(&f.out, "out", "", "output directory (required)")
 	fs.StringVar(&f.evalPrompts, "eval-prompts", "", "prompts JSONL (with tags and answers) for the final evaluation")
-	f.cfg.register(fs, train.DefaultSFT(), "layers", "dim", "heads", "ctx", "vocab")
+	f.cfg.register(fs, train.DefaultSFT(), configHelp, true, "layers", "dim", "heads", "ctx", "vocab")
 	return cmd
 }
 
 func runSFT(cmd *cobra.Command, g *globals, f *sftFlags) error {
+	cfg, err := f.cfg.resolve(cmd, g, train.DefaultSFT(), filepath.Join(f.out, train.ConfigFile))
+	if err != nil {
+		return err
+	}
+	if done, err := f.cfg.printed(cmd.OutOrStdout(), cfg); done {
+		return err
+	}
 	if err := needOut(cmd, f.out); err != nil {
 		return err
 	}
 	if f.base == "" && !f.cfg.resume {
 		return usageErrorf(cmd.CommandPath(), "", "--base DIR is required")
-	}
-	cfg, err := f.cfg.resolve(cmd, g, train.DefaultSFT(), f.out)
-	if err != nil {
-		return err
 	}
 	res, err := train.SFT(cmd.Context(), train.SFTSpec{
 		Config: cfg, Base: f.base, Data: f.data, EvalPrompts: f.evalPrompts, Out: f.out,

@@ -3,11 +3,9 @@ package cli
 import (
 	"errors"
 	"fmt"
-	"path/filepath"
 	"strings"
 
 	"github.com/spf13/cobra"
-	"github.com/spf13/pflag"
 
 	"github.com/align-project/align/train"
 )
@@ -48,52 +46,8 @@ var configHelp = map[string]string{
 // flagName is the command-line name of a config key.
 func flagName(key string) string { return strings.ReplaceAll(key, "_", "-") }
 
-// configFlags binds the train.Config keys to flags. Flags write into a shadow
-// config; resolve copies only the flags given on the command line, so they
-// win over a --config file, which wins over the defaults.
-type configFlags struct {
-	shadow     train.Config
-	keys       []string // bound keys
-	configFile string
-	resume     bool
-}
-
-// register adds a flag for every config key except those in skip (and
-// seed, which is the global --seed).
-func (f *configFlags) register(fs *pflag.FlagSet, defaults train.Config, skip ...string) {
-	f.shadow = defaults
-	f.keys = bindConfig(fs, &f.shadow, configHelp, skip...)
-	fs.StringVar(&f.configFile, "config", "", "YAML file of settings (keys as the flags, with _ for -); flags given win")
-	fs.BoolVar(&f.resume, "resume", false, "continue the interrupted run in --out from OUT/last")
-}
-
-// resolve returns the effective config: defaults, then on --resume the
-// run's saved config.yaml, then --config, then the flags given, then the
-// global --seed if given.
-func (f *configFlags) resolve(cmd *cobra.Command, g *globals, defaults train.Config, out string) (train.Config, error) {
-	path := cmd.CommandPath()
-	cfg := defaults
-	if f.resume {
-		saved := filepath.Join(out, train.ConfigFile)
-		if err := cfg.LoadYAML(saved); err != nil {
-			return cfg, fmt.Errorf("resume: %w", err)
-		}
-	}
-	if f.configFile != "" {
-		if err := cfg.LoadYAML(f.configFile); err != nil {
-			return cfg, usageErrorf(path, "keys are the flag names with _ for -, e.g. grad_accum: 2", "%v", err)
-		}
-	}
-	fs := cmd.Flags()
-	copyChangedFlags(fs, f.keys, &cfg, f.shadow)
-	if fs.Changed("seed") {
-		cfg.Seed = g.seed
-	}
-	if err := cfg.Validate(); err != nil {
-		return cfg, keyUsage(path, err)
-	}
-	return cfg, nil
-}
+// configFlags binds the train.Config keys to flags (see settingsFlags).
+type configFlags = settingsFlags[train.Config]
 
 // needOut checks --out.
 func needOut(cmd *cobra.Command, out string) error {

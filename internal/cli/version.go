@@ -1,7 +1,11 @@
 package cli
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
+	"io"
+	"os"
 	"runtime"
 	"runtime/debug"
 
@@ -54,4 +58,25 @@ func version() string {
 		}
 	}
 	return Version
+}
+
+// buildID identifies this binary for the done markers of 'align run': its
+// version and a digest of the executable, so that a rebuilt align with
+// other code reruns the stages it made, while the same binary skips them.
+func buildID() string {
+	id := version()
+	exe, err := os.Executable()
+	if err != nil {
+		return id
+	}
+	f, err := os.Open(exe)
+	if err != nil {
+		return id
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return id
+	}
+	return id + "+" + hex.EncodeToString(h.Sum(nil))[:16]
 }

@@ -89,3 +89,28 @@ func copyKey(dst, src reflect.Value, key string) bool {
 	}
 	return false
 }
+
+// SetKey sets the field of *dst whose yaml tag is key (looking into
+// embedded structs) to value, converted to the field's type, and reports
+// whether key names a field of a type value converts to.
+func SetKey[T any](dst *T, key string, value any) bool {
+	return setKey(reflect.ValueOf(dst).Elem(), key, reflect.ValueOf(value))
+}
+
+func setKey(dst reflect.Value, key string, v reflect.Value) bool {
+	t := dst.Type()
+	for i := range t.NumField() {
+		f := t.Field(i)
+		if f.Anonymous {
+			if setKey(dst.Field(i), key, v) {
+				return true
+			}
+			continue
+		}
+		if f.Tag.Get("yaml") == key && v.Type().ConvertibleTo(f.Type) {
+			dst.Field(i).Set(v.Convert(f.Type))
+			return true
+		}
+	}
+	return false
+}
