@@ -10,7 +10,6 @@ import (
 	"github.com/align-project/align/tokenizer"
 )
 
-
 // A prompt too long for the context keeps its end and leaves a quarter of
 // the context for the answer.
 func ExamplePromptTokens() {

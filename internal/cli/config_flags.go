@@ -91,7 +91,6 @@ func (f *settingsFlags[C]) printed(w io.Writer, cfg C) (bool, error) {
 	return true, err
 }
 
-
 // bindConfig adds a flag for every scalar field of the config struct that
 // shadow points to, looking into embedded structs: the flag of YAML key
 // "grad_accum" is --grad-accum, described by help[key], and writes into
