@@ -61,7 +61,7 @@ func ExampleSampler() {
 		return
 	}
 
-	answers, err := s.Sample([]string{"Hi"}, chat.SampleOptions{MaxNewTokens: 16}, nil) // temperature 0: greedy
+	answers, err := s.Sample([]string{"Hi"}, chat.SampleOptions{SampleOptions: model.SampleOptions{MaxNewTokens: 16}}, nil) // temperature 0: greedy
 	if err != nil {
 		fmt.Println(err)
 		return

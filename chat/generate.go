@@ -13,6 +13,7 @@ import (
 	"github.com/align-project/align/data"
 	"github.com/align-project/align/internal/progress"
 	"github.com/align-project/align/internal/yamlconf"
+	"github.com/align-project/align/model"
 )
 
 // GenerateConfig is what pair generation samples: the run config's
@@ -125,7 +126,7 @@ func GeneratePairs(ctx context.Context, s GenerateSpec) (GenerateResult, error) 
 	}
 	start := time.Now()
 	g := pairGenerator{sampler: sampler, n: s.N, retries: s.Retries, contrast: s.ContrastPrefix,
-		opt: SampleOptions{MaxNewTokens: s.MaxNewTokens, Temperature: s.Temperature, TopP: s.TopP, Batch: s.Batch},
+		opt: SampleOptions{SampleOptions: model.SampleOptions{MaxNewTokens: s.MaxNewTokens, Temperature: float32(s.Temperature), TopP: float32(s.TopP)}, Batch: s.Batch},
 		rng: rand.New(rand.NewPCG(s.Seed, 0x67656e))} // "gen"
 	pairs, err := g.generate(ctx, prompts, func(done int) {
 		if bar != nil {

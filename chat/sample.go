@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"unicode/utf8"
 
@@ -11,16 +12,15 @@ import (
 	"github.com/align-project/align/tokenizer"
 )
 
-// SampleOptions say how prompts are answered: the one set of sampling
-// options above the model, used by pair generation, evaluation, the SFT
-// evaluation (train.EvaluateSFT) and the reward model's reference samples.
-// Sample builds the token-level model.SampleOptions from them, adding the
-// chat format's stop tokens and bounding MaxNewTokens by the context.
+// SampleOptions say how prompts are answered: the model's sampling options
+// (MaxNewTokens, also bounded by the context; Temperature, 0 = greedy;
+// TopK; TopP; stop tokens besides the chat format's, which Sample adds)
+// plus what only text prompts have. Pair generation, evaluation, the SFT
+// evaluation (train.EvaluateSFT) and the reward model's reference samples
+// all use them.
 type SampleOptions struct {
-	MaxNewTokens int     // longest response in tokens, stop token included (also bounded by the context)
-	Temperature  float64 // 0 = greedy
-	TopP         float64 // nucleus sampling: 0 or 1 = the whole distribution
-	Batch        int     // prompts decoded together; 0 means 16
+	model.SampleOptions
+	Batch int // prompts decoded together; 0 means 16
 	// Prefix, when set, starts every response: its tokens follow the
 	// assistant header and the model continues from them. Text includes it.
 	Prefix string
@@ -94,7 +94,7 @@ func (s *Sampler) Sample(prompts []string, opt SampleOptions, rng *rand.Rand) ([
 		}
 		ids[i] = append(ids[i], prefix...)
 	}
-	temp := float32(opt.Temperature)
+	temp := opt.Temperature
 	if temp <= 0 {
 		temp, rng = 0, nil
 	} else if rng == nil {
@@ -108,8 +108,9 @@ func (s *Sampler) Sample(prompts []string, opt SampleOptions, rng *rand.Rand) ([
 		for _, p := range ids[lo:hi] {
 			longest = max(longest, len(p))
 		}
-		so := model.SampleOptions{MaxNewTokens: max(1, min(opt.MaxNewTokens, T-longest)),
-			Temperature: temp, TopP: float32(opt.TopP), StopTokens: s.stop}
+		so := opt.SampleOptions
+		so.MaxNewTokens, so.Temperature = max(1, min(opt.MaxNewTokens, T-longest)), temp
+		so.StopTokens = append(slices.Clip(s.stop), opt.StopTokens...)
 		samples, err := s.Model.Generate(ids[lo:hi], so, rng)
 		if err != nil {
 			return nil, fmt.Errorf("sample: %w", err)

@@ -153,7 +153,7 @@ func TestEvaluate(t *testing.T) {
 	}
 	scorer := ppo.FuncSource(func(_, r string) reward.Score { return reward.Score{Reward: float64(len(r))} })
 	opt := Options{
-		Sample: chat.SampleOptions{MaxNewTokens: 8, Temperature: 1, TopP: 0.95}, Seed: 3,
+		Sample: chat.SampleOptions{SampleOptions: model.SampleOptions{MaxNewTokens: 8, Temperature: 1, TopP: 0.95}}, Seed: 3,
 		Reference: sft.Model, Scorer: scorer, Judge: j, HeldOutJudge: ho, Policy: 1, Baseline: 0,
 		WinRate: WinRateOptions{Resamples: 200},
 	}

@@ -143,7 +143,7 @@ func Evaluate(ctx context.Context, policies []Policy, prompts []data.Prompt, opt
 		m := score(pol.Name, exs, resps)
 		if opt.Reference != nil {
 			progress("kl "+pol.Name, c, len(policies))
-			kl, err := MeanKL(pol.Model, opt.Reference, resps, opt.Sample.Temperature)
+			kl, err := MeanKL(pol.Model, opt.Reference, resps, float64(opt.Sample.Temperature))
 			if err != nil {
 				return nil, fmt.Errorf("eval %s: %w", pol.Name, err)
 			}

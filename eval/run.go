@@ -14,6 +14,7 @@ import (
 	"github.com/align-project/align/internal/progress"
 	"github.com/align-project/align/internal/yamlconf"
 	"github.com/align-project/align/judge"
+	"github.com/align-project/align/model"
 	"github.com/align-project/align/reward"
 )
 
@@ -141,7 +142,7 @@ func Run(ctx context.Context, s Spec) (*Result, error) {
 		return nil, err
 	}
 	opt := Options{
-		Sample: chat.SampleOptions{MaxNewTokens: s.MaxNewTokens, Temperature: s.Temperature, TopP: s.TopP, Batch: s.Batch},
+		Sample: chat.SampleOptions{SampleOptions: model.SampleOptions{MaxNewTokens: s.MaxNewTokens, Temperature: float32(s.Temperature), TopP: float32(s.TopP)}, Batch: s.Batch},
 		Seed:   s.Seed, Policy: len(policies) - 1, Baseline: len(policies) - 2,
 		WinRate: WinRateOptions{Resamples: s.Resamples, Confidence: s.Confidence, Seed: s.Seed, Workers: s.Judge.Concurrency},
 	}

@@ -95,7 +95,7 @@ func TestNormalizeGivesMeanZeroStdOne(t *testing.T) {
 	m := tiny(t)
 	m.Info.Weights = []float64{1, 0.5, 0, 2}
 	rng := rand.New(rand.NewPCG(1, 1))
-	refs, err := m.ReferenceSamples(m.Net, []string{"write something nice", "say a word"}, 24, chat.SampleOptions{MaxNewTokens: 12, Temperature: 1, Batch: 5}, rng)
+	refs, err := m.ReferenceSamples(m.Net, []string{"write something nice", "say a word"}, 24, chat.SampleOptions{SampleOptions: model.SampleOptions{MaxNewTokens: 12, Temperature: 1}, Batch: 5}, rng)
 	if err != nil {
 		t.Fatal(err)
 	}

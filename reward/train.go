@@ -219,7 +219,7 @@ func (t *Trainer) Run(ctx context.Context) (Result, error) {
 	if c.NormSamples > 0 {
 		prompts := distinctPrompts(t.Train)
 		var err error
-		refs, err = m.ReferenceSamples(m.Net, prompts, c.NormSamples, chat.SampleOptions{MaxNewTokens: c.NormMaxNew, Temperature: c.NormTemperature}, rng)
+		refs, err = m.ReferenceSamples(m.Net, prompts, c.NormSamples, chat.SampleOptions{SampleOptions: model.SampleOptions{MaxNewTokens: c.NormMaxNew, Temperature: float32(c.NormTemperature)}}, rng)
 		if err != nil {
 			return Result{}, fmt.Errorf("reward train: %w", err)
 		}

@@ -115,9 +115,9 @@ func SFT(ctx context.Context, s SFTSpec) (SFTResult, error) {
 	}
 	evalEx = evalEx[:min(len(evalEx), cfg.EvalSamples)]
 	fmt.Fprintf(log, "sft: answering %d held-out prompts\n", len(evalEx))
-	ev, err := EvaluateSFT(m, tok, evalEx, chat.SampleOptions{
-		MaxNewTokens: cfg.MaxNewTokens, Temperature: cfg.Temperature,
-	}, cfg.Seed)
+	ev, err := EvaluateSFT(m, tok, evalEx, chat.SampleOptions{SampleOptions: model.SampleOptions{
+		MaxNewTokens: cfg.MaxNewTokens, Temperature: float32(cfg.Temperature),
+	}}, cfg.Seed)
 	if err != nil {
 		return out, fmt.Errorf("sft: %w", err)
 	}
