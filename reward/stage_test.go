@@ -10,30 +10,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/align-project/align/checkpoint"
+	"github.com/align-project/align/chat/chattest"
 	"github.com/align-project/align/internal/yamlconf"
-	"github.com/align-project/align/model"
-	"github.com/align-project/align/tokenizer"
 )
-
-// sftDir saves a small random GPT with a trained tokenizer, as an SFT
-// checkpoint directory.
-func sftDir(t *testing.T) string {
-	t.Helper()
-	tok, err := tokenizer.Train(tokenizer.TrainConfig{VocabSize: 300}, "a good answer is good. a bad answer is bad. say a word.")
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, err := model.New(model.Config{VocabSize: tok.VocabSize(), Context: 48, Layers: 1, Heads: 2, Channels: 16}, 1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := filepath.Join(t.TempDir(), "sft")
-	if err := checkpoint.SaveHF(dir, m, tok, checkpoint.HFOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	return dir
-}
 
 func writeFile(t *testing.T, path string, lines ...string) string {
 	t.Helper()
@@ -64,7 +43,7 @@ func tinyTrainConfig() Config {
 }
 
 func TestTrain(t *testing.T) {
-	base := sftDir(t)
+	base := chattest.PolicyDir(t, "sft", 1, 0)
 	prefs, held := trainPrefs(t)
 	out := filepath.Join(t.TempDir(), "rm")
 	var log bytes.Buffer
@@ -113,7 +92,7 @@ func TestTrain(t *testing.T) {
 // TestTrainSettingErrors: a setting that cannot work, or a file named by
 // one that cannot be read, comes back as a *yamlconf.KeyError of its key.
 func TestTrainSettingErrors(t *testing.T) {
-	base := sftDir(t)
+	base := chattest.PolicyDir(t, "sft", 1, 0)
 	prefs, _ := trainPrefs(t)
 	bad := writeFile(t, filepath.Join(t.TempDir(), "bad.jsonl"), `{"prompt":"q","chosen":"a","rejected":"b","p_chosen":2}`)
 	for _, tc := range []struct {
@@ -143,7 +122,7 @@ func TestTrainSettingErrors(t *testing.T) {
 }
 
 func TestTrainInterrupted(t *testing.T) {
-	base := sftDir(t)
+	base := chattest.PolicyDir(t, "sft", 1, 0)
 	prefs, held := trainPrefs(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()

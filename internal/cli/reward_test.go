@@ -7,28 +7,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/align-project/align/checkpoint"
-	"github.com/align-project/align/model"
-	"github.com/align-project/align/tokenizer"
+	"github.com/align-project/align/chat/chattest"
 )
-
-// tinyBase saves a small random GPT with a trained tokenizer to a directory.
-func tinyBase(t *testing.T) string {
-	t.Helper()
-	tok, err := tokenizer.Train(tokenizer.TrainConfig{VocabSize: 300}, "a good answer is good. a bad answer is bad. say a word.")
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, err := model.New(model.Config{VocabSize: tok.VocabSize(), Context: 48, Layers: 1, Heads: 2, Channels: 16}, 1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := filepath.Join(t.TempDir(), "base")
-	if err := checkpoint.SaveHF(dir, m, tok, checkpoint.HFOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	return dir
-}
 
 func writeLines(t *testing.T, path string, lines []string) {
 	t.Helper()
@@ -38,7 +18,7 @@ func writeLines(t *testing.T, path string, lines []string) {
 }
 
 func TestRewardTrainScoreEval(t *testing.T) {
-	base := tinyBase(t)
+	base := chattest.PolicyDir(t, "sft", 1, 0)
 	dir := t.TempDir()
 	prefs, held := filepath.Join(dir, "prefs.jsonl"), filepath.Join(dir, "held.jsonl")
 	var lines []string
