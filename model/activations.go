@@ -84,31 +84,27 @@ func (m *Model) reserve(b, t int) {
 	m.b, m.t = 0, 0
 }
 
-// layerActs are block l's views for the current (B,T).
-type layerActs struct {
-	res, out                         []float32 // block input and output (B,T,C)
-	ln1, ln1Mean, ln1Rstd, qkv, atty []float32
-	att, res2, ln2, ln2Mean, ln2Rstd []float32
-	fch                              []float32
-}
-
-func (m *Model) layerActs(l int) layerActs {
+// layerActs are block l's views for the current (B,T). The GELU output is
+// not kept: every layer writes it into the scratch g4a, and Backward
+// recomputes it.
+func (m *Model) layerActs(l int) blockActs {
 	a := &m.acts
 	n, C, NH := m.b*m.t, m.Config.Channels, m.Config.Heads
 	at := func(s []float32, w int) []float32 { return s[l*n*w : (l+1)*n*w : (l+1)*n*w] }
-	return layerActs{
-		res:     at(a.res, C),
+	return blockActs{
+		in:      at(a.res, C),
+		mid:     at(a.res2, C),
 		out:     a.res[(l+1)*n*C : (l+2)*n*C],
 		ln1:     at(a.ln1, C),
 		ln1Mean: at(a.ln1Mean, 1),
 		ln1Rstd: at(a.ln1Rstd, 1),
-		qkv:     at(a.qkv, 3*C),
-		atty:    at(a.atty, C),
-		att:     at(a.att, NH*m.t),
-		res2:    at(a.res2, C),
 		ln2:     at(a.ln2, C),
 		ln2Mean: at(a.ln2Mean, 1),
 		ln2Rstd: at(a.ln2Rstd, 1),
+		qkv:     at(a.qkv, 3*C),
+		att:     at(a.att, NH*m.t),
+		atty:    at(a.atty, C),
 		fch:     at(a.fch, 4*C),
+		gelu:    a.g4a[:n*4*C],
 	}
 }

@@ -114,8 +114,9 @@ func (d *Decoder) Append(tokens [][]int32) ([]float32, error) {
 			d.lastSeqOf = append(d.lastSeqOf, i)
 		}
 	}
+	x := d.blockActs(rows)
 	for l := 0; l < cfg.Layers; l++ {
-		d.block(l, rows)
+		blockForward(d.m.W.layer(l, C), x, rows, C, l, d)
 	}
 	// Final layernorm and LM head only for each sequence's last new token.
 	nl := len(d.lastRows)
@@ -133,19 +134,35 @@ func (d *Decoder) Append(tokens [][]int32) ([]float32, error) {
 	return d.logits, nil
 }
 
-// block runs layer l over the rows in d.x, writing their keys and values into
-// the cache before attending, so a row sees every earlier token of its
-// sequence, including new rows before it.
-func (d *Decoder) block(l, rows int) {
-	cfg := d.m.Config
-	C := cfg.Channels
-	w := d.m.W.layer(l, C)
+// blockActs are the decoder's scratch for rows new tokens, shared by every
+// layer: the residual stream in d.x is updated in place.
+func (d *Decoder) blockActs(rows int) blockActs {
+	C, NH := d.m.Config.Channels, d.m.Config.Heads
 	x, ln := d.x[:rows*C], d.ln[:rows*C]
-	qkv, atty := d.qkv[:rows*3*C], d.atty[:rows*C]
-	tensor.LayerNormForward(ln, d.mean[:rows], d.rstd[:rows], x, w.ln1w, w.ln1b, rows, C)
-	linearForward(qkv, nil, ln, w.qkvw, w.qkvb, rows, C, 3*C)
+	mean, rstd := d.mean[:rows], d.rstd[:rows]
+	return blockActs{
+		in: x, mid: x, out: x,
+		ln1: ln, ln1Mean: mean, ln1Rstd: rstd,
+		ln2: ln, ln2Mean: mean, ln2Rstd: rstd,
+		qkv:  d.qkv[:rows*3*C],
+		att:  d.att[:rows*NH*d.tp],
+		atty: d.atty[:rows*C],
+		fch:  d.fch[:rows*4*C],
+		gelu: d.gelu[:rows*4*C],
+	}
+}
+
+// attend is the decoder's attention for layer l: it writes the new rows'
+// keys and values into the cache first, so a row sees every earlier token of
+// its sequence, including new rows before it; then, for each (row, head),
+// two vector-matrix products against the cache: scores against the
+// transposed keys and the output against the values. att holds NH·tp scores
+// per row.
+func (d *Decoder) attend(l int, out, att, qkv []float32) {
+	C, NH := d.m.Config.Channels, d.m.Config.Heads
+	hs, tp := C/NH, d.tp
+	rows := len(out) / C
 	cacheK, cacheV := d.layerCache(l)
-	hs, tp := C/cfg.Heads, d.tp
 	for r := 0; r < rows; r++ {
 		seq, pos := d.rowSeq[r], d.rowPos[r]
 		// keys transposed per head: (B, NH, hs, tp); values as they come.
@@ -156,36 +173,20 @@ func (d *Decoder) block(l, rows int) {
 		off := (seq*d.maxLen + pos) * C
 		copy(cacheV[off:off+C], qkv[r*3*C+2*C:r*3*C+3*C])
 	}
-	d.attention(atty, qkv, cacheK, cacheV, rows)
-	linearForward(x, x, atty, w.attprojw, w.attprojb, rows, C, C)
-	tensor.LayerNormForward(ln, d.mean[:rows], d.rstd[:rows], x, w.ln2w, w.ln2b, rows, C)
-	fch, gelu := d.fch[:rows*4*C], d.gelu[:rows*4*C]
-	linearForward(fch, nil, ln, w.fcw, w.fcb, rows, C, 4*C)
-	tensor.GeluForward(gelu, fch)
-	linearForward(x, x, gelu, w.fcprojw, w.fcprojb, rows, 4*C, C)
-}
-
-// attention computes causal attention for each (row, head) against the
-// cached keys and values of the row's sequence up to its position: two
-// vector-matrix products per head, scores against the transposed keys and
-// the output against the values.
-func (d *Decoder) attention(out, qkv, cacheK, cacheV []float32, rows int) {
-	C, NH := d.m.Config.Channels, d.m.Config.Heads
-	hs, tp := C/NH, d.tp
 	scale := float32(1 / math.Sqrt(float64(hs)))
 	tensor.ParallelFor(rows*NH, func(lo, hi int) {
 		for item := lo; item < hi; item++ {
 			r, h := item/NH, item%NH
 			seq, n := d.rowSeq[r], d.rowPos[r]+1
 			kt := cacheK[(seq*NH+h)*hs*tp:][:hs*tp]
-			score := d.att[item*tp:][:tp]
+			score := att[item*tp:][:tp]
 			// Whole blocks of 16 scores; those past n are ignored.
 			tensor.VecMat(score, qkv[r*3*C+h*hs:][:hs], kt, hs, min((n+15)&^15, tp), tp, false)
-			att := score[:n]
-			mx := tensor.Max(att)
-			sum := tensor.ExpSum(att, att, scale, -scale*mx)
+			w := score[:n]
+			mx := tensor.Max(w)
+			sum := tensor.ExpSum(w, w, scale, -scale*mx)
 			o := out[r*C+h*hs:][:hs]
-			tensor.VecMat(o, att, cacheV[seq*d.maxLen*C+h*hs:], n, hs, C, false)
+			tensor.VecMat(o, w, cacheV[seq*d.maxLen*C+h*hs:], n, hs, C, false)
 			tensor.Scale(1/sum, o)
 		}
 	})

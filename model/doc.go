@@ -18,11 +18,14 @@
 // Optional scalar heads (Config.ScalarHeads) read the final hidden state: a
 // value head for PPO, or a reward model's overall and per-aspect scores.
 //
-// Generation uses a Decoder with a key/value cache; Generate samples with
-// temperature, top-k, top-p and stop tokens from a caller-owned PCG rng, and
-// LogProbs recomputes per-token log-probabilities and entropies of given
-// continuations by teacher forcing, as PPO needs for its policy and
-// reference.
+// Generation uses a Decoder with a key/value cache, which runs the same
+// transformer block as Forward with its own attention over the cache;
+// Generate samples with temperature, top-k, top-p and stop tokens from a
+// caller-owned PCG rng, and LogProbs recomputes per-token log-probabilities
+// and entropies of given continuations by teacher forcing, as PPO needs for
+// its policy and reference. For a loss in those log-probs and entropies (PPO's
+// clipped surrogate, DPO, GRPO), LogProbGrads writes the matching DLogits
+// from the loss's derivatives per token, ready for Backward.
 //
 // Dimension names: B batch, T time, C channels, V vocabulary, L layers,
 // NH heads, K scalar heads. Results are bit-identical for the same seed and

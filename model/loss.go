@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 
 	"github.com/align-project/align/tensor"
 )
@@ -126,7 +127,7 @@ func (m *Model) LogProbs(seqs [][]int32, promptLens []int, temperature float32) 
 // LogProbEntropy returns log softmax(z/tau)[tok] and the entropy of
 // softmax(z/tau) for one row of logits z, accumulated in float64: the
 // teacher-forced numbers LogProbs reports, shared with PPO's update so both
-// compute them identically.
+// compute them identically. LogProbGrads differentiates them.
 func LogProbEntropy(z []float32, tok int, tau float64) (logp, ent float64) {
 	mx := z[0]
 	for _, v := range z {
@@ -141,4 +142,116 @@ func LogProbEntropy(z []float32, tok int, tau float64) (logp, ent float64) {
 	}
 	lse := math.Log(sum)
 	return float64(z[tok]-mx)/tau - lse, lse - dot/sum
+}
+
+// LogProbGrads writes into DLogits the gradient of a loss that depends on
+// the model through the log-probabilities and entropies of response tokens,
+// given the loss's derivatives with respect to them: dlogp[i][j] and
+// dent[i][j] belong to token seqs[i][promptLens[i]+j], laid out as LogProbs
+// returns its log-probs and entropies (dent may be nil when the loss has no
+// entropy term). The last Forward must have run on seqs right-padded to the
+// longest, as LogProbs runs it. The log-probs and entropies are those of
+// LogProbEntropy under softmax(logits / temperature) (temperature ≤ 0 means
+// 1); it is a float64 so that a caller of LogProbEntropy differentiates
+// exactly the function it evaluated (a caller of LogProbs passes its float32
+// temperature converted). Like LMLoss it replaces what DLogits held, with
+// zeros at the positions that predict no response token; Backward then
+// accumulates the parameter gradients. The DPO, GRPO and PPO losses are all
+// of this form.
+func (m *Model) LogProbGrads(seqs [][]int32, promptLens []int, temperature float64, dlogp, dent [][]float64) error {
+	if m.b == 0 {
+		return errors.New("model logprob grads: no forward pass to differentiate")
+	}
+	if m.noLogits {
+		return errors.New("model logprob grads: logits are turned off")
+	}
+	B, T, V := m.b, m.t, m.Config.VocabSize
+	switch {
+	case len(seqs) != B:
+		return fmt.Errorf("model logprob grads: %d sequences for the last forward's batch of %d", len(seqs), B)
+	case len(promptLens) != B || len(dlogp) != B:
+		return fmt.Errorf("model logprob grads: %d sequences with %d prompt lengths and %d rows of log-prob gradients", B, len(promptLens), len(dlogp))
+	case dent != nil && len(dent) != B:
+		return fmt.Errorf("model logprob grads: %d sequences with %d rows of entropy gradients", B, len(dent))
+	}
+	longest := 0
+	for i, s := range seqs {
+		longest = max(longest, len(s))
+		p := promptLens[i]
+		switch {
+		case p < 1 || p > len(s):
+			return fmt.Errorf("model logprob grads: prompt length %d of sequence %d must be in [1, %d]", p, i, len(s))
+		case len(dlogp[i]) != len(s)-p:
+			return fmt.Errorf("model logprob grads: %d log-prob gradients for the %d response tokens of sequence %d", len(dlogp[i]), len(s)-p, i)
+		case dent != nil && len(dent[i]) != len(s)-p:
+			return fmt.Errorf("model logprob grads: %d entropy gradients for the %d response tokens of sequence %d", len(dent[i]), len(s)-p, i)
+		case len(s) <= T && !slices.Equal(s, m.inputs[i*T:i*T+len(s)]):
+			return fmt.Errorf("model logprob grads: sequence %d is not the one the last forward ran on", i)
+		}
+	}
+	if longest != T {
+		return fmt.Errorf("model logprob grads: the longest sequence has %d tokens, the last forward ran on %d", longest, T)
+	}
+	tau := temperature
+	if !(tau > 0) {
+		tau = 1
+	}
+	logits, dlogits := m.Logits(), m.DLogits()
+	tensor.ParallelFor(B, func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			s, p := seqs[i], promptLens[i]
+			// Position t predicts token t+1: p−1 up to len(s)−2 predict the response.
+			seqGrad := dlogits[i*T*V : (i+1)*T*V]
+			clear(seqGrad[:(p-1)*V])
+			clear(seqGrad[(len(s)-1)*V:])
+			for j, g := range dlogp[i] {
+				var ge float64
+				if dent != nil {
+					ge = dent[i][j]
+				}
+				k := (i*T + p + j - 1) * V
+				logProbEntropyGrad(dlogits[k:k+V], logits[k:k+V], int(s[p+j]), tau, g, ge)
+			}
+		}
+	})
+	return nil
+}
+
+// logProbEntropyGrad writes into dz the gradient with respect to the logits
+// z (one row of V) of dlogp·log p(tok) + dent·H, where p = softmax(z/τ) and
+// H is its entropy:
+//
+//	∂log p(tok)/∂z_j = (1[j = tok] − p_j)/τ
+//	∂H/∂z_j        = −p_j·(log p_j + H)/τ
+//
+// It returns log p(tok) and H, the same float64 operations as
+// LogProbEntropy. dz is overwritten.
+func logProbEntropyGrad(dz, z []float32, tok int, tau, dlogp, dent float64) (logp, ent float64) {
+	mx := z[0]
+	for _, v := range z {
+		mx = max(mx, v)
+	}
+	var sum, dot float64
+	for j, v := range z {
+		x := float64(v-mx) / tau
+		e := math.Exp(x)
+		dz[j] = float32(e) // scratch: unnormalised probabilities
+		sum += e
+		dot += e * x
+	}
+	lse := math.Log(sum)
+	ent = lse - dot/sum
+	logp = float64(z[tok]-mx)/tau - lse
+	inv := 1 / sum
+	for j, v := range z {
+		p := float64(dz[j]) * inv
+		g := -dlogp * p
+		if dent != 0 {
+			lp := float64(v-mx)/tau - lse
+			g -= dent * p * (lp + ent)
+		}
+		dz[j] = float32(g / tau)
+	}
+	dz[tok] += float32(dlogp / tau)
+	return logp, ent
 }

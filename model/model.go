@@ -112,7 +112,7 @@ func (m *Model) Forward(inputs []int32, b, t int) error {
 
 	encoderForward(a.res[:n*C], inputs, m.W.Wte, m.W.Wpe, b, t, C)
 	for l := 0; l < cfg.Layers; l++ {
-		m.blockForward(l)
+		blockForward(m.W.layer(l, C), m.layerActs(l), n, C, l, m)
 	}
 	final := a.res[cfg.Layers*n*C:][:n*C]
 	lnf := a.lnf[:n*C]
@@ -165,20 +165,10 @@ func (m *Model) Backward() error {
 	return nil
 }
 
-// blockForward runs block l: x + attn(ln1(x)), then + mlp(ln2(·)).
-func (m *Model) blockForward(l int) {
-	B, T, C, NH := m.b, m.t, m.Config.Channels, m.Config.Heads
-	n := B * T
-	w, x := m.W.layer(l, C), m.layerActs(l)
-	tensor.LayerNormForward(x.ln1, x.ln1Mean, x.ln1Rstd, x.res, w.ln1w, w.ln1b, n, C)
-	linearForward(x.qkv, nil, x.ln1, w.qkvw, w.qkvb, n, C, 3*C)
-	tensor.AttentionForward(x.atty, x.att, x.qkv, B, T, C, NH)
-	linearForward(x.res2, x.res, x.atty, w.attprojw, w.attprojb, n, C, C)
-	tensor.LayerNormForward(x.ln2, x.ln2Mean, x.ln2Rstd, x.res2, w.ln2w, w.ln2b, n, C)
-	linearForward(x.fch, nil, x.ln2, w.fcw, w.fcb, n, C, 4*C)
-	gelu := m.acts.g4a[:n*4*C]
-	tensor.GeluForward(gelu, x.fch)
-	linearForward(x.out, x.res2, gelu, w.fcprojw, w.fcprojb, n, 4*C, C)
+// attend is training's attention: causal within each of the B sequences of
+// T tokens, keeping the (B,NH,T,T) weights in att for Backward.
+func (m *Model) attend(_ int, out, att, qkv []float32) {
+	tensor.AttentionForward(out, att, qkv, m.b, m.t, m.Config.Channels, m.Config.Heads)
 }
 
 // blockBackward turns dres from the gradient of block l's output into the
@@ -201,7 +191,7 @@ func (m *Model) blockBackward(l int) {
 	tensor.GeluBackward(dfch, x.fch, dgelu)
 	dln2 := a.g4b[:n*C]
 	linearBackward(dln2, g.fcw, g.fcb, dfch, x.ln2, w.fcw, n, C, 4*C, false)
-	tensor.LayerNormBackward(dres, g.ln2w, g.ln2b, dln2, x.res2, w.ln2w, x.ln2Mean, x.ln2Rstd, n, C)
+	tensor.LayerNormBackward(dres, g.ln2w, g.ln2b, dln2, x.mid, w.ln2w, x.ln2Mean, x.ln2Rstd, n, C)
 
 	datty := a.g4a[:n*C]
 	linearBackward(datty, g.attprojw, g.attprojb, dres, x.atty, w.attprojw, n, C, C, false)
@@ -213,7 +203,7 @@ func (m *Model) blockBackward(l int) {
 	tensor.AttentionBackward(dqkv, datty, x.qkv, x.att, a.attScratch, B, T, C, NH)
 	dln1 := a.g4a[:n*C]
 	linearBackward(dln1, g.qkvw, g.qkvb, dqkv, x.ln1, w.qkvw, n, C, 3*C, false)
-	tensor.LayerNormBackward(dres, g.ln1w, g.ln1b, dln1, x.res, w.ln1w, x.ln1Mean, x.ln1Rstd, n, C)
+	tensor.LayerNormBackward(dres, g.ln1w, g.ln1b, dln1, x.in, w.ln1w, x.ln1Mean, x.ln1Rstd, n, C)
 }
 
 // checkTokens reports the first id outside [0, v).

@@ -82,7 +82,9 @@ func (r *run) policyStep(ro *rollout, mb []int, firstEpoch bool, acc *stepStats)
 	if r.cfg.ApproxKLStop > 0 && approxKL/float64(N) > r.cfg.ApproxKLStop {
 		return true, nil
 	}
-	r.policyGrad(ro, mb, stats, N)
+	if err := r.policyGrad(ro, mb, stats, N); err != nil {
+		return false, err
+	}
 	for _, ts := range stats {
 		for _, s := range ts {
 			acc.pgLoss += s.loss
@@ -153,24 +155,23 @@ func (r *run) policyLoss(ro *rollout, mb []int) (stats [][]tokenStat, N int, err
 
 // policyGrad writes the gradient of the objective of policyLoss into the
 // policy's DLogits, only at the positions that predict response tokens:
-// the prompt and the padding keep the zero gradient Forward left.
-func (r *run) policyGrad(ro *rollout, mb []int, stats [][]tokenStat, N int) {
-	m := r.Policy
-	_, T := m.Shape()
-	V := m.Config.VocabSize
-	logits, dlogits := m.Logits(), m.DLogits()
+// the prompt and the padding get a zero gradient.
+func (r *run) policyGrad(ro *rollout, mb []int, stats [][]tokenStat, N int) error {
 	inv := 1 / float64(N)
 	dent := -r.cfg.EntCoef * inv
-	tensor.ParallelFor(len(mb), func(lo, hi int) {
-		for b := lo; b < hi; b++ {
-			i := mb[b]
-			p := ro.plen[i]
-			for j, s := range stats[b] {
-				k := (b*T + p + j - 1) * V
-				logitsGrad(dlogits[k:k+V], logits[k:k+V], int(ro.seqs[i][p+j]), r.cfg.Temperature, s.dlogp*inv, dent)
-			}
+	seqs, plens := make([][]int32, len(mb)), make([]int, len(mb))
+	dlogps, dents := make([][]float64, len(mb)), make([][]float64, len(mb))
+	for b, i := range mb {
+		seqs[b], plens[b] = ro.seqs[i], ro.plen[i]
+		dlogps[b], dents[b] = make([]float64, len(stats[b])), make([]float64, len(stats[b]))
+		for j, s := range stats[b] {
+			dlogps[b][j], dents[b][j] = s.dlogp*inv, dent
 		}
-	})
+	}
+	if err := r.Policy.LogProbGrads(seqs, plens, r.cfg.Temperature, dlogps, dents); err != nil {
+		return fmt.Errorf("ppo: policy gradient: %w", err)
+	}
+	return nil
 }
 
 // valueStep takes one Adam step of the value model on vf_coef times the
