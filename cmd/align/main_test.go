@@ -29,7 +29,7 @@ func TestExitCodes(t *testing.T) {
 		{[]string{"bench", "--help"}, 0, "matmul", ""},
 		{[]string{"bench", "matmul", "--m", "8", "--n", "8", "--k", "8", "--iters", "1"}, 0, "GFLOP/s", ""},
 		{[]string{"bench", "--bogus"}, 2, "", "align: error: unknown flag: --bogus"},
-		{[]string{"bench", "train", "--heads", "3", "--dim", "256"}, 2, "", "align: error: --dim 256 is not divisible by --heads 3"},
+		{[]string{"bench", "train", "--heads", "3", "--dim", "256"}, 2, "", "align: error: --heads: 3 does not divide dim 256"},
 	} {
 		cmd := exec.Command(os.Args[0], tc.args...)
 		cmd.Env = append(os.Environ(), "ALIGN_TEST_MAIN=1")
