@@ -22,7 +22,7 @@ func newAnnotateCmd(g *globals) *cobra.Command {
 
   serve    the web app: annotators compare two responses, reviewers
            quarantine, admins manage projects, users, import and export
-  import   add pairs ({"prompt", "responses": [a, b]} lines) to a project
+  import   add pairs ({"prompt", "responses": [a, b, …]} lines) to a project
   export   write aggregated preferences (and raw labels) as JSON lines
   users    add or list accounts (create the first admin here)
   stats    agreement, annotator reliability and poisoning flags
@@ -50,13 +50,14 @@ to open it to others. Ctrl-C shuts it down gracefully.`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			s.Log = cmd.OutOrStdout()
-			return feedback.Serve(cmd.Context(), s)
+			return keyUsage(cmd.CommandPath(), feedback.Serve(cmd.Context(), s))
 		},
 	}
 	cmd.Flags().StringVar(&s.DB, "db", feedback.DefaultDB, "database: sqlite:FILE or postgres://...")
 	cmd.Flags().StringVar(&s.Addr, "addr", "127.0.0.1:8080", "listen address (use :8080 for every interface)")
 	cmd.Flags().BoolVar(&s.SecureCookies, "secure-cookies", false, "mark cookies Secure (set this behind a TLS proxy)")
-	cmd.Flags().DurationVar(&s.SessionTTL, "session-ttl", 12*time.Hour, "how long a login lasts")
+	cmd.Flags().DurationVar(&s.SessionTTL, "session-ttl", 12*time.Hour, "how long a login lasts (1m to 720h)")
+	cmd.Flags().StringSliceVar(&s.TrustedProxies, "trusted-proxy", nil, "reverse proxy addresses or CIDRs whose X-Forwarded-For names the client")
 	return cmd
 }
 
@@ -65,11 +66,12 @@ func newAnnotateImportCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "import --project NAME --in pairs.jsonl",
 		Short: "Add pairs to a project (created when missing)",
-		Long: `import reads JSON lines {"prompt", "responses": [a, b], "tags"?, "id"?} as
-written by 'align generate'; a line with "gold" (0, 1, "A", "B", "tie", "bad")
-is a gold item with that known answer. Pairs whose id is already in the
-project are skipped. The project is created with --k and --gold-rate when it
-does not exist.`,
+		Long: `import reads JSON lines {"prompt", "responses": [a, b, …], "tags"?, "id"?} as
+written by 'align generate'; a line of K responses (at most 16) is a ranking,
+labelled as its K(K−1)/2 pairs, exported under the ranking's id. A line with
+"gold" (0, 1, "A", "B", "tie", "bad") and two responses is a gold item with that
+known answer. Pairs whose id is already in the project are skipped. The project
+is created with --k and --gold-rate when it does not exist.`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if s.Project == "" || s.In == "" {
@@ -77,7 +79,7 @@ does not exist.`,
 			}
 			res, err := feedback.Import(cmd.Context(), s)
 			if err != nil {
-				return err
+				return keyUsage(cmd.CommandPath(), err)
 			}
 			res.WriteText(cmd.OutOrStdout())
 			return nil
@@ -87,9 +89,9 @@ does not exist.`,
 	f.StringVar(&s.DB, "db", feedback.DefaultDB, "database: sqlite:FILE or postgres://...")
 	f.StringVar(&s.Project, "project", "", "project name")
 	f.StringVar(&s.In, "in", "", "pairs file (JSON lines)")
-	f.IntVar(&s.Settings.K, "k", 3, "annotations per pair, for a new project")
-	f.Float64Var(&s.Settings.GoldRate, "gold-rate", 0.1, "share of gold items served, for a new project")
-	f.Float64Var(&s.Settings.GoldThreshold, "gold-threshold", 0.5, "pause annotators under this gold accuracy, for a new project")
+	f.IntVar(&s.Settings.K, "k", 3, "annotations per pair (1 to 100), for a new project")
+	f.Float64Var(&s.Settings.GoldRate, "gold-rate", 0.1, "share of gold items served (0 to under 1), for a new project")
+	f.Float64Var(&s.Settings.GoldThreshold, "gold-threshold", 0.5, "pause annotators under this gold accuracy (0 to 1), for a new project")
 	return cmd
 }
 

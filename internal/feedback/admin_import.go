@@ -1,6 +1,7 @@
 package feedback
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"io"
@@ -30,7 +31,7 @@ func (s *Server) adminImport(w http.ResponseWriter, r *http.Request) {
 	if err == nil && r.PostFormValue("gold") != "" {
 		for i, p := range pairs {
 			if p.Gold == "" {
-				err = fmt.Errorf("pair %d has no \"gold\" answer", i+1)
+				err = fmt.Errorf("pair %d (%s) has no \"gold\" answer: a gold import needs one on every line", i+1, cmp.Or(p.ExtID, "no id"))
 				break
 			}
 		}

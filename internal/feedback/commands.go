@@ -9,12 +9,14 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
 
 	"github.com/align-project/align/internal/atomicfile"
 	"github.com/align-project/align/internal/feedback/store"
+	"github.com/align-project/align/internal/yamlconf"
 )
 
 // The work of 'align annotate' outside the browser, one function per
@@ -24,14 +26,50 @@ import (
 // DefaultDB is the database the annotate commands use when none is named.
 const DefaultDB = "sqlite:align-feedback.db"
 
-// OpenStore opens the database dsn (sqlite:FILE or postgres://...); an
-// error names it with any password hidden.
+// OpenStore opens the database dsn (sqlite:PATH or postgres://...),
+// creating a SQLite file that does not exist yet; an error names it with
+// any password hidden.
 func OpenStore(ctx context.Context, dsn string) (*store.Store, error) {
+	return openStore(ctx, dsn, false)
+}
+
+// openStore opens dsn; with mustExist a SQLite file that is not there is an
+// error instead of a new empty database, so that a mistyped path given to a
+// command that only reads (export, stats, users list) is reported rather
+// than answered with "nothing here".
+func openStore(ctx context.Context, dsn string, mustExist bool) (*store.Store, error) {
+	file, err := CheckDSN(dsn)
+	if err != nil {
+		return nil, err
+	}
+	if mustExist && file != "" {
+		if _, err := os.Stat(file); errors.Is(err, os.ErrNotExist) {
+			return nil, fmt.Errorf("no annotation database at %s: check --db, or create it with 'align annotate import' or 'align annotate users add'", file)
+		}
+	}
 	st, err := store.Open(ctx, dsn)
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", redactDSN(dsn), err)
 	}
 	return st, nil
+}
+
+// CheckDSN checks that dsn names a database the app can use: "sqlite:PATH"
+// (it returns PATH, without any ?options) or "postgres://…" /
+// "postgresql://…" (it returns ""). Anything else is an error showing the
+// two forms, so that a typo never becomes a new SQLite file of that name.
+func CheckDSN(dsn string) (sqlitePath string, err error) {
+	switch {
+	case strings.HasPrefix(dsn, "postgres://"), strings.HasPrefix(dsn, "postgresql://"):
+		return "", nil
+	case strings.HasPrefix(dsn, "sqlite:"):
+		file, _, _ := strings.Cut(strings.TrimPrefix(dsn, "sqlite:"), "?")
+		if file == "" {
+			return "", fmt.Errorf("database %q names no file: use sqlite:PATH, e.g. %s", dsn, DefaultDB)
+		}
+		return file, nil
+	}
+	return "", fmt.Errorf("database %q is not sqlite:PATH (a SQLite file, e.g. %s) or postgres://USER@HOST/DBNAME (also postgresql://…)", redactDSN(dsn), DefaultDB)
 }
 
 // redactDSN hides a password in a postgres URL.
@@ -46,7 +84,17 @@ func redactDSN(dsn string) string {
 
 // withStore runs fn on the opened store dsn and closes it.
 func withStore(ctx context.Context, dsn string, fn func(st *store.Store) error) error {
-	st, err := OpenStore(ctx, dsn)
+	return withStoreOpened(ctx, dsn, false, fn)
+}
+
+// withExistingStore is withStore for commands that only read: a SQLite
+// file that is not there is an error (see openStore).
+func withExistingStore(ctx context.Context, dsn string, fn func(st *store.Store) error) error {
+	return withStoreOpened(ctx, dsn, true, fn)
+}
+
+func withStoreOpened(ctx context.Context, dsn string, mustExist bool, fn func(st *store.Store) error) error {
+	st, err := openStore(ctx, dsn, mustExist)
 	if err != nil {
 		return err
 	}
@@ -62,9 +110,46 @@ type ServeSpec struct {
 	Log  io.Writer // receives the address served once listening (nil = none)
 }
 
+// Limits of a login's lifetime: a session shorter than a minute ends
+// before a label is submitted; one longer than 30 days outlives the reason
+// to trust the browser that holds it.
+const (
+	MinSessionTTL = time.Minute
+	MaxSessionTTL = 30 * 24 * time.Hour
+)
+
+// shortDuration prints d without zero minutes and seconds (720h, not 720h0m0s).
+func shortDuration(d time.Duration) string {
+	s := d.String()
+	if strings.HasSuffix(s, "m0s") {
+		s = strings.TrimSuffix(s, "0s")
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = strings.TrimSuffix(s, "0m")
+	}
+	return s
+}
+
+// Validate checks the settings 'align annotate serve' takes from its flags;
+// a bad one is a *yamlconf.KeyError named by its key (session_ttl, addr).
+func (s ServeSpec) Validate() error {
+	if s.SessionTTL == 0 { // Config's default, but a flag of 0 is a mistake
+		return yamlconf.Keyf("session_ttl", "0: a login must last from %s to %s (e.g. 12h)", shortDuration(MinSessionTTL), shortDuration(MaxSessionTTL))
+	}
+	_, port, err := net.SplitHostPort(s.Addr)
+	if n, perr := strconv.Atoi(port); err != nil || perr != nil || n < 0 || n > 65535 {
+		return yamlconf.Keyf("addr", "%q is not HOST:PORT: use e.g. 127.0.0.1:8080 (this machine only) or :8080 (every interface)", s.Addr)
+	}
+	return s.Config.Validate()
+}
+
 // Serve runs the web app on s.Addr until ctx is cancelled, then shuts it
-// down gracefully (5 s for requests in flight).
+// down gracefully (5 s for requests in flight). Bad settings are reported
+// (see Validate) before the database is opened.
 func Serve(ctx context.Context, s ServeSpec) error {
+	if err := s.Validate(); err != nil {
+		return err
+	}
 	return withStore(ctx, s.DB, func(st *store.Store) error {
 		app, err := NewServer(st, s.Config)
 		if err != nil {
@@ -105,10 +190,34 @@ type ImportResult struct {
 	Added, Skipped int // Skipped: pairs whose id was already in the project
 }
 
+// Validate checks the settings of the project Import may create; a bad one
+// is a *yamlconf.KeyError named by its key (k, gold_rate, gold_threshold).
+// The store's own defaults (k 0 = 3) are for callers that leave a setting
+// out; a command always passes one, so 0 there is a mistake.
+func (s ImportSpec) Validate() error {
+	ps := s.Settings
+	switch {
+	case ps.K < 1 || ps.K > MaxK:
+		return yamlconf.Keyf("k", "%d: annotations per pair must be 1 to %d (3 is usual)", ps.K, MaxK)
+	case !(ps.GoldRate >= 0 && ps.GoldRate < 1):
+		return yamlconf.Keyf("gold_rate", "%v: the share of gold items served must be at least 0 and under 1 (e.g. 0.1)", ps.GoldRate)
+	case !(ps.GoldThreshold >= 0 && ps.GoldThreshold <= 1):
+		return yamlconf.Keyf("gold_threshold", "%v: the gold accuracy under which an annotator is paused must be 0 to 1 (e.g. 0.5)", ps.GoldThreshold)
+	}
+	return nil
+}
+
+// MaxK is the most annotations a project may want per pair.
+const MaxK = 100
+
 // Import reads the pairs of s.In and adds them to the project s.Project,
-// creating it with s.Settings when it does not exist.
+// creating it with s.Settings when it does not exist. Bad settings are
+// reported (see Validate) before anything is read or written.
 func Import(ctx context.Context, s ImportSpec) (ImportResult, error) {
 	var res ImportResult
+	if err := s.Validate(); err != nil {
+		return res, err
+	}
 	err := withStore(ctx, s.DB, func(st *store.Store) error {
 		f, err := os.Open(s.In)
 		if err != nil {
@@ -188,7 +297,7 @@ type ExportResult struct {
 // what 'align reward train' and 'align run' read.
 func Export(ctx context.Context, s ExportSpec) (ExportResult, error) {
 	res := ExportResult{Out: s.Out, Raw: s.Raw}
-	err := withStore(ctx, s.DB, func(st *store.Store) error {
+	err := withExistingStore(ctx, s.DB, func(st *store.Store) error {
 		an, err := AnalyzeProject(ctx, st, s.Project, s.QuarantineFlagged, s.Log)
 		if err != nil {
 			return err
@@ -235,7 +344,7 @@ type Stats struct{ an *Analysis }
 // ProjectStats analyses the project of s (see AnalyzeProject).
 func ProjectStats(ctx context.Context, s StatsSpec) (Stats, error) {
 	var res Stats
-	err := withStore(ctx, s.DB, func(st *store.Store) (err error) {
+	err := withExistingStore(ctx, s.DB, func(st *store.Store) (err error) {
 		res.an, err = AnalyzeProject(ctx, st, s.Project, s.QuarantineFlagged, s.Log)
 		return err
 	})
@@ -319,7 +428,7 @@ func AddUser(ctx context.Context, dsn, name, password string, role store.Role) (
 // Users lists the accounts of the database dsn.
 func Users(ctx context.Context, dsn string) ([]store.User, error) {
 	var us []store.User
-	err := withStore(ctx, dsn, func(st *store.Store) (err error) {
+	err := withExistingStore(ctx, dsn, func(st *store.Store) (err error) {
 		us, err = st.Users(ctx)
 		return err
 	})

@@ -131,7 +131,7 @@ func TestOpenStoreHidesThePassword(t *testing.T) {
 		t.Errorf("redactDSN = %q", got)
 	}
 	_, err := OpenStore(bg, "sqlite:")
-	if err == nil || !strings.Contains(err.Error(), "open sqlite:") {
+	if err == nil || !strings.Contains(err.Error(), `"sqlite:" names no file`) {
 		t.Errorf("an empty file name: %v", err)
 	}
 }

@@ -26,8 +26,10 @@ type ExportStats struct {
 // the reliability-weighted vote of annotators not quarantined, its weighted
 // share as p_chosen, the mean ratings of chosen and rejected rounded to whole
 // points, the source ("human:aggregate", or "human:<username>" for a single
-// label) and the tag "annotators:N". Gold items and pairs whose aggregate is
-// a tie or both-bad are left out.
+// label) and the tag "annotators:N". Its id is the pair's, or for an item of
+// a ranking (see ReadPairs) the ranking's, shared by all its comparisons:
+// the id is the group key of reward training, as in the AI judge's labels.
+// Gold items and pairs whose aggregate is a tie or both-bad are left out.
 func WritePreferences(w io.Writer, an *Analysis) (ExportStats, error) {
 	var st ExportStats
 	for _, l := range an.Labels {
@@ -52,7 +54,11 @@ func WritePreferences(w io.Writer, an *Analysis) (ExportStats, error) {
 			continue
 		}
 		chosen, rejected, pc := 0, 1, agg.ShareA
-		out := data.Preference{ID: p.ExtID, Prompt: p.Prompt, Chosen: p.ResponseA, Rejected: p.ResponseB,
+		group := p.ExtID
+		if r := rankingOf(p); r != "" {
+			group = r
+		}
+		out := data.Preference{ID: group, Prompt: p.Prompt, Chosen: p.ResponseA, Rejected: p.ResponseB,
 			Tags: []string{fmt.Sprintf("annotators:%d", agg.N)}}
 		if agg.Pref == quality.ClassB {
 			chosen, rejected, pc = 1, 0, 1-agg.ShareA
@@ -90,6 +96,7 @@ func round3(x float64) float64 { return math.Round(x*1000) / 1000 }
 type RawLabel struct {
 	LabelID     int64                    `json:"label_id"`
 	PairID      string                   `json:"id"`
+	Ranking     string                   `json:"ranking,omitempty"` // the id of the ranking the pair is an item of
 	Annotator   string                   `json:"annotator"`
 	Prompt      string                   `json:"prompt"`
 	Responses   [2]string                `json:"responses"`
@@ -110,7 +117,7 @@ func WriteRaw(w io.Writer, an *Analysis) (int, error) {
 	for i, l := range an.Labels {
 		p := an.Pairs[l.PairID]
 		_, q := an.Quarantined[l.UserID]
-		r := RawLabel{LabelID: l.ID, PairID: p.ExtID, Annotator: l.Username, Prompt: p.Prompt,
+		r := RawLabel{LabelID: l.ID, PairID: p.ExtID, Ranking: rankingOf(p), Annotator: l.Username, Prompt: p.Prompt,
 			Responses: [2]string{p.ResponseA, p.ResponseB}, Preference: l.Preference,
 			Ratings: map[string]store.Ratings{"A": l.A, "B": l.B}, Harmful: l.Harmful, Comment: l.Comment,
 			Swapped: l.Swapped, DurationMs: l.Duration.Milliseconds(), Gold: l.Gold, Quarantined: q,

@@ -3,7 +3,6 @@ package feedback
 import (
 	"crypto/subtle"
 	"errors"
-	"net"
 	"net/http"
 
 	"github.com/align-project/align/internal/feedback/store"
@@ -21,8 +20,8 @@ func (s *Server) loginPage(w http.ResponseWriter, r *http.Request) {
 	s.render(w, r, http.StatusOK, "login", "Log in", token)
 }
 
-// login checks the credentials, rate-limits failures per name and per client
-// address, and starts a new session (a fresh token on every login).
+// login checks the credentials under the login rate limit (see
+// ratelimit.go) and starts a new session (a fresh token on every login).
 func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	if !s.parseForm(w, r) {
 		return
@@ -37,20 +36,27 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "username or password too long", http.StatusBadRequest)
 		return
 	}
-	ip, _, _ := net.SplitHostPort(r.RemoteAddr)
-	keys := []string{"user:" + name, "ip:" + ip}
-	if s.limiter.blocked(keys...) {
-		s.render(w, r, http.StatusTooManyRequests, "message", "Too many attempts", "Too many failed logins; wait a few minutes and try again.")
+	keys := s.loginKeys(r, name)
+	if err := s.chargeLogin(r.Context(), keys); err != nil {
+		if le, ok := errors.AsType[*store.LoginLimitError](err); ok {
+			w.Header().Set("Retry-After", retryAfter(s.store.Now(), le.Until))
+			s.render(w, r, http.StatusTooManyRequests, "message", "Too many attempts", "Too many failed logins from here; wait a few minutes and try again.")
+			return
+		}
+		s.serverError(w, r, err)
 		return
 	}
 	u, err := s.store.Authenticate(r.Context(), name, password)
 	if errors.Is(err, store.ErrNotFound) {
-		s.limiter.fail(keys...)
 		s.flash(w, r, "Wrong username or password.")
 		redirect(w, r, "/login")
 		return
 	}
 	if err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	if err := s.loginSucceeded(r.Context(), keys); err != nil {
 		s.serverError(w, r, err)
 		return
 	}

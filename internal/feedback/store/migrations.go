@@ -14,6 +14,7 @@ type migration func(ctx context.Context, t tx) error
 var migrations = []migration{
 	migrateInitial,
 	migrateAppendOnly,
+	migrateLoginAttempts,
 }
 
 func (s *Store) migrate(ctx context.Context) error {
@@ -190,4 +191,18 @@ BEGIN SELECT RAISE(ABORT, '%[1]s is append-only'); END`, table, strings.ToLower(
 		}
 	}
 	return nil
+}
+
+// migrateLoginAttempts keeps the login rate limit in the database, so that
+// a restart does not lift a lockout and every app instance on one database
+// sees the same counts. Keys are hashed: what people type into the name
+// field is sometimes a password.
+func migrateLoginAttempts(ctx context.Context, t tx) error {
+	return t.ddl(ctx, `
+CREATE TABLE login_attempts (
+	key_hash TEXT PRIMARY KEY,
+	window_start BIGINT NOT NULL,
+	attempts INTEGER NOT NULL
+);
+CREATE INDEX login_attempts_window ON login_attempts (window_start)`)
 }

@@ -31,7 +31,8 @@ func (p *ProjectSettings) defaults() error {
 	if p.GoldMin == 0 {
 		p.GoldMin = 5
 	}
-	if p.K < 1 || p.K > 100 || p.GoldRate < 0 || p.GoldRate > 1 || p.GoldThreshold < 0 || p.GoldThreshold > 1 || p.Reservation < time.Second {
+	// !(x >= 0 && x <= 1) rather than x < 0 || x > 1: NaN fails both.
+	if p.K < 1 || p.K > 100 || !(p.GoldRate >= 0 && p.GoldRate <= 1) || !(p.GoldThreshold >= 0 && p.GoldThreshold <= 1) || p.Reservation < time.Second {
 		return fmt.Errorf("%w: k 1–100, gold rate and threshold 0–1, reservation ≥ 1s", ErrInvalid)
 	}
 	return nil
