@@ -21,7 +21,7 @@ import (
 type GenerateConfig struct {
 	Prompts        string  `yaml:"prompts"`         // prompts JSONL, or "embedded" (the training prompts of the default instruction set)
 	Limit          int     `yaml:"limit"`           // first N prompts only (0 = all)
-	N              int     `yaml:"n"`               // responses per prompt (more than 2 asks for a ranking)
+	N              int     `yaml:"n"`               // responses per prompt, 2 to data.MaxResponses (more than 2 asks for a ranking)
 	Temperature    float64 `yaml:"temperature"`     // above 0: greedy responses would all be the same
 	TopP           float64 `yaml:"top_p"`           // nucleus sampling (1 = the whole distribution)
 	MaxNewTokens   int     `yaml:"max_new_tokens"`  // longest response in tokens
@@ -44,6 +44,9 @@ func (c GenerateConfig) Validate() error {
 		return yamlconf.Keyf("prompts", "name a prompts JSONL file or %q", data.Embedded)
 	case c.N < 2:
 		return yamlconf.Keyf("n", "%d: must be at least 2: a pair compares at least two responses", c.N)
+	case c.N > data.MaxResponses:
+		return yamlconf.Keyf("n", "%d: at most %d: labelling compares every two responses of a pair (%.0f comparisons for %d); for more responses per prompt, list the prompt several times",
+			c.N, data.MaxResponses, float64(c.N)*float64(c.N-1)/2, c.N)
 	case !(c.Temperature > 0):
 		return yamlconf.Keyf("temperature", "%g: must be above 0 (greedy responses would all be the same)", c.Temperature)
 	case !(c.TopP > 0 && c.TopP <= 1):

@@ -9,9 +9,12 @@
 //   - [Text]: {"text"} for pretraining
 //   - [SFT]: {"prompt","completion"} or {"messages":[{"role","content"}]}
 //   - [Prompt]: {"prompt","tags"?,"answer"?}
-//   - [Pair]: {"prompt","responses":[≥2],"tags"?,"id"?}, to be labelled
-//   - [Preference]: {"prompt","chosen","rejected"} with optional ratings,
-//     soft label p_chosen, source, margin, tags and id
+//   - [Pair]: {"prompt","responses":[2 to MaxResponses],"tags"?,"id"?}, to
+//     be labelled
+//   - [Preference]: {"prompt","chosen","rejected"} with optional ratings
+//     (1–10), soft label p_chosen (0–1), source, margin (0 to [MaxMargin]),
+//     tags and id (the ranking it came from: the comparisons of one pair
+//     share it)
 //   - [HH]: Anthropic HH-RLHF transcripts, imported as preferences by
 //     [ReadHH] and [SplitHH]
 //

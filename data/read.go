@@ -7,7 +7,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 )
@@ -121,7 +123,7 @@ func Read[T Record](r io.Reader, name string, opts ReadOptions, fn func(T) error
 			return rep, nil
 		}
 		if err != nil {
-			return rep, fmt.Errorf("read %s: %w", name, err)
+			return rep, readError(name, lr.line+1, err)
 		}
 		if !tooLong && len(bytes.TrimSpace(line)) == 0 {
 			continue
@@ -130,7 +132,7 @@ func Read[T Record](r io.Reader, name string, opts ReadOptions, fn func(T) error
 		var rec T
 		var problem, warning *FieldError
 		if tooLong {
-			problem = fieldErr("", "line is longer than %d bytes (the limit is ReadOptions.MaxLineBytes)", maxLine)
+			problem = fieldErr("", "line is longer than %s, the longest line read: a record is one line of JSON, so shorten its text or leave it out", byteSize(maxLine))
 		} else {
 			problem, warning = decodeLine(line, &rec, opts.Strict)
 		}
@@ -160,11 +162,14 @@ func ReadFile[T Record](path string, opts ReadOptions, fn func(T) error) (Report
 		return Report{Name: path}, err
 	}
 	defer f.Close()
+	if st, err := f.Stat(); err == nil && st.IsDir() {
+		return Report{Name: path}, fmt.Errorf("read %s: is a directory, not a JSONL file", path)
+	}
 	var r io.Reader = f
 	if strings.HasSuffix(path, ".gz") {
 		zr, err := gzip.NewReader(f)
 		if err != nil {
-			return Report{Name: path}, fmt.Errorf("read %s: %w", path, err)
+			return Report{Name: path}, readError(path, 0, err)
 		}
 		defer zr.Close()
 		r = zr
@@ -177,6 +182,42 @@ func ReadAll[T Record](path string, opts ReadOptions) ([]T, Report, error) {
 	var out []T
 	rep, err := ReadFile(path, opts, func(rec T) error { out = append(out, rec); return nil })
 	return out, rep, err
+}
+
+// readError describes an I/O error while reading name (line 0: before the
+// first line) without repeating the name (the *os.PathError of a failed read
+// names the file again) and in words for the failures of a compressed
+// file, whose errors name the package that found them.
+func readError(name string, line int, err error) error {
+	var pe *os.PathError
+	if errors.As(err, &pe) && pe.Path == name {
+		err = pe.Err
+	}
+	where := name
+	if line > 0 {
+		where = fmt.Sprintf("%s:%d", name, line)
+	}
+	switch {
+	case errors.Is(err, gzip.ErrHeader):
+		return fmt.Errorf("read %s: not gzip-compressed data, though the name ends in .gz: rename the file or compress it", name)
+	case errors.Is(err, gzip.ErrChecksum):
+		return fmt.Errorf("read %s: the compressed data is corrupt (checksum mismatch): compress the file again", where)
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return fmt.Errorf("read %s: the compressed data ends early (a truncated file?): copy or compress it again", where)
+	}
+	return fmt.Errorf("read %s: %w", where, err)
+}
+
+// byteSize writes n bytes as "16 MiB" when it is a whole number of MiB or
+// KiB, else as "N bytes".
+func byteSize(n int) string {
+	switch {
+	case n >= 1<<20 && n%(1<<20) == 0:
+		return fmt.Sprintf("%d MiB", n>>20)
+	case n >= 1<<10 && n%(1<<10) == 0:
+		return fmt.Sprintf("%d KiB", n>>10)
+	}
+	return fmt.Sprintf("%d bytes", n)
 }
 
 // decodeLine decodes one JSON object into rec. It returns the problem that
@@ -197,8 +238,11 @@ func decodeLine[T Record](line []byte, rec *T, strict bool) (problem, warning *F
 	if len(trimmed) == 0 || trimmed[0] != '{' {
 		return fieldErr("", "not a JSON object"), nil
 	}
+	// A number too large for a float64 is a type error here, without the
+	// field's name; the typed decode below reports it with the name.
 	var generic any
-	if err := json.Unmarshal(trimmed, &generic); err != nil {
+	var te *json.UnmarshalTypeError
+	if err := json.Unmarshal(trimmed, &generic); err != nil && !errors.As(err, &te) {
 		return syntaxProblem(err), nil
 	}
 	if unknown := firstUnknownField(generic, typeOf[T]()); unknown != "" {
@@ -209,9 +253,16 @@ func decodeLine[T Record](line []byte, rec *T, strict bool) (problem, warning *F
 		warning = e
 	}
 	if err := json.Unmarshal(trimmed, rec); err != nil {
-		var te *json.UnmarshalTypeError
 		if errors.As(err, &te) {
-			return fieldErr(te.Field, "got %s, want %s", te.Value, jsonKind(te.Type)), nil
+			want := jsonKind(te.Type)
+			if num, ok := strings.CutPrefix(te.Value, "number "); ok && (want == "number" || want == "integer") {
+				// A whole number of the right kind that does not fit (1e400,
+				// or 1e30 for a rating), unlike 1.5 for an integer.
+				if x, err := strconv.ParseFloat(num, 64); err != nil || want == "number" || x == math.Trunc(x) {
+					return fieldErr(te.Field, "%s is out of range", num), nil
+				}
+			}
+			return fieldErr(te.Field, "got %s, want %s", te.Value, want), nil
 		}
 		return fieldErr("", "%v", err), nil
 	}

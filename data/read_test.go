@@ -172,7 +172,7 @@ func TestReadLongLine(t *testing.T) {
 	if len(recs) != 2 || recs[1].Text != "b" || rep.Bad != 1 {
 		t.Fatalf("records %d, report %+v", len(recs), rep)
 	}
-	want := "f.jsonl:2: line is longer than 102400 bytes (the limit is ReadOptions.MaxLineBytes)"
+	want := "f.jsonl:2: line is longer than 100 KiB, the longest line read: a record is one line of JSON, so shorten its text or leave it out"
 	if rep.Problems[0].Error() != want {
 		t.Errorf("got %q, want %q", rep.Problems[0], want)
 	}

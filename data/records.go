@@ -45,8 +45,24 @@ type Prompt struct {
 	Answer string   `json:"answer,omitempty"`
 }
 
-// Pair is a prompt with two or more responses to be labelled; more than two
-// means a ranking is wanted.
+// MaxResponses is the most responses a [Pair] may hold. Labelling compares
+// every two responses of a pair, K(K−1)/2 comparisons for K responses (120
+// for 16; an LLM judge asks each in both orders), and a ranking's
+// comparisons form one batch element of reward training: InstructGPT ranked
+// 4 to 9 responses per prompt. Larger sets are better split into several
+// pairs of the same prompt.
+const MaxResponses = 16
+
+// MaxMargin is the largest "margin" a [Preference] may carry. A margin is in
+// reward units: reward training asks r(chosen) − r(rejected) ≥ margin, and a
+// reward difference is the log-odds of preferring chosen, so a margin of 10
+// already asks for a probability of σ(10) ≈ 0.99995. The judges' margins are
+// rating gaps on the 1–10 scale, at most 9. Anything larger only inflates
+// the loss (a margin of 10⁶ gives a loss of 10⁶) or overflows it.
+const MaxMargin = 10
+
+// Pair is a prompt with two to [MaxResponses] responses to be labelled; more
+// than two means a ranking is wanted.
 type Pair struct {
 	ID        string   `json:"id,omitempty"`
 	Prompt    string   `json:"prompt"`
@@ -59,6 +75,10 @@ type Pair struct {
 
 // Preference is a labelled comparison: chosen is preferred over rejected.
 type Preference struct {
+	// ID names the ranking the comparison came from: labelling writes the
+	// id of the pair (see [PairID]) on each of its K(K−1)/2 comparisons, and
+	// reward training groups the records that share an id and a prompt into
+	// one batch element. A record without an id stands alone.
 	ID       string   `json:"id,omitempty"`
 	Prompt   string   `json:"prompt"`
 	Chosen   string   `json:"chosen"`
@@ -68,7 +88,8 @@ type Preference struct {
 	PChosen *float64 `json:"p_chosen,omitempty"`
 	// Source is "human:<annotator>" or "ai:<judge>@<constitution-version>".
 	Source string `json:"source,omitempty"`
-	// Margin is how much better chosen is (≥ 0), as in Llama 2's margin loss.
+	// Margin is how much better chosen is, in [0, MaxMargin], as in Llama
+	// 2's margin loss.
 	Margin *float64 `json:"margin,omitempty"`
 	Tags   []string `json:"tags,omitempty"`
 }
@@ -185,6 +206,10 @@ func (p Pair) Validate() error {
 	if len(p.Responses) < 2 {
 		return fieldErr("responses", "has %d responses, want at least 2", len(p.Responses))
 	}
+	if k := len(p.Responses); k > MaxResponses {
+		return fieldErr("responses", "has %d responses, at most %d: every two responses are compared (%d comparisons for %d); split them into pairs of at most %d responses to the same prompt",
+			k, MaxResponses, k*(k-1)/2, k, MaxResponses)
+	}
 	for i, r := range p.Responses {
 		if err := required(fmt.Sprintf("responses[%d]", i), r); err != nil {
 			return err
@@ -221,11 +246,19 @@ func (p Preference) Validate() error {
 			return err
 		}
 	}
-	if p.PChosen != nil && (*p.PChosen < 0 || *p.PChosen > 1) {
+	// Written as !(in range) so that a NaN, which JSON cannot carry but a
+	// record built in code can, is refused too.
+	if p.PChosen != nil && !(*p.PChosen >= 0 && *p.PChosen <= 1) {
 		return fieldErr("p_chosen", "%s is outside [0, 1]", fmtFloat(*p.PChosen))
 	}
-	if p.Margin != nil && *p.Margin < 0 {
-		return fieldErr("margin", "%s is negative (swap chosen and rejected instead)", fmtFloat(*p.Margin))
+	if p.Margin != nil {
+		switch m := *p.Margin; {
+		case m < 0:
+			return fieldErr("margin", "%s is negative (swap chosen and rejected instead)", fmtFloat(m))
+		case !(m <= MaxMargin):
+			return fieldErr("margin", "%s is outside [0, %d]: a margin is a reward difference, the log-odds of preferring chosen (10 means 99.995%%); rating gaps on the 1-10 scale are at most 9",
+				fmtFloat(m), MaxMargin)
+		}
 	}
 	if err := validSource(p.Source); err != nil {
 		return err

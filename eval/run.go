@@ -173,8 +173,9 @@ func Run(ctx context.Context, s Spec) (*Result, error) {
 	}
 
 	start := time.Now()
+	var bar *progress.Bar
 	if s.Log != nil {
-		bar := progress.New(s.Log, progress.IsTerminal(s.Log), "eval", len(policies), "models", 10*time.Second)
+		bar = progress.New(s.Log, progress.IsTerminal(s.Log), "eval", len(policies), "models", 10*time.Second)
 		opt.Progress = func(stage string, done, total int) {
 			bar.Update(done, 0, 0, stage, true)
 		}
@@ -183,6 +184,14 @@ func Run(ctx context.Context, s Spec) (*Result, error) {
 	res, err := Evaluate(ctx, policies, prompts, opt)
 	if err != nil {
 		return nil, err
+	}
+	// A judge that failed now and then leaves a win rate over fewer
+	// prompts than asked: say so where the progress goes (the result
+	// carries the warning too).
+	for _, w := range []*WinRate{res.WinRate, res.HeldOutWinRate} {
+		if w != nil && w.Warning != "" && bar != nil {
+			bar.Log("align: warning: eval: " + w.Warning)
+		}
 	}
 	if s.Out != "" {
 		if err := atomicfile.WriteJSON(s.Out, res); err != nil {

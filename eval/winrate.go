@@ -51,6 +51,9 @@ type WinRate struct {
 	// Scores holds each prompt's score (1 win, ½ tie, 0 loss, averaged over
 	// the orders that were answered), in matchup order; NaN when abstained.
 	Scores []float64 `json:"-"`
+	// Warning says that more than judge.FailWarnShare of the comparisons
+	// could not be judged, why and what to fix ("" when not).
+	Warning string `json:"warning,omitempty"`
 }
 
 // ComputeWinRate asks j about every matchup in both orders (policy as A,
@@ -58,7 +61,10 @@ type WinRate struct {
 // preferred) is above, at or below ½, averages the orders of a prompt and
 // returns the mean over prompts with a percentile bootstrap confidence
 // interval over prompts. Abstained orders are left out; a prompt abstained
-// in both is not counted.
+// in both is not counted. A judge that could not judge any comparison, or
+// judge.FailStreak in a row, is an error (a *judge.FailureError: the
+// counts, the server, the last failure and the fix), not a win rate of
+// nothing; above judge.FailWarnShare, Warning says so.
 func ComputeWinRate(ctx context.Context, j judge.Judge, ms []Matchup, opt WinRateOptions) (WinRate, error) {
 	if j == nil {
 		return WinRate{}, errors.New("win rate: no judge")
@@ -77,6 +83,7 @@ func ComputeWinRate(ctx context.Context, j judge.Judge, ms []Matchup, opt WinRat
 	var constitution string
 	var mu sync.Mutex
 	var firstErr error
+	tally := judge.NewTally(j)
 	jobs := make(chan int)
 	var wg sync.WaitGroup
 	for range opt.Workers {
@@ -91,6 +98,11 @@ func ComputeWinRate(ctx context.Context, j judge.Judge, ms []Matchup, opt WinRat
 				mu.Lock()
 				if err != nil && firstErr == nil {
 					firstErr = fmt.Errorf("win rate: prompt %d: %w", k/2+1, err)
+				}
+				if err == nil {
+					if terr := tally.Add(v); terr != nil && firstErr == nil {
+						firstErr = terr
+					}
 				}
 				if err == nil && !v.Abstained {
 					p := v.PA
@@ -115,6 +127,13 @@ func ComputeWinRate(ctx context.Context, j judge.Judge, ms []Matchup, opt WinRat
 	}
 	close(jobs)
 	wg.Wait()
+	if firstErr == nil && ctx.Err() == nil {
+		firstErr = tally.Err()
+	}
+	if fe, ok := errors.AsType[*judge.FailureError](firstErr); ok {
+		fe.Then = "run the evaluation again"
+		return WinRate{}, fmt.Errorf("win rate: %w", fe)
+	}
 	if firstErr != nil {
 		return WinRate{}, firstErr
 	}
@@ -122,7 +141,7 @@ func ComputeWinRate(ctx context.Context, j judge.Judge, ms []Matchup, opt WinRat
 		return WinRate{}, err
 	}
 	w := WinRate{Judge: j.ID(), Constitution: constitution, Confidence: opt.Confidence, Resamples: opt.Resamples,
-		Scores: make([]float64, len(ms))}
+		Scores: make([]float64, len(ms)), Warning: tally.Warning()}
 	var valid []float64
 	var sumP float64
 	var nP int

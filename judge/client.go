@@ -87,6 +87,7 @@ type Client struct {
 
 type clientCounters struct {
 	requests, retries, failures, status429, status5xx, badBodies, timeouts atomic.Int64
+	network, status4xx                                                     atomic.Int64
 }
 
 // ClientStats counts what a Client did.
@@ -99,6 +100,12 @@ type ClientStats struct {
 	BadBodies int64 `json:"bad_bodies"`  // 200 answers that were not a chat completion
 	Timeouts  int64 `json:"timeouts"`    // attempts that hit Timeout
 	Budget    int64 `json:"budget_left"` // requests left (-1: no cap)
+	// Network counts attempts that got no answer (connection refused,
+	// unknown host, reset), Status4xx answers refused as a client error
+	// other than 429 (a wrong model name or API key); both say more about
+	// a failing judge than the totals.
+	Network   int64 `json:"network_errors"`
+	Status4xx int64 `json:"status_4xx"`
 }
 
 // NewClient returns a client for baseURL allowing concurrency requests in
@@ -112,7 +119,7 @@ func (c *Client) Stats() ClientStats {
 	s := ClientStats{
 		Requests: c.stats.requests.Load(), Retries: c.stats.retries.Load(), Failures: c.stats.failures.Load(),
 		Status429: c.stats.status429.Load(), Status5xx: c.stats.status5xx.Load(), BadBodies: c.stats.badBodies.Load(),
-		Timeouts: c.stats.timeouts.Load(), Budget: -1,
+		Timeouts: c.stats.timeouts.Load(), Budget: -1, Network: c.stats.network.Load(), Status4xx: c.stats.status4xx.Load(),
 	}
 	if c.Budget > 0 {
 		s.Budget = max(0, c.Budget-s.Requests)
@@ -253,6 +260,9 @@ func (c *Client) attempt(ctx context.Context, ep string, body []byte) (*ChatResp
 			c.stats.timeouts.Add(1)
 			return nil, 0, fmt.Errorf("timed out after %v", timeout)
 		}
+		if ctx.Err() == nil {
+			c.stats.network.Add(1)
+		}
 		return nil, 0, err
 	}
 	defer resp.Body.Close()
@@ -262,6 +272,9 @@ func (c *Client) attempt(ctx context.Context, ep string, body []byte) (*ChatResp
 			c.stats.timeouts.Add(1)
 			return nil, 0, fmt.Errorf("timed out after %v reading the answer", timeout)
 		}
+		if ctx.Err() == nil {
+			c.stats.network.Add(1)
+		}
 		return nil, 0, fmt.Errorf("read answer: %w", err)
 	}
 	if resp.StatusCode/100 != 2 {
@@ -270,6 +283,8 @@ func (c *Client) attempt(ctx context.Context, ep string, body []byte) (*ChatResp
 			c.stats.status429.Add(1)
 		case resp.StatusCode >= 500:
 			c.stats.status5xx.Add(1)
+		case resp.StatusCode >= 400:
+			c.stats.status4xx.Add(1)
 		}
 		var ra time.Duration
 		if s, err := strconv.Atoi(strings.TrimSpace(resp.Header.Get("Retry-After"))); err == nil && s > 0 {

@@ -32,7 +32,12 @@
 //
 // [LabelFile] turns a pairs file into preferences (resumable), and [Label]
 // is the loop's label stage around it: the judge of a [Spec], progress and a
-// stats file ('align label' and 'align run' call it);
+// stats file ('align label' and 'align run' call it). A judge that cannot
+// judge (no verdict at all, or [FailStreak] abstentions in a row: a server
+// down, failing or answering nonsense) stops the run with a [FailureError]
+// naming the server, the counts, the last failure and the fix, rather than
+// passing for a run that labelled nothing; a [Tally] does the counting, for
+// eval's win rates too.
 // [ComparePreferences] measures agreement and Cohen's κ between two label
 // sets and [PositionConsistency] the order consistency of an LLM judge;
 // [Reviser] and [CritiqueFile] run Constitutional AI's critique–revision

@@ -33,7 +33,10 @@ type LabelResult struct {
 // Label builds the judge of s.Spec (see New) and labels the pairs of s.In
 // into s.Out with LabelFile, which resumes: pairs already in s.Out are
 // skipped. The counts are returned, and written to s.Stats, also when
-// labelling stopped at an error (an exhausted budget wraps ErrBudget).
+// labelling stopped at an error (an exhausted budget wraps ErrBudget; a
+// judge that could not judge is a *FailureError with the counts, the
+// server, the last failure and the fix). A run that could not judge more
+// than FailWarnShare of its comparisons succeeds with Report.Warning set.
 func Label(ctx context.Context, s LabelSpec) (LabelResult, error) {
 	if s.In == "" || s.Out == "" {
 		return LabelResult{}, errors.New("label: a pairs file and a preferences file are needed")
@@ -50,12 +53,13 @@ func Label(ctx context.Context, s LabelSpec) (LabelResult, error) {
 			if bar == nil {
 				bar = progress.New(s.Log, progress.IsTerminal(s.Log), "label", r.Pairs-r.Skipped, "pair", 10*time.Second)
 			}
-			rate := float64(r.Labelled) / time.Since(start).Seconds()
+			done := r.Labelled + r.Incomplete
+			rate := float64(done) / time.Since(start).Seconds()
 			var eta time.Duration
 			if rate > 0 {
-				eta = time.Duration(float64(r.Pairs-r.Skipped-r.Labelled) / rate * float64(time.Second))
+				eta = time.Duration(float64(r.Pairs-r.Skipped-done) / rate * float64(time.Second))
 			}
-			bar.Update(r.Labelled, rate, eta, fmt.Sprintf("written %d abstained %d", r.Written, r.Abstained), false)
+			bar.Update(done, rate, eta, fmt.Sprintf("written %d abstained %d", r.Written, r.Abstained), false)
 		}
 	}
 	rep, lerr := LabelFile(ctx, j, s.In, s.Out, opts)
@@ -78,15 +82,22 @@ func Label(ctx context.Context, s LabelSpec) (LabelResult, error) {
 // WriteText prints the summary 'align label' prints.
 func (r LabelResult) WriteText(w io.Writer) {
 	rep := r.Report
-	fmt.Fprintf(w, "label: %d pairs, %d already labelled, %d labelled now: %d comparisons, %d preferences written, %d abstained, %d ties\n",
-		rep.Pairs, rep.Skipped, rep.Labelled, rep.Comparisons, rep.Written, rep.Abstained, rep.Ties)
+	incomplete := ""
+	if rep.Incomplete > 0 {
+		incomplete = fmt.Sprintf(", %d incomplete", rep.Incomplete)
+	}
+	fmt.Fprintf(w, "label: %d pairs, %d already labelled, %d labelled now%s: %d comparisons, %d preferences written, %d abstained, %d ties\n",
+		rep.Pairs, rep.Skipped, rep.Labelled, incomplete, rep.Comparisons, rep.Written, rep.Abstained, rep.Ties)
 	if st := r.LLM; st != nil {
 		fmt.Fprintf(w, "  judge %s: %d orders asked, %d cache hits, %d consistent / %d inconsistent / %d one-order verdicts, %d abstained %v\n",
 			r.JudgeID, st.Asked, st.CacheHits, st.Consistent, st.Inconsistent, st.OneOrder, st.Abstained, st.AbstainReasons)
 		fmt.Fprintf(w, "  soft labels: %d from log-probs, %d from answers; %d unreadable answers, %d re-asked\n",
 			st.FromLogprobs, st.FromAnswer, st.Unparseable, st.ParseRetries)
 		c := st.Client
-		fmt.Fprintf(w, "  http: %d requests, %d retries, %d failures (429: %d, 5xx: %d, bad bodies: %d, timeouts: %d)\n",
-			c.Requests, c.Retries, c.Failures, c.Status429, c.Status5xx, c.BadBodies, c.Timeouts)
+		fmt.Fprintf(w, "  http: %d requests, %d retries, %d failures (no answer: %d, 429: %d, other 4xx: %d, 5xx: %d, bad bodies: %d, timeouts: %d)\n",
+			c.Requests, c.Retries, c.Failures, c.Network, c.Status429, c.Status4xx, c.Status5xx, c.BadBodies, c.Timeouts)
+	}
+	if rep.Warning != "" {
+		fmt.Fprintf(w, "label: warning: %s; run the same command again to ask them again\n", rep.Warning)
 	}
 }

@@ -312,6 +312,7 @@ func (j *LLM) ask(ctx context.Context, prompt, first, second string, ps []Princi
 	if retries == 0 {
 		retries = 2
 	}
+	var last string // the last unreadable answer
 	for attempt := 0; attempt <= max(0, retries); attempt++ {
 		resp, err := j.Client.Chat(ctx, req)
 		if err != nil {
@@ -341,6 +342,7 @@ func (j *LLM) ask(ctx context.Context, prompt, first, second string, ps []Princi
 			return &ans, "", nil
 		}
 		j.stats.unparseable.Add(1)
+		last = ch.Message.Content
 		if attempt < retries {
 			j.stats.parseRetries.Add(1)
 			req.Messages = append(append([]ChatMessage(nil), msgs...),
@@ -348,7 +350,7 @@ func (j *LLM) ask(ctx context.Context, prompt, first, second string, ps []Princi
 				ChatMessage{Role: "user", Content: "Your answer could not be read. " + j.answerFormat(criteria)})
 		}
 	}
-	return nil, "unparseable: no readable answer after retries", nil
+	return nil, fmt.Sprintf("unparseable: no readable answer in %d tries, the last: %q", max(0, retries)+1, snippet([]byte(last))), nil
 }
 
 func ptr[T any](v T) *T { return &v }

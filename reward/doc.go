@@ -40,10 +40,14 @@
 //
 // which is Bradley–Terry's −log σ(Δ) for a hard label without margin and
 // Llama 2's −log σ(Δ − m) with one. A soft label of 0.5 has zero gradient at
-// Δ = 0: it asks for a tie. Pairs are grouped by prompt as in InstructGPT: the
-// K responses of one prompt form one batch element, each response is run once,
-// and the element's loss is the mean over its pairs (divided by K-choose-2 for
-// a full ranking), so prompts with many comparisons do not dominate. An
+// Δ = 0: it asks for a tie. Pairs are grouped by ranking as in InstructGPT: the
+// comparisons of one ranking of K responses (the records that share an id and
+// a prompt, as labelling writes them) form one batch element, each response
+// is run once, and the element's loss is the mean over its pairs (divided by
+// K-choose-2 for a full ranking), so rankings with many comparisons do not
+// dominate. Records without an id stand alone: independent pairs under one
+// instruction are not a ranking. An element holds at most max_group_pairs
+// comparisons and [MaxGroupResponses] responses; a larger one is split. An
 // optional centring term λ·(mean of the element's rewards)² keeps rewards near
 // zero, and the criterion heads add a squared error to the rating mapped
 // to [−1, 1].

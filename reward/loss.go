@@ -2,6 +2,7 @@ package reward
 
 import (
 	"math"
+	"slices"
 
 	"github.com/align-project/align/data"
 )
@@ -43,19 +44,33 @@ type Group struct {
 }
 
 // MakeGroups turns preferences into batch elements. With group set, the
-// records that share a prompt become one element (InstructGPT's grouping of
-// the K-choose-2 comparisons of K ranked responses), at most maxPairs pairs
-// each (0: no limit); without, each record is an element of its own. Order
-// follows the first appearance of each prompt.
+// comparisons of one ranking become one element, as InstructGPT groups the
+// K-choose-2 comparisons of K ranked responses: records that share an id
+// (labelling writes the pair's id on each comparison of a pair) and a
+// prompt. A record without an id is an element of its own, however many
+// records share its prompt: independent pairs that happen to have the same
+// instruction are not one ranking. An element takes at most maxPairs pairs
+// (0: no limit) and [MaxGroupResponses] distinct responses; a bigger ranking
+// is split into several elements. Without group, each record is an element
+// of its own. Order follows the first appearance of each element.
 func MakeGroups(prefs []data.Preference, group bool, maxPairs int, lc LossConfig) []Group {
 	var out []Group
-	open := map[string]int{} // prompt → index of its group still taking pairs
+	open := map[[2]string]int{} // ranking (id, prompt) → index of its element still taking pairs
 	for _, p := range prefs {
-		gi, ok := open[p.Prompt]
-		if !group || !ok || (maxPairs > 0 && len(out[gi].Pairs) >= maxPairs) {
+		key := [2]string{p.ID, p.Prompt}
+		gi, ok := open[key]
+		if ok && maxPairs > 0 && len(out[gi].Pairs) >= maxPairs {
+			ok = false
+		}
+		if ok && len(out[gi].Responses)+out[gi].missing(p) > MaxGroupResponses {
+			ok = false
+		}
+		if !group || p.ID == "" || !ok {
 			out = append(out, Group{Prompt: p.Prompt})
 			gi = len(out) - 1
-			open[p.Prompt] = gi
+			if group && p.ID != "" {
+				open[key] = gi
+			}
 		}
 		g := &out[gi]
 		var rc, rr *data.Rating
@@ -66,6 +81,24 @@ func MakeGroups(prefs []data.Preference, group bool, maxPairs int, lc LossConfig
 		g.Pairs = append(g.Pairs, Pair{Chosen: c, Rejected: r, P: label(p), Margin: margin(p, lc)})
 	}
 	return out
+}
+
+// MaxGroupResponses is the most distinct responses one batch element
+// scores: the largest ranking a pair holds (data.MaxResponses), so a
+// ranking stays whole unless max_group_pairs splits it, and records that
+// share an id without being one ranking cannot make an element that
+// outgrows a forward pass.
+const MaxGroupResponses = data.MaxResponses
+
+// missing counts the responses of p that g does not hold yet.
+func (g *Group) missing(p data.Preference) int {
+	n := 0
+	for _, text := range [2]string{p.Chosen, p.Rejected} {
+		if !slices.Contains(g.Responses, text) {
+			n++
+		}
+	}
+	return n
 }
 
 // response returns the index of text in g, adding it if new.
@@ -108,12 +141,14 @@ func meanRating(r *data.Rating) float64 {
 }
 
 // RankingPreferences expands a ranking of responses to one prompt, best
-// first, into its K-choose-2 preferences.
+// first, into its K-choose-2 preferences, which share the id of the ranking
+// as a pair (data.PairID), so MakeGroups keeps them together.
 func RankingPreferences(prompt string, ranked []string) []data.Preference {
+	id := data.PairID(data.Pair{Prompt: prompt, Responses: ranked})
 	var out []data.Preference
 	for i := range ranked {
 		for j := i + 1; j < len(ranked); j++ {
-			out = append(out, data.Preference{Prompt: prompt, Chosen: ranked[i], Rejected: ranked[j]})
+			out = append(out, data.Preference{ID: id, Prompt: prompt, Chosen: ranked[i], Rejected: ranked[j]})
 		}
 	}
 	return out

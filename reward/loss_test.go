@@ -67,9 +67,9 @@ func TestGroupLossGradient(t *testing.T) {
 	}
 	soft, margin := 0.7, 0.8
 	prefs := []data.Preference{
-		{Prompt: "q", Chosen: "a", Rejected: "b", Ratings: &data.Ratings{Chosen: rating(), Rejected: rating()}},
-		{Prompt: "q", Chosen: "a", Rejected: "c", PChosen: &soft},
-		{Prompt: "q", Chosen: "c", Rejected: "b", Margin: &margin},
+		{ID: "r", Prompt: "q", Chosen: "a", Rejected: "b", Ratings: &data.Ratings{Chosen: rating(), Rejected: rating()}},
+		{ID: "r", Prompt: "q", Chosen: "a", Rejected: "c", PChosen: &soft},
+		{ID: "r", Prompt: "q", Chosen: "c", Rejected: "b", Margin: &margin},
 	}
 	lc := LossConfig{MarginScale: 2, UseMargin: true, Center: 0.3, RatingWeight: 0.5}
 	g := MakeGroups(prefs, true, 0, lc)[0]
@@ -185,9 +185,9 @@ func TestGroupLossGradientFlipRate(t *testing.T) {
 	rng := rand.New(rand.NewPCG(3, 4))
 	soft := 0.7
 	prefs := []data.Preference{
-		{Prompt: "q", Chosen: "a", Rejected: "b"},
-		{Prompt: "q", Chosen: "a", Rejected: "c", PChosen: &soft},
-		{Prompt: "q", Chosen: "c", Rejected: "b"},
+		{ID: "r", Prompt: "q", Chosen: "a", Rejected: "b"},
+		{ID: "r", Prompt: "q", Chosen: "a", Rejected: "c", PChosen: &soft},
+		{ID: "r", Prompt: "q", Chosen: "c", Rejected: "b"},
 	}
 	lc := LossConfig{Center: 0.1, FlipRate: 0.2}
 	g := MakeGroups(prefs, true, 0, lc)[0]

@@ -187,6 +187,9 @@ func Load(dir string) (*Model, error) {
 // Save writes m to dir: a Hugging Face directory whose config.json carries
 // the head names, gains and biases, plus reward.json.
 func (m *Model) Save(dir string) error {
+	if err := checkFinite("save "+filepath.Join(dir, InfoFile), m.Info); err != nil {
+		return err
+	}
 	err := checkpoint.SaveHF(dir, m.Net, m.Tok, checkpoint.HFOptions{Align: checkpoint.AlignConfig{
 		HeadNames:  HeadNames,
 		RewardGain: m.Info.Gain,

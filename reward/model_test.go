@@ -140,9 +140,9 @@ func TestNetworkGradient(t *testing.T) {
 	m := tiny(t)
 	soft := 0.3
 	prefs := []data.Preference{
-		{Prompt: "write something nice", Chosen: "a good answer", Rejected: "bad", Ratings: &data.Ratings{
+		{ID: "r1", Prompt: "write something nice", Chosen: "a good answer", Rejected: "bad", Ratings: &data.Ratings{
 			Chosen: &data.Rating{Coherence: 9, Relevance: 8, Safety: 10}, Rejected: &data.Rating{Coherence: 2, Relevance: 3, Safety: 4}}},
-		{Prompt: "write something nice", Chosen: "good", Rejected: "bad", PChosen: &soft},
+		{ID: "r1", Prompt: "write something nice", Chosen: "good", Rejected: "bad", PChosen: &soft},
 		{Prompt: "say a word", Chosen: "nice", Rejected: "is bad"},
 	}
 	c := DefaultConfig()

@@ -219,6 +219,11 @@ func ScoreFile(ctx context.Context, m *Model, in, out string, batch int) (ScoreF
 	if err != nil {
 		return ScoreFileResult{}, fmt.Errorf("reward score: %w", err)
 	}
+	for i, o := range outs {
+		if firstNonFinite(o) != "" {
+			return ScoreFileResult{}, fmt.Errorf("reward score: %s, record %d: the reward model's score is not a finite number (raw heads %v): its weights or normalisation are broken; train it again", in, i+1, o.Heads)
+		}
+	}
 	err = atomicfile.WriteFile(out, func(w io.Writer) error {
 		bw := bufio.NewWriter(w)
 		for i, l := range lines {

@@ -36,8 +36,12 @@ type Config struct {
 	// 0 or 1: one learning rate for all.
 	HeadLRMult float64 `yaml:"head_lr_mult"`
 
-	Group         bool `yaml:"group"`           // InstructGPT grouping of a prompt's comparisons into one element
-	MaxGroupPairs int  `yaml:"max_group_pairs"` // pairs per element at most (0: no limit)
+	// Group puts the comparisons of one ranking (records sharing an id and
+	// a prompt) into one batch element, as InstructGPT does (see MakeGroups).
+	Group bool `yaml:"group"`
+	// MaxGroupPairs is the most pairs per element (0: no limit); the default
+	// 36 is InstructGPT's largest ranking, 9 responses.
+	MaxGroupPairs int `yaml:"max_group_pairs"`
 
 	LossConfig `yaml:",inline"`
 
@@ -84,26 +88,31 @@ func (c Config) Validate() error {
 		{c.Steps < 1, "steps", c.Steps, "must be at least 1"},
 		{c.Batch < 1, "batch", c.Batch, "must be at least 1"},
 		{c.MaxSeqs < 2, "max_seqs", c.MaxSeqs, "must be at least 2"},
-		{!(c.LR > 0), "lr", c.LR, "must be positive"},
+		// The bounds of the real-valued settings keep every term of the
+		// loss finite (see MaxLossWeight): beyond them a run only
+		// diverges, or ends in a NaN or an Inf.
+		{!(c.LR > 0 && c.LR <= 1), "lr", c.LR, "must be in (0, 1]"},
 		{!(c.MinLR >= 0 && c.MinLR <= c.LR), "min_lr", c.MinLR, "must be in [0, lr]"},
 		{c.Warmup < 0, "warmup", c.Warmup, "must not be negative"},
-		{!(c.WeightDecay >= 0), "weight_decay", c.WeightDecay, "must not be negative"},
-		{!(c.Clip >= 0), "clip", c.Clip, "must not be negative"},
-		{!(c.HeadLRMult >= 0), "head_lr_mult", c.HeadLRMult, "must not be negative"},
+		{!(c.WeightDecay >= 0 && c.WeightDecay <= 1), "weight_decay", c.WeightDecay, "must be in [0, 1]"},
+		{!(c.Clip >= 0 && !math.IsInf(c.Clip, 1)), "clip", c.Clip, "must be a number, 0 or more"},
+		{!(c.HeadLRMult >= 0 && c.HeadLRMult <= MaxLossWeight), "head_lr_mult", c.HeadLRMult, fmt.Sprintf("must be in [0, %g]", float64(MaxLossWeight))},
 		{!(c.FlipRate >= 0 && c.FlipRate < 0.5), "flip_rate", c.FlipRate, "must be in [0, 0.5)"},
 		{c.MaxLen < 0 || c.MaxLen == 1, "max_len", c.MaxLen, "must be 0 or at least 2"},
 		{c.MaxGroupPairs < 0, "max_group_pairs", c.MaxGroupPairs, "must not be negative"},
-		{!(c.MarginScale >= 0), "margin_scale", c.MarginScale, "must not be negative"},
-		{!(c.Center >= 0), "center", c.Center, "must not be negative"},
-		{!(c.RatingWeight >= 0), "rating_weight", c.RatingWeight, "must not be negative"},
+		{!(c.MarginScale >= 0 && c.MarginScale <= data.MaxMargin), "margin_scale", c.MarginScale,
+			fmt.Sprintf("must be in [0, %d]: the largest rating gap gets this margin, a reward difference (the log-odds of preferring chosen), bounded like a record's margin", data.MaxMargin)},
+		{!(c.Center >= 0 && c.Center <= MaxLossWeight), "center", c.Center, fmt.Sprintf("must be in [0, %g]", float64(MaxLossWeight))},
+		{!(c.RatingWeight >= 0 && c.RatingWeight <= MaxLossWeight), "rating_weight", c.RatingWeight, fmt.Sprintf("must be in [0, %g]", float64(MaxLossWeight))},
 		{c.EvalEvery < 0, "eval_every", c.EvalEvery, "must not be negative"},
 		{c.Patience < 0, "patience", c.Patience, "must not be negative"},
+		{!(c.MinDelta >= 0 && c.MinDelta < 1), "min_delta", c.MinDelta, "must be in [0, 1): it is a change of accuracy"},
 		{c.GapEvals < 0, "gap_evals", c.GapEvals, "must not be negative"},
 		{c.TrainEvalPairs < 0, "train_eval_pairs", c.TrainEvalPairs, "must not be negative"},
 		{c.LogEvery < 1, "log_every", c.LogEvery, "must be at least 1"},
 		{c.NormSamples < 0 || c.NormSamples == 1, "norm_samples", c.NormSamples, "must be 0 or at least 2"},
 		{c.NormSamples > 0 && c.NormMaxNew < 1, "norm_max_new", c.NormMaxNew, "must be at least 1"},
-		{!(c.NormTemperature >= 0), "norm_temperature", c.NormTemperature, "must not be negative"},
+		{!(c.NormTemperature >= 0 && c.NormTemperature <= 10), "norm_temperature", c.NormTemperature, "must be in [0, 10]"},
 	} {
 		if k.bad {
 			return yamlconf.Keyf(k.name, "%v: %s", k.val, k.msg)
@@ -114,6 +123,11 @@ func (c Config) Validate() error {
 	}
 	return nil
 }
+
+// MaxLossWeight bounds the weights of the loss's terms and the heads'
+// learning-rate multiplier. The pair loss starts near log 2 ≈ 0.69, so a
+// term weighted 100 already drowns it; far larger weights only overflow.
+const MaxLossWeight = 100
 
 // headWeights turns a name → weight map into per-head weights.
 func headWeights(w map[string]float64) ([]float64, error) {
@@ -127,8 +141,8 @@ func headWeights(w map[string]float64) ([]float64, error) {
 		if k < 0 {
 			return nil, fmt.Errorf("unknown head %q (the heads are %q)", name, HeadNames)
 		}
-		if math.IsNaN(v) || math.IsInf(v, 0) {
-			return nil, fmt.Errorf("head %q: weight %v is not finite", name, v)
+		if !(math.Abs(v) <= MaxLossWeight) {
+			return nil, fmt.Errorf("head %q: weight %v is outside [-%g, %g]", name, v, float64(MaxLossWeight), float64(MaxLossWeight))
 		}
 		out[k] = v
 	}
@@ -208,6 +222,18 @@ func (t *Trainer) Run(ctx context.Context) (Result, error) {
 	if len(t.Train) == 0 {
 		return Result{}, ErrNoData
 	}
+	// Records read from a file were validated by the reader; these may
+	// have been built in code, and a margin of 1e308 must not reach the loss.
+	for _, set := range []struct {
+		name  string
+		prefs []data.Preference
+	}{{"training", t.Train}, {"held-out", t.HeldOut}} {
+		for i, p := range set.prefs {
+			if err := p.Validate(); err != nil {
+				return Result{}, fmt.Errorf("reward train: %s preference %d: %w", set.name, i+1, err)
+			}
+		}
+	}
 	m := t.Model
 	w, _ := headWeights(c.Weights)
 	m.Info.Weights = w
@@ -274,6 +300,9 @@ func (t *Trainer) Run(ctx context.Context) (Result, error) {
 	logLine := func(mt *Metrics) error {
 		if metrics == nil {
 			return nil
+		}
+		if err := checkFinite(fmt.Sprintf("%s, step %d", MetricsFile, mt.Step), mt); err != nil {
+			return err
 		}
 		return metrics.Write(mt)
 	}
@@ -348,14 +377,22 @@ func (t *Trainer) Run(ctx context.Context) (Result, error) {
 		if err != nil {
 			return res, fmt.Errorf("reward train: step %d: %w", step+1, err)
 		}
+		// Before the update, so a non-finite loss never reaches the weights.
+		if math.IsNaN(loss) || math.IsInf(loss, 0) {
+			if step == 0 {
+				// No update has happened: the starting weights are broken.
+				return res, fmt.Errorf("reward train: the loss of the first step is %v, before any update: the base checkpoint's weights hold a NaN or an Inf; train or export it again; nothing was saved", loss)
+			}
+			return res, fmt.Errorf("reward train: step %d: the loss is %v: %s; nothing was saved", step+1, loss, divergedHint)
+		}
 		lr := sched.At(step)
 		scaleHead := c.HeadLRMult > 0 && c.HeadLRMult != 1
 		if scaleHead {
 			headBefore = append(headBefore[:0], m.headParams()...)
 		}
 		norm, err := opt.Step(float32(lr))
-		if err != nil {
-			return res, fmt.Errorf("reward train: step %d: %w", step+1, err)
+		if err != nil { // only for a gradient norm that is not finite
+			return res, fmt.Errorf("reward train: step %d: the gradient norm is %v: %s; nothing was saved", step+1, norm, divergedHint)
 		}
 		if scaleHead {
 			// AdamW's update (moment step and decay) is linear in the
@@ -418,6 +455,12 @@ func (t *Trainer) Run(ctx context.Context) (Result, error) {
 		res.Gap = &gap
 	}
 	res.Elapsed = time.Since(start).Seconds()
+	if err := checkFinite("reward train: "+EvalFile, res); err != nil {
+		return res, err
+	}
+	if err := checkFinite("reward train: "+InfoFile, m.Info); err != nil {
+		return res, err
+	}
 	if t.Out != "" {
 		if err := m.Save(t.Out); err != nil {
 			return res, fmt.Errorf("reward train: %w", err)
