@@ -11,6 +11,7 @@ import (
 
 	"github.com/align-project/align/checkpoint"
 	"github.com/align-project/align/data"
+	"github.com/align-project/align/internal/outguard"
 	"github.com/align-project/align/internal/progress"
 	"github.com/align-project/align/internal/yamlconf"
 	"github.com/align-project/align/model"
@@ -106,6 +107,13 @@ func GeneratePairs(ctx context.Context, s GenerateSpec) (GenerateResult, error) 
 	}
 	if s.Model == "" || s.Out == "" {
 		return res, errors.New("generate: a model and an output file are needed")
+	}
+	promptsFile := s.Prompts
+	if promptsFile == data.Embedded {
+		promptsFile = ""
+	}
+	if err := outguard.NotOnInputs("out", s.Out, outguard.In("model", s.Model), outguard.In("prompts", promptsFile)); err != nil {
+		return res, err
 	}
 	m, tok, err := checkpoint.LoadPolicy(s.Model)
 	if err != nil {

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/align-project/align/internal/outguard"
 	"github.com/align-project/align/internal/yamlconf"
 	"github.com/align-project/align/model"
 )
@@ -56,6 +57,9 @@ type ExportResult struct {
 // the key "model".
 func Export(spec ExportSpec) (ExportResult, error) {
 	if err := spec.Validate(); err != nil {
+		return ExportResult{}, err
+	}
+	if err := outguard.NotOnInputs("out", spec.Out, outguard.In("model", spec.Model)); err != nil {
 		return ExportResult{}, err
 	}
 	dt := exportDTypes[strings.ToLower(spec.DType)]

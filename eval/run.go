@@ -11,6 +11,7 @@ import (
 	"github.com/align-project/align/checkpoint"
 	"github.com/align-project/align/data"
 	"github.com/align-project/align/internal/atomicfile"
+	"github.com/align-project/align/internal/outguard"
 	"github.com/align-project/align/internal/progress"
 	"github.com/align-project/align/internal/yamlconf"
 	"github.com/align-project/align/judge"
@@ -129,6 +130,9 @@ func Run(ctx context.Context, s Spec) (*Result, error) {
 		return nil, errors.New("eval: the policy and the baseline checkpoint directories are required")
 	}
 	if err := s.ValidateJudges(); err != nil {
+		return nil, err
+	}
+	if err := s.checkOutputs(); err != nil {
 		return nil, err
 	}
 	prompts, err := data.LoadPrompts(s.Prompts, s.Seed, data.HeldOutPrompts)
@@ -286,4 +290,22 @@ func Spread[T any](xs []T, n int) []T {
 		out[i] = xs[i*len(xs)/n]
 	}
 	return out
+}
+
+// checkOutputs refuses an Out or Report that is, holds or lies inside an
+// input: a checkpoint directory, the prompts or a judge's file.
+func (s Spec) checkOutputs() error {
+	prompts := s.Prompts
+	if prompts == data.Embedded {
+		prompts = ""
+	}
+	j := s.Judge
+	inputs := []outguard.Input{outguard.In("policy", s.Policy), outguard.In("baseline", s.Baseline), outguard.In("base", s.Base),
+		outguard.In("reference", s.Reference), outguard.In("reward", s.Reward), outguard.In("prompts", prompts),
+		outguard.In("constitution", j.Constitution), outguard.In("heldout_constitution", s.HeldOutConstitution),
+		outguard.In("few_shot", j.FewShot), outguard.In("lexicon", j.Lexicon), outguard.In("reference_model", j.ReferenceModel)}
+	if err := outguard.NotOnInputs("out", s.Out, inputs...); err != nil {
+		return err
+	}
+	return outguard.NotOnInputs("report", s.Report, inputs...)
 }

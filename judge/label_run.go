@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/align-project/align/internal/atomicfile"
+	"github.com/align-project/align/internal/outguard"
 	"github.com/align-project/align/internal/progress"
 )
 
@@ -40,6 +41,14 @@ type LabelResult struct {
 func Label(ctx context.Context, s LabelSpec) (LabelResult, error) {
 	if s.In == "" || s.Out == "" {
 		return LabelResult{}, errors.New("label: a pairs file and a preferences file are needed")
+	}
+	inputs := []outguard.Input{outguard.In("in", s.In), outguard.In("constitution", s.Constitution),
+		outguard.In("few_shot", s.FewShot), outguard.In("lexicon", s.Lexicon), outguard.In("reference_model", s.ReferenceModel)}
+	if err := outguard.NotOnInputs("out", s.Out, inputs...); err != nil {
+		return LabelResult{}, err
+	}
+	if err := outguard.NotOnInputs("stats", s.Stats, append(inputs, outguard.In("out", s.Out))...); err != nil {
+		return LabelResult{}, err
 	}
 	j, err := New(s.Spec)
 	if err != nil {

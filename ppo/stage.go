@@ -121,11 +121,12 @@ type TrainSpec struct {
 	// Prompts is a prompts JSONL, or data.Embedded for the training prompts
 	// of the default instruction set of Config.Seed. Each is rendered as a
 	// user turn with the chat template (ChatPrompts).
-	Prompts string
-	Reward  RewardSpec
-	Out     string    // the policy, value/, config.yaml, metrics.jsonl, samples.jsonl, last/ ("" = nothing written)
-	Resume  bool      // continue the interrupted run in Out from Out/last
-	Log     io.Writer // progress bar, sample lines and warnings (nil = discarded)
+	Prompts   string
+	Reward    RewardSpec
+	Out       string    // the policy, value/, config.yaml, metrics.jsonl, samples.jsonl, last/ ("" = nothing written)
+	Resume    bool      // continue the interrupted run in Out from Out/last
+	Overwrite bool      // discard the run Out holds (finished or not) instead of refusing to start
+	Log       io.Writer // progress bar, sample lines and warnings (nil = discarded)
 }
 
 // Validate reports the first setting of s that cannot work, as a
@@ -151,8 +152,19 @@ func (s TrainSpec) Validate() error {
 // work and files named by a setting that cannot be read come back as
 // errors wrapping a *yamlconf.KeyError; a cancelled ctx saves a checkpoint
 // and returns an error wrapping ErrInterrupted.
+//
+// Out must not be, hold or lie inside an input (the policy, which is also
+// the KL reference, the prompts, the reward model, the judge's files). A
+// fresh run refuses an Out that holds a run, finished or not, unless
+// Overwrite; a resumed run refuses the settings its checkpoint carries
+// state for (fixedOnResume). A run that fails before its first checkpoint
+// leaves Out as it found it; a finished one ends by writing
+// outguard.FinishedFile.
 func Train(ctx context.Context, s TrainSpec) (Result, error) {
 	if err := s.Validate(); err != nil {
+		return Result{}, err
+	}
+	if err := s.checkOut(); err != nil {
 		return Result{}, err
 	}
 	log := s.Log
@@ -212,8 +224,16 @@ func Train(ctx context.Context, s TrainSpec) (Result, error) {
 			}
 		},
 	}
+	if err := s.begin(); err != nil {
+		return Result{}, err
+	}
 	res, err := tr.Run(ctx)
 	bar.Done()
+	if err == nil && s.Out != "" {
+		if err := outputs(s.Out).Finish(map[string]any{"stage": "ppo", "iterations": res.Iterations}); err != nil {
+			return res, fmt.Errorf("ppo: %w", err)
+		}
+	}
 	return res, err
 }
 

@@ -67,6 +67,7 @@ func (r *run) saveLast() error {
 	if err != nil {
 		return fmt.Errorf("ppo: save checkpoint: %w", err)
 	}
+	r.created = nil // resumable from here on: a failure keeps the run
 	// Older checkpoints are no longer named: remove them.
 	entries, _ := os.ReadDir(last)
 	for _, e := range entries {

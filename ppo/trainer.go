@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/align-project/align/internal/outguard"
 	"github.com/align-project/align/internal/trainkit"
 	"github.com/align-project/align/model"
 	"github.com/align-project/align/tokenizer"
@@ -99,17 +100,25 @@ type run struct {
 	samples    *trainkit.Log
 	start      time.Time
 	perms      map[int][]int // prompt order of the latest pass over the prompts, by pass (one kept)
+	// created is what a fresh run made in Out, removed if it fails before
+	// its first checkpoint; nil once one is saved, on Resume and without Out.
+	created *outguard.Created
 }
 
 // Run trains for Config.Iterations iterations (minus those a resumed
 // checkpoint has done) or until ctx is cancelled, which saves a checkpoint
 // and returns an error wrapping ErrInterrupted.
-func (t *Trainer) Run(ctx context.Context) (Result, error) {
+func (t *Trainer) Run(ctx context.Context) (_ Result, err error) {
 	r, err := t.setup()
 	if err != nil {
 		return Result{}, err
 	}
-	defer r.close()
+	defer func() {
+		r.close()
+		if err != nil {
+			r.created.Undo() // failed before its first checkpoint: nothing to resume, leave Out as found
+		}
+	}()
 	var last Stats
 	for r.loop.Iteration < r.cfg.Iterations {
 		if err := ctx.Err(); err != nil {
@@ -162,7 +171,7 @@ func (r *run) interrupt(last Stats) (Result, error) {
 
 // setup checks the trainer, builds what is missing and restores a
 // checkpoint when resuming.
-func (t *Trainer) setup() (*run, error) {
+func (t *Trainer) setup() (_ *run, err error) {
 	cfg := t.Config
 	if err := cfg.Validate(); err != nil {
 		return nil, err
@@ -215,7 +224,6 @@ func (t *Trainer) setup() (*run, error) {
 	if vc.ScalarHeads < 1 || vc.VocabSize != pc.VocabSize || vc.Context < pc.Context {
 		return nil, fmt.Errorf("ppo: the value model (V %d, T %d, %d heads) does not fit the policy (V %d, T %d)", vc.VocabSize, vc.Context, vc.ScalarHeads, pc.VocabSize, pc.Context)
 	}
-	var err error
 	if r.popt, err = model.NewOptimizer(r.Policy, cfg.adam()); err != nil {
 		return nil, fmt.Errorf("ppo: %w", err)
 	}
@@ -235,9 +243,21 @@ func (t *Trainer) setup() (*run, error) {
 		if err := r.restore(); err != nil {
 			return nil, err
 		}
+		if err := outputs(t.Out).Unfinish(); err != nil { // running again: unfinished until Train marks it
+			return nil, fmt.Errorf("ppo: %w", err)
+		}
 		resumeAt = r.loop.Iteration
 	}
 	if t.Out != "" {
+		if !t.Resume {
+			r.created = outputs(t.Out).Track()
+			defer func() {
+				if err != nil {
+					r.close()
+					r.created.Undo()
+				}
+			}()
+		}
 		if err := os.MkdirAll(t.Out, 0o755); err != nil {
 			return nil, fmt.Errorf("ppo: %w", err)
 		}

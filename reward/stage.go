@@ -11,8 +11,10 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/align-project/align/checkpoint"
 	"github.com/align-project/align/data"
 	"github.com/align-project/align/internal/atomicfile"
+	"github.com/align-project/align/internal/outguard"
 	"github.com/align-project/align/internal/progress"
 	"github.com/align-project/align/internal/yamlconf"
 )
@@ -36,6 +38,7 @@ type TrainSpec struct {
 	HeldOut     string
 	HeldOutFrac float64
 	Out         string    // receives the model, metrics.jsonl and eval.json ("" = nothing written)
+	Overwrite   bool      // replace the reward model Out holds instead of refusing to start
 	Log         io.Writer // progress bar, notes and warnings (nil = discarded)
 }
 
@@ -59,10 +62,21 @@ func (s TrainSpec) Validate() error {
 // Train reads the preferences, holds some out, starts a reward model from
 // the SFT checkpoint s.Base and trains it (see Trainer.Run), writing s.Out.
 // Settings that cannot work and files named by a setting that cannot be
-// read come back as errors wrapping a *yamlconf.KeyError.
+// read come back as errors wrapping a *yamlconf.KeyError. Out must not be,
+// hold or lie inside an input (Base, Data, HeldOut), and one that holds a
+// reward model or the outputs of a failed run is refused unless
+// Overwrite. A run that fails or is interrupted leaves Out as it found it.
 func Train(ctx context.Context, s TrainSpec) (Result, error) {
 	if err := s.Validate(); err != nil {
 		return Result{}, err
+	}
+	if err := outguard.NotOnInputs("out", s.Out, outguard.In("base", s.Base), outguard.In("data", s.Data), outguard.In("heldout", s.HeldOut)); err != nil {
+		return Result{}, err
+	}
+	if s.Out != "" {
+		if err := outputs(s.Out).CheckStart(false, s.Overwrite); err != nil {
+			return Result{}, err
+		}
 	}
 	log := s.Log
 	if log == nil {
@@ -92,6 +106,11 @@ func Train(ctx context.Context, s TrainSpec) (Result, error) {
 	fmt.Fprintf(log, "reward train: base %s (L%d C%d T%d V%d); %d training and %d held-out preferences\n",
 		s.Base, mc.Layers, mc.Channels, mc.Context, mc.VocabSize, len(trainSet), len(held))
 
+	if s.Out != "" && s.Overwrite {
+		if err := outputs(s.Out).Clear(); err != nil {
+			return Result{}, fmt.Errorf("reward train: %w", err)
+		}
+	}
 	tr := &Trainer{Config: cfg, Model: m, Train: trainSet, HeldOut: held, Out: s.Out}
 	bar := progress.New(log, progress.IsTerminal(log), "reward", cfg.Steps, "pair", 10*time.Second)
 	tr.Progress = func(st Status) {
@@ -204,6 +223,9 @@ func (r ScoreFileResult) WriteText(w io.Writer) {
 // head by name and "cost" the constraint cost. A line without a prompt or
 // response is an error naming it; out is written only when all are scored.
 func ScoreFile(ctx context.Context, m *Model, in, out string, batch int) (ScoreFileResult, error) {
+	if err := outguard.NotOnInputs("out", out, outguard.In("in", in)); err != nil {
+		return ScoreFileResult{}, err
+	}
 	lines, _, err := data.ReadAll[scoreLine](in, data.ReadOptions{Strict: true})
 	if err != nil {
 		return ScoreFileResult{}, fmt.Errorf("reward score: %w", err)
@@ -254,4 +276,14 @@ func ScoreFile(ctx context.Context, m *Model, in, out string, batch int) (ScoreF
 		res.MeanReward /= float64(len(outs))
 	}
 	return res, nil
+}
+
+// outputs is what a training run writes in its output directory out; the
+// evaluation is written last, so with it the run is finished.
+func outputs(out string) outguard.Run {
+	return outguard.Run{Dir: out, Finished: EvalFile, Files: []string{
+		MetricsFile, InfoFile,
+		checkpoint.HFConfigFile, checkpoint.HFWeightsFile, checkpoint.HFTokenizerFile,
+		checkpoint.HFTokenizerConfigFile, checkpoint.HFSpecialTokensFile, checkpoint.HFGenerationConfigFile,
+	}}
 }

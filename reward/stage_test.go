@@ -82,10 +82,14 @@ func TestTrain(t *testing.T) {
 	}
 
 	// Every prompt is "say a word", whose hash holds it out at 0.99: nothing
-	// is left to train on.
-	_, err = Train(context.Background(), TrainSpec{Config: tinyTrainConfig(), Base: base, Data: prefs, HeldOutFrac: 0.99, Out: out})
+	// is left to train on. The overwrite it asks for comes after the data is
+	// read, so the mistake discards nothing.
+	_, err = Train(context.Background(), TrainSpec{Config: tinyTrainConfig(), Base: base, Data: prefs, HeldOutFrac: 0.99, Out: out, Overwrite: true})
 	if ke, ok := errors.AsType[*yamlconf.KeyError](err); !ok || ke.Key != "heldout" {
 		t.Errorf("all held out: %v, want a *yamlconf.KeyError of heldout", err)
+	}
+	if _, err := Load(out); err != nil {
+		t.Errorf("the failed overwrite lost the reward model: %v", err)
 	}
 }
 
@@ -133,6 +137,9 @@ func TestTrainInterrupted(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(out, InfoFile)); err == nil {
 		t.Error("an interrupted run saved a model")
+	}
+	if _, err := os.Stat(out); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("an interrupted run left %s behind (it used to leave metrics.jsonl): %v", out, err)
 	}
 }
 

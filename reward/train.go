@@ -214,7 +214,7 @@ var ErrNoData = errors.New("reward train: no training preferences")
 
 // Run trains, keeps the parameters of the best held-out accuracy, sets the
 // normalisation from the SFT policy's samples, evaluates, and writes Out.
-func (t *Trainer) Run(ctx context.Context) (Result, error) {
+func (t *Trainer) Run(ctx context.Context) (_ Result, err error) {
 	c := t.Config
 	if err := c.Validate(); err != nil {
 		return Result{}, err
@@ -289,6 +289,14 @@ func (t *Trainer) Run(ctx context.Context) (Result, error) {
 	}
 	var metrics *trainkit.Log // nil without Out
 	if t.Out != "" {
+		// A reward run has no checkpoint: one that fails or is interrupted
+		// leaves Out as it found it.
+		created := outputs(t.Out).Track()
+		defer func() {
+			if err != nil {
+				created.Undo() // after metrics.Close, deferred below
+			}
+		}()
 		if err := os.MkdirAll(t.Out, 0o755); err != nil {
 			return Result{}, fmt.Errorf("reward train: %w", err)
 		}

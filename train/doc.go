@@ -28,6 +28,17 @@
 //	                    checkpoint.TrainState (parameters, AdamW moments,
 //	                    step, data position, loop state) and tokenizer.json
 //	OUT/eval.json       SFT only: the sampling evaluation
+//	OUT/finished.json   written last, when the run (and SFT's evaluation)
+//	                    is done: without it OUT holds an unfinished run
+//
+// A fresh run refuses an OUT that holds a run, finished or not, unless the
+// spec says Overwrite (which removes that run's files, no others, once the
+// new run's data and model are loaded) or Resume; an OUT that is, holds or
+// lies inside one of the run's inputs is always refused. A resumed run
+// refuses settings its checkpoint cannot follow: the model shape
+// (pretraining), heldout, pack and seed (the rows and their order) and the
+// AdamW settings. A fresh run that fails before its first checkpoint
+// removes what it wrote, leaving OUT as it found it.
 //
 // The last checkpoint is written every SaveEvery steps, at the end and when
 // the context is cancelled (Ctrl-C); its commit is one atomic rename, so even

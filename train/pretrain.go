@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 
 	"github.com/align-project/align/data"
+	"github.com/align-project/align/internal/outguard"
 	"github.com/align-project/align/internal/yamlconf"
 	"github.com/align-project/align/model"
 	"github.com/align-project/align/tokenizer"
@@ -21,6 +22,7 @@ type PretrainSpec struct {
 	Tokenizer string    // tokenizer.json or model dir to use instead of training one ("" = train one)
 	Out       string    // output directory (see the package doc)
 	Resume    bool      // continue the run in Out from Out/last
+	Overwrite bool      // discard the run Out holds (finished or not) instead of refusing to start
 	Log       io.Writer // progress bar, notes and warnings (nil = discard)
 
 	// AfterStep, if set, is handed to Trainer.AfterStep: tests interrupt a
@@ -36,6 +38,12 @@ type PretrainSpec struct {
 // the model and tokenizer come from Out/last. A bad setting is reported as
 // a *yamlconf.KeyError, an interrupted run as an error wrapping
 // ErrInterrupted (Result.Steps is the step the checkpoint holds).
+//
+// Out must not be, hold or lie inside an input (Data, Tokenizer). A fresh
+// run refuses an Out that holds a run, finished or not, unless Overwrite; a
+// resumed run refuses a model shape, data or optimizer setting that differs
+// from its config.yaml. A run that fails before its first checkpoint
+// leaves Out as it found it.
 func Pretrain(ctx context.Context, s PretrainSpec) (Result, error) {
 	cfg := s.Config
 	if err := cfg.Validate(); err != nil {
@@ -43,6 +51,10 @@ func Pretrain(ctx context.Context, s PretrainSpec) (Result, error) {
 	}
 	if s.Out == "" {
 		return Result{}, errors.New("pretrain: no output directory")
+	}
+	if err := checkStart(s.Out, cfg, s.Resume, s.Overwrite, []outguard.Fixed{fixedShape, fixedData, fixedOptimizer},
+		dataInput("data", s.Data), outguard.In("tokenizer", s.Tokenizer)); err != nil {
+		return Result{}, err
 	}
 	log := logWriter(s.Log)
 	docs, err := loadTextDocs(s.Data)
@@ -109,11 +121,21 @@ func Pretrain(ctx context.Context, s PretrainSpec) (Result, error) {
 		mc.Layers, mc.Channels, mc.Heads, mc.Context, mc.VocabSize, float64(mc.NumParams())/1e6,
 		trainRows.Len(), trainRows.Len()*cfg.Ctx, heldRows.Len())
 
+	if err := begin(s.Out, s.Resume, s.Overwrite); err != nil {
+		return Result{}, fmt.Errorf("pretrain: %w", err)
+	}
 	tr := &Trainer{
 		Config: cfg, Model: m, Tokenizer: tok, Train: trainRows, HeldOut: heldRows,
 		Out: s.Out, Stage: "pretrain", Resume: s.Resume, AfterStep: s.AfterStep,
 	}
-	return runWithProgress(ctx, tr, log)
+	res, err := runWithProgress(ctx, tr, log)
+	if err != nil {
+		return res, err
+	}
+	if err := outputs(s.Out).Finish(finishInfo{Stage: "pretrain", Steps: res.Steps}); err != nil {
+		return res, fmt.Errorf("pretrain: %w", err)
+	}
+	return res, nil
 }
 
 // loadTextDocs returns the documents of a text JSONL file, or the embedded

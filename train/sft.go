@@ -11,6 +11,7 @@ import (
 	"github.com/align-project/align/checkpoint"
 	"github.com/align-project/align/data"
 	"github.com/align-project/align/internal/atomicfile"
+	"github.com/align-project/align/internal/outguard"
 	"github.com/align-project/align/internal/yamlconf"
 	"github.com/align-project/align/model"
 	"github.com/align-project/align/tokenizer"
@@ -25,6 +26,7 @@ type SFTSpec struct {
 	EvalPrompts string    // prompts JSONL of the final sampling evaluation ("" = the data's own)
 	Out         string    // output directory (see the package doc)
 	Resume      bool      // continue the run in Out from Out/last
+	Overwrite   bool      // discard the run Out holds (finished or not) instead of refusing to start
 	Log         io.Writer // progress bar, notes and warnings (nil = discard)
 
 	// AfterStep, if set, is handed to Trainer.AfterStep: tests interrupt a
@@ -46,7 +48,9 @@ type SFTResult struct {
 // EvaluateSFT and written to Out/eval.json. On Resume the model and
 // tokenizer come from Out/last. A bad setting is reported as a
 // *yamlconf.KeyError, an interrupted run as an error wrapping
-// ErrInterrupted (Result.Steps is the step the checkpoint holds).
+// ErrInterrupted (Result.Steps is the step the checkpoint holds). Out is
+// guarded as in Pretrain (its inputs: Base, Data, EvalPrompts; the fixed
+// settings of a resumed run: data and optimizer).
 func SFT(ctx context.Context, s SFTSpec) (SFTResult, error) {
 	cfg := s.Config
 	if err := cfg.Validate(); err != nil {
@@ -57,6 +61,10 @@ func SFT(ctx context.Context, s SFTSpec) (SFTResult, error) {
 	}
 	if s.Base == "" && !s.Resume {
 		return SFTResult{}, yamlconf.Keyf("base", "a pretrained model directory is required")
+	}
+	if err := checkStart(s.Out, cfg, s.Resume, s.Overwrite, []outguard.Fixed{fixedData, fixedRows, fixedOptimizer},
+		outguard.In("base", s.Base), dataInput("data", s.Data), outguard.In("eval_prompts", s.EvalPrompts)); err != nil {
+		return SFTResult{}, err
 	}
 	log := logWriter(s.Log)
 
@@ -100,6 +108,9 @@ func SFT(ctx context.Context, s SFTSpec) (SFTResult, error) {
 	if genRows != nil {
 		fmt.Fprintf(log, "sft: %d held-out-template examples in %d rows (generalization_loss in metrics.jsonl)\n", len(genEx), genRows.Len())
 	}
+	if err := begin(s.Out, s.Resume, s.Overwrite); err != nil {
+		return SFTResult{}, fmt.Errorf("sft: %w", err)
+	}
 	tr := &Trainer{
 		Config: cfg, Model: m, Tokenizer: tok, Train: trainRows, HeldOut: heldRows, Generalization: genRows,
 		Out: s.Out, Stage: "sft", Resume: s.Resume, AfterStep: s.AfterStep,
@@ -110,8 +121,9 @@ func SFT(ctx context.Context, s SFTSpec) (SFTResult, error) {
 		return out, err
 	}
 
+	finish := func() error { return outputs(s.Out).Finish(finishInfo{Stage: "sft", Steps: res.Steps}) }
 	if cfg.EvalSamples == 0 || len(evalEx) == 0 {
-		return out, nil
+		return out, finish()
 	}
 	evalEx = evalEx[:min(len(evalEx), cfg.EvalSamples)]
 	fmt.Fprintf(log, "sft: answering %d held-out prompts\n", len(evalEx))
@@ -126,7 +138,7 @@ func SFT(ctx context.Context, s SFTSpec) (SFTResult, error) {
 		return out, fmt.Errorf("sft: %w", err)
 	}
 	out.Eval, out.EvalPath = &ev, path
-	return out, nil
+	return out, finish()
 }
 
 // loadSFTData returns the training and validation examples, the examples

@@ -33,6 +33,7 @@ func (r *run) saveLast() error {
 	if err := checkpoint.SaveTrainState(filepath.Join(r.Out, LastDir), st); err != nil {
 		return fmt.Errorf("train: %w", err)
 	}
+	r.created = nil // resumable from here on: a failure keeps the run
 	return nil
 }
 

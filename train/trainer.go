@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/align-project/align/checkpoint"
+	"github.com/align-project/align/internal/outguard"
 	"github.com/align-project/align/internal/trainkit"
 	"github.com/align-project/align/model"
 	"github.com/align-project/align/tensor"
@@ -120,6 +121,9 @@ type run struct {
 	metrics *trainkit.Log
 	step    int
 	loop    loopState
+	// created is what a fresh run made, removed if it fails before its
+	// first checkpoint; nil once one is saved, and on Resume.
+	created *outguard.Created
 	// This Run call's start time and first step.
 	start     time.Time
 	firstStep int
@@ -145,13 +149,16 @@ func (t *Trainer) Run(ctx context.Context) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
-	defer r.metrics.Close()
 	res, err := r.loop_(ctx)
+	r.metrics.Close()
+	if err != nil {
+		r.created.Undo() // failed before its first checkpoint: nothing to resume, leave Out as found
+	}
 	res.Stage, res.Out = t.Stage, t.Out
 	return res, err
 }
 
-func (t *Trainer) setup() (*run, error) {
+func (t *Trainer) setup() (_ *run, err error) {
 	c := t.Config
 	if err := c.Validate(); err != nil {
 		return nil, err
@@ -168,6 +175,15 @@ func (t *Trainer) setup() (*run, error) {
 	if t.Generalization != nil && t.Generalization.Len() > 0 && t.Generalization.T != t.Train.T {
 		return nil, fmt.Errorf("train: generalization rows of %d tokens, training rows of %d", t.Generalization.T, t.Train.T)
 	}
+	var created *outguard.Created
+	if !t.Resume {
+		created = outputs(t.Out).Track()
+		defer func() {
+			if err != nil {
+				created.Undo()
+			}
+		}()
+	}
 	if err := os.MkdirAll(filepath.Join(t.Out, LastDir), 0o755); err != nil {
 		return nil, fmt.Errorf("train: %w", err)
 	}
@@ -175,12 +191,15 @@ func (t *Trainer) setup() (*run, error) {
 	if err != nil {
 		return nil, fmt.Errorf("train: %w", err)
 	}
-	r := &run{Trainer: t, opt: opt, step: 0}
+	r := &run{Trainer: t, opt: opt, step: 0, created: created}
 	r.loop.RowsHash = t.Train.hash()
 	resumeStep := -1
 	if t.Resume {
 		if err := r.restore(); err != nil {
 			return nil, err
+		}
+		if err := outputs(t.Out).Unfinish(); err != nil { // running again: unfinished until the stage marks it
+			return nil, fmt.Errorf("train: %w", err)
 		}
 		resumeStep = r.step
 	} else if t.Tokenizer != nil {

@@ -28,6 +28,7 @@ type settingsFlags[C any] struct {
 	keys      []string // bound keys
 	file      string   // --config
 	resume    bool     // --resume (for trainers that resume)
+	overwrite bool     // --overwrite
 	printOnly bool     // --print-config
 	// adjust, if set, applies settings that have flags of their own (maps
 	// such as reward's --weights) after the flags given, before the check.
@@ -36,7 +37,7 @@ type settingsFlags[C any] struct {
 
 // register adds a flag for every scalar key of defaults except seed (the
 // global --seed) and skip, described by help, plus --config,
-// --print-config and, when resumable, --resume.
+// --print-config, --overwrite and, when resumable, --resume.
 func (f *settingsFlags[C]) register(fs *pflag.FlagSet, defaults C, help map[string]string, resumable bool, skip ...string) {
 	f.shadow = defaults
 	f.keys = bindConfig(fs, &f.shadow, help, skip...)
@@ -45,6 +46,7 @@ func (f *settingsFlags[C]) register(fs *pflag.FlagSet, defaults C, help map[stri
 	if resumable {
 		fs.BoolVar(&f.resume, "resume", false, "continue the interrupted run in --out from OUT/last with its saved settings")
 	}
+	fs.BoolVar(&f.overwrite, "overwrite", false, "discard the run --out holds, finished or not (without it such an --out is refused)")
 }
 
 // resolve returns the settings: defaults, then on --resume the saved

@@ -151,7 +151,7 @@ func runPPO(cmd *cobra.Command, g *globals, f *ppoFlags) error {
 	js := f.judge.Spec
 	js.Seed = g.seed
 	spec := ppo.TrainSpec{
-		Config: cfg, Policy: f.policy, Prompts: f.prompts, Out: f.out, Resume: f.cfg.resume, Log: cmd.ErrOrStderr(),
+		Config: cfg, Policy: f.policy, Prompts: f.prompts, Out: f.out, Resume: f.cfg.resume, Overwrite: f.cfg.overwrite, Log: cmd.ErrOrStderr(),
 		Reward: ppo.RewardSpec{Dir: f.rewardDir, URL: f.rewardURL, Timeout: f.rewardTimeout, Batch: f.rmBatch, Judge: js},
 	}
 	if err := spec.Validate(); err != nil {

@@ -81,10 +81,14 @@ func TestPPOJudgeAndService(t *testing.T) {
 	if code, stdout, stderr := run(t, args...); code != exitOK {
 		t.Fatalf("align ppo --reward-url: exit %d\n%s\n%s", code, stdout, stderr)
 	}
-	// A dead service is a clear failure.
-	args = append([]string{"ppo", "--policy", policy, "--prompts", prompts, "--out", out2, "--reward-url", "http://127.0.0.1:1/score"}, ppoTiny...)
+	// A dead service is a clear failure, and the run leaves nothing behind.
+	out3 := filepath.Join(t.TempDir(), "dead")
+	args = append([]string{"ppo", "--policy", policy, "--prompts", prompts, "--out", out3, "--reward-url", "http://127.0.0.1:1/score"}, ppoTiny...)
 	if code, _, stderr := run(t, args...); code != exitFailure || !strings.Contains(stderr, "127.0.0.1:1") {
 		t.Errorf("dead service: exit %d, stderr %q", code, stderr)
+	}
+	if _, err := os.Stat(out3); !os.IsNotExist(err) {
+		t.Errorf("the failed run left %s behind: %v", out3, err)
 	}
 }
 

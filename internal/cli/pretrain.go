@@ -73,7 +73,7 @@ func runPretrain(cmd *cobra.Command, g *globals, f *pretrainFlags) error {
 		return err
 	}
 	res, err := train.Pretrain(cmd.Context(), train.PretrainSpec{
-		Config: cfg, Data: f.data, Tokenizer: f.tokenizer, Out: f.out, Resume: f.cfg.resume, Log: cmd.ErrOrStderr(),
+		Config: cfg, Data: f.data, Tokenizer: f.tokenizer, Out: f.out, Resume: f.cfg.resume, Overwrite: f.cfg.overwrite, Log: cmd.ErrOrStderr(),
 	})
 	if err != nil {
 		return resumeHint(err, res.Steps)

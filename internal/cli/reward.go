@@ -186,7 +186,7 @@ func runRewardTrain(cmd *cobra.Command, g *globals, f *rewardTrainFlags) error {
 		}
 	}
 	spec := reward.TrainSpec{Config: cfg, Base: f.base, Data: f.data, HeldOut: f.heldout, HeldOutFrac: f.heldoutFrac,
-		Out: f.out, Log: cmd.ErrOrStderr()}
+		Out: f.out, Overwrite: f.cfg.overwrite, Log: cmd.ErrOrStderr()}
 	if err := spec.Validate(); err != nil {
 		return keyUsage(path, err)
 	}

@@ -61,7 +61,7 @@ Global flags (--threads, --seed) apply to every command. Exit codes: 0 success,
 		return usageErrorf(cmd.CommandPath(), "", "%v", err)
 	})
 	pf := root.PersistentFlags()
-	pf.IntVar(&g.threads, "threads", runtime.GOMAXPROCS(0), "worker threads for the compute kernels")
+	pf.IntVar(&g.threads, "threads", runtime.GOMAXPROCS(0), fmt.Sprintf("worker threads for the compute kernels, at most %d on any machine (results depend on it, so a run can be repeated anywhere)", maxThreads))
 	pf.Uint64Var(&g.seed, "seed", 1, "random seed: the same seed and thread count give the same results")
 
 	root.AddCommand(newVersionCmd(g), newBenchCmd(g))
@@ -78,10 +78,19 @@ Global flags (--threads, --seed) apply to every command. Exit codes: 0 success,
 	return root
 }
 
+// maxThreads bounds --threads: each thread is a scheduler P and a kernel
+// worker, and a huge count exhausts memory before any work starts. The bound
+// is the same on every machine (not a multiple of its CPUs) because results
+// depend on the thread count: a run must be repeatable on a smaller machine.
+const maxThreads = 1024
+
 // apply validates the global flags and configures the kernels with them.
 func (g *globals) apply(cmd *cobra.Command, _ []string) error {
 	if g.threads < 1 {
 		return usageErrorf(cmd.CommandPath(), "", "--threads must be at least 1, got %d", g.threads)
+	}
+	if g.threads > maxThreads {
+		return usageErrorf(cmd.CommandPath(), fmt.Sprintf("this machine has %d CPUs", runtime.NumCPU()), "--threads must be at most %d, got %d", maxThreads, g.threads)
 	}
 	if g.threads > runtime.GOMAXPROCS(0) {
 		runtime.GOMAXPROCS(g.threads)

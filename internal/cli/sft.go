@@ -81,7 +81,7 @@ func runSFT(cmd *cobra.Command, g *globals, f *sftFlags) error {
 	}
 	res, err := train.SFT(cmd.Context(), train.SFTSpec{
 		Config: cfg, Base: f.base, Data: f.data, EvalPrompts: f.evalPrompts, Out: f.out,
-		Resume: f.cfg.resume, Log: cmd.ErrOrStderr(),
+		Resume: f.cfg.resume, Overwrite: f.cfg.overwrite, Log: cmd.ErrOrStderr(),
 	})
 	if err != nil {
 		return resumeHint(err, res.Steps)

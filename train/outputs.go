@@ -1,0 +1,76 @@
+package train
+
+import (
+	"path/filepath"
+
+	"github.com/align-project/align/checkpoint"
+	"github.com/align-project/align/data"
+	"github.com/align-project/align/internal/outguard"
+)
+
+// outputs is what a run writes in its output directory out (see the
+// package doc); the run is finished once outguard.FinishedFile is there.
+func outputs(out string) outguard.Run {
+	return outguard.Run{Dir: out, Finished: outguard.FinishedFile, Resumable: true, Files: []string{
+		LastDir, ConfigFile, MetricsFile, EvalFile,
+		checkpoint.HFConfigFile, checkpoint.HFWeightsFile, checkpoint.HFTokenizerFile,
+		checkpoint.HFTokenizerConfigFile, checkpoint.HFSpecialTokensFile, checkpoint.HFGenerationConfigFile,
+	}}
+}
+
+// Settings a resumed run cannot change (see outguard.CheckResume): its
+// checkpoint holds a model of the shape, optimizer moments made with the
+// AdamW settings and a position in rows the data settings decided. SFT
+// takes its shape from the base, so only pretraining checks it.
+var (
+	fixedShape = outguard.Fixed{Why: "the model's shape is set when a run starts",
+		Keys: []string{"layers", "dim", "heads", "ctx", "vocab"}}
+	fixedData = outguard.Fixed{Why: "it decides the training rows and their order, which the checkpoint continues",
+		Keys: []string{"heldout", "seed"}}
+	fixedRows = outguard.Fixed{Why: "it decides how SFT examples fill the rows the checkpoint continues",
+		Keys: []string{"pack"}}
+	fixedOptimizer = outguard.Fixed{Why: "the checkpoint's optimizer state was made with it",
+		Keys: []string{"beta1", "beta2", "eps", "weight_decay", "clip"}}
+)
+
+// checkStart refuses, before anything is loaded or written, a run whose
+// output would destroy one of its inputs or the run already in out (unless
+// resume or overwrite says what to do with it), and a resumed run whose
+// settings differ from its checkpoint's in a fixed key.
+func checkStart(out string, cfg Config, resume, overwrite bool, fixed []outguard.Fixed, inputs ...outguard.Input) error {
+	if err := outguard.NotOnInputs("out", out, inputs...); err != nil {
+		return err
+	}
+	if err := outputs(out).CheckStart(resume, overwrite); err != nil {
+		return err
+	}
+	if resume {
+		return outguard.CheckResume(filepath.Join(out, ConfigFile), cfg, fixed...)
+	}
+	return nil
+}
+
+// begin prepares out right before the trainer writes to it: an overwritten
+// run's files are removed. It comes after the data and models are loaded,
+// so that a mistake there discards nothing. (A resumed run is unmarked as
+// finished by the trainer once its checkpoint is restored.)
+func begin(out string, resume, overwrite bool) error {
+	if overwrite && !resume {
+		return outputs(out).Clear()
+	}
+	return nil
+}
+
+// finishInfo is the content of the finished marker.
+type finishInfo struct {
+	Stage string `json:"stage"`
+	Steps int    `json:"steps"`
+}
+
+// dataInput is the input of a data setting: none for the embedded data.
+func dataInput(key, path string) outguard.Input {
+	if path == data.Embedded {
+		path = ""
+	}
+	return outguard.In(key, path)
+}
