@@ -1,8 +1,6 @@
 package eval
 
 import (
-	"bufio"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"image/color"
@@ -10,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/align-project/align/internal/trainkit"
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
@@ -96,29 +95,12 @@ func metricsPath(p string) string {
 // file gives no lines and fs.ErrNotExist; a torn last line (a run killed
 // mid-write) is ignored.
 func ReadJSONLines(path string) ([]map[string]float64, error) {
-	f, err := os.Open(metricsPath(path))
+	raws, err := trainkit.ReadLog[map[string]any](metricsPath(path))
 	if err != nil {
 		return nil, err
 	}
-	defer f.Close()
-	var out []map[string]float64
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 64<<10), 16<<20)
-	line := 0
-	var pending error
-	for sc.Scan() {
-		line++
-		if pending != nil {
-			return nil, pending
-		}
-		if len(sc.Bytes()) == 0 {
-			continue
-		}
-		var raw map[string]any
-		if err := json.Unmarshal(sc.Bytes(), &raw); err != nil {
-			pending = fmt.Errorf("%s:%d: %w", path, line, err)
-			continue
-		}
+	out := make([]map[string]float64, 0, len(raws))
+	for _, raw := range raws {
 		m := make(map[string]float64, len(raw))
 		for k, v := range raw {
 			switch v := v.(type) {
@@ -133,7 +115,7 @@ func ReadJSONLines(path string) ([]map[string]float64, error) {
 		}
 		out = append(out, m)
 	}
-	return out, sc.Err()
+	return out, nil
 }
 
 // column extracts (x, y) where a line has both keys.

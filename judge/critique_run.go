@@ -10,6 +10,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/align-project/align/internal/outguard"
 	"github.com/align-project/align/internal/progress"
 	"github.com/align-project/align/internal/yamlconf"
 )
@@ -63,6 +64,11 @@ func Critique(ctx context.Context, s CritiqueSpec) (res CritiqueResult, err erro
 	}
 	if err := s.Validate(); err != nil {
 		return res, err
+	}
+	for _, o := range []outguard.Input{outguard.In("out", s.Out), outguard.In("trace", s.Trace)} {
+		if err := outguard.NotOnInputs(o.Key, o.Path, outguard.In("in", s.In), outguard.In("constitution", s.Constitution)); err != nil {
+			return res, err
+		}
 	}
 	c, err := s.LoadConstitution()
 	if err != nil {

@@ -1,12 +1,6 @@
 package train
 
-import (
-	"bufio"
-	"bytes"
-	"encoding/json"
-	"fmt"
-	"os"
-)
+import "github.com/align-project/align/internal/trainkit"
 
 // Metrics is one line of metrics.jsonl. A line is written every LogEvery
 // steps, at every evaluation and at the last step; TrainLoss is the mean
@@ -33,24 +27,4 @@ type Metrics struct {
 }
 
 // ReadMetrics reads a metrics.jsonl file.
-func ReadMetrics(path string) ([]Metrics, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	var out []Metrics
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 0, 64<<10), 1<<20)
-	for n := 1; sc.Scan(); n++ {
-		if len(bytes.TrimSpace(sc.Bytes())) == 0 {
-			continue
-		}
-		var m Metrics
-		if err := json.Unmarshal(sc.Bytes(), &m); err != nil {
-			return out, fmt.Errorf("%s:%d: %w", path, n, err)
-		}
-		out = append(out, m)
-	}
-	return out, sc.Err()
-}
+func ReadMetrics(path string) ([]Metrics, error) { return trainkit.ReadLog[Metrics](path) }

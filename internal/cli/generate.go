@@ -49,7 +49,7 @@ reward model learns when refusing is right (contrastive pairs, as in RLCD).`,
 	fs.BoolVar(&f.noProgress, "no-progress", false, "do not show the progress bar")
 	bindConfig(fs, &f.GenerateConfig, map[string]string{
 		"prompts":         `prompts JSONL file, or "embedded" for the default training prompts`,
-		"n":               "responses per prompt (at least 2; more than 2 asks for a ranking)",
+		"n":               "responses per prompt, 2 to 16 (more than 2 asks for a ranking)",
 		"temperature":     "sampling temperature (must be above 0: greedy responses would all be the same)",
 		"top_p":           "nucleus sampling: sample from the smallest set of tokens holding this probability (1 = all)",
 		"max_new_tokens":  "longest response in tokens",

@@ -39,17 +39,6 @@ func (f *judgeFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&f.ReferenceModel, "reference-model", "", "builtin judge: checkpoint directory whose perplexity joins the coherence score")
 }
 
-// build returns the judge the flags describe; a bad setting is bad usage
-// naming its flag.
-func (f *judgeFlags) build(cmdPath string, seed uint64) (judge.Judge, error) {
-	s := f.Spec
-	s.Seed = seed
-	if err := s.Validate(); err != nil {
-		return nil, keyUsage(cmdPath, err)
-	}
-	return judge.New(s)
-}
-
 type labelFlags struct {
 	judgeFlags
 	in, out       string

@@ -73,6 +73,9 @@ func TestOutputOverInput(t *testing.T) {
 		{[]string{"label", "--in", pairs, "--out", pairs + ".prefs", "--stats", pairs}, "--stats: " + pairs + " is the same path as in"},
 		{[]string{"generate", "--model", policy, "--out", filepath.Join(policy, "tokenizer.json")}, "is inside model"},
 		{[]string{"eval", "--policy", policy, "--baseline", policy, "--judge", "none", "--out", filepath.Join(policy, "config.json")}, "is inside policy"},
+		{[]string{"reward", "eval", "--model", policy, "--data", pairs, "--out", pairs}, "as data (" + pairs + ")"},
+		{[]string{"critique", "--base-url", "http://127.0.0.1:1/v1", "--model", "m", "--in", pairs, "--out", pairs}, "as in (" + pairs + ")"},
+		{[]string{"critique", "--base-url", "http://127.0.0.1:1/v1", "--model", "m", "--in", pairs, "--out", pairs + ".sft", "--trace", pairs}, "--trace: " + pairs + " is the same path as in"},
 	} {
 		code, _, stderr := run(t, tc.args...)
 		if code == exitOK || !strings.Contains(stderr, tc.want) || !strings.Contains(stderr, "destroy the input") {

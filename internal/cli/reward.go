@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/align-project/align/internal/atomicfile"
+	"github.com/align-project/align/internal/outguard"
 	"github.com/align-project/align/reward"
 )
 
@@ -51,7 +52,7 @@ var rewardConfigHelp = map[string]string{
 	"max_len":          "tokens per scored sequence at most, prompt + response + EOS (0 = the context)",
 	"head_lr_mult":     "learning rate of the scalar heads as a multiple of --lr, the body keeping --lr (0 or 1 = one rate for all)",
 	"flip_rate":        "assume this share ε of the labels flipped: train on the flip-robust loss -log(ε + (1-2ε)σ(Δr)), which bounds a wrong label's pull (0 = plain Bradley–Terry)",
-	"group":            "group a prompt's comparisons into one batch element, loss divided by their number (InstructGPT)",
+	"group":            "group the comparisons of one ranking (records sharing an id, as label and annotate export write them) into one batch element, loss divided by their number (InstructGPT)",
 	"max_group_pairs":  "comparisons per group at most (0 = no limit)",
 	"margin_scale":     "margin from the ratings: a gap of g (0-9) in mean rating requires Δr ≥ scale·g/9 (0 = off)",
 	"use_margin":       "use the records' \"margin\" field",
@@ -290,6 +291,9 @@ func runRewardEval(cmd *cobra.Command, f *rewardEvalFlags) error {
 	}
 	if f.batch < 1 {
 		return usageErrorf(path, "", "--batch must be at least 1, got %d", f.batch)
+	}
+	if err := outguard.NotOnInputs("out", f.out, outguard.In("model", f.model), outguard.In("data", f.data)); err != nil {
+		return err
 	}
 	m, err := reward.Load(f.model)
 	if err != nil {

@@ -29,7 +29,7 @@ type pairLine struct {
 // MaxRankingResponses is the most responses one line may rank (as
 // data.MaxResponses): its K(K−1)/2 comparisons, 120 for 16, all go to
 // annotators.
-const MaxRankingResponses = 16
+const MaxRankingResponses = data.MaxResponses
 
 // rankingTag marks the items of one ranking in the store: the annotation app
 // compares two responses at a time, so a line of K responses becomes its
