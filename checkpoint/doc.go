@@ -20,6 +20,12 @@
 // first; GGUF stores them reversed (ggml order, innermost first), which
 // [GGUFTensorInfo] exposes as Dims next to Shape.
 //
+// A model directory ([SaveHF], [LoadHF]) records in config.json's align
+// section what it is, a [Kind]: policy, reward model or value model.
+// [LoadKind] and [LoadPolicy] refuse another kind with a [*KindError];
+// directories that record none are told by their scalar heads. Weights that
+// hold a NaN or an infinity are refused on load with a [*NonFiniteError].
+//
 // Files are written atomically with [WriteFileAtomic]: a temporary file in the
 // same directory, fsync, rename. Readers never panic on corrupt input; their
 // errors name the file and the tensor or field at fault.

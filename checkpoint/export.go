@@ -115,8 +115,12 @@ func GGUF(m *model.Model, tok *tokenizer.Tokenizer, opt GGUFExportOptions) ([]KV
 
 // ExportGGUF writes m and tok as a GGUF v3 file for llama.cpp, then reads the
 // file back and checks every key and tensor against what was meant to be
-// written.
+// written. Weights that hold a NaN or an infinity are refused: llama.cpp
+// would load them and answer nonsense.
 func ExportGGUF(path string, m *model.Model, tok *tokenizer.Tokenizer, opt GGUFExportOptions) error {
+	if err := m.CheckFinite(); err != nil {
+		return fmt.Errorf("export gguf %s: %w: the weights are broken; export an earlier checkpoint or train again", path, err)
+	}
 	kvs, tensors, err := GGUF(m, tok, opt)
 	if err != nil {
 		return fmt.Errorf("export gguf %s: %w", path, err)

@@ -44,6 +44,7 @@ func (s ExportSpec) Validate() error {
 type ExportResult struct {
 	Model, Out, Format string
 	DType              string       // lower case
+	Kind               Kind         // what the model is: policy, reward or value model
 	Config             model.Config // of the exported model
 	Bytes              int64        // size of the GGUF file; 0 for an hf directory
 	DroppedHeads       int          // scalar heads left out: a GGUF file has no place for them
@@ -68,7 +69,7 @@ func Export(spec ExportSpec) (ExportResult, error) {
 		return ExportResult{}, yamlconf.WrapKey("model", err)
 	}
 	m := hm.Model
-	res := ExportResult{Model: spec.Model, Out: spec.Out, Format: spec.Format, DType: strings.ToLower(spec.DType), Config: m.Config}
+	res := ExportResult{Model: spec.Model, Out: spec.Out, Format: spec.Format, DType: strings.ToLower(spec.DType), Kind: hm.Align.Kind, Config: m.Config}
 	switch spec.Format {
 	case "gguf":
 		if hm.Tokenizer == nil {
@@ -106,7 +107,14 @@ func (r ExportResult) WriteText(w io.Writer) error {
 		size = fmt.Sprintf(", %.1f MB", float64(r.Bytes)/1e6)
 	}
 	c := r.Config
-	_, err := fmt.Fprintf(w, "exported %s (GPT-2 L%d C%d NH%d T%d V%d, %d parameters) to %s (%s, %s%s)\n",
-		r.Model, c.Layers, c.Channels, c.Heads, c.Context, c.VocabSize, c.NumParams(), r.Out, r.Format, r.DType, size)
+	heads := ""
+	switch {
+	case c.ScalarHeads == 1:
+		heads = " with 1 scalar head"
+	case c.ScalarHeads > 1:
+		heads = fmt.Sprintf(" with %d scalar heads", c.ScalarHeads)
+	}
+	_, err := fmt.Fprintf(w, "exported %s, %s (GPT-2 L%d C%d NH%d T%d V%d%s, %d parameters), to %s (%s, %s%s)\n",
+		r.Model, r.Kind.noun(), c.Layers, c.Channels, c.Heads, c.Context, c.VocabSize, heads, c.NumParams(), r.Out, r.Format, r.DType, size)
 	return err
 }

@@ -57,7 +57,7 @@ func TestExportSpecGGUF(t *testing.T) {
 	if err := res.WriteText(&b); err != nil {
 		t.Fatal(err)
 	}
-	if want := "exported " + dir + " (GPT-2 L2 C16 NH2 T24 V320, "; !strings.HasPrefix(b.String(), want) || !strings.HasSuffix(b.String(), " to "+out+" (gguf, f16, 0.0 MB)\n") {
+	if want := "exported " + dir + ", a value model (GPT-2 L2 C16 NH2 T24 V320 with 1 scalar head, "; !strings.HasPrefix(b.String(), want) || !strings.HasSuffix(b.String(), "), to "+out+" (gguf, f16, 0.0 MB)\n") {
 		t.Errorf("summary %q", b.String())
 	}
 }

@@ -68,6 +68,10 @@ type AlignConfig struct {
 	// slices mean gain 1 and bias 0.
 	RewardGain []float64 `json:"reward_gain,omitempty"`
 	RewardBias []float64 `json:"reward_bias,omitempty"`
+	// Kind says what the checkpoint is (policy, reward or value model), so
+	// that commands refuse the wrong one. Empty in checkpoints written
+	// before it was recorded: loading then tells it from the heads.
+	Kind Kind `json:"kind,omitempty"`
 	// Stage names what produced the checkpoint: "pretrain", "sft", "reward",
 	// "ppo"...
 	Stage string `json:"stage,omitempty"`
@@ -88,7 +92,10 @@ type HFModel struct {
 	Model     *model.Model
 	Tokenizer *tokenizer.Tokenizer // nil when the directory has no tokenizer files
 	Config    HFConfig             // config.json as read (defaults filled in)
-	Align     AlignConfig          // Config.Align, or the zero value with ScalarHeads from the weights
+	// Align is Config.Align, or the zero value with ScalarHeads from the
+	// weights; its Kind is the recorded one or, when none is, the one the
+	// heads imply.
+	Align AlignConfig
 }
 
 // hfConv1D reports the tensors that Hugging Face's GPT-2 stores as Conv1D,
@@ -175,7 +182,7 @@ func NewHFConfig(m *model.Model, tok *tokenizer.Tokenizer, align AlignConfig, dt
 		c.BOSTokenID, c.EOSTokenID = &bos, &eos
 	}
 	align.ScalarHeads = cfg.ScalarHeads
-	if align.ScalarHeads > 0 || len(align.HeadNames) > 0 || align.Stage != "" {
+	if align.ScalarHeads > 0 || len(align.HeadNames) > 0 || align.Stage != "" || align.Kind != "" {
 		c.Align = &align
 	}
 	return c
@@ -199,6 +206,9 @@ func SaveHF(dir string, m *model.Model, tok *tokenizer.Tokenizer, opt HFOptions)
 		if s.n != 0 && s.n != K {
 			return fail(fmt.Errorf("%d %s for %d scalar heads", s.n, s.name, K))
 		}
+	}
+	if err := checkKind(a.Kind, K); err != nil {
+		return fail(err)
 	}
 	if opt.DType.Size() == 0 {
 		return fail(fmt.Errorf("invalid dtype %v", opt.DType))
@@ -433,6 +443,9 @@ func ParseHFConfig(data []byte, name string) (model.Config, HFConfig, error) {
 				return cfg, c, fail("align.%s has %d entries for %d scalar heads", s.field, s.n, a.ScalarHeads)
 			}
 		}
+		if err := checkKind(a.Kind, a.ScalarHeads); err != nil {
+			return cfg, c, fail("%v", err)
+		}
 	}
 	if err := cfg.Validate(); err != nil {
 		return cfg, c, fail("%v", err)
@@ -446,8 +459,13 @@ func ParseHFConfig(data []byte, name string) (model.Config, HFConfig, error) {
 // with or without the "transformer." prefix, F32, F16 or BF16 data, an
 // "lm_head.weight" that must equal the token embedding (align ties them),
 // and the attention-mask buffers of old checkpoints, which are skipped.
-// Errors name the file and the tensor or field at fault.
-func LoadHF(dir string) (*HFModel, error) {
+// Weights that hold a NaN or an infinity are refused: no command can use
+// them. Errors name the file and the tensor or field at fault.
+func LoadHF(dir string) (*HFModel, error) { return loadHF(dir, "") }
+
+// loadHF is LoadHF that, unless want is empty, refuses a checkpoint of
+// another kind before reading the weights.
+func loadHF(dir string, want Kind) (*HFModel, error) {
 	cfgPath := filepath.Join(dir, HFConfigFile)
 	data, err := os.ReadFile(cfgPath)
 	if err != nil {
@@ -470,25 +488,33 @@ func LoadHF(dir string) (*HFModel, error) {
 		return nil, fmt.Errorf("load model: %w", err)
 	}
 	defer sf.Close()
-	m, err := loadHFWeights(sf, cfg, hc)
+	cfg, lmHead, err := checkHFTensors(sf, cfg, hc)
 	if err != nil {
 		return nil, fmt.Errorf("load model: %w", err)
 	}
-	hm := &HFModel{Dir: dir, Model: m, Config: hc}
+	hm := &HFModel{Dir: dir, Config: hc}
 	if hc.Align != nil {
 		hm.Align = *hc.Align
 	}
-	hm.Align.ScalarHeads = m.Config.ScalarHeads // also when only the weights have heads
+	hm.Align.ScalarHeads = cfg.ScalarHeads // also when only the weights have heads
+	kind, how := kindOf(hm.Align, cfg.ScalarHeads)
+	if want != "" && kind != want {
+		return nil, &KindError{Dir: dir, Found: kind, Want: want, How: how}
+	}
+	hm.Align.Kind = kind
 	if hc.Align != nil || hm.Align.ScalarHeads > 0 {
 		hm.Config.Align = &hm.Align
+	}
+	if hm.Model, err = readHFTensors(sf, cfg, lmHead); err != nil {
+		return nil, fmt.Errorf("load model: %w", err)
 	}
 	if hasTokenizer(dir) {
 		tok, err := tokenizer.Load(dir)
 		if err != nil {
 			return nil, fmt.Errorf("load model %s: %w", dir, err)
 		}
-		if tok.VocabSize() > m.Config.VocabSize {
-			return nil, fmt.Errorf("load model %s: tokenizer has %d ids but the model only %d embedding rows", dir, tok.VocabSize(), m.Config.VocabSize)
+		if tok.VocabSize() > cfg.VocabSize {
+			return nil, fmt.Errorf("load model %s: tokenizer has %d ids but the model only %d embedding rows", dir, tok.VocabSize(), cfg.VocabSize)
 		}
 		hm.Tokenizer = tok
 	}
@@ -505,12 +531,13 @@ func hasTokenizer(dir string) bool {
 	return false
 }
 
-// loadHFWeights checks the tensors of sf against cfg (the scalar heads are
-// taken from the file when config.json has no align section), then
-// allocates the model and reads them in.
-func loadHFWeights(sf *SafetensorsFile, cfg model.Config, hc HFConfig) (*model.Model, error) {
-	fail := func(format string, args ...any) error {
-		return fmt.Errorf("read safetensors %s: %s", sf.Name, fmt.Sprintf(format, args...))
+// checkHFTensors checks the tensors of sf against cfg, reading only the
+// header, and returns cfg with the scalar heads taken from the file when
+// config.json has no align section, and the LM head tensor if the file has
+// one.
+func checkHFTensors(sf *SafetensorsFile, cfg model.Config, hc HFConfig) (model.Config, *SafetensorsTensor, error) {
+	fail := func(format string, args ...any) (model.Config, *SafetensorsTensor, error) {
+		return cfg, nil, fmt.Errorf("read safetensors %s: %s", sf.Name, fmt.Sprintf(format, args...))
 	}
 	// Index the file by our names.
 	byName := make(map[string]SafetensorsTensor, len(sf.Tensors))
@@ -526,26 +553,26 @@ func loadHFWeights(sf *SafetensorsFile, cfg model.Config, hc HFConfig) (*model.M
 		}
 		name = strings.TrimPrefix(name, "transformer.")
 		if prev, dup := byName[name]; dup {
-			return nil, fail("tensors %q and %q are the same parameter", prev.Name, t.Name)
+			return fail("tensors %q and %q are the same parameter", prev.Name, t.Name)
 		}
 		switch t.DType {
 		case "F32", "F16", "BF16":
 		default:
-			return nil, fail("tensor %q has dtype %s; want F32, F16 or BF16", t.Name, t.DType)
+			return fail("tensor %q has dtype %s; want F32, F16 or BF16", t.Name, t.DType)
 		}
 		byName[name] = t
 	}
 	if t, ok := byName["score.weight"]; ok && hc.Align == nil {
 		if len(t.Shape) != 2 {
-			return nil, fail("tensor %q has shape %v, want [K, %d]", t.Name, t.Shape, cfg.Channels)
+			return fail("tensor %q has shape %v, want [K, %d]", t.Name, t.Shape, cfg.Channels)
 		}
 		cfg.ScalarHeads = t.Shape[0]
 		if err := cfg.Validate(); err != nil {
-			return nil, fail("tensor %q: %v", t.Name, err)
+			return fail("tensor %q: %v", t.Name, err)
 		}
 	}
 	if !hc.TieWordEmbeddings && lmHead == nil {
-		return nil, fail("config.json has tie_word_embeddings false but there is no lm_head.weight")
+		return fail("config.json has tie_word_embeddings false but there is no lm_head.weight")
 	}
 	// Check every shape before allocating anything.
 	shapes := hfShapes(cfg)
@@ -556,14 +583,14 @@ func loadHFWeights(sf *SafetensorsFile, cfg model.Config, hc HFConfig) (*model.M
 			if name == "score.bias" {
 				continue // GPT2ForSequenceClassification has no bias: zero
 			}
-			return nil, fail("missing tensor %q", hfName(name))
+			return fail("missing tensor %q", hfName(name))
 		}
 		if want := shapes[name]; !slices.Equal(t.Shape, want) {
 			hint := ""
 			if hfConv1D(name) && slices.Equal(t.Shape, []int{want[1], want[0]}) {
 				hint = " (Conv1D weights are stored [in, out]; this one looks transposed)"
 			}
-			return nil, fail("tensor %q has shape %v, want %v%s", t.Name, t.Shape, want, hint)
+			return fail("tensor %q has shape %v, want %v%s", t.Name, t.Shape, want, hint)
 		}
 		delete(byName, name)
 	}
@@ -573,12 +600,22 @@ func loadHFWeights(sf *SafetensorsFile, cfg model.Config, hc HFConfig) (*model.M
 			left = append(left, t.Name)
 		}
 		slices.Sort(left)
-		return nil, fail("unexpected tensor %q for a %d-layer GPT-2", left[0], cfg.Layers)
+		return fail("unexpected tensor %q for a %d-layer GPT-2", left[0], cfg.Layers)
 	}
 	if lmHead != nil && !slices.Equal(lmHead.Shape, shapes["wte.weight"]) {
-		return nil, fail("tensor %q has shape %v, want %v", lmHead.Name, lmHead.Shape, shapes["wte.weight"])
+		return fail("tensor %q has shape %v, want %v", lmHead.Name, lmHead.Shape, shapes["wte.weight"])
 	}
 
+	return cfg, lmHead, nil
+}
+
+// readHFTensors allocates the model of cfg and reads the tensors of sf,
+// checked by checkHFTensors, into it. A NaN or an infinity is a
+// *NonFiniteError.
+func readHFTensors(sf *SafetensorsFile, cfg model.Config, lmHead *SafetensorsTensor) (*model.Model, error) {
+	fail := func(format string, args ...any) error {
+		return fmt.Errorf("read safetensors %s: %s", sf.Name, fmt.Sprintf(format, args...))
+	}
 	m, err := model.New(cfg, 0)
 	if err != nil {
 		return nil, fail("%v", err)
@@ -593,10 +630,16 @@ func loadHFWeights(sf *SafetensorsFile, cfg model.Config, hc HFConfig) (*model.M
 			if err := sf.ReadFloat32Into(st.Name, t.Data); err != nil {
 				return nil, err
 			}
+			if err := checkFinite(sf.Name, st.Name, t.Data); err != nil {
+				return nil, err
+			}
 			continue
 		}
 		tmp, err := sf.ReadFloat32(st.Name)
 		if err != nil {
+			return nil, err
+		}
+		if err := checkFinite(sf.Name, st.Name, tmp); err != nil {
 			return nil, err
 		}
 		copy(t.Data, transpose(tmp, st.Shape[0], st.Shape[1]))

@@ -100,7 +100,7 @@ func TestHFRoundTrip(t *testing.T) {
 		m := testModel(t, cfg, 1)
 		tok := testTokenizer(t, chatML)
 		dir := t.TempDir()
-		align := AlignConfig{HeadNames: []string{"overall", "safety"}, RewardGain: []float64{0.5, 2}, RewardBias: []float64{-1, 0.25}, Stage: "reward"}
+		align := AlignConfig{HeadNames: []string{"overall", "safety"}, RewardGain: []float64{0.5, 2}, RewardBias: []float64{-1, 0.25}, Kind: KindReward, Stage: "reward"}
 		if err := SaveHF(dir, m, tok, HFOptions{Align: align}); err != nil {
 			t.Fatal(err)
 		}
@@ -641,7 +641,11 @@ func FuzzLoadHF(f *testing.F) {
 		if err != nil {
 			return
 		}
-		m, err := loadHFWeights(sf, cfg, hc)
+		cfg, lmHead, err := checkHFTensors(sf, cfg, hc)
+		if err != nil {
+			return
+		}
+		m, err := readHFTensors(sf, cfg, lmHead)
 		if err != nil {
 			return
 		}

@@ -224,14 +224,14 @@ func loadColumns(s Spec) ([]Policy, error) {
 	var stages []string
 	count := map[string]int{}
 	for _, c := range cols {
-		// LoadHF rather than checkpoint.LoadPolicy: the column's name comes
+		// LoadKind rather than checkpoint.LoadPolicy: the column's name comes
 		// from the stage recorded beside the weights.
-		hf, err := checkpoint.LoadHF(c.dir)
+		hf, err := checkpoint.LoadKind(c.dir, checkpoint.KindPolicy)
 		if err != nil {
 			return nil, fmt.Errorf("eval: load %s: %w", c.role, err)
 		}
-		if hf.Tokenizer == nil || hf.Model.Config.ScalarHeads != 0 {
-			return nil, fmt.Errorf("eval: %s %s is not a policy checkpoint (no tokenizer, or a reward model's scalar heads)", c.role, c.dir)
+		if hf.Tokenizer == nil {
+			return nil, fmt.Errorf("eval: %s %s has no tokenizer files", c.role, c.dir)
 		}
 		policies = append(policies, Policy{Name: c.role, Model: hf.Model, Tok: hf.Tokenizer})
 		stages = append(stages, hf.Align.Stage)

@@ -167,14 +167,11 @@ func (s Spec) newBuiltin(c *Constitution) (*Builtin, error) {
 		}
 	}
 	if s.ReferenceModel != "" {
-		hm, err := checkpoint.LoadHF(s.ReferenceModel)
+		m, tok, err := checkpoint.LoadPolicy(s.ReferenceModel)
 		if err != nil {
 			return nil, yamlconf.WrapKey("reference_model", err)
 		}
-		if hm.Tokenizer == nil {
-			return nil, yamlconf.Keyf("reference_model", "%s has no tokenizer files", s.ReferenceModel)
-		}
-		b.Perplexity = NewModelPerplexity(hm.Model, hm.Tokenizer)
+		b.Perplexity = NewModelPerplexity(m, tok)
 	}
 	return b, nil
 }

@@ -127,6 +127,17 @@ func TestTrainWithRewardModel(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(out, ValueDir)); err != nil {
 		t.Errorf("value model not saved: %v", err)
 	}
+	// Each says what it is, and a later ppo run takes the policy only.
+	for dir, kind := range map[string]checkpoint.Kind{out: checkpoint.KindPolicy, filepath.Join(out, ValueDir): checkpoint.KindValue} {
+		if b := readFile(t, filepath.Join(dir, checkpoint.HFConfigFile)); !strings.Contains(b, `"kind": "`+string(kind)+`"`) {
+			t.Errorf("%s/config.json does not record the kind %s:\n%s", dir, kind, b)
+		}
+	}
+	_, err = Train(context.Background(), TrainSpec{Config: tinyStageConfig(), Policy: filepath.Join(out, ValueDir), Prompts: prompts,
+		Reward: RewardSpec{Dir: rmDir}})
+	if ke, ok := errors.AsType[*checkpoint.KindError](err); !ok || ke.Found != checkpoint.KindValue || ke.Want != checkpoint.KindPolicy {
+		t.Errorf("ppo --policy of a value model: %v, want a *checkpoint.KindError", err)
+	}
 	// The value model starts from the reward model's preference head; the
 	// reward source scores as the reward model does, in batches of Batch.
 	src, value, err := RewardSpec{Dir: rmDir, Batch: 3}.source(net)

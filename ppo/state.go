@@ -151,11 +151,11 @@ func (r *run) finish() error {
 	if err := r.saveLast(); err != nil {
 		return err
 	}
-	opt := checkpoint.HFOptions{Align: checkpoint.AlignConfig{Stage: "ppo"}}
+	opt := checkpoint.HFOptions{Align: checkpoint.AlignConfig{Kind: checkpoint.KindPolicy, Stage: "ppo"}}
 	if err := checkpoint.SaveHF(r.Out, r.Policy, r.Tokenizer, opt); err != nil {
 		return fmt.Errorf("ppo: save policy: %w", err)
 	}
-	vopt := checkpoint.HFOptions{Align: checkpoint.AlignConfig{Stage: "ppo-value", HeadNames: []string{"value"}}}
+	vopt := checkpoint.HFOptions{Align: checkpoint.AlignConfig{Kind: checkpoint.KindValue, Stage: "ppo-value", HeadNames: []string{"value"}}}
 	if r.Value.Config.ScalarHeads != 1 {
 		vopt.Align.HeadNames = nil
 	}

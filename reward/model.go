@@ -144,9 +144,9 @@ func newModel(net *model.Model, tok *tokenizer.Tokenizer, info Info) (*Model, er
 }
 
 // LoadBase loads the SFT checkpoint in dir and makes a reward model of it;
-// see New.
+// see New. A checkpoint that is not a policy is refused.
 func LoadBase(dir string, maxLen int, seed uint64) (*Model, error) {
-	hm, err := checkpoint.LoadHF(dir)
+	hm, err := checkpoint.LoadKind(dir, checkpoint.KindPolicy)
 	if err != nil {
 		return nil, err
 	}
@@ -156,9 +156,10 @@ func LoadBase(dir string, maxLen int, seed uint64) (*Model, error) {
 	return New(hm.Model, hm.Tokenizer, maxLen, seed)
 }
 
-// Load reads a reward model saved by Save.
+// Load reads a reward model saved by Save; a checkpoint of another kind is
+// refused.
 func Load(dir string) (*Model, error) {
-	hm, err := checkpoint.LoadHF(dir)
+	hm, err := checkpoint.LoadKind(dir, checkpoint.KindReward)
 	if err != nil {
 		return nil, err
 	}
@@ -194,6 +195,7 @@ func (m *Model) Save(dir string) error {
 		HeadNames:  HeadNames,
 		RewardGain: m.Info.Gain,
 		RewardBias: m.Info.Bias,
+		Kind:       checkpoint.KindReward,
 		Stage:      Stage,
 	}})
 	if err != nil {

@@ -100,7 +100,7 @@ func Train(ctx context.Context, s TrainSpec) (Result, error) {
 	}
 	m, err := LoadBase(s.Base, cfg.MaxLen, cfg.Seed)
 	if err != nil {
-		return Result{}, fmt.Errorf("reward train: %w", err)
+		return Result{}, fmt.Errorf("reward train: %w", yamlconf.WrapKey("base", err))
 	}
 	mc := m.Net.Config
 	fmt.Fprintf(log, "reward train: base %s (L%d C%d T%d V%d); %d training and %d held-out preferences\n",

@@ -137,10 +137,10 @@ func New(m *model.Model, tok *tokenizer.Tokenizer, cfg Config) (*Server, error) 
 	return s, nil
 }
 
-// Load serves the checkpoint directory dir (see checkpoint.LoadHF); an empty
-// cfg.ModelName becomes the directory's name.
+// Load serves the policy in the checkpoint directory dir (see
+// checkpoint.LoadKind); an empty cfg.ModelName becomes the directory's name.
 func Load(dir string, cfg Config) (*Server, error) {
-	hm, err := checkpoint.LoadHF(dir)
+	hm, err := checkpoint.LoadKind(dir, checkpoint.KindPolicy)
 	if err != nil {
 		return nil, fmt.Errorf("serve: %w", err)
 	}

@@ -76,7 +76,7 @@ func SFT(ctx context.Context, s SFTSpec) (SFTResult, error) {
 			return SFTResult{}, fmt.Errorf("sft: %w", err)
 		}
 	} else {
-		hm, err := checkpoint.LoadHF(s.Base)
+		hm, err := checkpoint.LoadKind(s.Base, checkpoint.KindPolicy)
 		if err != nil {
 			return SFTResult{}, yamlconf.WrapKey("base", err)
 		}

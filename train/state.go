@@ -39,7 +39,7 @@ func (r *run) saveLast() error {
 
 // saveBest writes the model and tokenizer to Out as a Hugging Face directory.
 func (r *run) saveBest() error {
-	opt := checkpoint.HFOptions{Align: checkpoint.AlignConfig{Stage: r.Stage}}
+	opt := checkpoint.HFOptions{Align: checkpoint.AlignConfig{Kind: checkpoint.KindPolicy, Stage: r.Stage}}
 	if err := checkpoint.SaveHF(r.Out, r.Model, r.Tokenizer, opt); err != nil {
 		return fmt.Errorf("train: %w", err)
 	}

@@ -51,7 +51,7 @@ func runExport(cmd *cobra.Command, spec checkpoint.ExportSpec) error {
 		return keyUsage(cmd.CommandPath(), err)
 	}
 	res, err := checkpoint.Export(spec)
-	if ke, ok := errors.AsType[*yamlconf.KeyError](err); ok && ke.Key == "model" {
+	if ke, ok := errors.AsType[*yamlconf.KeyError](err); ok && ke.Key == "model" && !checkpoint.IsRefused(err) {
 		return &hintError{err: err, hint: fmt.Sprintf("--model must name a directory with %s and %s (and %s for gguf)",
 			checkpoint.HFConfigFile, checkpoint.HFWeightsFile, checkpoint.HFTokenizerFile)}
 	}

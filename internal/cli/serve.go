@@ -89,6 +89,9 @@ func runServe(cmd *cobra.Command, g *globals, f serveFlags) error {
 	f.cfg.Seed = g.seed
 	s, err := serve.Load(f.model, f.cfg)
 	if err != nil {
+		if checkpoint.IsRefused(err) {
+			return err // it names the fix
+		}
 		return &hintError{err: err, hint: fmt.Sprintf("--model must name a directory with %s, %s and %s",
 			checkpoint.HFConfigFile, checkpoint.HFWeightsFile, checkpoint.HFTokenizerFile)}
 	}
