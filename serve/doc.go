@@ -16,8 +16,9 @@
 // choices carry a delta, ended by "data: [DONE]"; logprobs as
 // {"content": [{"token", "logprob", "bytes", "top_logprobs": [...]}]}; errors
 // as {"error": {"message", "type", "param", "code"}} with a fitting HTTP
-// status (400 bad request, 401 bad key, 404 unknown model or path, 413 body
-// too large, 429 queue full, 503 shutting down). Unknown request fields are
+// status (400 bad request, 401 bad key, 404 unknown model or path, 408 body
+// too slow, 413 body too large, 415 body not JSON, 429 queue full, 503
+// shutting down). Unknown request fields are
 // ignored; known ones that align cannot honour (tools, penalties, logit_bias,
 // JSON mode) are refused with a 400 naming the parameter. top_k is accepted
 // as an extension, as vLLM and llama.cpp do.
@@ -55,6 +56,28 @@
 // the last complete UTF-8 character (and not past a possible beginning of a
 // stop string), so a streamed delta never splits a character and the
 // concatenated stream equals the non-streamed answer.
+//
+// # Exposure
+//
+// Requests to the POST endpoints must be sent as Content-Type:
+// application/json: a web page can make a browser post a text/plain or form
+// body to any address, this machine's included, without asking the server
+// first, but not a JSON one (that needs a CORS preflight, which the server
+// does not grant). With Config.APIKey every /v1 endpoint wants
+// "Authorization: Bearer <key>" (compared in constant time); /health and
+// /metrics stay open. align serve listens on 127.0.0.1 unless told
+// otherwise and warns when an address other machines can reach has no key
+// (Server.Exposed).
+//
+// Serve holds every connection to deadlines, so that a client cannot tie
+// one up: the headers within Config.ReadHeaderTimeout, the whole request
+// within Config.ReadTimeout (a body that stalls gets 408 and the connection
+// is closed), and an idle kept-alive connection is closed after
+// Config.IdleTimeout. Config.WriteTimeout bounds each write of an answer,
+// not the answer: while a request is being generated there is no write
+// deadline, so a long generation or stream is never cut, but a client that
+// stops reading is cut off once a write has waited that long, and its
+// sequences leave the batch.
 //
 // # Shutdown
 //

@@ -37,6 +37,9 @@ const (
 	codeUnsupported   = "unsupported_parameter"
 	codeInvalidValue  = "invalid_value"
 	codeShuttingDown  = "shutting_down"
+	codeTimeout       = "request_timeout"
+	codeMediaType     = "unsupported_media_type"
+	codeInvalidKey    = "invalid_api_key"
 )
 
 func strPtr(s string) *string {

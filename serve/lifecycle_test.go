@@ -98,6 +98,7 @@ func TestClientDisconnect(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	js, _ := json.Marshal(map[string]any{"model": "tiny", "messages": hello, "max_tokens": 100, "stream": true})
 	req, _ := http.NewRequestWithContext(ctx, "POST", hs.URL+"/v1/chat/completions", bytes.NewReader(js))
+	req.Header.Set("Content-Type", "application/json")
 	done := make(chan error, 1)
 	go func() {
 		resp, err := http.DefaultClient.Do(req)

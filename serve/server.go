@@ -3,7 +3,6 @@ package serve
 import (
 	"context"
 	"crypto/rand"
-	"crypto/subtle"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -11,17 +10,20 @@ import (
 	mrand "math/rand/v2"
 	"net"
 	"net/http"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/align-project/align/checkpoint"
+	"github.com/align-project/align/internal/yamlconf"
 	"github.com/align-project/align/model"
 	"github.com/align-project/align/tokenizer"
 )
 
-// Config sets up a Server. The zero value serves with the defaults given.
+// Config sets up a Server. The zero value serves with the defaults given
+// (see Defaults).
 type Config struct {
 	// ModelName is the model id clients send and /v1/models lists
 	// (default "align").
@@ -46,45 +48,109 @@ type Config struct {
 	// ShutdownTimeout bounds how long Serve waits for requests in flight
 	// when its context ends (default 30 s).
 	ShutdownTimeout time.Duration
+	// ReadHeaderTimeout bounds how long a client may take to send the
+	// headers of a request (default 10 s); Serve closes slower
+	// connections.
+	ReadHeaderTimeout time.Duration
+	// ReadTimeout bounds how long a client may take to send a whole
+	// request, headers and body (default 60 s): a body that has not
+	// arrived by then gets 408 and the connection is closed, so a client
+	// that stalls mid-body cannot hold it.
+	ReadTimeout time.Duration
+	// WriteTimeout bounds each write of an answer (default 60 s): a client
+	// that stops reading is cut off. It is a deadline per write, with none
+	// while an answer is being generated, so long generations and streams
+	// run as long as they need.
+	WriteTimeout time.Duration
+	// IdleTimeout bounds how long a kept-alive connection may wait for its
+	// next request (default 2 min).
+	IdleTimeout time.Duration
 	// Seed seeds the generator that draws seeds for requests without one.
 	Seed uint64
 }
 
+// Defaults returns the default settings. MaxContext and MaxN stay 0: their
+// defaults depend on the model and on MaxBatch.
+func Defaults() Config {
+	return Config{
+		MaxBatch:          8,
+		MaxQueue:          256,
+		MaxBodyBytes:      1 << 20,
+		ShutdownTimeout:   30 * time.Second,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       60 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+	}
+}
+
+// Validate checks c as it will be used; only MaxContext and MaxN may be 0
+// (the model's context, MaxBatch). New fills the zero fields of its Config
+// with Defaults first; Validate is for callers that start from Defaults and
+// change settings, so that a bad one is named before a model is loaded. A
+// bad setting is a *yamlconf.KeyError named by its snake_case key
+// (max_batch, read_timeout...).
+func (c Config) Validate() error {
+	for _, d := range []struct {
+		key string
+		v   time.Duration
+	}{
+		{"shutdown_timeout", c.ShutdownTimeout}, {"read_header_timeout", c.ReadHeaderTimeout},
+		{"read_timeout", c.ReadTimeout}, {"write_timeout", c.WriteTimeout}, {"idle_timeout", c.IdleTimeout},
+	} {
+		if d.v <= 0 {
+			return yamlconf.Keyf(d.key, "must be a positive duration such as 30s, got %v", d.v)
+		}
+	}
+	switch {
+	case c.MaxBatch < 1:
+		return yamlconf.Keyf("max_batch", "must be at least 1, got %d", c.MaxBatch)
+	case c.MaxQueue < 1:
+		return yamlconf.Keyf("max_queue", "must be at least 1, got %d", c.MaxQueue)
+	case c.MaxContext < 0 || c.MaxContext == 1:
+		return yamlconf.Keyf("max_context", "must be 0 (the model's context) or at least 2, got %d", c.MaxContext)
+	case c.MaxBodyBytes < 1:
+		return yamlconf.Keyf("max_body", "must be a positive number of bytes, got %d", c.MaxBodyBytes)
+	case c.MaxN < 0 || c.MaxN > c.MaxBatch:
+		return yamlconf.Keyf("max_n", "must be at most the batch size (%d), or 0 for the batch size, got %d", c.MaxBatch, c.MaxN)
+	}
+	return nil
+}
+
+// defaults fills the zero fields of c and checks the result against the
+// model's context ctx.
 func (c *Config) defaults(ctx int) error {
-	if c.ModelName == "" {
-		c.ModelName = "align"
-	}
-	if c.MaxBatch == 0 {
-		c.MaxBatch = 8
-	}
-	if c.MaxQueue == 0 {
-		c.MaxQueue = 256
+	d := Defaults()
+	orDefault(&c.ModelName, "align")
+	orDefault(&c.MaxBatch, d.MaxBatch)
+	orDefault(&c.MaxQueue, d.MaxQueue)
+	orDefault(&c.MaxBodyBytes, d.MaxBodyBytes)
+	orDefault(&c.ShutdownTimeout, d.ShutdownTimeout)
+	orDefault(&c.ReadHeaderTimeout, d.ReadHeaderTimeout)
+	orDefault(&c.ReadTimeout, d.ReadTimeout)
+	orDefault(&c.WriteTimeout, d.WriteTimeout)
+	orDefault(&c.IdleTimeout, d.IdleTimeout)
+	if err := c.Validate(); err != nil {
+		return err
 	}
 	if c.MaxContext == 0 {
 		c.MaxContext = ctx
 	}
-	if c.MaxBodyBytes == 0 {
-		c.MaxBodyBytes = 1 << 20
-	}
 	if c.MaxN == 0 {
 		c.MaxN = c.MaxBatch
 	}
-	if c.ShutdownTimeout == 0 {
-		c.ShutdownTimeout = 30 * time.Second
-	}
-	switch {
-	case c.MaxBatch < 1:
-		return fmt.Errorf("max batch must be at least 1, got %d", c.MaxBatch)
-	case c.MaxQueue < 1:
-		return fmt.Errorf("max queue must be at least 1, got %d", c.MaxQueue)
-	case c.MaxContext < 2 || c.MaxContext > ctx:
-		return fmt.Errorf("max context must be in [2, %d] (the model's context), got %d", ctx, c.MaxContext)
-	case c.MaxBodyBytes < 1:
-		return fmt.Errorf("max body bytes must be positive, got %d", c.MaxBodyBytes)
-	case c.MaxN < 1 || c.MaxN > c.MaxBatch:
-		return fmt.Errorf("max n must be in [1, %d] (the batch), got %d", c.MaxBatch, c.MaxN)
+	if c.MaxContext < 2 || c.MaxContext > ctx {
+		return yamlconf.Keyf("max_context", "must be in [2, %d] (the model's context), got %d", ctx, c.MaxContext)
 	}
 	return nil
+}
+
+// orDefault sets a zero *v to def.
+func orDefault[T comparable](v *T, def T) {
+	var zero T
+	if *v == zero {
+		*v = def
+	}
 }
 
 // Server answers the OpenAI API for one model. Create it with New or Load,
@@ -161,19 +227,22 @@ func (s *Server) Config() Config { return s.cfg }
 // 503 error. Call it after the HTTP server has shut down.
 func (s *Server) Close() { s.sched.close() }
 
-// Handler returns the HTTP handler of every endpoint.
+// Handler returns the HTTP handler of every endpoint. It gives each write
+// of an answer a deadline of Config.WriteTimeout (and none while an answer
+// is generated), overriding the WriteTimeout of an http.Server it is
+// mounted in; the read timeouts are that server's to set, as Serve does.
 func (s *Server) Handler() http.Handler { return s.handler }
 
 func (s *Server) routes() http.Handler {
 	mux := http.NewServeMux()
-	mux.Handle("POST /v1/chat/completions", s.instrument("/v1/chat/completions", s.auth(http.HandlerFunc(s.handleChat))))
-	mux.Handle("POST /v1/completions", s.instrument("/v1/completions", s.auth(http.HandlerFunc(s.handleCompletions))))
+	mux.Handle("POST /v1/chat/completions", s.instrument("/v1/chat/completions", s.auth(requireJSON(http.HandlerFunc(s.handleChat)))))
+	mux.Handle("POST /v1/completions", s.instrument("/v1/completions", s.auth(requireJSON(http.HandlerFunc(s.handleCompletions)))))
 	mux.Handle("GET /v1/models", s.instrument("/v1/models", s.auth(http.HandlerFunc(s.handleModels))))
 	mux.Handle("GET /v1/models/{id...}", s.instrument("/v1/models", s.auth(http.HandlerFunc(s.handleModel))))
 	mux.Handle("GET /metrics", s.metrics)
 	mux.HandleFunc("GET /health", func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, "ok\n") })
 	mux.HandleFunc("/", s.handleUnknown)
-	return mux
+	return s.writeDeadlines(mux)
 }
 
 // ServeHTTP makes a Server an http.Handler.
@@ -182,9 +251,12 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.S
 // Serve answers on ln until ctx is done, then shuts down gracefully: it
 // stops accepting connections, waits for requests in flight (at most
 // Config.ShutdownTimeout, then cuts them off) and closes s. It returns nil
-// after a clean shutdown.
+// after a clean shutdown. Connections are held to Config's read, write and
+// idle timeouts.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
-	hs := &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
+	c := s.cfg
+	hs := &http.Server{Handler: s.Handler(), ReadHeaderTimeout: c.ReadHeaderTimeout, ReadTimeout: c.ReadTimeout,
+		WriteTimeout: c.WriteTimeout, IdleTimeout: c.IdleTimeout}
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
 	var err error
@@ -247,22 +319,6 @@ func (s *Server) instrument(endpoint string, h http.Handler) http.Handler {
 	})
 }
 
-// auth checks the bearer token when the server has an API key.
-func (s *Server) auth(h http.Handler) http.Handler {
-	if s.cfg.APIKey == "" {
-		return h
-	}
-	want := []byte("Bearer " + s.cfg.APIKey)
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if subtle.ConstantTimeCompare([]byte(r.Header.Get("Authorization")), want) != 1 {
-			writeError(w, &APIError{Message: "incorrect or missing API key: send Authorization: Bearer <key>",
-				Type: typeAuth, Code: strPtr("invalid_api_key"), Status: http.StatusUnauthorized})
-			return
-		}
-		h.ServeHTTP(w, r)
-	})
-}
-
 func (s *Server) modelInfo() ModelInfo {
 	return ModelInfo{ID: s.cfg.ModelName, Object: "model", Created: s.created, OwnedBy: "align", MaxModelLen: s.cfg.MaxContext}
 }
@@ -299,15 +355,28 @@ func (s *Server) decodeBody(w http.ResponseWriter, r *http.Request, v any) error
 	body := http.MaxBytesReader(w, r.Body, s.cfg.MaxBodyBytes)
 	dec := json.NewDecoder(body)
 	if err := dec.Decode(v); err != nil {
-		return decodeError(err)
+		return s.bodyError(w, err)
 	}
-	if _, err := dec.Token(); err != io.EOF {
-		if mbe, ok := errors.AsType[*http.MaxBytesError](err); ok {
-			return decodeError(mbe)
-		}
-		return invalid("", "", "the request body must hold one JSON object and nothing after it")
+	_, err := dec.Token()
+	if err == io.EOF {
+		return nil
 	}
-	return nil
+	if _, ok := errors.AsType[*http.MaxBytesError](err); ok || errors.Is(err, os.ErrDeadlineExceeded) {
+		return s.bodyError(w, err)
+	}
+	return invalid("", "", "the request body must hold one JSON object and nothing after it")
+}
+
+// bodyError is the answer to a body that could not be read or decoded: 408
+// for one that did not arrive within the read timeout (and the connection
+// is closed: what is left of the body will not come), else decodeError's.
+func (*Server) bodyError(w http.ResponseWriter, err error) *APIError {
+	if errors.Is(err, os.ErrDeadlineExceeded) {
+		w.Header().Set("Connection", "close")
+		return &APIError{Message: "the request body did not arrive within the server's read timeout; send it without pausing",
+			Type: typeInvalid, Code: strPtr(codeTimeout), Status: http.StatusRequestTimeout}
+	}
+	return decodeError(err)
 }
 
 // newID returns a fresh completion id with the given prefix.

@@ -503,6 +503,7 @@ func TestAPIKey(t *testing.T) {
 	}
 	js, _ := json.Marshal(map[string]any{"model": "tiny", "messages": hello, "max_tokens": 3})
 	req, _ := http.NewRequest("POST", hs.URL+"/v1/chat/completions", bytes.NewReader(js))
+	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Authorization", "Bearer sekrit")
 	resp, err := http.DefaultClient.Do(req)
 	must(t, err)

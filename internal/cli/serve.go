@@ -6,7 +6,6 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
-	"time"
 
 	"github.com/spf13/cobra"
 
@@ -15,14 +14,14 @@ import (
 )
 
 type serveFlags struct {
-	model, addr, apiKey string
-	cfg                 serve.Config
+	model, addr string
+	cfg         serve.Config
 }
 
 func newServeCmd(g *globals) *cobra.Command {
-	var f serveFlags
+	f := serveFlags{cfg: serve.Defaults()}
 	cmd := &cobra.Command{
-		Use:   "serve --model DIR [--addr :8000]",
+		Use:   "serve --model DIR [--addr 127.0.0.1:8000]",
 		Short: "Serve a model over an OpenAI-compatible HTTP API",
 		Long: `serve answers OpenAI's API for the model directory --model (config.json,
 model.safetensors, tokenizer.json), so any OpenAI client, or align label
@@ -39,8 +38,14 @@ model.safetensors, tokenizer.json), so any OpenAI client, or align label
 Concurrent requests are decoded together, up to --max-batch sequences per step;
 up to --max-queue more wait, beyond that requests get 429. Requests with a seed
 are reproducible. Ctrl-C or SIGTERM stops accepting connections and lets requests
-in flight finish (at most --shutdown-timeout).`,
-		Example: `  align serve --model runs/demo/stages/sft --addr :8000
+in flight finish (at most --shutdown-timeout).
+
+It listens on this machine only (127.0.0.1) unless --addr says otherwise, e.g.
+0.0.0.0:8000; then set --api-key (or ALIGN_SERVE_API_KEY), which clients send as
+"Authorization: Bearer KEY". POST bodies must be Content-Type: application/json.
+A client must send a request within --read-timeout and read each write of the
+answer within --write-timeout; long generations and streams are not cut.`,
+		Example: `  align serve --model runs/demo/stages/sft --addr 127.0.0.1:8000
   curl localhost:8000/v1/chat/completions -H 'Content-Type: application/json' \
     -d '{"model": "sft", "messages": [{"role": "user", "content": "Hello!"}]}'
   align label --judge openai --base-url http://localhost:8000/v1 --model sft --in pairs.jsonl --out prefs.jsonl`,
@@ -51,15 +56,19 @@ in flight finish (at most --shutdown-timeout).`,
 	}
 	fs := cmd.Flags()
 	fs.StringVar(&f.model, "model", "", "model directory to serve (required)")
-	fs.StringVar(&f.addr, "addr", ":8000", "listen address (127.0.0.1:8000 for this machine only)")
+	fs.StringVar(&f.addr, "addr", "127.0.0.1:8000", "listen address (0.0.0.0:8000 for other machines too; set --api-key then)")
 	fs.StringVar(&f.cfg.ModelName, "name", "", "model id clients send (default: the model directory's name)")
-	fs.StringVar(&f.apiKey, "api-key", "", "require this bearer token (default: env ALIGN_SERVE_API_KEY; empty: no auth)")
-	fs.IntVar(&f.cfg.MaxBatch, "max-batch", 8, "sequences decoded together; the key/value cache holds max-batch × max-context tokens")
-	fs.IntVar(&f.cfg.MaxQueue, "max-queue", 256, "requests that may wait for a slot before new ones get 429")
+	fs.StringVar(&f.cfg.APIKey, "api-key", "", "require this bearer token (default: env ALIGN_SERVE_API_KEY; empty: no auth)")
+	fs.IntVar(&f.cfg.MaxBatch, "max-batch", f.cfg.MaxBatch, "sequences decoded together; the key/value cache holds max-batch × max-context tokens")
+	fs.IntVar(&f.cfg.MaxQueue, "max-queue", f.cfg.MaxQueue, "requests that may wait for a slot before new ones get 429")
 	fs.IntVar(&f.cfg.MaxContext, "max-context", 0, "prompt + completion tokens per sequence (default: the model's context)")
 	fs.IntVar(&f.cfg.MaxN, "max-n", 0, "most choices (n) per request (default: --max-batch)")
-	fs.Int64Var(&f.cfg.MaxBodyBytes, "max-body", 1<<20, "largest request body in bytes (413 beyond)")
-	fs.DurationVar(&f.cfg.ShutdownTimeout, "shutdown-timeout", 30*time.Second, "how long to let requests in flight finish on shutdown")
+	fs.Int64Var(&f.cfg.MaxBodyBytes, "max-body", f.cfg.MaxBodyBytes, "largest request body in bytes (413 beyond)")
+	fs.DurationVar(&f.cfg.ShutdownTimeout, "shutdown-timeout", f.cfg.ShutdownTimeout, "how long to let requests in flight finish on shutdown")
+	fs.DurationVar(&f.cfg.ReadHeaderTimeout, "read-header-timeout", f.cfg.ReadHeaderTimeout, "how long a client may take to send a request's headers")
+	fs.DurationVar(&f.cfg.ReadTimeout, "read-timeout", f.cfg.ReadTimeout, "how long a client may take to send a whole request, body included (408 beyond)")
+	fs.DurationVar(&f.cfg.WriteTimeout, "write-timeout", f.cfg.WriteTimeout, "how long one write of an answer may wait for a client that does not read")
+	fs.DurationVar(&f.cfg.IdleTimeout, "idle-timeout", f.cfg.IdleTimeout, "how long a kept-alive connection may wait for its next request")
 	return cmd
 }
 
@@ -68,21 +77,9 @@ func runServe(cmd *cobra.Command, g *globals, f serveFlags) error {
 	if f.model == "" {
 		return usageErrorf(path, "", "--model is required")
 	}
-	switch {
-	case f.cfg.MaxBatch < 1:
-		return usageErrorf(path, "", "--max-batch must be at least 1, got %d", f.cfg.MaxBatch)
-	case f.cfg.MaxQueue < 1:
-		return usageErrorf(path, "", "--max-queue must be at least 1, got %d", f.cfg.MaxQueue)
-	case f.cfg.MaxContext < 0:
-		return usageErrorf(path, "", "--max-context must not be negative, got %d", f.cfg.MaxContext)
-	case f.cfg.MaxN < 0 || f.cfg.MaxN > f.cfg.MaxBatch:
-		return usageErrorf(path, "", "--max-n must be in [0, --max-batch=%d], got %d", f.cfg.MaxBatch, f.cfg.MaxN)
-	case f.cfg.MaxBodyBytes < 1:
-		return usageErrorf(path, "", "--max-body must be positive, got %d", f.cfg.MaxBodyBytes)
-	case f.cfg.ShutdownTimeout <= 0:
-		return usageErrorf(path, "", "--shutdown-timeout must be positive, got %v", f.cfg.ShutdownTimeout)
+	if err := f.cfg.Validate(); err != nil {
+		return keyUsage(path, err)
 	}
-	f.cfg.APIKey = f.apiKey
 	if f.cfg.APIKey == "" {
 		f.cfg.APIKey = os.Getenv("ALIGN_SERVE_API_KEY")
 	}
@@ -98,13 +95,16 @@ func runServe(cmd *cobra.Command, g *globals, f serveFlags) error {
 	ln, err := net.Listen("tcp", f.addr)
 	if err != nil {
 		s.Close()
-		return &hintError{err: fmt.Errorf("serve: %w", err), hint: "pick another --addr, e.g. :8001"}
+		return &hintError{err: fmt.Errorf("serve: %w", err), hint: "pick another --addr, e.g. 127.0.0.1:8001"}
 	}
 	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	c := s.Config()
 	fmt.Fprintf(cmd.OutOrStdout(), "align serve: serving %q on http://%s/v1 (batch %d, queue %d, context %d)\n",
 		c.ModelName, ln.Addr(), c.MaxBatch, c.MaxQueue, c.MaxContext)
+	if s.Exposed(ln.Addr()) {
+		fmt.Fprintf(cmd.ErrOrStderr(), "align: warning: %s takes requests from other machines and has no API key: anyone who can reach it can use the model; set --api-key or ALIGN_SERVE_API_KEY, or --addr 127.0.0.1:PORT\n", ln.Addr())
+	}
 	if err := s.Serve(ctx, ln); err != nil {
 		return err
 	}
