@@ -19,7 +19,7 @@ import (
 // its length can be learnt from how long a refusal takes.
 func (s *Server) auth(h http.Handler) http.Handler {
 	if s.cfg.APIKey == "" {
-		return h
+		return hostGuard(h)
 	}
 	want := sha256.Sum256([]byte(s.cfg.APIKey))
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -36,6 +36,26 @@ func (s *Server) auth(h http.Handler) http.Handler {
 		}
 		w.Header().Set("WWW-Authenticate", `Bearer realm="align"`)
 		writeError(w, &APIError{Message: msg, Type: typeAuth, Code: strPtr(codeInvalidKey), Status: http.StatusUnauthorized})
+	})
+}
+
+// hostGuard protects a server without an API key from DNS rebinding: a web
+// page whose host name an attacker points at 127.0.0.1 would otherwise reach
+// it with the browser's blessing. Without a key, only requests addressed to
+// an IP address or to localhost are served; a host name needs --api-key.
+func hostGuard(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		host := r.Host
+		if hp, _, err := net.SplitHostPort(host); err == nil {
+			host = hp
+		}
+		host = strings.Trim(host, "[]")
+		if host == "" || strings.EqualFold(host, "localhost") || net.ParseIP(host) != nil {
+			h.ServeHTTP(w, r)
+			return
+		}
+		writeError(w, &APIError{Message: fmt.Sprintf("requests addressed to the host name %q need an API key: start the server with --api-key (or address it by IP or localhost)", host),
+			Type: typeAuth, Code: strPtr("host_not_allowed"), Status: http.StatusForbidden})
 	})
 }
 
