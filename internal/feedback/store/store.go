@@ -47,6 +47,7 @@ type Store struct {
 	// (up to 100 ms each) out of every contended request.
 	writer     *sync.Mutex
 	writerFile string
+	closeOnce  sync.Once
 
 	mu  sync.Mutex
 	now func() time.Time
@@ -109,9 +110,11 @@ func Open(ctx context.Context, dsn string) (*Store, error) {
 
 // Close closes the database.
 func (s *Store) Close() error {
-	if s.writer != nil {
-		releaseSQLiteWriter(s.writerFile)
-	}
+	s.closeOnce.Do(func() {
+		if s.writer != nil {
+			releaseSQLiteWriter(s.writerFile)
+		}
+	})
 	return s.db.Close()
 }
 
