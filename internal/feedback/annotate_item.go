@@ -35,7 +35,7 @@ func (s *Server) annotateItem(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx := r.Context()
 	user := sessionOf(r).User
-	p, err := s.store.ProjectByID(ctx, pid)
+	p, err := s.store.ProjectInfo(ctx, pid)
 	if errors.Is(err, store.ErrNotFound) {
 		http.NotFound(w, r)
 		return

@@ -24,6 +24,7 @@ func (s *Server) annotateSubmit(w http.ResponseWriter, r *http.Request) {
 		Right:        formRatings(r, "r"),
 		Harmful:      r.PostFormValue("harmful") != "",
 		Comment:      r.PostFormValue("comment"),
+		ReserveNext:  true, // for the page this redirects to
 	}
 	next := fmt.Sprintf("/annotate/%d", pid)
 	_, err := s.store.SubmitLabel(r.Context(), sub)

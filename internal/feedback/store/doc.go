@@ -7,4 +7,11 @@
 // rewritten to ?N. Raw labels are never updated or deleted (triggers refuse
 // it), and every change is appended to the journal in the transaction that
 // makes it.
+//
+// Annotators are assigned items concurrently: each regular pair has a row of
+// free slots (K minus its open and done assignments), a reservation takes one
+// with SKIP LOCKED on PostgreSQL (one writer at a time on SQLite, in short
+// transactions), and an expired reservation's slot is reclaimed by the next
+// reservation in the project. Several app instances may share one database:
+// sessions, reservations and labels all live in it.
 package store

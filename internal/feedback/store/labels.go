@@ -20,6 +20,12 @@ type Submission struct {
 	Left, Right  Ratings
 	Harmful      bool
 	Comment      string
+
+	// ReserveNext also reserves the annotator's next item of the project, in
+	// the label's transaction: the page after a label needs one, and this
+	// saves it a second commit (and its wait for the disk). Having no item to
+	// give (ErrNoWork, ErrPaused) does not fail the label.
+	ReserveNext bool
 }
 
 // SubmitLabel records a label for the user's reserved item. The label is
@@ -38,15 +44,14 @@ func (s *Store) SubmitLabel(ctx context.Context, sub Submission) (*Label, error)
 	err := s.withTx(ctx, func(t tx) error {
 		l = nil
 		var (
-			pairID, userID, projectID, reserved, expires int64
-			swapped                                      int
-			state, gold                                  string
-			k                                            int
+			pairID, userID, projectID, reserved int64
+			swapped                             int
+			state, gold                         string
 		)
-		err := t.queryRow(ctx, `SELECT a.pair_id, a.user_id, a.project_id, a.swapped, a.state, a.reserved_at, a.expires_at, p.gold, pr.k
-			FROM assignments a JOIN pairs p ON p.id = a.pair_id JOIN projects pr ON pr.id = a.project_id
+		err := t.queryRow(ctx, `SELECT a.pair_id, a.user_id, a.project_id, a.swapped, a.state, a.reserved_at, p.gold
+			FROM assignments a JOIN pairs p ON p.id = a.pair_id
 			WHERE a.id = $1`+s.forUpdateOf("a"), sub.AssignmentID).
-			Scan(&pairID, &userID, &projectID, &swapped, &state, &reserved, &expires, &gold, &k)
+			Scan(&pairID, &userID, &projectID, &swapped, &state, &reserved, &gold)
 		if errors.Is(err, sql.ErrNoRows) || (err == nil && userID != sub.UserID) {
 			return ErrNotFound
 		}
@@ -58,22 +63,21 @@ func (s *Store) SubmitLabel(ctx context.Context, sub Submission) (*Label, error)
 			return ErrAlreadyLabeled
 		case stateSkipped:
 			return ErrNotFound
+		case stateExpired:
+			// The slot went back to the pair when the reservation expired (an
+			// open reservation past its time still holds it): take a slot
+			// again if one is left.
+			if gold == "" {
+				res, err := t.exec(ctx, `UPDATE pair_slots SET free = free - 1 WHERE pair_id = $1 AND free > 0`, pairID)
+				if err != nil {
+					return err
+				}
+				if n, _ := res.RowsAffected(); n == 0 {
+					return ErrExpired
+				}
+			}
 		}
 		now := s.nowMS()
-		if expires <= now && gold == "" {
-			// Take the project lock that Next holds while it reserves.
-			if _, err := t.exec(ctx, `SELECT id FROM projects WHERE id = $1`+s.forUpdate(), projectID); err != nil {
-				return err
-			}
-			var taken int
-			if err := t.queryRow(ctx, `SELECT COUNT(*) FROM assignments WHERE pair_id = $1 AND id <> $2
-				AND (state = 'done' OR (state = 'open' AND expires_at > $3))`, pairID, sub.AssignmentID, now).Scan(&taken); err != nil {
-				return err
-			}
-			if taken >= k {
-				return ErrExpired
-			}
-		}
 		pref, a, b := sub.Preference, sub.Left, sub.Right
 		if swapped != 0 {
 			pref, a, b = pref.Flip(), sub.Right, sub.Left
@@ -95,11 +99,23 @@ func (s *Store) SubmitLabel(ctx context.Context, sub Submission) (*Label, error)
 		if _, err := t.exec(ctx, `UPDATE assignments SET state = 'done' WHERE id = $1`, sub.AssignmentID); err != nil {
 			return err
 		}
+		if _, err := t.exec(ctx, `INSERT INTO label_counts (project_id, user_id, regular, gold) VALUES ($1, $2, $3, $4)
+			ON CONFLICT (project_id, user_id) DO UPDATE SET regular = label_counts.regular + excluded.regular, gold = label_counts.gold + excluded.gold`,
+			projectID, userID, b2i(gold == ""), b2i(gold != "")); err != nil {
+			return err
+		}
 		if err := t.journal(ctx, userID, "label", "label", l.ID, map[string]any{"pair": pairID, "preference": pref, "swapped": swapped != 0}); err != nil {
 			return err
 		}
 		if gold != "" {
-			return t.checkGold(ctx, userID, projectID)
+			if err := t.checkGold(ctx, userID, projectID); err != nil {
+				return err
+			}
+		}
+		if sub.ReserveNext {
+			if _, err := t.reserve(ctx, userID, projectID); err != nil && !errors.Is(err, ErrNoWork) && !errors.Is(err, ErrPaused) {
+				return err
+			}
 		}
 		return nil
 	})

@@ -15,6 +15,7 @@ var migrations = []migration{
 	migrateInitial,
 	migrateAppendOnly,
 	migrateLoginAttempts,
+	migrateSlots,
 }
 
 func (s *Store) migrate(ctx context.Context) error {
@@ -205,4 +206,74 @@ CREATE TABLE login_attempts (
 	attempts INTEGER NOT NULL
 );
 CREATE INDEX login_attempts_window ON login_attempts (window_start)`)
+}
+
+// migrateSlots adds the counters that let assignment run without scanning a
+// project or locking its row:
+//   - pair_slots.free is how many more annotators a regular pair may be given:
+//     K minus its assignments that are open or done. Next takes a slot, a skip
+//     or an expired reservation gives it back; gold pairs have no slots.
+//   - label_counts holds each annotator's labels per project, and
+//     projects.regular_pairs the project's regular pairs, for the progress
+//     line of every annotation page.
+//
+// Reservations that expired before now become 'expired' (their slot is free),
+// which keeps free ≥ 0: before this migration an expired reservation and the
+// label that took its place could both exist.
+func migrateSlots(ctx context.Context, t tx) error {
+	if _, err := t.exec(ctx, `UPDATE assignments SET state = 'expired' WHERE state = 'open' AND expires_at <= $1`, t.s.nowMS()); err != nil {
+		return err
+	}
+	if err := t.ddl(ctx, `
+CREATE TABLE pair_slots (
+	pair_id BIGINT PRIMARY KEY REFERENCES pairs(id),
+	project_id BIGINT NOT NULL,
+	free INTEGER NOT NULL
+);
+CREATE INDEX pair_slots_free ON pair_slots (project_id, free, pair_id) WHERE free > 0;
+INSERT INTO pair_slots (pair_id, project_id, free)
+	SELECT p.id, p.project_id, pr.k - (SELECT COUNT(*) FROM assignments a WHERE a.pair_id = p.id AND a.state IN ('open', 'done'))
+	FROM pairs p JOIN projects pr ON pr.id = p.project_id WHERE p.gold = '';
+UPDATE pair_slots SET free = 0 WHERE free < 0;
+CREATE TABLE label_counts (
+	project_id BIGINT NOT NULL REFERENCES projects(id),
+	user_id BIGINT NOT NULL REFERENCES users(id),
+	regular INTEGER NOT NULL,
+	gold INTEGER NOT NULL,
+	PRIMARY KEY (project_id, user_id)
+);
+INSERT INTO label_counts (project_id, user_id, regular, gold)
+	SELECT project_id, user_id, SUM(1 - gold), SUM(gold) FROM labels GROUP BY project_id, user_id;
+ALTER TABLE projects ADD COLUMN regular_pairs INTEGER NOT NULL DEFAULT 0;
+UPDATE projects SET regular_pairs = (SELECT COUNT(*) FROM pairs p WHERE p.project_id = projects.id AND p.gold = '');
+CREATE INDEX assignments_open ON assignments (project_id, expires_at) WHERE state = 'open';
+CREATE INDEX pairs_gold ON pairs (project_id, id) WHERE gold <> ''`); err != nil {
+		return err
+	}
+	// Every way a pair enters the database gets its slots: a trigger, so that
+	// no import path can forget them. Pairs are never updated or deleted.
+	if t.s.dialect == Postgres {
+		for _, stmt := range []string{`CREATE FUNCTION align_pair_slots() RETURNS trigger LANGUAGE plpgsql AS $body$
+BEGIN
+	IF NEW.gold = '' THEN
+		INSERT INTO pair_slots (pair_id, project_id, free) SELECT NEW.id, NEW.project_id, k FROM projects WHERE id = NEW.project_id;
+		UPDATE projects SET regular_pairs = regular_pairs + 1 WHERE id = NEW.project_id;
+	END IF;
+	RETURN NULL;
+END
+$body$`,
+			`CREATE TRIGGER pairs_slots AFTER INSERT ON pairs FOR EACH ROW EXECUTE FUNCTION align_pair_slots()`,
+		} {
+			if _, err := t.ExecContext(ctx, stmt); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	_, err := t.ExecContext(ctx, `CREATE TRIGGER pairs_slots AFTER INSERT ON pairs WHEN NEW.gold = ''
+BEGIN
+	INSERT INTO pair_slots (pair_id, project_id, free) SELECT NEW.id, NEW.project_id, k FROM projects WHERE id = NEW.project_id;
+	UPDATE projects SET regular_pairs = regular_pairs + 1 WHERE id = NEW.project_id;
+END`)
+	return err
 }

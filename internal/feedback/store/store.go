@@ -6,6 +6,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
@@ -40,6 +41,14 @@ type Store struct {
 	db      *sql.DB
 	dialect Dialect
 
+	// writer serialises this process's write transactions on a SQLite file
+	// (nil on PostgreSQL). SQLite admits one writer at a time anyway; waiting
+	// on a mutex instead of on SQLITE_BUSY keeps the busy handler's sleeps
+	// (up to 100 ms each) out of every contended request.
+	writer     *sync.Mutex
+	writerFile string
+	closeOnce  sync.Once
+
 	mu  sync.Mutex
 	now func() time.Time
 }
@@ -49,8 +58,9 @@ type Store struct {
 // "postgres://..." or "postgresql://..." for PostgreSQL.
 func Open(ctx context.Context, dsn string) (*Store, error) {
 	var (
-		db *sql.DB
-		d  Dialect
+		db   *sql.DB
+		d    Dialect
+		file string
 	)
 	switch {
 	case strings.HasPrefix(dsn, "postgres://"), strings.HasPrefix(dsn, "postgresql://"):
@@ -64,7 +74,7 @@ func Open(ctx context.Context, dsn string) (*Store, error) {
 		db.SetMaxIdleConns(32)
 	default:
 		d = SQLite
-		file := strings.TrimPrefix(dsn, "sqlite:")
+		file = strings.TrimPrefix(dsn, "sqlite:")
 		if file == "" {
 			return nil, fmt.Errorf("open sqlite: empty file name in %q", dsn)
 		}
@@ -84,19 +94,68 @@ func Open(ctx context.Context, dsn string) (*Store, error) {
 		db.SetMaxIdleConns(8)
 	}
 	s := &Store{db: db, dialect: d, now: time.Now}
+	if d == SQLite {
+		s.writerFile, s.writer = sqliteWriter(file)
+	}
 	if err := db.PingContext(ctx); err != nil {
-		db.Close()
+		s.Close()
 		return nil, fmt.Errorf("connect %s: %w", d, err)
 	}
 	if err := s.migrate(ctx); err != nil {
-		db.Close()
+		s.Close()
 		return nil, err
 	}
 	return s, nil
 }
 
 // Close closes the database.
-func (s *Store) Close() error { return s.db.Close() }
+func (s *Store) Close() error {
+	s.closeOnce.Do(func() {
+		if s.writer != nil {
+			releaseSQLiteWriter(s.writerFile)
+		}
+	})
+	return s.db.Close()
+}
+
+// sqliteWriters holds one writer mutex per SQLite file, shared by the stores
+// of this process that have it open (two app instances in one process, or a
+// command run beside the server in tests), with the number of such stores.
+var sqliteWriters = struct {
+	sync.Mutex
+	files map[string]*sharedWriter
+}{files: map[string]*sharedWriter{}}
+
+type sharedWriter struct {
+	mu   sync.Mutex
+	refs int
+}
+
+func sqliteWriter(file string) (string, *sync.Mutex) {
+	key, _, _ := strings.Cut(file, "?")
+	if abs, err := filepath.Abs(key); err == nil {
+		key = abs
+	}
+	sqliteWriters.Lock()
+	defer sqliteWriters.Unlock()
+	w := sqliteWriters.files[key]
+	if w == nil {
+		w = &sharedWriter{}
+		sqliteWriters.files[key] = w
+	}
+	w.refs++
+	return key, &w.mu
+}
+
+func releaseSQLiteWriter(key string) {
+	sqliteWriters.Lock()
+	defer sqliteWriters.Unlock()
+	if w := sqliteWriters.files[key]; w != nil {
+		if w.refs--; w.refs <= 0 {
+			delete(sqliteWriters.files, key)
+		}
+	}
+}
 
 // Dialect reports which database the store uses.
 func (s *Store) Dialect() Dialect { return s.dialect }
@@ -148,6 +207,25 @@ func (s *Store) forUpdateOf(alias string) string {
 	return ""
 }
 
+// skipLocked is forUpdate for a queue: rows that other transactions hold are
+// passed over instead of waited for.
+func (s *Store) skipLocked() string {
+	if s.dialect == Postgres {
+		return " FOR UPDATE SKIP LOCKED"
+	}
+	return ""
+}
+
+// lockUserOf locks the users row of alias against the user's other write
+// transactions. NO KEY UPDATE leaves the row free for the foreign-key checks
+// (KEY SHARE) of inserts that reference the user.
+func (s *Store) lockUserOf(alias string) string {
+	if s.dialect == Postgres {
+		return " FOR NO KEY UPDATE OF " + alias
+	}
+	return ""
+}
+
 // tx wraps a transaction with dialect-aware query helpers.
 type tx struct {
 	*sql.Tx
@@ -162,9 +240,17 @@ func (t tx) queryRow(ctx context.Context, query string, args ...any) *sql.Row {
 	return t.QueryRowContext(ctx, t.s.q(query), args...)
 }
 
+func (t tx) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	return t.QueryContext(ctx, t.s.q(query), args...)
+}
+
+// errRetry asks withTx to run a transaction again: what it read changed
+// under it before it could write.
+var errRetry = errors.New("concurrent change; transaction retried")
+
 // withTx runs fn in a transaction, committing when it returns nil. It retries
 // transactions that failed on lock contention: SQLITE_BUSY, or a PostgreSQL
-// serialization failure or deadlock.
+// serialization failure or deadlock, and those that returned errRetry.
 func (s *Store) withTx(ctx context.Context, fn func(tx) error) error {
 	var err error
 	for attempt := 0; attempt < 20; attempt++ {
@@ -182,6 +268,10 @@ func (s *Store) withTx(ctx context.Context, fn func(tx) error) error {
 }
 
 func (s *Store) tryTx(ctx context.Context, fn func(tx) error) error {
+	if s.writer != nil {
+		s.writer.Lock()
+		defer s.writer.Unlock()
+	}
 	t, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return err
@@ -194,6 +284,9 @@ func (s *Store) tryTx(ctx context.Context, fn func(tx) error) error {
 }
 
 func retryable(err error) bool {
+	if errors.Is(err, errRetry) {
+		return true
+	}
 	msg := err.Error()
 	return strings.Contains(msg, "SQLITE_BUSY") || strings.Contains(msg, "database is locked") ||
 		strings.Contains(msg, "SQLSTATE 40001") ||

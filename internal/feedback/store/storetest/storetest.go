@@ -28,15 +28,20 @@ func init() {
 // store; under -short, on SQLite only.
 func Each(t *testing.T, fn func(t *testing.T, s *store.Store)) {
 	t.Helper()
-	dialects := []store.Dialect{store.SQLite, store.Postgres}
-	if testing.Short() {
-		dialects = dialects[:1]
-	}
-	for _, d := range dialects {
+	for _, d := range Dialects() {
 		t.Run(string(d), func(t *testing.T) {
 			fn(t, Open(t, d))
 		})
 	}
+}
+
+// Dialects lists the dialects that Each runs: SQLite and PostgreSQL, or
+// SQLite alone under -short.
+func Dialects() []store.Dialect {
+	if testing.Short() {
+		return []store.Dialect{store.SQLite}
+	}
+	return []store.Dialect{store.SQLite, store.Postgres}
 }
 
 // Open returns a fresh, migrated store of dialect d, closed when the test
@@ -44,16 +49,26 @@ func Each(t *testing.T, fn func(t *testing.T, s *store.Store)) {
 // server is configured.
 func Open(t testing.TB, d store.Dialect) *store.Store {
 	t.Helper()
-	ctx := context.Background()
-	var dsn string
+	return OpenDSN(t, DSN(t, d))
+}
+
+// DSN returns the DSN of a fresh, empty database of dialect d: a SQLite file
+// in a temporary directory, or a PostgreSQL schema of the test's own. Open it
+// more than once to run several app instances on one database.
+func DSN(t testing.TB, d store.Dialect) string {
+	t.Helper()
 	if d == store.SQLite {
-		dsn = "sqlite:" + filepath.Join(t.TempDir(), "feedback.db")
-	} else {
-		dsn = schemaDSN(t, PostgresDSN(t))
+		return "sqlite:" + filepath.Join(t.TempDir(), "feedback.db")
 	}
-	s, err := store.Open(ctx, dsn)
+	return schemaDSN(t, PostgresDSN(t))
+}
+
+// OpenDSN opens (and migrates) the store at dsn, closed when the test ends.
+func OpenDSN(t testing.TB, dsn string) *store.Store {
+	t.Helper()
+	s, err := store.Open(context.Background(), dsn)
 	if err != nil {
-		t.Fatalf("open %s store: %v", d, err)
+		t.Fatalf("open store %s: %v", dsn, err)
 	}
 	t.Cleanup(func() { s.Close() })
 	return s
