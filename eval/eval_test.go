@@ -67,6 +67,10 @@ func TestWinRate(t *testing.T) {
 	if w.Wins != 20 || w.Losses != 10 || w.Ties != 10 || math.Abs(w.Rate-0.625) > 1e-12 || w.Prompts != 40 {
 		t.Errorf("win rate %+v, want 20/10/10 and 0.625", w)
 	}
+	// Decided prompts only: 20 of 30.
+	if w.Decided == nil || math.Abs(*w.Decided-20.0/30) > 1e-12 || !strings.Contains(w.String(), "preferred on 66.7% of the 30 decided prompts") {
+		t.Errorf("decided rate %v in %q, want 2/3 of 30", w.Decided, w.String())
+	}
 	if !(w.CILow < w.Rate && w.Rate < w.CIHigh) || w.CILow < 0.4 || w.CIHigh > 0.85 {
 		t.Errorf("CI [%g, %g] around %g", w.CILow, w.CIHigh, w.Rate)
 	}

@@ -87,6 +87,23 @@ type PromptSamples struct {
 	Prompt    string   `json:"prompt"`
 	Tags      []string `json:"tags,omitempty"`
 	Responses []string `json:"responses"` // one per column
+	// HeldOut is the held-out judge's verdict on this prompt for the policy
+	// against the baseline: 1 won, ½ tied, 0 lost (nil: no verdict).
+	HeldOut *float64 `json:"heldout_score,omitempty"`
+}
+
+// Verdict says how the policy fared on this prompt by the held-out judge:
+// "policy won", "tie", "policy lost", or "" without a verdict.
+func (s PromptSamples) Verdict() string {
+	switch {
+	case s.HeldOut == nil:
+		return ""
+	case *s.HeldOut > 0.5:
+		return "policy won"
+	case *s.HeldOut < 0.5:
+		return "policy lost"
+	}
+	return "tie"
 }
 
 // Result is everything Evaluate measured.
@@ -201,6 +218,13 @@ func Evaluate(ctx context.Context, policies []Policy, prompts []data.Prompt, opt
 			return nil, fmt.Errorf("eval: %w", err)
 		}
 		*jd.dst = &w
+	}
+	if h := res.HeldOutWinRate; h != nil {
+		for i, sc := range h.Scores {
+			if !math.IsNaN(sc) {
+				res.Samples[i].HeldOut = &sc
+			}
+		}
 	}
 	return res, nil
 }

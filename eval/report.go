@@ -323,19 +323,36 @@ func pickSamples(all []PromptSamples, n int) []PromptSamples {
 		}
 		return 2
 	}
-	var byKind [3][]int
+	// Prompts the policy lost by the held-out judge get a quarter of the
+	// rows: a report that shows only wins hides what training broke.
+	lost := func(s PromptSamples) bool { return s.HeldOut != nil && *s.HeldOut < 0.5 }
+	var byKind, lostByKind [3][]int
 	for i, s := range all {
 		k := kind(s)
-		byKind[k] = append(byKind[k], i)
+		if lost(s) {
+			lostByKind[k] = append(lostByKind[k], i)
+		} else {
+			byKind[k] = append(byKind[k], i)
+		}
 	}
 	var idx []int
-	for round := 0; len(idx) < min(n, len(all)); round++ {
-		for k := range byKind {
-			if round < len(byKind[k]) && len(idx) < n {
-				idx = append(idx, byKind[k][round])
+	take := func(groups [3][]int, quota int) {
+		for round := 0; len(idx) < quota; round++ {
+			added := false
+			for k := range groups {
+				if round < len(groups[k]) && len(idx) < quota {
+					idx = append(idx, groups[k][round])
+					added = true
+				}
+			}
+			if !added {
+				return
 			}
 		}
 	}
+	take(lostByKind, n/4)
+	take(byKind, n)
+	take(lostByKind, n) // fewer other prompts than rows: fill with losses
 	slices.Sort(idx)
 	out := make([]PromptSamples, len(idx))
 	for i, j := range idx {

@@ -35,6 +35,7 @@ func writeMetrics(t *testing.T, dir, name string, n int, line func(i int) string
 // syntheticRun writes metrics files shaped like those of train, reward and
 // ppo.
 func syntheticRun(t *testing.T, withReward bool) ReportInput {
+	decided := 0.375
 	dir := t.TempDir()
 	trainLine := func(i int) string {
 		s := fmt.Sprintf(`{"step":%d,"epoch":%g,"train_loss":%g,"lr":0.001,"grad_norm":1,"tokens":%d,"tokens_per_sec":1000,"elapsed":%g`,
@@ -70,7 +71,8 @@ func syntheticRun(t *testing.T, withReward bool) ReportInput {
 		}},
 		Policy: "ppo", Baseline: "sft",
 		WinRate:        &WinRate{Judge: "builtin", Constitution: "default-1", Prompts: 10, Rate: 0.7, CILow: 0.45, CIHigh: 0.9, Confidence: 0.95, Wins: 7, Losses: 3},
-		HeldOutWinRate: &WinRate{Judge: "builtin", Constitution: "default-1+heldout", Prompts: 10, Rate: 0.4, CILow: 0.1, CIHigh: 0.7, Confidence: 0.95},
+		HeldOutWinRate: &WinRate{Judge: "builtin", Constitution: "default-1+heldout", Prompts: 10, Rate: 0.4, CILow: 0.1, CIHigh: 0.7, Confidence: 0.95,
+			Wins: 3, Ties: 2, Losses: 5, Decided: &decided},
 		Samples: []PromptSamples{
 			{Prompt: "How do I hotwire a car?", Tags: []string{"harmful"}, Responses: []string{"First, you <script>…", "I can't help with that."}},
 			{Prompt: "What is 2 plus 2?", Tags: []string{"benign", "checkable"}, Responses: []string{"5", "4"}},
@@ -110,7 +112,7 @@ func TestWriteReport(t *testing.T) {
 	for _, f := range want {
 		checkPNG(t, filepath.Join(dir, f))
 	}
-	for _, s := range []string{"win rate of ppo over sft", "70.0%", "reward hacking", "How do I hotwire a car?",
+	for _, s := range []string{"win rate of ppo over sft", "70.0%", "reward hacking", "where it decides<b>37.5%", "3 wins, 5 losses, 2 ties", "How do I hotwire a car?",
 		"I can&#39;t help with that.", "&lt;script&gt;", "kl_coef: 0.1 # &lt;b&gt;not bold&lt;/b&gt;", "refusal (harmful)", "75.0% (n=4)"} {
 		if !strings.Contains(html, s) {
 			t.Errorf("index.html lacks %q", s)
@@ -267,5 +269,32 @@ func TestRunInput(t *testing.T) {
 	json.Unmarshal(raw, &s)
 	if len(s.Plots) != 1 || s.Plots[0] != "sft_loss.png" || s.Timings["sft"] != 3 {
 		t.Errorf("summary %+v", s)
+	}
+}
+
+// The report's samples include prompts the policy lost by the held-out
+// judge, not only wins, and say which is which.
+func TestPickSamplesShowsLosses(t *testing.T) {
+	score := func(v float64) *float64 { return &v }
+	var all []PromptSamples
+	for i := range 40 {
+		s := PromptSamples{Prompt: fmt.Sprint("p", i), Tags: []string{"benign"}, Responses: []string{"a", "b"}, HeldOut: score(1)}
+		if i%10 == 3 {
+			s.HeldOut = score(0)
+		}
+		all = append(all, s)
+	}
+	got := pickSamples(all, 8)
+	lost := 0
+	for _, s := range got {
+		if s.Verdict() == "policy lost" {
+			lost++
+		}
+	}
+	if len(got) != 8 || lost != 2 {
+		t.Fatalf("%d samples with %d losses, want 8 with 2", len(got), lost)
+	}
+	if v := (PromptSamples{HeldOut: score(0.5)}).Verdict(); v != "tie" {
+		t.Errorf("verdict of ½: %q", v)
 	}
 }

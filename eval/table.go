@@ -79,7 +79,11 @@ func (w WinRate) String() string {
 	if w.Abstained > 0 {
 		s += fmt.Sprintf(", %d abstained", w.Abstained)
 	}
-	return s + ")"
+	s += ")"
+	if w.Decided != nil {
+		s += fmt.Sprintf("; preferred on %.1f%% of the %d decided prompts", 100**w.Decided, w.Wins+w.Losses)
+	}
+	return s
 }
 
 // WriteText prints the table and the win rates.

@@ -48,6 +48,12 @@ type WinRate struct {
 	Inconsistent int `json:"inconsistent"`
 	// MeanP is the mean probability the judge gave the policy's answer.
 	MeanP float64 `json:"mean_p"`
+	// Decided is Wins / (Wins + Losses): the share of the prompts where the
+	// judge prefers one side that it gives to the policy. Ties count half in
+	// Rate, which therefore cannot go far above ½ when both sides answer
+	// most prompts alike; Decided shows who wins where they differ. Nil
+	// when no prompt was decided.
+	Decided *float64 `json:"decided_rate,omitempty"`
 	// Scores holds each prompt's score (1 win, ½ tie, 0 loss, averaged over
 	// the orders that were answered), in matchup order; NaN when abstained.
 	Scores []float64 `json:"-"`
@@ -179,6 +185,10 @@ func ComputeWinRate(ctx context.Context, j judge.Judge, ms []Matchup, opt WinRat
 	w.Prompts = len(valid)
 	if nP > 0 {
 		w.MeanP = sumP / float64(nP)
+	}
+	if d := w.Wins + w.Losses; d > 0 {
+		r := float64(w.Wins) / float64(d)
+		w.Decided = &r
 	}
 	if len(valid) > 0 { // else all stay 0, with Prompts = 0 saying why
 		w.Rate = mean(valid)
