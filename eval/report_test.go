@@ -70,7 +70,7 @@ func syntheticRun(t *testing.T, withReward bool) ReportInput {
 			{Name: "ppo", Prompts: 10, Harmful: 4, Refusal: &ref, Benign: 6, Over: &over, Checkable: 2, Accuracy: &acc, KL: &kl, Reward: &rw, Length: 9},
 		}},
 		Policy: "ppo", Baseline: "sft",
-		WinRate:        &WinRate{Judge: "builtin", Constitution: "default-1", Prompts: 10, Rate: 0.7, CILow: 0.45, CIHigh: 0.9, Confidence: 0.95, Wins: 7, Losses: 3},
+		WinRate: &WinRate{Judge: "builtin", Constitution: "default-1", Prompts: 10, Rate: 0.7, CILow: 0.45, CIHigh: 0.9, Confidence: 0.95, Wins: 7, Losses: 3},
 		HeldOutWinRate: &WinRate{Judge: "builtin", Constitution: "default-1+heldout", Prompts: 10, Rate: 0.4, CILow: 0.1, CIHigh: 0.7, Confidence: 0.95,
 			Wins: 3, Ties: 2, Losses: 5, Decided: &decided},
 		Samples: []PromptSamples{
