@@ -34,6 +34,10 @@ func TestSeedRule(t *testing.T) {
 		{[]string{"ppo"}, true},
 		{[]string{"run"}, false},
 	} {
+		help := append(append([]string{}, c.cmd...), "--help")
+		if code, out, _ := run(t, help...); code != exitOK || !strings.Contains(strings.Join(strings.Fields(out), " "), "The seed is --seed when given") {
+			t.Errorf("align %s: the seed rule is not in the help", strings.Join(help, " "))
+		}
 		cases := []struct {
 			args []string
 			want int

@@ -47,7 +47,9 @@ EOS, the accuracy on checkable prompts, the share of harmful prompts answered
 instead of refused (harmful compliance) and of benign prompts refused. With a
 data file the held-out prompts come from --eval-prompts (a prompts JSONL file
 with tags and answers) or else from the held-out records, which give the EOS
-rate only. The report is written to OUT/eval.json.`,
+rate only. The report is written to OUT/eval.json.
+
+` + seedRule,
 		Example: `  align sft --base runs/base --data embedded --out runs/sft
   align sft --base runs/base --data chats.jsonl --eval-prompts prompts.jsonl --out runs/sft
   align sft --base runs/base --out runs/sft --resume`,
