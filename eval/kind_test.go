@@ -3,30 +3,18 @@ package eval
 import (
 	"context"
 	"errors"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/align-project/align/checkpoint"
-	"github.com/align-project/align/reward"
+	"github.com/align-project/align/reward/rewardtest"
 )
 
 // TestRunRefusesWrongKinds: every column and --reference take a policy,
 // --reward a reward model.
 func TestRunRefusesWrongKinds(t *testing.T) {
 	s := runSpec(t)
-	m, tok, err := checkpoint.LoadPolicy(s.Baseline)
-	if err != nil {
-		t.Fatal(err)
-	}
-	rm, err := reward.New(m, tok, 0, 1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	rmDir := filepath.Join(t.TempDir(), "rm")
-	if err := rm.Save(rmDir); err != nil {
-		t.Fatal(err)
-	}
+	rmDir := rewardtest.FromPolicy(t, s.Baseline, 1)
 	for _, tc := range []struct {
 		role        string
 		set         func(s *Spec)

@@ -8,25 +8,14 @@ import (
 	"testing"
 
 	"github.com/align-project/align/checkpoint"
-	"github.com/align-project/align/reward"
+	"github.com/align-project/align/reward/rewardtest"
 )
 
 // TestTrainRefusesWrongKinds: --policy takes a policy and --reward a
 // reward model; swapped, the run stops before writing anything.
 func TestTrainRefusesWrongKinds(t *testing.T) {
 	policy, prompts := sftFixture(t)
-	net, tok, err := checkpoint.LoadPolicy(policy)
-	if err != nil {
-		t.Fatal(err)
-	}
-	rm, err := reward.New(net, tok, 0, 7)
-	if err != nil {
-		t.Fatal(err)
-	}
-	rmDir := filepath.Join(t.TempDir(), "rm")
-	if err := rm.Save(rmDir); err != nil {
-		t.Fatal(err)
-	}
+	rmDir := rewardtest.FromPolicy(t, policy, 7)
 	for _, tc := range []struct {
 		policy, reward string
 		found, want    checkpoint.Kind

@@ -9,60 +9,16 @@ import (
 	"testing"
 
 	"github.com/align-project/align/internal/outguard"
-	"github.com/align-project/align/internal/yamlconf"
+	"github.com/align-project/align/internal/testkit"
 	"github.com/align-project/align/judge"
 )
-
-func wantKeyErr(t *testing.T, err error, key string, want ...string) {
-	t.Helper()
-	ke, ok := errors.AsType[*yamlconf.KeyError](err)
-	if !ok || ke.Key != key {
-		t.Fatalf("err %v, want a KeyError of %s", err, key)
-	}
-	for _, w := range want {
-		if !strings.Contains(err.Error(), w) {
-			t.Errorf("err %q lacks %q", err, w)
-		}
-	}
-}
-
-// dirBytes returns every file under dir by relative path.
-func dirBytes(t *testing.T, dir string) map[string]string {
-	t.Helper()
-	files := map[string]string{}
-	err := filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		b, err := os.ReadFile(p)
-		rel, _ := filepath.Rel(dir, p)
-		files[rel] = string(b)
-		return err
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return files
-}
-
-func sameBytes(t *testing.T, what string, before, after map[string]string) {
-	t.Helper()
-	if len(before) != len(after) {
-		t.Errorf("%s: %d files, was %d", what, len(after), len(before))
-	}
-	for name, b := range before {
-		if after[name] != b {
-			t.Errorf("%s: %s changed", what, name)
-		}
-	}
-}
 
 // TestOutputIsNoInput is issue 17's failure 2 for PPO: an out equal to the
 // policy (also the frozen KL reference) or the reward model, or inside
 // one, is refused before anything is written.
 func TestOutputIsNoInput(t *testing.T) {
 	policy, prompts := sftFixture(t)
-	before := dirBytes(t, policy)
+	before := testkit.Snapshot(t, policy)
 	for _, s := range []TrainSpec{
 		{Out: policy, Reward: RewardSpec{Judge: judge.DefaultSpec()}},
 		{Out: filepath.Join(policy, "ppo"), Reward: RewardSpec{Judge: judge.DefaultSpec()}},
@@ -71,9 +27,9 @@ func TestOutputIsNoInput(t *testing.T) {
 	} {
 		s.Config, s.Policy, s.Prompts = tinyStageConfig(), policy, prompts
 		_, err := Train(context.Background(), s)
-		wantKeyErr(t, err, "out", s.Out, "("+policy+")", "destroy the input")
+		testkit.WantKeyError(t, err, "out", s.Out, "("+policy+")", "destroy the input")
 	}
-	sameBytes(t, "the policy", before, dirBytes(t, policy))
+	testkit.Unchanged(t, "the policy", before, testkit.Snapshot(t, policy))
 }
 
 // TestRunInOutIsKept is issue 17's failure 3 for PPO: a fresh start in a
@@ -89,9 +45,9 @@ func TestRunInOutIsKept(t *testing.T) {
 	if _, err := Train(ctx, spec); !errors.Is(err, ErrInterrupted) {
 		t.Fatalf("interrupted run: %v", err)
 	}
-	before := dirBytes(t, out)
+	before := testkit.Snapshot(t, out)
 	_, err := Train(context.Background(), spec)
-	wantKeyErr(t, err, "out", "holds an unfinished run", filepath.Join(out, LastDir), "resume", "overwrite")
+	testkit.WantKeyError(t, err, "out", "holds an unfinished run", filepath.Join(out, LastDir), "resume", "overwrite")
 	for _, tc := range []struct {
 		key string
 		set func(*Config)
@@ -106,9 +62,9 @@ func TestRunInOutIsKept(t *testing.T) {
 		s.Resume = true
 		tc.set(&s.Config)
 		_, err := Train(context.Background(), s)
-		wantKeyErr(t, err, tc.key, "differs from", filepath.Join(out, ConfigFile), "resume without changing it")
+		testkit.WantKeyError(t, err, tc.key, "differs from", filepath.Join(out, ConfigFile), "resume without changing it")
 	}
-	sameBytes(t, "the refused runs", before, dirBytes(t, out))
+	testkit.Unchanged(t, "the refused runs", before, testkit.Snapshot(t, out))
 
 	s := spec
 	s.Resume = true
@@ -119,7 +75,7 @@ func TestRunInOutIsKept(t *testing.T) {
 		t.Errorf("the finished run wrote no marker: %v", err)
 	}
 	_, err = Train(context.Background(), spec)
-	wantKeyErr(t, err, "out", "holds a finished run", "overwrite")
+	testkit.WantKeyError(t, err, "out", "holds a finished run", "overwrite")
 	s = spec
 	s.Overwrite = true
 	if res, err := Train(context.Background(), s); err != nil || res.Iterations != 2 {

@@ -2,28 +2,13 @@ package reward
 
 import (
 	"context"
-	"errors"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 
 	"github.com/align-project/align/chat/chattest"
-	"github.com/align-project/align/internal/yamlconf"
+	"github.com/align-project/align/internal/testkit"
 )
-
-func wantKeyErr(t *testing.T, err error, key string, want ...string) {
-	t.Helper()
-	ke, ok := errors.AsType[*yamlconf.KeyError](err)
-	if !ok || ke.Key != key {
-		t.Fatalf("err %v, want a KeyError of %s", err, key)
-	}
-	for _, w := range want {
-		if !strings.Contains(err.Error(), w) {
-			t.Errorf("err %q lacks %q", err, w)
-		}
-	}
-}
 
 // TestTrainOutputs: an out equal to the base (issue 17's failure 2) is
 // refused with the base untouched; a reward model in out is not replaced
@@ -37,10 +22,10 @@ func TestTrainOutputs(t *testing.T) {
 	}
 	spec := TrainSpec{Config: tinyTrainConfig(), Base: base, Data: prefs, HeldOut: held, Out: base}
 	_, err = Train(context.Background(), spec)
-	wantKeyErr(t, err, "out", "is the same path as base", "destroy the input")
+	testkit.WantKeyError(t, err, "out", "is the same path as base", "destroy the input")
 	spec.Out = filepath.Dir(prefs)
 	_, err = Train(context.Background(), spec)
-	wantKeyErr(t, err, "out", "contains data")
+	testkit.WantKeyError(t, err, "out", "contains data")
 	if b, err := os.ReadFile(filepath.Join(base, "model.safetensors")); err != nil || string(b) != string(weights) {
 		t.Fatalf("the base changed: %v", err)
 	}
@@ -50,7 +35,7 @@ func TestTrainOutputs(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err = Train(context.Background(), spec)
-	wantKeyErr(t, err, "out", "holds a finished run", "overwrite")
+	testkit.WantKeyError(t, err, "out", "holds a finished run", "overwrite")
 	spec.Overwrite = true
 	if _, err := Train(context.Background(), spec); err != nil {
 		t.Fatalf("overwrite: %v", err)
@@ -62,5 +47,5 @@ func TestTrainOutputs(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err = ScoreFile(context.Background(), m, in, in, 1)
-	wantKeyErr(t, err, "out", "is the same path as in")
+	testkit.WantKeyError(t, err, "out", "is the same path as in")
 }

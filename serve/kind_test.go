@@ -7,7 +7,7 @@ import (
 
 	"github.com/align-project/align/checkpoint"
 	"github.com/align-project/align/checkpoint/checkpointtest"
-	"github.com/align-project/align/reward"
+	"github.com/align-project/align/reward/rewardtest"
 	"github.com/align-project/align/serve"
 )
 
@@ -25,14 +25,7 @@ func TestLoadTakesAPolicy(t *testing.T) {
 	}
 	s.Close()
 
-	rm, err := reward.New(m, tok, 0, 1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	rmDir := filepath.Join(t.TempDir(), "rm")
-	if err := rm.Save(rmDir); err != nil {
-		t.Fatal(err)
-	}
+	rmDir := rewardtest.FromPolicy(t, policy, 1)
 	_, err = serve.Load(rmDir, serve.Config{})
 	if ke, ok := errors.AsType[*checkpoint.KindError](err); !ok || ke.Found != checkpoint.KindReward || ke.Want != checkpoint.KindPolicy {
 		t.Errorf("serve a reward model: %v, want a *checkpoint.KindError", err)

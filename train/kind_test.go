@@ -13,27 +13,16 @@ import (
 	"github.com/align-project/align/checkpoint/checkpointtest"
 	"github.com/align-project/align/data"
 	"github.com/align-project/align/internal/yamlconf"
-	"github.com/align-project/align/reward"
+	"github.com/align-project/align/reward/rewardtest"
 )
 
 // TestSFTRefusesABaseThatIsNotAPolicy: fine-tuning a reward model as if it
 // were a policy used to run and write a checkpoint nothing could use.
 func TestSFTRefusesABaseThatIsNotAPolicy(t *testing.T) {
 	base := chattest.PolicyDir(t, "sft", 1, 0)
-	m, tok, err := checkpoint.LoadPolicy(base)
-	if err != nil {
-		t.Fatal(err)
-	}
-	rm, err := reward.New(m, tok, 0, 1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	rmDir := filepath.Join(t.TempDir(), "rm")
-	if err := rm.Save(rmDir); err != nil {
-		t.Fatal(err)
-	}
+	rmDir := rewardtest.FromPolicy(t, base, 1)
 	out := filepath.Join(t.TempDir(), "sft")
-	_, err = SFT(context.Background(), SFTSpec{Config: sftStageConfig(), Base: rmDir, Data: data.Embedded, Out: out})
+	_, err := SFT(context.Background(), SFTSpec{Config: sftStageConfig(), Base: rmDir, Data: data.Embedded, Out: out})
 	ke, isKey := errors.AsType[*yamlconf.KeyError](err)
 	kind, isKind := errors.AsType[*checkpoint.KindError](err)
 	if !isKey || ke.Key != "base" || !isKind || kind.Found != checkpoint.KindReward || kind.Want != checkpoint.KindPolicy {

@@ -12,54 +12,8 @@ import (
 	"github.com/align-project/align/checkpoint"
 	"github.com/align-project/align/data"
 	"github.com/align-project/align/internal/outguard"
-	"github.com/align-project/align/internal/yamlconf"
+	"github.com/align-project/align/internal/testkit"
 )
-
-// wantKeyErr fails unless err is a *yamlconf.KeyError of key whose text
-// holds every one of want.
-func wantKeyErr(t *testing.T, err error, key string, want ...string) {
-	t.Helper()
-	ke, ok := errors.AsType[*yamlconf.KeyError](err)
-	if !ok || ke.Key != key {
-		t.Fatalf("err %v, want a KeyError of %s", err, key)
-	}
-	for _, w := range want {
-		if !strings.Contains(err.Error(), w) {
-			t.Errorf("err %q lacks %q", err, w)
-		}
-	}
-}
-
-// snapshot returns the bytes of every file under dir by relative path.
-func snapshot(t *testing.T, dir string) map[string]string {
-	t.Helper()
-	files := map[string]string{}
-	err := filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		b, err := os.ReadFile(p)
-		rel, _ := filepath.Rel(dir, p)
-		files[rel] = string(b)
-		return err
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return files
-}
-
-func sameSnapshot(t *testing.T, what string, before, after map[string]string) {
-	t.Helper()
-	if len(before) != len(after) {
-		t.Errorf("%s: %d files, was %d", what, len(after), len(before))
-	}
-	for name, b := range before {
-		if after[name] != b {
-			t.Errorf("%s: %s changed", what, name)
-		}
-	}
-}
 
 // TestForgottenResumeKeepsTheRun is issue 17's failure 3: a pretraining
 // run interrupted at step 2, started again without Resume, used to replace
@@ -73,11 +27,11 @@ func TestForgottenResumeKeepsTheRun(t *testing.T) {
 	if _, err := Pretrain(ctx, spec); !errors.Is(err, ErrInterrupted) {
 		t.Fatalf("interrupted run: %v", err)
 	}
-	before := snapshot(t, out)
+	before := testkit.Snapshot(t, out)
 	spec.AfterStep = nil
 	_, err := Pretrain(context.Background(), spec)
-	wantKeyErr(t, err, "out", out+" holds an unfinished run", filepath.Join(out, LastDir), "resume", "overwrite")
-	sameSnapshot(t, "the refused run", before, snapshot(t, out))
+	testkit.WantKeyError(t, err, "out", out+" holds an unfinished run", filepath.Join(out, LastDir), "resume", "overwrite")
+	testkit.Unchanged(t, "the refused run", before, testkit.Snapshot(t, out))
 
 	spec.Overwrite = true
 	res, err := Pretrain(context.Background(), spec)
@@ -98,10 +52,10 @@ func TestForgottenResumeKeepsTheRun(t *testing.T) {
 	}
 
 	spec.Overwrite = false
-	before = snapshot(t, out)
+	before = testkit.Snapshot(t, out)
 	_, err = Pretrain(context.Background(), spec)
-	wantKeyErr(t, err, "out", out+" holds a finished run", "overwrite")
-	sameSnapshot(t, "the finished run", before, snapshot(t, out))
+	testkit.WantKeyError(t, err, "out", out+" holds a finished run", "overwrite")
+	testkit.Unchanged(t, "the finished run", before, testkit.Snapshot(t, out))
 
 	// A resume its checkpoint refuses (other data) leaves it finished.
 	other := filepath.Join(t.TempDir(), "other.jsonl")
@@ -117,7 +71,7 @@ func TestForgottenResumeKeepsTheRun(t *testing.T) {
 	if _, err := Pretrain(context.Background(), bad); err == nil || !strings.Contains(err.Error(), "training data differs") {
 		t.Fatalf("resume on other data: %v", err)
 	}
-	sameSnapshot(t, "the finished run after a refused resume", before, snapshot(t, out))
+	testkit.Unchanged(t, "the finished run after a refused resume", before, testkit.Snapshot(t, out))
 
 	spec.Resume = true
 	if res, err := Pretrain(context.Background(), spec); err != nil || res.Steps != 6 {
@@ -125,7 +79,7 @@ func TestForgottenResumeKeepsTheRun(t *testing.T) {
 	}
 	spec.Overwrite = true
 	_, err = Pretrain(context.Background(), spec)
-	wantKeyErr(t, err, "overwrite", "give only one")
+	testkit.WantKeyError(t, err, "overwrite", "give only one")
 }
 
 // TestResumeKeepsFixedSettings is issue 17's failure 4: resuming with
@@ -139,7 +93,7 @@ func TestResumeKeepsFixedSettings(t *testing.T) {
 	if _, err := Pretrain(ctx, PretrainSpec{Config: stageConfig(), Data: data.Embedded, Out: out, AfterStep: after}); !errors.Is(err, ErrInterrupted) {
 		t.Fatalf("interrupted run: %v", err)
 	}
-	before := snapshot(t, out)
+	before := testkit.Snapshot(t, out)
 	for _, tc := range []struct {
 		key, was string
 		set      func(*Config)
@@ -154,9 +108,9 @@ func TestResumeKeepsFixedSettings(t *testing.T) {
 		cfg := stageConfig()
 		tc.set(&cfg)
 		_, err := Pretrain(context.Background(), PretrainSpec{Config: cfg, Data: data.Embedded, Out: out, Resume: true})
-		wantKeyErr(t, err, tc.key, "differs from "+tc.was, filepath.Join(out, ConfigFile), "resume without changing it")
+		testkit.WantKeyError(t, err, tc.key, "differs from "+tc.was, filepath.Join(out, ConfigFile), "resume without changing it")
 	}
-	sameSnapshot(t, "the refused resumes", before, snapshot(t, out))
+	testkit.Unchanged(t, "the refused resumes", before, testkit.Snapshot(t, out))
 
 	// Free settings may change: more steps and another learning rate.
 	cfg := stageConfig()
@@ -174,14 +128,14 @@ func TestOutputIsNoInput(t *testing.T) {
 	if _, err := Pretrain(context.Background(), PretrainSpec{Config: stageConfig(), Data: data.Embedded, Out: base}); err != nil {
 		t.Fatal(err)
 	}
-	before := snapshot(t, base)
+	before := testkit.Snapshot(t, base)
 	for _, out := range []string{base, base + "/", filepath.Join(base, "sft"), dir} {
 		_, err := SFT(context.Background(), SFTSpec{Config: sftStageConfig(), Base: base, Data: data.Embedded, Out: out})
-		wantKeyErr(t, err, "out", out, "base ("+base+")", "destroy the input")
+		testkit.WantKeyError(t, err, "out", out, "base ("+base+")", "destroy the input")
 	}
 	_, err := Pretrain(context.Background(), PretrainSpec{Config: stageConfig(), Data: data.Embedded, Tokenizer: base, Out: base, Overwrite: true})
-	wantKeyErr(t, err, "out", "tokenizer ("+base+")")
-	sameSnapshot(t, "the base", before, snapshot(t, base))
+	testkit.WantKeyError(t, err, "out", "tokenizer ("+base+")")
+	testkit.Unchanged(t, "the base", before, testkit.Snapshot(t, base))
 }
 
 // TestFailedRunLeavesNothing: a run that fails before its first checkpoint
@@ -202,7 +156,7 @@ func TestFailedRunLeavesNothing(t *testing.T) {
 		t.Fatalf("err %v, want ErrDiverged", err)
 	}
 	if fileExists(filepath.Join(dir, "new")) {
-		t.Errorf("the failed run left %v", snapshot(t, filepath.Join(dir, "new")))
+		t.Errorf("the failed run left %v", testkit.Snapshot(t, filepath.Join(dir, "new")))
 	}
 
 	// The trainer alone, in a directory that holds other files.
@@ -216,7 +170,7 @@ func TestFailedRunLeavesNothing(t *testing.T) {
 	if _, err := tr.Run(context.Background()); !errors.Is(err, ErrDiverged) {
 		t.Fatalf("err %v, want ErrDiverged", err)
 	}
-	if got := snapshot(t, out); len(got) != 1 || got["notes.txt"] != "mine" {
+	if got := testkit.Snapshot(t, out); len(got) != 1 || got["notes.txt"] != "mine" {
 		t.Errorf("the failed run left %v", got)
 	}
 	if entries, _ := os.ReadDir(out); len(entries) != 1 {

@@ -11,26 +11,14 @@ import (
 	"github.com/align-project/align/chat/chattest"
 	"github.com/align-project/align/checkpoint"
 	"github.com/align-project/align/checkpoint/checkpointtest"
-	"github.com/align-project/align/reward"
+	"github.com/align-project/align/reward/rewardtest"
 )
 
 // rewardModelDir saves a reward model made by reward's constructor from a
 // tiny policy, as <tmp>/rm.
 func rewardModelDir(t *testing.T) string {
 	t.Helper()
-	m, tok, err := checkpoint.LoadPolicy(chattest.PolicyDir(t, "sft", 1, 0))
-	if err != nil {
-		t.Fatal(err)
-	}
-	rm, err := reward.New(m, tok, 0, 1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := filepath.Join(t.TempDir(), "rm")
-	if err := rm.Save(dir); err != nil {
-		t.Fatal(err)
-	}
-	return dir
+	return rewardtest.FromPolicy(t, chattest.PolicyDir(t, "sft", 1, 0), 1)
 }
 
 // wantRefused checks a command that failed on its input: exit 1, the error

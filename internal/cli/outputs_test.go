@@ -7,39 +7,9 @@ import (
 	"testing"
 
 	"github.com/align-project/align/internal/outguard"
+	"github.com/align-project/align/internal/testkit"
 	"github.com/align-project/align/train"
 )
-
-// treeBytes returns every file under dir by relative path.
-func treeBytes(t *testing.T, dir string) map[string]string {
-	t.Helper()
-	files := map[string]string{}
-	err := filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		b, err := os.ReadFile(p)
-		rel, _ := filepath.Rel(dir, p)
-		files[rel] = string(b)
-		return err
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return files
-}
-
-func unchanged(t *testing.T, what string, before, after map[string]string) {
-	t.Helper()
-	if len(before) != len(after) {
-		t.Errorf("%s: %d files, was %d", what, len(after), len(before))
-	}
-	for name, b := range before {
-		if after[name] != b {
-			t.Errorf("%s: %s changed", what, name)
-		}
-	}
-}
 
 // TestHugeThreads is issue 17's failure 1: the value went to
 // runtime.GOMAXPROCS unchecked and the process died out of memory.
@@ -59,7 +29,7 @@ func TestOutputOverInput(t *testing.T) {
 	if err := os.WriteFile(pairs, []byte(`{"prompt":"p","responses":["a","b"]}`+"\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	before := treeBytes(t, policy)
+	before := testkit.Snapshot(t, policy)
 	for _, tc := range []struct {
 		args []string
 		want string
@@ -82,7 +52,7 @@ func TestOutputOverInput(t *testing.T) {
 			t.Errorf("align %s: exit %d, stderr %q; want %q", strings.Join(tc.args, " "), code, stderr, tc.want)
 		}
 	}
-	unchanged(t, "the policy", before, treeBytes(t, policy))
+	testkit.Unchanged(t, "the policy", before, testkit.Snapshot(t, policy))
 	if b, _ := os.ReadFile(pairs); !strings.HasPrefix(string(b), `{"prompt":"p"`) {
 		t.Errorf("the pairs file changed: %q", b)
 	}
@@ -104,7 +74,7 @@ func TestRunInOutIsKept(t *testing.T) {
 	if err := os.Remove(filepath.Join(base, outguard.FinishedFile)); err != nil {
 		t.Fatal(err)
 	}
-	before := treeBytes(t, base)
+	before := testkit.Snapshot(t, base)
 	code, _, stderr := run(t, args...)
 	if code != exitFailure || !strings.Contains(stderr, "--out: "+base+" holds an unfinished run") || !strings.Contains(stderr, "continue it with resume, or discard it with overwrite") {
 		t.Errorf("fresh run over an unfinished one: exit %d, stderr %q", code, stderr)
@@ -113,7 +83,7 @@ func TestRunInOutIsKept(t *testing.T) {
 	if code != exitFailure || !strings.Contains(stderr, "--dim: 64 differs from 32, its value in the run being resumed ("+filepath.Join(base, train.ConfigFile)+")") {
 		t.Errorf("resume with another --dim: exit %d, stderr %q", code, stderr)
 	}
-	unchanged(t, "the run", before, treeBytes(t, base))
+	testkit.Unchanged(t, "the run", before, testkit.Snapshot(t, base))
 
 	if code, out, errOut := run(t, append(args, "--overwrite")...); code != exitOK {
 		t.Fatalf("pretrain --overwrite: exit %d\n%s%s", code, out, errOut)

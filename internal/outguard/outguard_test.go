@@ -1,12 +1,11 @@
 package outguard
 
 import (
-	"errors"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 
+	"github.com/align-project/align/internal/testkit"
 	"github.com/align-project/align/internal/yamlconf"
 )
 
@@ -25,21 +24,6 @@ func touch(t *testing.T, p string) string {
 		t.Fatal(err)
 	}
 	return p
-}
-
-// keyErr fails unless err is a *yamlconf.KeyError of key whose text holds
-// every one of want.
-func keyErr(t *testing.T, err error, key string, want ...string) {
-	t.Helper()
-	ke, ok := errors.AsType[*yamlconf.KeyError](err)
-	if !ok || ke.Key != key {
-		t.Fatalf("err %v, want a KeyError of %s", err, key)
-	}
-	for _, w := range want {
-		if !strings.Contains(err.Error(), w) {
-			t.Errorf("err %q lacks %q", err, w)
-		}
-	}
 }
 
 // TestNotOnInputs: an output that is an input (also through a symbolic
@@ -88,7 +72,7 @@ func TestNotOnInputs(t *testing.T) {
 			}
 			continue
 		}
-		keyErr(t, err, "out", tc.want, tc.out, tc.in, "choose")
+		testkit.WantKeyError(t, err, "out", tc.want, tc.out, tc.in, "choose")
 	}
 }
 
@@ -117,25 +101,25 @@ func TestCheckStart(t *testing.T) {
 	unfinished := testRun(mkdir(t, filepath.Join(dir, "unfinished")))
 	touch(t, filepath.Join(unfinished.Dir, "last", "train_state.json"))
 	touch(t, filepath.Join(unfinished.Dir, "metrics.jsonl"))
-	keyErr(t, unfinished.CheckStart(false, false), "out", "holds an unfinished run", filepath.Join(unfinished.Dir, "last"), "continue it with resume", "discard it with overwrite")
+	testkit.WantKeyError(t, unfinished.CheckStart(false, false), "out", "holds an unfinished run", filepath.Join(unfinished.Dir, "last"), "continue it with resume", "discard it with overwrite")
 	for _, flags := range [][2]bool{{true, false}, {false, true}} {
 		if err := unfinished.CheckStart(flags[0], flags[1]); err != nil {
 			t.Errorf("resume %v, overwrite %v: %v", flags[0], flags[1], err)
 		}
 	}
-	keyErr(t, unfinished.CheckStart(true, true), "overwrite", "give only one")
+	testkit.WantKeyError(t, unfinished.CheckStart(true, true), "overwrite", "give only one")
 
 	if err := unfinished.Finish(map[string]int{"steps": 3}); err != nil {
 		t.Fatal(err)
 	}
-	keyErr(t, unfinished.CheckStart(false, false), "out", "holds a finished run", "replace it with overwrite")
+	testkit.WantKeyError(t, unfinished.CheckStart(false, false), "out", "holds a finished run", "replace it with overwrite")
 	if err := unfinished.Unfinish(); err != nil {
 		t.Fatal(err)
 	}
-	keyErr(t, unfinished.CheckStart(false, false), "out", "holds an unfinished run")
+	testkit.WantKeyError(t, unfinished.CheckStart(false, false), "out", "holds an unfinished run")
 
 	once := Run{Dir: unfinished.Dir, Finished: "eval.json", Files: []string{"metrics.jsonl"}}
-	keyErr(t, once.CheckStart(false, false), "out", "holds the outputs of an earlier run", "replace them with overwrite")
+	testkit.WantKeyError(t, once.CheckStart(false, false), "out", "holds the outputs of an earlier run", "replace them with overwrite")
 }
 
 // TestClearAndTrack: Clear removes the run's files and nothing else; Undo
@@ -221,10 +205,10 @@ func TestCheckResume(t *testing.T) {
 	}
 	dim := same
 	dim.Dim = 64
-	keyErr(t, CheckResume(saved, dim, shape, seed), "dim", "64 differs from 128", saved, "the shape is set", "resume without changing it")
+	testkit.WantKeyError(t, CheckResume(saved, dim, shape, seed), "dim", "64 differs from 128", saved, "the shape is set", "resume without changing it")
 	s := same
 	s.Seed = 8
-	keyErr(t, CheckResume(saved, s, shape, seed), "seed", "8 differs from 7")
+	testkit.WantKeyError(t, CheckResume(saved, s, shape, seed), "seed", "8 differs from 7")
 	if err := CheckResume(filepath.Join(dir, "missing.yaml"), dim, shape); err != nil {
 		t.Errorf("no saved config: %v", err)
 	}
