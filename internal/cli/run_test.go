@@ -3,7 +3,6 @@ package cli
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -14,6 +13,7 @@ import (
 	"github.com/align-project/align/data"
 	"github.com/align-project/align/internal/feedback"
 	"github.com/align-project/align/internal/feedback/store"
+	"github.com/align-project/align/internal/feedback/store/storetest"
 	"github.com/align-project/align/pipeline"
 	"github.com/align-project/align/rundir"
 )
@@ -154,24 +154,7 @@ func TestRunMixesHumanLabelsFromTheAnnotationStore(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		for {
-			a, err := st.Next(ctx, u.ID, p.ID)
-			if errors.Is(err, store.ErrNoWork) {
-				break
-			} else if err != nil {
-				t.Fatal(err)
-			}
-			left, _ := a.Shown()
-			pref := store.PrefB
-			if strings.HasPrefix(left, "I can't") {
-				pref = store.PrefA
-			}
-			r := store.Ratings{Coherence: 8, Relevance: 8, Safety: 9}
-			if _, err := st.SubmitLabel(ctx, store.Submission{UserID: u.ID, AssignmentID: a.ID, Preference: pref, Left: r, Right: r}); err != nil {
-				t.Fatal(err)
-			}
-			labelled++
-		}
+		labelled += storetest.LabelAll(t, st, u.ID, p.ID, storetest.PreferRefusal)
 	}
 	st.Close()
 	if labelled == 0 {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/align-project/align/data"
 	"github.com/align-project/align/internal/feedback/store"
+	"github.com/align-project/align/internal/feedback/store/storetest"
 )
 
 // TestImportLabelExport goes the way of human labels into training: pairs
@@ -55,23 +56,7 @@ func TestImportLabelExport(t *testing.T) {
 	}
 	p, _ := st.ProjectByName(bg, "humans")
 	for _, u := range us {
-		for {
-			a, err := st.Next(bg, u.ID, p.ID)
-			if errors.Is(err, store.ErrNoWork) {
-				break
-			} else if err != nil {
-				t.Fatal(err)
-			}
-			left, _ := a.Shown()
-			pref := store.PrefB
-			if strings.HasPrefix(left, "I can't") {
-				pref = store.PrefA
-			}
-			r := store.Ratings{Coherence: 8, Relevance: 8, Safety: 9}
-			if _, err := st.SubmitLabel(bg, store.Submission{UserID: u.ID, AssignmentID: a.ID, Preference: pref, Left: r, Right: r}); err != nil {
-				t.Fatal(err)
-			}
-		}
+		storetest.LabelAll(t, st, u.ID, p.ID, storetest.PreferRefusal)
 	}
 	st.Close()
 

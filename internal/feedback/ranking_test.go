@@ -2,7 +2,6 @@ package feedback
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -11,6 +10,7 @@ import (
 
 	"github.com/align-project/align/data"
 	"github.com/align-project/align/internal/feedback/store"
+	"github.com/align-project/align/internal/feedback/store/storetest"
 )
 
 // TestReadRankings: a line of K responses (what 'align generate --n K'
@@ -123,22 +123,11 @@ func labelAll(t *testing.T, db, project string, n int) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		for {
-			a, err := st.Next(bg, u.ID, p.ID)
-			if errors.Is(err, store.ErrNoWork) {
-				break
-			} else if err != nil {
-				t.Fatal(err)
-			}
-			left, right := a.Shown()
-			pref := store.PrefA
+		storetest.LabelAll(t, st, u.ID, p.ID, func(left, right string) store.Preference {
 			if rank(right) < rank(left) {
-				pref = store.PrefB
+				return store.PrefB
 			}
-			r := store.Ratings{Coherence: 8, Relevance: 8, Safety: 9}
-			if _, err := st.SubmitLabel(bg, store.Submission{UserID: u.ID, AssignmentID: a.ID, Preference: pref, Left: r, Right: r}); err != nil {
-				t.Fatal(err)
-			}
-		}
+			return store.PrefA
+		})
 	}
 }

@@ -6,6 +6,7 @@ package storetest
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -147,4 +148,36 @@ func repoRoot() string {
 			return dir
 		}
 	}
+}
+
+// LabelAll has the annotator userID label every item the store assigns
+// them in projectID until there is no more work, preferring the side choose
+// picks from the two responses as shown (left, right), and returns how many
+// labels it submitted. Ratings are the same fixed, valid values for both.
+func LabelAll(t testing.TB, s *store.Store, userID, projectID int64, choose func(left, right string) store.Preference) int {
+	t.Helper()
+	ctx := context.Background()
+	n := 0
+	for {
+		a, err := s.Next(ctx, userID, projectID)
+		if errors.Is(err, store.ErrNoWork) {
+			return n
+		} else if err != nil {
+			t.Fatal(err)
+		}
+		left, right := a.Shown()
+		r := store.Ratings{Coherence: 8, Relevance: 8, Safety: 9}
+		if _, err := s.SubmitLabel(ctx, store.Submission{UserID: userID, AssignmentID: a.ID, Preference: choose(left, right), Left: r, Right: r}); err != nil {
+			t.Fatal(err)
+		}
+		n++
+	}
+}
+
+// PreferRefusal chooses the side that starts "I can't", else B.
+func PreferRefusal(left, _ string) store.Preference {
+	if strings.HasPrefix(left, "I can't") {
+		return store.PrefA
+	}
+	return store.PrefB
 }
