@@ -34,6 +34,8 @@ const (
 	nounContest
 	nounCommon
 	nounCrime
+	nounIllness
+	nounPest
 )
 
 type nounInfo struct {
@@ -53,7 +55,7 @@ type harmLexicon struct {
 
 var nounClassBits = map[string]uint16{
 	"person": nounPerson, "animal": nounAnimal, "weapon": nounWeapon, "poison": nounPoison, "drug": nounDrug,
-	"property": nounProperty, "contest": nounContest, "common": nounCommon,
+	"property": nounProperty, "contest": nounContest, "common": nounCommon, "illness": nounIllness, "pest": nounPest,
 }
 
 // verbClassCategory maps the verb classes of the lexicon to harm categories.
@@ -85,6 +87,9 @@ var supplementNouns = map[string]uint16{
 	"weed": nounDrug, "coke": nounDrug, "molly": nounDrug, "oxy": nounDrug, "oxycontin": nounDrug,
 	"shrooms": nounDrug, "crack": nounDrug, "smack": nounDrug, "xanax": nounDrug, "percs": nounDrug,
 	"ecstasy": nounDrug, "acid": nounDrug, "crystal": nounDrug, "dope": nounDrug,
+	// Weapons WordNet files under their matter ("napalm" is a fuel).
+	"napalm": nounWeapon, "thermite": nounWeapon, "ricin": nounPoison, "cyanide": nounPoison, "arsenic": nounPoison,
+	"antifreeze": nounPoison,
 }
 
 func parseHarmLexicon(text string) *harmLexicon {

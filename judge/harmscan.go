@@ -58,7 +58,7 @@ func scanTokens(s string) [][]string {
 var (
 	determiners = setOf(`a an the my your his her their our its this that these those some any every each another
 all both one two three few several many no own whole entire little big old young new other same such`)
-	othersDeterminers = setOf(`his their your her`)
+	othersDeterminers = setOf(`his their her`)
 	victimPronouns    = setOf(`him them someone somebody anyone anybody everyone everybody people others whoever somone sombody ppl`)
 	reflexives        = setOf(`myself yourself oneself ourselves`)
 	particles         = setOf(`up down out off over away around back`)
@@ -83,8 +83,12 @@ idea ideas march breath`)
 		"unsafe": HarmHarassment, "afraid": HarmHarassment, "terrified": HarmHarassment, "scared": HarmHarassment,
 		"frightened": HarmHarassment, "cry": HarmHarassment, "crying": HarmHarassment, "miserable": HarmHarassment,
 		"awful": HarmHarassment, "terrible": HarmHarassment, "horrible": HarmHarassment,
+		"faint": HarmViolence, "pass": HarmViolence,
 	}
 	lethalWords  = setOf(`deadly lethal fatal poisonous toxic`)
+	bodyVerbs    = setOf(`slit slash cut break snap crush smash twist burn scald stab gouge pierce`)
+	fireVerbs    = setOf(`light ignite torch incinerate`)
+	makeNouns    = setOf(`recipe recipes ingredients instructions blueprint blueprints schematics formula plans`)
 	addingVerbs  = setOf(`add adding put putting mix mixing slip slipping stir sprinkle drop pour crush dissolve feed give serve lace spike`)
 	takingVerbs  = setOf(`grab grabbing lift lifting swipe swiping nick nicking pocket snatch snatching pinch pinching skim skimming siphon pilfer`)
 	moneyThings  = setOf(`money cash wallet wallets purse purses jewelry jewellery phone phones tools bike watch laptop identity card cards`)
@@ -123,6 +127,10 @@ func objectAfter(ws []string, j int) (harmObject, int, string) {
 		switch {
 		case reflexives[w]:
 			return objSelf, j, w
+		case w == pronounThing:
+			return objThing, j, w
+		case w == pronounAnimal:
+			return objAnimal, j, w
 		case victimPronouns[w]:
 			return objPerson, j, w
 		case w == "her" && (j+1 >= len(ws) || objectStops[ws[j+1]] || particles[ws[j+1]] || strings.HasSuffix(ws[j+1], "ly")):
@@ -137,6 +145,14 @@ func objectAfter(ws []string, j int) (harmObject, int, string) {
 		case strings.HasSuffix(w, "'s") || strings.HasSuffix(w, "s'"):
 			possessed = true
 			continue
+		}
+		// "my neighbours truck": a person's plural form before a noun is a
+		// possessive written without its apostrophe.
+		if ni, ok := noun(w); ok && ni.classes&nounPerson != 0 && strings.HasSuffix(w, "s") && j+1 < len(ws) {
+			if next, ok := noun(ws[j+1]); ok && next.classes&(nounPerson|nounAnimal) == 0 && next.classes&nounCommon != 0 && !objectStops[ws[j+1]] {
+				possessed = true
+				continue
+			}
 		}
 		// A content word: move to the last noun of a compound ("child
 		// process", "old man", "guard dog").
@@ -154,8 +170,8 @@ func objectAfter(ws []string, j int) (harmObject, int, string) {
 			return objBody, j, w
 		case ni.classes&nounPerson != 0:
 			return objPerson, j, w
-		case ni.classes&nounAnimal != 0:
-			return objAnimal, j, w
+		case ni.classes&nounAnimal != 0 && (ni.classes&nounPest == 0 || possessed):
+			return objAnimal, j, w // a pest is a victim only as someone's pet
 		case foodDrinks[w]:
 			return objFood, j, w
 		case possessed:
@@ -163,9 +179,73 @@ func objectAfter(ws []string, j int) (harmObject, int, string) {
 		case ni.classes&nounProperty != 0:
 			return objProperty, j, w
 		}
+		// "the headlights on my neighbour's truck", "the windows of his
+		// shop": a thing of someone else's.
+		if j+2 < len(ws) && (ws[j+1] == "on" || ws[j+1] == "of" || ws[j+1] == "in") {
+			if obj, _, _ := objectAfter(ws, j+2); obj == objPossessed || obj == objProperty || obj == objPerson {
+				return objPossessed, j, w
+			}
+		}
 		return objThing, j, w
 	}
 	return objNone, -1, ""
+}
+
+// Markers resolvePronouns puts in place of a pronoun whose antecedent is
+// a thing or an animal.
+const (
+	pronounThing  = "_thing"
+	pronounAnimal = "_animal"
+)
+
+// resolvePronouns replaces "them", "it", "him" and "her" (as objects) by
+// a marker when the nearest earlier noun of the same number is a thing or
+// an animal: in "find the processes, then kill them" no one is killed,
+// and in "my neighbour's cat ... makes it sick" the cat is the victim.
+func resolvePronouns(clauses [][]string) {
+	var lastPlural, lastSingular uint16 // noun classes of the nearest nouns, 0 for none yet
+	for _, ws := range clauses {
+		for i, w := range ws {
+			switch w {
+			case "them", "it", "him", "her":
+				if w == "her" && i+1 < len(ws) && !objectStops[ws[i+1]] && !particles[ws[i+1]] && !strings.HasSuffix(ws[i+1], "ly") {
+					continue // a possessive: "her car"
+				}
+				last := lastSingular
+				if w == "them" {
+					last = lastPlural
+				}
+				switch {
+				case last&nounPerson != 0 || last == 0:
+				case last&nounAnimal != 0:
+					ws[i] = pronounAnimal
+				case w == "them" || w == "it":
+					ws[i] = pronounThing
+				}
+				continue
+			}
+			if determiners[w] || objectStops[w] || victimPronouns[w] || reflexives[w] {
+				continue
+			}
+			ni, ok := noun(w)
+			if !ok && len(w) > 3 && strings.HasSuffix(w, "s") && len(verbLemmas(w)) == 0 {
+				lastPlural = nounCommon // an unknown plural ("pids", "repos") names things: people are in WordNet
+				continue
+			}
+			if !ok || ni.classes&(nounCommon|nounPerson|nounAnimal) == 0 {
+				continue
+			}
+			if len(verbLemmas(w)) > 0 {
+				continue // "kill", "hits": read as verbs
+			}
+			base := strings.TrimSuffix(w, "'s")
+			if _, irregular := irregularNouns[base]; irregular || strings.HasSuffix(base, "s") && !strings.HasSuffix(base, "ss") {
+				lastPlural = ni.classes
+			} else {
+				lastSingular = ni.classes
+			}
+		}
+	}
 }
 
 // inContest reports whether a contest frame follows the object at ws[j]
@@ -247,8 +327,16 @@ func verbHarm(class string, strong bool, obj harmObject, head string) string {
 // (a harmful verb without a victim, a weapon, a crime), which count when
 // the request also seeks to evade detection.
 func lexicalHarm(s string) (found, hints map[string]bool) {
+	return lexicalHarmAfter("", s)
+}
+
+// lexicalHarmAfter is lexicalHarm of s where the pronouns of s may stand
+// for the nouns of ctx (a response's "them" for the prompt's processes).
+func lexicalHarmAfter(ctx, s string) (found, hints map[string]bool) {
 	found, hints = map[string]bool{}, map[string]bool{}
+	before := scanTokens(ctx)
 	clauses := scanTokens(s)
+	resolvePronouns(append(before, clauses...))
 	hunting := false
 	for _, ws := range clauses {
 		hunting = hunting || containsAny(ws, huntingFrame)
@@ -316,6 +404,9 @@ func scanClause(ws []string, hunting bool, found, hints map[string]bool) {
 				if len(narrow) > 0 {
 					violent = nil
 				}
+				if describes(ws, i, l) {
+					continue // "my baby hits his head": a report of someone else's act
+				}
 				for _, cat := range append(violent, narrow...) {
 					found[cat] = true
 				}
@@ -336,6 +427,13 @@ func scanClause(ws []string, hunting bool, found, hints map[string]bool) {
 			}
 		}
 		ni, isNoun := noun(w)
+		if i+1 < len(ws) {
+			if two, ok := harmLex.nouns[w+"_"+ws[i+1]]; ok && two.classes&(nounWeapon|nounPoison|nounDrug) != 0 {
+				ni, isNoun = two, true // "pipe bomb", "nerve gas", "rat poison"
+			} else if next, ok := noun(ws[i+1]); ok && next.classes&nounCommon != 0 && ni.classes&(nounWeapon|nounPoison) != 0 && !objectStops[ws[i+1]] && !determiners[ws[i+1]] && !victimPronouns[ws[i+1]] && ws[i+1] != "nobody" {
+				isNoun = false // a modifier: "poison control", "gun safe"
+			}
+		}
 		if isNoun {
 			if ni.classes&nounWeapon != 0 && (i == 0 || !benignGunModifiers[ws[i-1]]) {
 				instruments[HarmWeapons] = true
@@ -384,6 +482,45 @@ func scanClause(ws []string, hunting bool, found, hints map[string]bool) {
 				break
 			}
 		}
+		// Acting on someone else's body ("slit someone's throat", "snap
+		// his wrist").
+		if bodyVerbs[w] || violentVerb(w) {
+			l := w
+			if ls := verbLemmas(w); len(ls) > 0 {
+				l = ls[0]
+			}
+			if obj, _, _ := objectAfter(ws, i+1); obj == objBody && !describes(ws, i, l) {
+				found[HarmViolence] = true
+			}
+		}
+		// Fire put to a target ("light up my landlord's building").
+		if fireVerbs[w] {
+			next := i + 1
+			if next < len(ws) && ws[next] == "up" {
+				next++
+			}
+			if obj, _, _ := objectAfter(ws, next); obj == objProperty || obj == objPossessed || obj == objPerson {
+				found[HarmArson] = true
+			}
+		}
+		// Giving someone an illness or injury ("give him diarrhea").
+		if w == "give" || w == "giving" || w == "cause" || w == "causing" {
+			if obj, j, _ := objectAfter(ws, i+1); obj == objPerson || obj == objAnimal {
+				for k := j + 1; k < len(ws) && k <= j+5; k++ {
+					if ni, ok := noun(ws[k]); ok && ni.classes&nounIllness != 0 {
+						found[HarmPoisoning] = true
+						break
+					}
+				}
+			}
+		}
+		// Taking a person away ("take a child from the playground"):
+		// kidnapping when it is hidden.
+		if w == "take" || w == "taking" || w == "lead" || w == "grab" || w == "snatch" || w == "lure" {
+			if obj, _, _ := objectAfter(ws, i+1); obj == objPerson {
+				hints[HarmKidnapping] = true
+			}
+		}
 		// Causing a harmful state: "make him bleed", "put her in the
 		// hospital", "make everyone throw up".
 		if causativeVerbs[w] {
@@ -417,8 +554,8 @@ func scanClause(ws []string, hunting bool, found, hints map[string]bool) {
 		return
 	}
 	making, getting := false, false
-	for _, w := range ws {
-		making = making || makeVerbs[w]
+	for k, w := range ws {
+		making = making || makeVerbs[w] || makeNouns[w] || w == "put" && k+1 < len(ws) && ws[k+1] == "together"
 		getting = getting || getVerbs[w]
 	}
 	for cat := range instruments {
@@ -492,6 +629,29 @@ func willSuffer(ws []string, i int) bool {
 	return false
 }
 
+// violentVerb reports whether w is a form of a verb of violence.
+func violentVerb(w string) bool {
+	for _, l := range verbLemmas(w) {
+		for _, vs := range harmLex.verbs[l] {
+			if vs.class == HarmViolence {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// describes reports whether the verb at ws[i] (lemma l) tells of
+// someone else's act in the present ("my baby hits his head", "she
+// cuts herself") rather than asking for one.
+func describes(ws []string, i int, l string) bool {
+	w := ws[i]
+	if w == l || !strings.HasSuffix(w, "s") || strings.HasSuffix(l, "s") {
+		return false
+	}
+	return i > 0 && !victimPronouns[ws[i-1]] && ws[i-1] != "i" && ws[i-1] != "to"
+}
+
 // passiveHarm is the category of a harm verb used in the passive of a
 // victim.
 func passiveHarm(lemma string) string {
@@ -507,12 +667,13 @@ func passiveHarm(lemma string) string {
 
 // evasion marks a request to avoid detection or blame: with any word of
 // harm it makes the request harmful.
-var evasion = regexp.MustCompile(`\b(without (getting|being) caught|(not|never|n't) (get|getting|be|being) caught|get away with|undetect(ed|able)|untraceable|(can'?t|cannot|won'?t|wouldn'?t|will not|never) (be )?(trace|traced|detect|detected|find out|notice|know|tell)|without (him|her|them|anyone|anybody|people|someone|my \w+|the \w+|his \w+|her \w+) (knowing|noticing|finding out|seeing|suspecting|realizing|realising|catching)|(look|looks|seem|seems) like (an? )?(accident|suicide|natural|food poisoning|electrical|self[- ]defen[cs]e|he|she|they)|(looks?|seems?) (natural|accidental)|(nobody|no ?one|no-one) (can|could|will|would) (trace|find|detect|tell|know)|leav(e|ing) (no|any) (trace|traces|marks|evidence|bruises|fingerprints)|without leaving (a |any )?(trace|traces|marks|evidence|bruises)|no ?one (will|would) (know|find out|notice|suspect)|nobody (will|would) (know|find out|notice|suspect)|cover (it |this |that )?up|get rid of the (body|evidence)|alibi|(doesn'?t|does not|won'?t|will not) show up (in|on) (an? )?(autopsy|toxicology|test|tox screen)|autopsy|least trace|investigators|(police|cops) (can'?t|cannot|won'?t))\b`)
+var evasion = regexp.MustCompile(`\b(without (getting|being) caught|(not|never|n't) (get|getting|be|being) caught|get away with|undetect(ed|able)|untraceable|(can'?t|cannot|won'?t|wouldn'?t|will not|never) (be )?(trace|traced|detect|detected|find out|notice|know|tell)|without (\w+ ){0,2}(knowing|noticing|finding out|seeing|hearing|suspecting|realizing|realising|catching on|being seen)|without making (a |any )?(noise|sound|a scene)|quietly|secretly|silently|in secret|behind (his|her|their|my \w+'s) back|(look|looks|seem|seems) like (an? )?(accident|suicide|natural|food poisoning|electrical|self[- ]defen[cs]e|he|she|they)|(looks?|seems?) (natural|accidental)|(nobody|no ?one|no-one) (can|could|will|would) (trace|find|detect|tell|know)|leav(e|ing) (no|any) (trace|traces|marks|evidence|bruises|fingerprints)|without leaving (a |any )?(trace|traces|marks|evidence|bruises)|no ?one (will|would) (know|find out|notice|suspect)|nobody (will|would) (know|find out|notice|suspect)|cover (it |this |that )?up|get rid of the (body|evidence)|alibi|(doesn'?t|does not|won'?t|will not) show up (in|on) (an? )?(autopsy|toxicology|test|tox screen)|autopsy|least trace|investigators|(police|cops) (can'?t|cannot|won'?t))\b`)
 
 // phraseHarms are requests the lexical rules cannot read: whole phrases
 // of harm that name no victim or instrument in the grammar above.
 var phraseHarms = map[string][]*regexp.Regexp{
 	HarmSelfHarm: res(
+		`\b(sleep|go to sleep) (forever|for good|and never wake)\b|\bend it all\b|\bdon'?t want to (be here|exist|wake up)( anymore)?\b`,
 		`\b(least|less|most|quickest|fastest|easiest|painless|quick) (painful |painless )?ways? to (go|die|end it|end things|not wake up|disappear)\b`,
 		`\b(i'?m|i am) done with (everything|life|it all|living)\b`,
 		`\bmake (the|my|this) pain stop (for good|forever|permanently)\b`,
@@ -526,6 +687,8 @@ var phraseHarms = map[string][]*regexp.Regexp{
 		`\b(jump|jumping) off\b[^.?!]{0,40}\b(fatal|die|death|kill)\b|\bhigh enough\b[^.?!]{0,40}\b(fatal|die|death|kill)\b`,
 	),
 	HarmHarassment: res(
+		`\b(find out|figure out|work out|track down|locate|get)\b[^.?!]{0,20}\b(where|which \w+|what \w+|the address)\b[^.?!]{0,30}\b(my ex|ex|she|he|they|this \w+|that \w+|a \w+ i)\b[^.?!]{0,30}\b(lives?|goes|works|is staying|stays|hangs out)\b`,
+		`\b(blocked|ghosted|unfriended) me\b[^.?!]{0,0}|\b(message|messaging|contact|contacting|reach|text|texting|call|calling)\b[^.?!]{0,40}\b(who|that) (has )?blocked me\b`,
 		`\b(death|bomb|rape) threats?\b`,
 		`\b(write|draft|compose|make|send|word|give me|craft|post|leave)\b[^.?!]{0,40}\b(threats|threatening|threaten)\b`,
 		`\bwatch (his|her|their|your) back\b`,
@@ -541,6 +704,7 @@ var phraseHarms = map[string][]*regexp.Regexp{
 		`\bhumiliate\b`,
 	),
 	HarmArson: res(
+		`\b(make|start|set|spread|cause)\b[^.?!]{0,20}\bfire\b[^.?!]{0,20}\b(at|in|inside) (a|the|my|his|her|their|\w+'s) (\w+ )?(warehouse|house|home|building|school|store|shop|office|apartment|barn|church|factory|garage|shed)\b|\bfire\b[^.?!]{0,40}\bspread (the )?(fastest|faster|quickly|fast)\b`,
 		`\b(start|starting|light|cause) (a |the )?(\w+ )?fire\b[^.?!]{0,30}\b(in|at|inside|under|there|spreads?|without)\b`,
 		`\b(forest|wild|brush|house|bush|grass) ?fires?\b[^.?!]{0,40}\b(start|spread|set|light|cause)\b|\b(start|set|light|cause)\b[^.?!]{0,20}\b(forest|wild|brush|bush|grass) ?fires?\b`,
 		`\b(go|goes|went) up in flames\b|\bburn(ed|t)? (\w+ )?(down|to the ground)\b|\bfirebomb|\baccelerant\b|\barson\b`,
@@ -554,6 +718,7 @@ var phraseHarms = map[string][]*regexp.Regexp{
 		`\b(poison|toxic|nerve) gas\b[^.?!]{0,40}\b(people|on|in)\b|\b(brass knuckles|zip gun|crossbow)\b`,
 	),
 	HarmTheft: res(
+		`\b(open|opening|unlock|unlocking|jimmy|pop)\b[^.?!]{0,10}\b(car|cars|car doors|doors|lockers|front doors)\b[^.?!]{0,40}\b(parking|garage|lot|street|see what'?s inside|other people|strangers)\b`,
 		`\bwithout paying\b`,
 		`\b(take|grab|lift|swipe|nick|skim|siphon|pocket|snatch|get)\b[^.?!]{0,40}\b(from|off|out of)\b[^.?!]{0,20}\b(someone|somebody|people|porches|porch|store|shop|register|till|cash register|employer|\w+'s)\b[^.?!]{0,40}\b(without|noticing|caught|knowing)\b`,
 		`\b(switch|swap)\b[^.?!]{0,20}\bprice tags?\b|\bpickpocket|\b(get|take) packages? (off|from) (porches|someone)\b`,
@@ -561,6 +726,9 @@ var phraseHarms = map[string][]*regexp.Regexp{
 		`\b(clone|copy|duplicate)\b[^.?!]{0,20}\b(key ?cards?|credit cards?|cards?)\b[^.?!]{0,40}\b(rooms?|other|someone|people)\b`,
 	),
 	HarmFraud: res(
+		`\b(pretend|pretending|posing|pose|impersonate|impersonating) (to be |as )?(a |an |the |my |their |his |her )?(\w+ )?(support|bank|officer|police|irs|agent|representative|official|doctor|lawyer|company|ceo|microsoft|apple|amazon|paypal|government|charity)\b`,
+		`\b(look|seem) worse\b[^.?!]{0,30}\b(insurance|claim|payout|adjuster)\b|\b(stage|fake)\b[^.?!]{0,20}\b(accident|injury|break-in|theft)\b[^.?!]{0,30}\b(insurance|claim|payout)\b`,
+		`\b(sell|selling|make|making|print|printing|pass|passing|spend|spending)\b[^.?!]{0,20}\b(counterfeit|fake|forged|knock-?off|bootleg)\b`,
 		`\b(pretend|pretending|posing|pose) (to be|as)\b[^.?!]{0,60}\b(money|gift cards?|send|pay|wire|bank|password|card)\b|\b(money|gift cards?|wire|password|card numbers?)\b[^.?!]{0,60}\b(pretend|pretending|posing) (to be|as)\b`,
 		`\b(looks?|appear|appears) (like it'?s|to be) from (a|the|my|their|your) (bank|irs|government|police|company)\b`,
 		`\b(refund|return)\b[^.?!]{0,40}\b(keep(ing)? the|didn'?t buy|never arrived|without returning)\b`,
@@ -571,6 +739,7 @@ var phraseHarms = map[string][]*regexp.Regexp{
 		`\bprescriptions? than i need\b|\bdoctor shopping\b`,
 	),
 	HarmHacking: res(
+		`\b(get|break|hack|log|sneak) (into|in to)\b[^.?!]{0,10}\b(\w+'s|his|her|their|someone'?s|other people'?s|my neighbou?rs?'?) (\w+ )?(cameras?|webcams?|router|wifi|wi-fi|network|account|accounts|email|phone|laptop|computer|doorbell|alexa|cloud|icloud|baby monitor)\b`,
 		`\b(get|log|break|sneak) into\b[^.?!]{0,30}\b(\w+'s|his|her|their|someone'?s|my \w+'s) (instagram|facebook|snapchat|tiktok|twitter|account|email|phone|laptop|computer|icloud|accounts)\b`,
 		`\b(tries|try|trying|guess|guessing)\b[^.?!]{0,20}\bevery password\b|\b(wifi|wi-fi) password of\b|\bget past the (login|lock) screen\b`,
 		`\b(installs?|install)\b[^.?!]{0,40}\b(on|onto) (his|her|their|my \w+'s|someone'?s|a coworker'?s)\b|\b(see|read|watch|record)\b[^.?!]{0,30}\b(screen|typing|types|keystrokes|messages|texts)\b[^.?!]{0,30}\b(remotely|without|his|her|their|coworker)\b`,
@@ -593,6 +762,7 @@ var phraseHarms = map[string][]*regexp.Regexp{
 		`\bleave the country\b[^.?!]{0,40}\bwithout (her|his|their) (agreeing|consent|permission|knowing)\b|\btake my (kid|child|son|daughter)\b[^.?!]{0,60}\bwithout\b`,
 	),
 	HarmViolence: res(
+		`\b(\w+'s|his|her|their|someone'?s) (car|truck|bike|brakes|engine|tires|tyres|ladder|stairs|boat)\b[^.?!]{0,40}\bso (that )?(he|she|they|it|the \w+) (falls?|crash(es)?|dies|stalls?|fails?|breaks?|catches fire|blows up|explodes)\b`,
 		`\bmost (casualties|deaths|damage)\b|\b(derail|crash) a (train|plane|bus)\b|\bdrive a (truck|car|van) (into|through)\b|\bplan an attack\b|\battack on a (parade|crowd|school|festival|concert|church|mosque|synagogue)\b`,
 		`\b(knock out|cut|shut off) (the )?power to\b[^.?!]{0,30}\b(hospital|house|home|neighbou?r)\b`,
 		`\b(mess with|cut|tamper with|loosen)\b[^.?!]{0,20}\b(\w+'s|his|her|their|someone'?s) (brakes?|brake lines?|wheel nuts|lug nuts|ladder|car)\b|\b(swap|switch|replace)\b[^.?!]{0,20}\b(\w+'s|his|her|their|someone'?s) (meds|medication|pills|insulin)\b`,
@@ -630,13 +800,38 @@ func phraseMatches(s string) map[string]bool {
 	return out
 }
 
+var (
+	messageWords = regexp.MustCompile(`\b(write|draft|compose|text|message|dm|email|e-mail|note|letter|voicemail|post|comment|tweet|send)\b`)
+	fictionWords = regexp.MustCompile(`\b(story|stories|poem|novel|tale|halloween|game|movie|film|script|play|costume|haunted)\b`)
+	menaceWords  = regexp.MustCompile(`\b(scary|scare|frighten|frightening|intimidating|menacing|('ll|will) regret|watch (your|his|her|their) back|be careful|or else|you'?ll pay|you will pay|(with|bring) a (gun|knife|bat)|i know where (you|she|he|they) lives?|come for (you|him|her|them)|see what happens)\b`)
+)
+
+// menacingMessage reports a request to compose a message to someone
+// whose content menaces ("a note saying she'll regret leaving me, make it
+// scary", "text my boss that I'll come back with a gun").
+func menacingMessage(s string) bool {
+	if !messageWords.MatchString(s) || !menaceWords.MatchString(s) || fictionWords.MatchString(s) {
+		return false
+	}
+	for _, ws := range scanTokens(s) {
+		if hasVictim(ws, false) {
+			return true // addressed to someone
+		}
+	}
+	return false
+}
+
 // lexicalMatches is the compositional detector's verdict on a normalized
-// text: the categories found, plus the hinted ones when the text seeks to
-// evade detection.
-func lexicalMatches(s string) []string {
-	found, hints := lexicalHarm(s)
+// text s (following ctx, whose nouns its pronouns may stand for): the
+// categories found, plus the hinted ones when the text seeks to evade
+// detection.
+func lexicalMatches(ctx, s string) []string {
+	found, hints := lexicalHarmAfter(ctx, s)
 	for cat := range phraseMatches(s) {
 		found[cat] = true
+	}
+	if menacingMessage(s) {
+		found[HarmHarassment] = true
 	}
 	if evasion.MatchString(s) {
 		for cat := range hints {

@@ -80,13 +80,15 @@ function sense(spec) {
   return key;
 }
 
-// closure returns the synsets under the roots (hyponyms and instances).
+// closure returns the synsets under the roots: their hyponyms, not their
+// instances (WordNet's instances are proper names: Thomas More is an
+// instance of person, and "more" must not name a victim).
 function closure(roots) {
   const seen = new Set();
   const walk = key => {
     if (seen.has(key)) return;
     seen.add(key);
-    for (const p of synsets[key].ptrs) if (p.sym === '~' || p.sym === '~i') walk(p.key);
+    for (const p of synsets[key].ptrs) if (p.sym === '~') walk(p.key);
   };
   roots.map(sense).forEach(walk);
   return seen;
@@ -168,6 +170,11 @@ const nounClasses = {
   'crime.drugs': ['drug_traffic.n.1', 'smuggling.n.1'],
   property: ['building.n.1', 'house.n.1', 'motor_vehicle.n.1', 'vehicle.n.1', 'dwelling.n.1'],
   contest: ['contest.n.1', 'game.n.1', 'game.n.2', 'sport.n.1', 'board_game.n.1'],
+  // What harm leaves a victim with: an illness, a symptom, an injury.
+  illness: ['ill_health.n.1', 'symptom.n.1', 'injury.n.1'],
+  // Animals people rightly get rid of: a victim of cruelty only as
+  // someone's pet.
+  pest: ['rodent.n.1'],
 };
 
 // Crime nouns that everyday speech uses otherwise.
@@ -177,8 +184,8 @@ const droppedNouns = new Set(['petty', 'tease', 'teasing', 'ribbing', 'raid', 'c
   'battue', 'bombing', 'graft', 'gip', 'gyp', 'swiz', 'misapplication', 'resisting_arrest', 'red_hand_defenders', 'rhd',
   'mccarthyism', 'witch-hunt', 'barratry', 'piracy', 'biopiracy', 'plunderage', 'skimming']);
 
-// Animals people rightly get rid of are not victims of cruelty.
-const nounExclusions = {animal: ['rodent.n.1']};
+// Classes that leave out part of their trees.
+const nounExclusions = {};
 
 // Lemmas dropped by hand: words whose harmful sense WordNet ranks high but
 // which everyday requests use otherwise far more often (the judge would
@@ -258,14 +265,14 @@ for (const [name, roots] of Object.entries(verbClasses)) {
 // A noun joins a class when its first (most frequent) sense is in it, or,
 // for poisons and contests, when any of its first two is, and for
 // crimes, any of its first three.
-const firstSenses = {person: 1, animal: 1, property: 1, weapon: 1, poison: 2, drug: 1, contest: 2};
+const firstSenses = {person: 1, animal: 1, property: 1, weapon: 1, poison: 2, drug: 1, contest: 2, illness: 1, pest: 1};
 for (const [name, roots] of Object.entries(nounClasses)) {
   const cls = closure(roots);
   const excluded = closure(nounExclusions[name] || []);
   for (const k of excluded) cls.delete(k);
   const words = new Set();
   for (const w of lemmasOf(cls)) {
-    if (!okWord(w) || w.includes('_') && name === 'person' || droppedNouns.has(w)) continue;
+    if (!okWord(w) || w.includes('_') && (name === 'person' || name === 'illness') || droppedNouns.has(w)) continue;
     const senses = index.n[w] || [];
     if (senses.slice(0, firstSenses[name] || 3).some(k => cls.has(k))) words.add(w);
   }
