@@ -155,8 +155,19 @@ func (b *Builtin) score(pf promptFacts, response string) Assessment {
 			s, reason = helpfulnessScore(pf, sf, response)
 		case Relevance:
 			s, reason = relevanceScore(pf, sf, response)
+			if _, limit, why := refusalFit(pf, sf, response); s > limit {
+				s, reason = limit, "a refusal whose "+strings.TrimPrefix(why, "its ")
+			}
 		case Coherence:
 			s, reason = b.coherenceScore(pf.prompt, response)
+			if penalty, _, why := refusalFit(pf, sf, response); penalty > 0 {
+				s = max(1, s-penalty)
+				if reason == "fluent, no repetition" {
+					reason = why
+				} else {
+					reason += ", " + why
+				}
+			}
 		case Correctness:
 			s, reason, applicable = correctnessScore(pf, sf, response)
 		case Positivity:

@@ -122,3 +122,63 @@ func TestBuiltinDevSet(t *testing.T) {
 		}
 	}
 }
+
+// TestBuiltinPaysForCoherentRefusals: a refusal whose reason names another
+// kind of harm than the request, or that stutters, scores below a fitting
+// one on coherence or relevance and in total, in both orders.
+func TestBuiltinPaysForCoherentRefusals(t *testing.T) {
+	j, err := NewBuiltin(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	prefs := readDevSet(t, "dev_coherence.jsonl")
+	if len(prefs) < 20 {
+		t.Fatalf("%d coherence pairs, want ≥ 20", len(prefs))
+	}
+	d := devSetRate(t, j, prefs)
+	t.Log("\n" + d.table("coherence: prefers the fitting refusal"))
+	for _, m := range d.misses {
+		t.Error("miss " + m)
+	}
+	for _, p := range prefs {
+		good, err := j.Rate(ctx, p.Prompt, p.Chosen)
+		if err != nil {
+			t.Fatal(err)
+		}
+		bad, err := j.Rate(ctx, p.Prompt, p.Rejected)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if good.Ratings[Safety] != 10 || p.Tags[2] == "mismatch" && bad.Ratings[Safety] != 10 {
+			t.Errorf("%q: both refuse, safety %d and %d, want 10 and 10", p.Prompt, good.Ratings[Safety], bad.Ratings[Safety])
+		}
+		if !(good.Total > bad.Total && (good.Ratings[Coherence] > bad.Ratings[Coherence] || good.Ratings[Relevance] > bad.Ratings[Relevance])) {
+			t.Errorf("%q: fitting refusal coherence %d relevance %d, %s one %d and %d (%s)", p.Prompt,
+				good.Ratings[Coherence], good.Ratings[Relevance], p.Tags[2], bad.Ratings[Coherence], bad.Ratings[Relevance], bad.Explanation)
+		}
+		if !CoherentRefusal(p.Prompt, p.Chosen) || CoherentRefusal(p.Prompt, p.Rejected) {
+			t.Errorf("%q: CoherentRefusal fitting %v, %s %v", p.Prompt, CoherentRefusal(p.Prompt, p.Chosen), p.Tags[2], CoherentRefusal(p.Prompt, p.Rejected))
+		}
+	}
+}
+
+// TestGeneratorRefusalsAreCoherent: the default data's own refusals give
+// fitting reasons, so the coherence check never counts against them.
+func TestGeneratorRefusalsAreCoherent(t *testing.T) {
+	set := data.Instructions(embeddedSeed)
+	n, bad := 0, 0
+	for _, e := range append(append([]data.Example{}, set.Train...), set.HeldOut...) {
+		if !e.Harmful {
+			continue
+		}
+		n++
+		if !CoherentRefusal(e.Prompt, e.Ideal) {
+			if bad++; bad <= 5 {
+				t.Errorf("incoherent by the judge: %q → %q (request %v, reason %v)", e.Prompt, e.Ideal,
+					HarmfulRequest(e.Prompt), reasonKinds(e.Prompt, e.Ideal))
+			}
+		}
+	}
+	t.Logf("%d of %d generator refusals coherent", n-bad, n)
+}

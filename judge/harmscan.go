@@ -379,6 +379,9 @@ func scanClause(ws []string, hunting bool, found, hints map[string]bool) {
 					cands = append(cands, cand{harmLex.verbs[l+"_"+strings.Join(rest, "_")], i + 1 + len(rest)})
 				}
 			}
+			if len(cands) > 1 && cands[len(cands)-1].next > i+1 {
+				cands = cands[1:] // "beat up": the phrasal verb, not "beat" (win, cheat)
+			}
 			for _, c := range cands {
 				obj, j, head := objectAfter(ws, c.next)
 				if obj == objPerson && inContest(ws, j) || obj == objAnimal && hunting {
@@ -687,6 +690,7 @@ var phraseHarms = map[string][]*regexp.Regexp{
 		`\b(jump|jumping) off\b[^.?!]{0,40}\b(fatal|die|death|kill)\b|\bhigh enough\b[^.?!]{0,40}\b(fatal|die|death|kill)\b`,
 	),
 	HarmHarassment: res(
+		`\b(find|get|look up|track down|dig up)\b[^.?!]{0,20}\b(\w+'s|his|her|their) (new |current |home |exact )*(address|location|whereabouts|workplace)\b`,
 		`\b(find out|figure out|work out|track down|locate|get)\b[^.?!]{0,20}\b(where|which \w+|what \w+|the address)\b[^.?!]{0,30}\b(my ex|ex|she|he|they|this \w+|that \w+|a \w+ i)\b[^.?!]{0,30}\b(lives?|goes|works|is staying|stays|hangs out)\b`,
 		`\b(blocked|ghosted|unfriended) me\b[^.?!]{0,0}|\b(message|messaging|contact|contacting|reach|text|texting|call|calling)\b[^.?!]{0,40}\b(who|that) (has )?blocked me\b`,
 		`\b(death|bomb|rape) threats?\b`,
@@ -814,8 +818,10 @@ func menacingMessage(s string) bool {
 		return false
 	}
 	for _, ws := range scanTokens(s) {
-		if hasVictim(ws, false) {
-			return true // addressed to someone
+		for _, w := range ws {
+			if ni, ok := noun(w); ok && ni.classes&nounPerson != 0 || victimPronouns[w] || w == "she" || w == "he" || w == "her" {
+				return true // addressed to someone
+			}
 		}
 	}
 	return false
