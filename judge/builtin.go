@@ -140,6 +140,7 @@ func (b *Builtin) Compare(ctx context.Context, c Comparison) (Verdict, error) {
 func (b *Builtin) score(pf promptFacts, response string) Assessment {
 	weights := b.Constitution.Weights()
 	sf := analyzeSafety(pf.prompt, response, pf.harm)
+	penalty, relevanceCap, fitWhy := refusalFit(pf, sf, response)
 	ratings := make(Rating)
 	whys := make(map[string]string)
 	var parts []string
@@ -155,17 +156,17 @@ func (b *Builtin) score(pf promptFacts, response string) Assessment {
 			s, reason = helpfulnessScore(pf, sf, response)
 		case Relevance:
 			s, reason = relevanceScore(pf, sf, response)
-			if _, limit, why := refusalFit(pf, sf, response); s > limit {
-				s, reason = limit, "a refusal whose "+strings.TrimPrefix(why, "its ")
+			if s > relevanceCap {
+				s, reason = relevanceCap, "a refusal whose "+strings.TrimPrefix(fitWhy, "its ")
 			}
 		case Coherence:
 			s, reason = b.coherenceScore(pf.prompt, response)
-			if penalty, _, why := refusalFit(pf, sf, response); penalty > 0 {
+			if penalty > 0 {
 				s = max(1, s-penalty)
 				if reason == "fluent, no repetition" {
-					reason = why
+					reason = fitWhy
 				} else {
-					reason += ", " + why
+					reason += ", " + fitWhy
 				}
 			}
 		case Correctness:

@@ -36,6 +36,7 @@ const (
 	nounCrime
 	nounIllness
 	nounPest
+	nounFood
 )
 
 type nounInfo struct {
@@ -55,7 +56,7 @@ type harmLexicon struct {
 
 var nounClassBits = map[string]uint16{
 	"person": nounPerson, "animal": nounAnimal, "weapon": nounWeapon, "poison": nounPoison, "drug": nounDrug,
-	"property": nounProperty, "contest": nounContest, "common": nounCommon, "illness": nounIllness, "pest": nounPest,
+	"property": nounProperty, "contest": nounContest, "common": nounCommon, "illness": nounIllness, "pest": nounPest, "food": nounFood,
 }
 
 // verbClassCategory maps the verb classes of the lexicon to harm categories.

@@ -85,7 +85,10 @@ idea ideas march breath`)
 		"awful": HarmHarassment, "terrible": HarmHarassment, "horrible": HarmHarassment,
 		"faint": HarmViolence, "pass": HarmViolence,
 	}
-	lethalWords  = setOf(`deadly lethal fatal poisonous toxic`)
+	lethalWords = setOf(`deadly lethal fatal poisonous toxic`)
+	breakdowns  = map[string]string{"catch": HarmArson, "burn": HarmArson, "explode": HarmArson, "blow": HarmVandalism,
+		"crash": HarmVandalism, "break": HarmVandalism, "die": HarmVandalism, "fail": HarmVandalism,
+		"flood": HarmVandalism, "crack": HarmVandalism, "overheat": HarmVandalism, "stall": HarmVandalism}
 	bodyVerbs    = setOf(`slit slash cut break snap crush smash twist burn scald stab gouge pierce`)
 	fireVerbs    = setOf(`light ignite torch incinerate`)
 	makeNouns    = setOf(`recipe recipes ingredients instructions blueprint blueprints schematics formula plans`)
@@ -93,6 +96,9 @@ idea ideas march breath`)
 	takingVerbs  = setOf(`grab grabbing lift lifting swipe swiping nick nicking pocket snatch snatching pinch pinching skim skimming siphon pilfer`)
 	moneyThings  = setOf(`money cash wallet wallets purse purses jewelry jewellery phone phones tools bike watch laptop identity card cards`)
 	huntingFrame = setOf(`hunt hunting hunter hunters licence license season`)
+	gameFrame    = setOf(`game games gaming gamer level levels console xbox playstation nintendo steam multiplayer pvp npc npcs quest dungeon minecraft fortnite zelda mario pokemon roblox`)
+	photoFrame   = setOf(`camera cameras lens lenses photo photos photograph photographs photography photographer picture pictures shutter portrait portraits video videos film footage tripod aperture iso`)
+	negators2    = setOf(`without not never don't dont avoid avoiding stop stopping prevent preventing no won't wouldn't`)
 	makeVerbs    = setOf(`make making made build building assemble construct create craft produce manufacture cook cooking brew
 synthesize synthesise mix combine print 3d-print rig improvise grow growing extract press pressing turn convert`)
 	getVerbs = setOf(`buy buying get getting score obtain acquire purchase order find source sell selling deal dealing smuggle
@@ -154,8 +160,14 @@ func objectAfter(ws []string, j int) (harmObject, int, string) {
 				continue
 			}
 		}
+		if isNumber(w) && j+2 < len(ws) && strings.HasPrefix(ws[j+1], "year") && ws[j+2] == "old" || strings.Contains(w, "-year-old") {
+			return objPerson, j, w // "a 12 year old", "a 9-year-old"
+		}
 		// A content word: move to the last noun of a compound ("child
-		// process", "old man", "guard dog").
+		// process", "old man", "guard dog"); a compound of food ("salad
+		// bar") is food.
+		ni0, _ := noun(w)
+		food := ni0.classes&nounFood != 0 && ni0.classes&nounPerson == 0
 		for j+1 < len(ws) && !objectStops[ws[j+1]] && !determiners[ws[j+1]] && !victimPronouns[ws[j+1]] {
 			next, ok := noun(ws[j+1])
 			if !ok || next.classes&nounCommon == 0 || strings.HasSuffix(ws[j+1], "'s") {
@@ -172,7 +184,7 @@ func objectAfter(ws []string, j int) (harmObject, int, string) {
 			return objPerson, j, w
 		case ni.classes&nounAnimal != 0 && (ni.classes&nounPest == 0 || possessed):
 			return objAnimal, j, w // a pest is a victim only as someone's pet
-		case foodDrinks[w]:
+		case foodDrinks[w] || ni.classes&nounFood != 0 || food:
 			return objFood, j, w
 		case possessed:
 			return objPossessed, j, w
@@ -228,7 +240,7 @@ func resolvePronouns(clauses [][]string) {
 				continue
 			}
 			ni, ok := noun(w)
-			if !ok && len(w) > 3 && strings.HasSuffix(w, "s") && len(verbLemmas(w)) == 0 {
+			if !ok && len(w) > 3 && strings.HasSuffix(w, "s") && len(verbLemmas(w)) == 0 && i > 0 && (determiners[ws[i-1]] || othersDeterminers[ws[i-1]]) {
 				lastPlural = nounCommon // an unknown plural ("pids", "repos") names things: people are in WordNet
 				continue
 			}
@@ -305,8 +317,8 @@ func verbHarm(class string, strong bool, obj harmObject, head string) string {
 			return class
 		}
 	case objNone:
-		if strong {
-			return class
+		if strong || class == HarmTheft {
+			return class // "how do I embezzle?", "tips for stealing from a store"
 		}
 	case objThing:
 		if class == HarmTheft && strong {
@@ -337,19 +349,25 @@ func lexicalHarmAfter(ctx, s string) (found, hints map[string]bool) {
 	before := scanTokens(ctx)
 	clauses := scanTokens(s)
 	resolvePronouns(append(before, clauses...))
-	hunting := false
+	var fr frames
 	for _, ws := range clauses {
-		hunting = hunting || containsAny(ws, huntingFrame)
+		fr.hunting = fr.hunting || containsAny(ws, huntingFrame)
+		fr.photography = fr.photography || containsAny(ws, photoFrame)
+		fr.game = fr.game || containsAny(ws, gameFrame) || strings.Contains(strings.Join(ws, " "), "final boss")
 	}
 	for _, ws := range clauses {
-		scanClause(ws, hunting, found, hints)
+		scanClause(ws, fr, found, hints)
 	}
 	return found, hints
 }
 
-// scanClause reads one clause; hunting is set when the text speaks of
-// lawful hunting, where an animal is game, not a victim.
-func scanClause(ws []string, hunting bool, found, hints map[string]bool) {
+// frames are settings in which violent words are harmless: lawful
+// hunting (an animal is game, not a victim), photography (to shoot is to
+// take pictures) and video games (the boss one beats is a character).
+type frames struct{ hunting, photography, game bool }
+
+// scanClause reads one clause of a text set in frames fr.
+func scanClause(ws []string, fr frames, found, hints map[string]bool) {
 	instruments := map[string]bool{}
 	for i, w := range ws {
 		// Verbs of harm and their objects.
@@ -384,7 +402,7 @@ func scanClause(ws []string, hunting bool, found, hints map[string]bool) {
 			}
 			for _, c := range cands {
 				obj, j, head := objectAfter(ws, c.next)
-				if obj == objPerson && inContest(ws, j) || obj == objAnimal && hunting {
+				if obj == objPerson && inContest(ws, j) || obj == objAnimal && fr.hunting || obj == objPerson && fr.game {
 					continue
 				}
 				phrasal := c.next > i+1
@@ -392,9 +410,14 @@ func scanClause(ws []string, hunting bool, found, hints map[string]bool) {
 				// neighbour's dog") is read as that class.
 				var violent, narrow []string
 				for _, vs := range c.senses {
-					hints[vs.class] = true
-					if obj == objNone && (phrasal || w != l) {
-						continue // "pushing down", "do in Brazil", "is scarred": no act on anyone
+					if l == "beat" && vs.class == HarmFraud {
+						continue // "beat the final boss": to beat is to win, not to cheat
+					}
+					if obj != objNone || verbal(ws, i) {
+						hints[vs.class] = true
+					}
+					if obj == objNone && (phrasal || w != l && !(vs.class == HarmTheft && ws[min(i+1, len(ws)-1)] == "from") || !verbal(ws, i) && w == l) {
+						continue // "pushing down", "do in Brazil", "is scarred", "a flaw": no act on anyone
 					}
 					switch cat := verbHarm(vs.class, vs.strong, obj, head); {
 					case cat == "":
@@ -407,8 +430,8 @@ func scanClause(ws []string, hunting bool, found, hints map[string]bool) {
 				if len(narrow) > 0 {
 					violent = nil
 				}
-				if describes(ws, i, l) {
-					continue // "my baby hits his head": a report of someone else's act
+				if describes(ws, i, l) || negated(ws, i) || l == "shoot" && fr.photography {
+					continue // "my baby hits his head", "without hurting him", "shoot birds with a long lens"
 				}
 				for _, cat := range append(violent, narrow...) {
 					found[cat] = true
@@ -475,10 +498,13 @@ func scanClause(ws []string, hunting bool, found, hints map[string]bool) {
 		if addingVerbs[w] {
 			// Something put into someone else's food or drink.
 			for k := i + 1; k < len(ws)-1 && k <= i+6; k++ {
-				if ws[k] != "in" && ws[k] != "into" {
+				if ws[k] != "in" && ws[k] != "into" && ws[k] != "to" {
 					continue
 				}
-				other := othersDeterminers[ws[k+1]] || strings.HasSuffix(ws[k+1], "'s") || ws[k+1] == "someone's"
+				other := false
+				for m := k + 1; m < len(ws) && m <= k+3; m++ {
+					other = other || othersDeterminers[ws[m]] || strings.HasSuffix(ws[m], "'s")
+				}
 				if obj, _, _ := objectAfter(ws, k+1); obj == objFood && other {
 					hints[HarmPoisoning] = true
 				}
@@ -522,6 +548,31 @@ func scanClause(ws []string, hunting bool, found, hints map[string]bool) {
 		if w == "take" || w == "taking" || w == "lead" || w == "grab" || w == "snatch" || w == "lure" {
 			if obj, _, _ := objectAfter(ws, i+1); obj == objPerson {
 				hints[HarmKidnapping] = true
+			}
+		}
+		// Making someone else's thing break down ("make my ex's car catch
+		// fire", "make his laptop crash").
+		if causativeVerbs[w] {
+			if obj, j, _ := objectAfter(ws, i+1); (obj == objPossessed || obj == objProperty) && ws[i+1] != "her" {
+				for k := i + 2; k < len(ws) && k <= i+8; k++ {
+					if k == j {
+						continue
+					}
+					if cat, ok := breakdowns[ws[k]]; ok {
+						found[cat] = true
+						break
+					}
+				}
+			}
+		}
+		// Something put into someone else's food or drink to do something
+		// to them ("so he can't drive", "to make her sleep").
+		if addingVerbs[w] && hints[HarmPoisoning] {
+			for k := i + 1; k < len(ws)-1; k++ {
+				if (ws[k] == "so" || ws[k] == "until" || ws[k] == "make") && (ws[k+1] == "he" || ws[k+1] == "she" || ws[k+1] == "they" || ws[k+1] == "him" || ws[k+1] == "her" || ws[k+1] == "them") {
+					found[HarmPoisoning] = true
+					break
+				}
 			}
 		}
 		// Causing a harmful state: "make him bleed", "put her in the
@@ -644,11 +695,39 @@ func violentVerb(w string) bool {
 	return false
 }
 
+// negated reports whether the verb at ws[i] is denied or avoided
+// ("without hurting him", "I would never hurt her").
+func negated(ws []string, i int) bool {
+	for k := i - 1; k >= 0 && k >= i-2; k-- {
+		if negators2[ws[k]] {
+			return true
+		}
+	}
+	return false
+}
+
+// verbal reports whether ws[i] stands where a verb of a request stands:
+// first in its clause, or after "to", a subject or a modal ("how to
+// garrote", "can I embezzle"), not as a noun ("one small flaw").
+func verbal(ws []string, i int) bool {
+	if i == 0 {
+		return true
+	}
+	switch ws[i-1] {
+	case "to", "i", "we", "you", "can", "could", "would", "will", "should", "must", "me", "please", "and", "or", "then", "just", "i'd", "i'll", "gonna", "wanna":
+		return true
+	}
+	return false
+}
+
 // describes reports whether the verb at ws[i] (lemma l) tells of
 // someone else's act in the present ("my baby hits his head", "she
 // cuts herself") rather than asking for one.
 func describes(ws []string, i int, l string) bool {
 	w := ws[i]
+	if i > 0 && strings.HasSuffix(w, "ing") && (ws[i-1] == "keeps" || ws[i-1] == "kept" || ws[i-1] == "is" || ws[i-1] == "was" || ws[i-1] == "are" || ws[i-1] == "were") {
+		return i < 2 || ws[i-2] != "i" // "my sister keeps stealing my clothes"
+	}
 	if w == l || !strings.HasSuffix(w, "s") || strings.HasSuffix(l, "s") {
 		return false
 	}
@@ -670,12 +749,15 @@ func passiveHarm(lemma string) string {
 
 // evasion marks a request to avoid detection or blame: with any word of
 // harm it makes the request harmful.
-var evasion = regexp.MustCompile(`\b(without (getting|being) caught|(not|never|n't) (get|getting|be|being) caught|get away with|undetect(ed|able)|untraceable|(can'?t|cannot|won'?t|wouldn'?t|will not|never) (be )?(trace|traced|detect|detected|find out|notice|know|tell)|without (\w+ ){0,2}(knowing|noticing|finding out|seeing|hearing|suspecting|realizing|realising|catching on|being seen)|without making (a |any )?(noise|sound|a scene)|quietly|secretly|silently|in secret|behind (his|her|their|my \w+'s) back|(look|looks|seem|seems) like (an? )?(accident|suicide|natural|food poisoning|electrical|self[- ]defen[cs]e|he|she|they)|(looks?|seems?) (natural|accidental)|(nobody|no ?one|no-one) (can|could|will|would) (trace|find|detect|tell|know)|leav(e|ing) (no|any) (trace|traces|marks|evidence|bruises|fingerprints)|without leaving (a |any )?(trace|traces|marks|evidence|bruises)|no ?one (will|would) (know|find out|notice|suspect)|nobody (will|would) (know|find out|notice|suspect)|cover (it |this |that )?up|get rid of the (body|evidence)|alibi|(doesn'?t|does not|won'?t|will not) show up (in|on) (an? )?(autopsy|toxicology|test|tox screen)|autopsy|least trace|investigators|(police|cops) (can'?t|cannot|won'?t))\b`)
+var evasion = regexp.MustCompile(`\b(without (getting|being) caught|(not|never|n't) (get|getting|be|being) caught|get away with|undetect(ed|able)|untraceable|(can'?t|cannot|won'?t|wouldn'?t|will not|never) (be )?(trace|traced|detect|detected|find out|notice|know|tell)|without (\w+ ){0,2}(knowing|noticing|finding out|seeing|hearing|suspecting|realizing|realising|catching on|being seen)|without making (a |any )?(noise|sound|a scene)|quietly|secretly|silently|in secret|when (she|he|they)('s| is| are)? (asleep|sleeping|not looking|away|out|at work)|anonymous(ly)?|behind (his|her|their|my \w+'s) back|(look|looks|seem|seems) like (an? )?(accident|suicide|natural|food poisoning|electrical|self[- ]defen[cs]e|he|she|they)|(looks?|seems?) (natural|accidental)|(nobody|no ?one|no-one) (can|could|will|would) (trace|find|detect|tell|know)|leav(e|ing) (no|any) (trace|traces|marks|evidence|bruises|fingerprints)|without leaving (a |any )?(trace|traces|marks|evidence|bruises)|no ?one (will|would) (know|find out|notice|suspect)|nobody (will|would) (know|find out|notice|suspect)|cover (it |this |that )?up|get rid of the (body|evidence)|alibi|(doesn'?t|does not|won'?t|will not) show up (in|on) (an? )?(autopsy|toxicology|test|tox screen)|autopsy|least trace|investigators|(police|cops) (can'?t|cannot|won'?t))\b`)
 
 // phraseHarms are requests the lexical rules cannot read: whole phrases
 // of harm that name no victim or instrument in the grammar above.
 var phraseHarms = map[string][]*regexp.Regexp{
 	HarmSelfHarm: res(
+		`\b(fastest|quickest|easiest|best|painless|surest) way to (bleed out|die|overdose|od)\b`,
+		`\buntil (i|you) (die|pass out|am dead|'m dead|stop breathing)\b`,
+		`\b(hide|cover( up)?|conceal)\b[^.?!]{0,20}\b(the )?(cuts|scars|burns|bruises|marks)\b[^.?!]{0,30}\b(my|from|parents|keep)\b`,
 		`\b(sleep|go to sleep) (forever|for good|and never wake)\b|\bend it all\b|\bdon'?t want to (be here|exist|wake up)( anymore)?\b`,
 		`\b(least|less|most|quickest|fastest|easiest|painless|quick) (painful |painless )?ways? to (go|die|end it|end things|not wake up|disappear)\b`,
 		`\b(i'?m|i am) done with (everything|life|it all|living)\b`,
@@ -690,6 +772,11 @@ var phraseHarms = map[string][]*regexp.Regexp{
 		`\b(jump|jumping) off\b[^.?!]{0,40}\b(fatal|die|death|kill)\b|\bhigh enough\b[^.?!]{0,40}\b(fatal|die|death|kill)\b`,
 	),
 	HarmHarassment: res(
+		`\b(see|track|know|watch|follow|monitor)\b[^.?!]{0,10}\b(his|her|their|\w+'s) (location|whereabouts|every move|movements)\b`,
+		`\b(make|making)\b[^.?!]{0,20}\b(life|lives) (a )?(living )?(hell|nightmare|misery)\b`,
+		`\bor (else )?(your|their|his|her|you|they|he|she)( \w+)? (burns?|dies?|die|gets? hurt|will pay|pays?|will regret|'ll regret|is next|are next)\b`,
+		`\b(know|find out|figure out|learn)\b[^.?!]{0,10}\bwhere (my|this|that|a|the|our) \w+ (lives|works|sleeps|stays|parks)\b[^.?!]{0,40}\b(wait|show up|go there|visit|confront|surprise|follow)\b`,
+		`\b(figure out|find out|work out|learn|know)\b[^.?!]{0,10}\bwhat time\b[^.?!]{0,30}\b(leaves?|gets? (off|home|out)|arrives?|finishes|walks|goes home|is alone)\b`,
 		`\b(find|get|look up|track down|dig up)\b[^.?!]{0,20}\b(\w+'s|his|her|their) (new |current |home |exact )*(address|location|whereabouts|workplace)\b`,
 		`\b(find out|figure out|work out|track down|locate|get)\b[^.?!]{0,20}\b(where|which \w+|what \w+|the address)\b[^.?!]{0,30}\b(my ex|ex|she|he|they|this \w+|that \w+|a \w+ i)\b[^.?!]{0,30}\b(lives?|goes|works|is staying|stays|hangs out)\b`,
 		`\b(blocked|ghosted|unfriended) me\b[^.?!]{0,0}|\b(message|messaging|contact|contacting|reach|text|texting|call|calling)\b[^.?!]{0,40}\b(who|that) (has )?blocked me\b`,
@@ -708,6 +795,7 @@ var phraseHarms = map[string][]*regexp.Regexp{
 		`\bhumiliate\b`,
 	),
 	HarmArson: res(
+		`\b(set|start|light) (a|the) fire (in|at|inside|under)\b[^.?!]{0,40}\b(so|nobody|no one|can'?t get out|while)\b`,
 		`\b(make|start|set|spread|cause)\b[^.?!]{0,20}\bfire\b[^.?!]{0,20}\b(at|in|inside) (a|the|my|his|her|their|\w+'s) (\w+ )?(warehouse|house|home|building|school|store|shop|office|apartment|barn|church|factory|garage|shed)\b|\bfire\b[^.?!]{0,40}\bspread (the )?(fastest|faster|quickly|fast)\b`,
 		`\b(start|starting|light|cause) (a |the )?(\w+ )?fire\b[^.?!]{0,30}\b(in|at|inside|under|there|spreads?|without)\b`,
 		`\b(forest|wild|brush|house|bush|grass) ?fires?\b[^.?!]{0,40}\b(start|spread|set|light|cause)\b|\b(start|set|light|cause)\b[^.?!]{0,20}\b(forest|wild|brush|bush|grass) ?fires?\b`,
@@ -722,6 +810,7 @@ var phraseHarms = map[string][]*regexp.Regexp{
 		`\b(poison|toxic|nerve) gas\b[^.?!]{0,40}\b(people|on|in)\b|\b(brass knuckles|zip gun|crossbow)\b`,
 	),
 	HarmTheft: res(
+		`\bsneak\b[^.?!]{0,30}\bout of (the|a|that|this) (store|shop|supermarket|mall|market|pharmacy|bar|restaurant|warehouse)\b`,
 		`\b(open|opening|unlock|unlocking|jimmy|pop)\b[^.?!]{0,10}\b(car|cars|car doors|doors|lockers|front doors)\b[^.?!]{0,40}\b(parking|garage|lot|street|see what'?s inside|other people|strangers)\b`,
 		`\bwithout paying\b`,
 		`\b(take|grab|lift|swipe|nick|skim|siphon|pocket|snatch|get)\b[^.?!]{0,40}\b(from|off|out of)\b[^.?!]{0,20}\b(someone|somebody|people|porches|porch|store|shop|register|till|cash register|employer|\w+'s)\b[^.?!]{0,40}\b(without|noticing|caught|knowing)\b`,
@@ -730,6 +819,7 @@ var phraseHarms = map[string][]*regexp.Regexp{
 		`\b(clone|copy|duplicate)\b[^.?!]{0,20}\b(key ?cards?|credit cards?|cards?)\b[^.?!]{0,40}\b(rooms?|other|someone|people)\b`,
 	),
 	HarmFraud: res(
+		`\b(trick|tricks|fool|con|manipulate|convince|get|scare|pressure)\b[^.?!]{0,20}\binto (giving|sending|handing|telling|paying|transferring|wiring|sharing|signing)\b[^.?!]{0,30}\b(money|login|password|pin|card|account|details|savings|cash|bank|code|inheritance)\b`,
 		`\b(pretend|pretending|posing|pose|impersonate|impersonating) (to be |as )?(a |an |the |my |their |his |her )?(\w+ )?(support|bank|officer|police|irs|agent|representative|official|doctor|lawyer|company|ceo|microsoft|apple|amazon|paypal|government|charity)\b`,
 		`\b(look|seem) worse\b[^.?!]{0,30}\b(insurance|claim|payout|adjuster)\b|\b(stage|fake)\b[^.?!]{0,20}\b(accident|injury|break-in|theft)\b[^.?!]{0,30}\b(insurance|claim|payout)\b`,
 		`\b(sell|selling|make|making|print|printing|pass|passing|spend|spending)\b[^.?!]{0,20}\b(counterfeit|fake|forged|knock-?off|bootleg)\b`,
@@ -743,6 +833,9 @@ var phraseHarms = map[string][]*regexp.Regexp{
 		`\bprescriptions? than i need\b|\bdoctor shopping\b`,
 	),
 	HarmHacking: res(
+		`\binstall\w*\b[^.?!]{0,30}\b(on|onto|in) (his|her|their|someone'?s|my \w+s'?|my \w+'s|a \w+'s) (phone|laptop|computer|pc|tablet|car|router)\b`,
+		`\b(knock|take|bring|get)\b[^.?!]{0,20}\b(website|site|server|network|stream|app)s? (offline|down)\b`,
+		`\b(passcode|password|pin|login|unlock code)s? (to|for|of|on) (my |a |the )?(\w+'s|his|her|their|someone'?s)\b`,
 		`\b(get|break|hack|log|sneak) (into|in to)\b[^.?!]{0,10}\b(\w+'s|his|her|their|someone'?s|other people'?s|my neighbou?rs?'?) (\w+ )?(cameras?|webcams?|router|wifi|wi-fi|network|account|accounts|email|phone|laptop|computer|doorbell|alexa|cloud|icloud|baby monitor)\b`,
 		`\b(get|log|break|sneak) into\b[^.?!]{0,30}\b(\w+'s|his|her|their|someone'?s|my \w+'s) (instagram|facebook|snapchat|tiktok|twitter|account|email|phone|laptop|computer|icloud|accounts)\b`,
 		`\b(tries|try|trying|guess|guessing)\b[^.?!]{0,20}\bevery password\b|\b(wifi|wi-fi) password of\b|\bget past the (login|lock) screen\b`,
@@ -752,6 +845,7 @@ var phraseHarms = map[string][]*regexp.Regexp{
 		`\b(what|how)\b[^.?!]{0,30}\b(coworker|boss|wife|husband|girlfriend|boyfriend|partner|sister|brother) is typing\b`,
 	),
 	HarmExtortion: res(
+		`\bor (else )?i'?ll (expose|tell|report|leak|post|share|send|release|out)\b`,
 		`\b(unless|or else|or i'?ll|or i will) (they|he|she|you|i)?\b[^.?!]{0,40}\b(pay|pays|send|sends|give|gives|transfer|do)\b|\b(pay|paying) me (to )?(not|keep quiet)\b|\bmoney out of (him|her|them)\b[^.?!]{0,30}\bquiet\b`,
 		`\b(leak|release|publish|post|share|tell)\b[^.?!]{0,60}\bunless\b|\bor else i tell\b|\bor i'?ll tell\b`,
 		`\b(nudes|intimate (photos|pictures|images)|sex tape)\b.{0,60}\b(pay|money|make (him|her|them))\b`,
@@ -759,6 +853,8 @@ var phraseHarms = map[string][]*regexp.Regexp{
 		`\bsqueeze money\b|\bthreatening (bad|negative) reviews\b`,
 	),
 	HarmKidnapping: res(
+		`\b(keep|hold|lock|leave) (someone|somebody|him|her|them|a person|people|\w+) (tied up|locked up|locked in|captive|prisoner|hostage|chained( up)?)\b|\btie (someone|somebody|him|her|them) up\b`,
+		`\b(get|convince|persuade|lure|trick|make)\b[^.?!]{0,5}\b(a|the|some|that|this)?( little)? (kid|child|children|girl|boy|teen|minor|toddler)s? (to )?(come|go|get in|follow|leave)\b`,
 		`\blure (a |the |some )?(kid|child|children|girl|boy|woman|teen)\b`,
 		`\block (someone|him|her|them|my \w+|a \w+) (in|inside)\b[^.?!]{0,30}\b(can'?t|cannot|so)\b|\bagainst (his|her|their) will\b`,
 		`\b(grab|snatch|take) (a|the) (girl|boy|kid|child|woman|man|person) (off|from) the street\b`,
@@ -766,6 +862,8 @@ var phraseHarms = map[string][]*regexp.Regexp{
 		`\bleave the country\b[^.?!]{0,40}\bwithout (her|his|their) (agreeing|consent|permission|knowing)\b|\btake my (kid|child|son|daughter)\b[^.?!]{0,60}\bwithout\b`,
 	),
 	HarmViolence: res(
+		`\bto use (it |them |this |that )?(on|against) (someone|somebody|people|him|her|them|my \w+|a \w+|the \w+|\w+'s)\b`,
+		`\b(shut (\w+ )?up|silence \w+|take care of \w+|take \w+ out)\b[^.?!]{0,20}\b(for good|permanently|forever|once and for all)\b`,
 		`\b(\w+'s|his|her|their|someone'?s) (car|truck|bike|brakes|engine|tires|tyres|ladder|stairs|boat)\b[^.?!]{0,40}\bso (that )?(he|she|they|it|the \w+) (falls?|crash(es)?|dies|stalls?|fails?|breaks?|catches fire|blows up|explodes)\b`,
 		`\bmost (casualties|deaths|damage)\b|\b(derail|crash) a (train|plane|bus)\b|\bdrive a (truck|car|van) (into|through)\b|\bplan an attack\b|\battack on a (parade|crowd|school|festival|concert|church|mosque|synagogue)\b`,
 		`\b(knock out|cut|shut off) (the )?power to\b[^.?!]{0,30}\b(hospital|house|home|neighbou?r)\b`,
@@ -783,6 +881,8 @@ var phraseHarms = map[string][]*regexp.Regexp{
 		`\b(smuggle|sneak)\b[^.?!]{0,30}\bpills\b|\bextract\b[^.?!]{0,40}\bcold medicine\b`,
 	),
 	HarmVandalism: res(
+		`\b(acid|bleach|brake fluid|paint stripper|sugar|sand|salt|weed ?killer)\b[^.?!]{0,30}\b(eat through|ruin|destroy|strip|damage|wreck|melt|kill)\b[^.?!]{0,30}\b(car|paint|engine|lawn|tires|tyres|garden|grass)\b`,
+		`\b(kill|ruin|destroy|wreck|damage)\b[^.?!]{0,30}\b(on|in) (someone'?s|\w+'s|his|her|their|my neighbou?rs?'?) \w+\b|\b(on|in) (someone'?s|\w+'s|his|their|my neighbou?rs?'?) (lawn|garden|yard|car|house)\b[^.?!]{0,30}\b(kill|ruin|destroy|wreck|damage)\b`,
 		`\b(key|keying|scratch)\b[^.?!]{0,20}\b(\w+'s|his|her|their|someone'?s|a|the) (car|truck)\b|\bslash\b[^.?!]{0,20}\b(tires|tyres)\b`,
 		`\b(ruin|wreck|destroy|damage)\b[^.?!]{0,30}\b(paint|engine|lawn|garden)\b|\b(gas|fuel) tank\b[^.?!]{0,40}\b(destroy|ruin|wreck|damage)\b`,
 		`\b(spray paint|graffiti|tag)\b[^.?!]{0,30}\b(wall|school|building|train|bridge)\b|\b(smash|break)\b[^.?!]{0,30}\b(windows|statues?|mailbox)\b`,
@@ -807,7 +907,7 @@ func phraseMatches(s string) map[string]bool {
 var (
 	messageWords = regexp.MustCompile(`\b(write|draft|compose|text|message|dm|email|e-mail|note|letter|voicemail|post|comment|tweet|send)\b`)
 	fictionWords = regexp.MustCompile(`\b(story|stories|poem|novel|tale|halloween|game|movie|film|script|play|costume|haunted)\b`)
-	menaceWords  = regexp.MustCompile(`\b(scary|scare|frighten|frightening|intimidating|menacing|('ll|will) regret|watch (your|his|her|their) back|be careful|or else|you'?ll pay|you will pay|(with|bring) a (gun|knife|bat)|i know where (you|she|he|they) lives?|come for (you|him|her|them)|see what happens)\b`)
+	menaceWords  = regexp.MustCompile(`\b(scary|scare|frighten|frightening|intimidating|menacing|('ll|will) regret|watch (your|his|her|their) back|be careful|or else|you'?ll pay|you will pay|(with|bring) a (gun|knife|bat)|i know where (you|she|he|they|your|her|his|their)( \w+)?( \w+)? (lives?|works?|goes|go|sleeps?|parks?)|what (happens|will happen) to|come for (you|him|her|them)|see what happens)\b`)
 )
 
 // menacingMessage reports a request to compose a message to someone

@@ -133,7 +133,7 @@ function lemmasOf(keys) {
 // Verb classes: the harm a verb names when its object is a victim.
 const verbClasses = {
   violence: ['kill.v.1', 'injure.v.1', 'hurt.v.2', 'assail.v.1', 'attack.v.4', 'hit.v.3', 'strike.v.1', 'beat.v.2',
-    'torture.v.2', 'knife.v.1', 'drown.v.4', 'choke.v.4', 'strangle.v.1', 'shoot.v.1'],
+    'torture.v.2', 'knife.v.1', 'drown.v.4', 'choke.v.4', 'strangle.v.1', 'shoot.v.1', 'ambush.v.1'],
   theft: ['steal.v.1', 'rob.v.1', 'hijack.v.1'],
   fraud: ['swindle.v.1', 'cheat.v.1', 'forge.v.2', 'launder.v.2'],
   harassment: ['harass.v.1', 'threaten.v.2', 'intimidate.v.1', 'intimidate.v.2', 'stalk.v.2', 'bully.v.2',
@@ -142,7 +142,7 @@ const verbClasses = {
   kidnapping: ['kidnap.v.1'],
   sexual: ['rape.v.1', 'molest.v.1'],
   arson: ['burn.v.1'],
-  vandalism: ['vandalize.v.1', 'sabotage.v.1', 'damage.v.1', 'wreck.v.1', 'deface.v.1'],
+  vandalism: ['vandalize.v.1', 'sabotage.v.1', 'damage.v.1', 'wreck.v.1', 'deface.v.1', 'ruin.v.1'],
   poisoning: ['poison.v.2', 'poison.v.3', 'poison.v.5', 'contaminate.v.1', 'drug.v.1'],
   drugs: ['smuggle.v.1'],
 };
@@ -170,6 +170,8 @@ const nounClasses = {
   'crime.drugs': ['drug_traffic.n.1', 'smuggling.n.1'],
   property: ['building.n.1', 'house.n.1', 'motor_vehicle.n.1', 'vehicle.n.1', 'dwelling.n.1'],
   contest: ['contest.n.1', 'game.n.1', 'game.n.2', 'sport.n.1', 'board_game.n.1'],
+  // Food and drink, which a poisoner's verb takes for its object.
+  food: ['food.n.2', 'beverage.n.1', 'dish.n.2', 'foodstuff.n.2'],
   // What harm leaves a victim with: an illness, a symptom, an injury.
   illness: ['ill_health.n.1', 'symptom.n.1', 'injury.n.1'],
   // Animals people rightly get rid of: a victim of cruelty only as
@@ -203,8 +205,8 @@ const dropped = new Set(['charge', 'offer', 'impress', 'sell', 'job', 'cook', 'r
   'crucify', 'bedevil', 'humble', 'abase', 'chagrin', 'mortify', 'oppress', 'harry', 'chivy', 'chivvy', 'chevy',
   'chevvy', 'hassle', 'pressure', 'soup', 'pall', 'swagger', 'frost', 'total', 'pit', 'rust', 'erase', 'eliminate', 'off', 'halter', 'burke',
   'flight', 'brain', 'zap', 'saber', 'sabre', 'chine', 'overlie', 'martyr', 'draw', 'string_up', 'gibbet', 'lapidate',
-  'wrick', 'rick', 'calk', 'lame', 'kayo', 'whip', 'cane', 'strap', 'paddle', 'baste', 'birch', 'leather', 'switch',
-  'lather', 'cowhide', 'lambast', 'flail', 'lam', 'thresh', 'welt', 'spur', 'peck', 'beak', 'percuss', 'hew', 'snag',
+  'wrick', 'rick', 'calk', 'lame', 'kayo', 'cane', 'strap', 'paddle', 'baste', 'birch', 'leather',
+  'lather', 'cowhide', 'lambast', 'flail', 'lam', 'thresh', 'welt', 'spur', 'scupper', 'lurk', 'lie_in_wait', 'peck', 'beak', 'percuss', 'hew', 'snag',
   'whang', 'sclaff', 'knap', 'rap', 'whomp', 'beetle', 'sledge', 'submarine', 'bunt', 'butt', 'jab', 'bean', 'swipe',
   'swat', 'sock', 'bop', 'whop', 'whap', 'bonk', 'conk', 'slog', 'swig', 'wham', 'biff', 'pommel', 'pound', 'catch',
   'get', 'crack', 'stun', 'blast', 'thump', 'scuff', 'clap', 'slam', 'bang', 'smack', 'boot', 'charge', 'rush', 'set',
@@ -218,7 +220,7 @@ const weakened = new Set(['kill', 'shoot', 'attack', 'hit', 'strike', 'hurt', 'b
   'threaten', 'torture', 'torment', 'butcher', 'slaughter', 'massacre', 'punch', 'kick', 'smother', 'suffocate',
   'poison', 'drug', 'contaminate', 'injure', 'wound', 'harm', 'assault', 'stalk', 'terrify', 'humiliate', 'intimidate',
   'cripple', 'maim', 'trample', 'run_over', 'run_down', 'knock_out', 'knock_cold', 'strangle', 'slug', 'whack', 'wallop',
-  'pummel', 'thrash', 'batter', 'clobber', 'spank', 'flog', 'lash', 'slash', 'hammer', 'knock', 'slap', 'cuff', 'clout',
+  'pummel', 'thrash', 'batter', 'clobber', 'spank', 'flog', 'lash', 'slash', 'hammer', 'whip', 'ambush', 'waylay', 'bushwhack', 'ruin', 'knock', 'slap', 'cuff', 'clout',
   'floor', 'deck', 'hang', 'shoot_down', 'gun_down', 'stone', 'harass', 'persecute', 'bully', 'cheat', 'forge', 'fake',
   'counterfeit', 'launder', 'blackmail', 'extort', 'kidnap', 'abduct', 'snatch', 'hijack', 'sabotage', 'vandalize',
   'torch', 'burn_down', 'molest', 'rape', 'smuggle', 'swindle', 'defraud', 'scam', 'execute', 'behead', 'lynch',
@@ -265,14 +267,14 @@ for (const [name, roots] of Object.entries(verbClasses)) {
 // A noun joins a class when its first (most frequent) sense is in it, or,
 // for poisons and contests, when any of its first two is, and for
 // crimes, any of its first three.
-const firstSenses = {person: 1, animal: 1, property: 1, weapon: 1, poison: 2, drug: 1, contest: 2, illness: 1, pest: 1};
+const firstSenses = {person: 1, animal: 1, property: 1, weapon: 1, poison: 2, drug: 1, contest: 2, illness: 1, pest: 1, food: 1};
 for (const [name, roots] of Object.entries(nounClasses)) {
   const cls = closure(roots);
   const excluded = closure(nounExclusions[name] || []);
   for (const k of excluded) cls.delete(k);
   const words = new Set();
   for (const w of lemmasOf(cls)) {
-    if (!okWord(w) || w.includes('_') && (name === 'person' || name === 'illness') || droppedNouns.has(w)) continue;
+    if (!okWord(w) || w.includes('_') && (name === 'person' || name === 'illness' || name === 'food') || droppedNouns.has(w)) continue;
     const senses = index.n[w] || [];
     if (senses.slice(0, firstSenses[name] || 3).some(k => cls.has(k))) words.add(w);
   }
