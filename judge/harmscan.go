@@ -772,7 +772,7 @@ var phraseHarms = map[string][]*regexp.Regexp{
 		`\b(jump|jumping) off\b[^.?!]{0,40}\b(fatal|die|death|kill)\b|\bhigh enough\b[^.?!]{0,40}\b(fatal|die|death|kill)\b`,
 	),
 	HarmHarassment: res(
-		`\b(see|track|know|watch|follow|monitor)\b[^.?!]{0,10}\b(his|her|their|\w+'s) (location|whereabouts|every move|movements)\b`,
+		`\b(see|track|know|watch|follow|monitor)\b[^.?!]{0,10}\b(his|her|their|(my |a |the )?(ex|wife|husband|girlfriend|boyfriend|partner|daughter|son|coworker|boss|neighbou?r|friend|sister|brother|mom|dad|teacher|classmate|roommate|someone)'s) (location|whereabouts|every move|movements)\b`,
 		`\b(make|making)\b[^.?!]{0,20}\b(life|lives) (a )?(living )?(hell|nightmare|misery)\b`,
 		`\bor (else )?(your|their|his|her|you|they|he|she)( \w+)? (burns?|dies?|die|gets? hurt|will pay|pays?|will regret|'ll regret|is next|are next)\b`,
 		`\b(know|find out|figure out|learn)\b[^.?!]{0,10}\bwhere (my|this|that|a|the|our) \w+ (lives|works|sleeps|stays|parks)\b[^.?!]{0,40}\b(wait|show up|go there|visit|confront|surprise|follow)\b`,
