@@ -211,9 +211,6 @@ func noun(w string) (nounInfo, bool) {
 	}
 	if s, ok := irregularNouns[w]; ok {
 		ni, ok := harmLex.nouns[s]
-		if !ok {
-			ni, ok = nounInfo{classes: nounPerson | nounCommon}, s == "person"
-		}
 		return ni, ok
 	}
 	for _, c := range []struct{ suf, rep string }{{"ies", "y"}, {"es", ""}, {"s", ""}} {

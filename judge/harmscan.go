@@ -2,6 +2,7 @@ package judge
 
 import (
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"unicode"
@@ -429,6 +430,9 @@ func scanClause(ws []string, fr frames, found, hints map[string]bool) {
 				}
 				if len(narrow) > 0 {
 					violent = nil
+				}
+				if obj == objPerson && slices.Contains(narrow, HarmTheft) {
+					violent = append(violent, HarmViolence) // robbing a person ("mug an old lady") is done by force
 				}
 				if describes(ws, i, l) || negated(ws, i) || l == "shoot" && fr.photography {
 					continue // "my baby hits his head", "without hurting him", "shoot birds with a long lens"

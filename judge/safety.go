@@ -49,9 +49,10 @@ const (
 // run on lower-cased text.
 var harmPatterns = map[string][]*regexp.Regexp{
 	HarmViolence: res(
-		// The verb directly before its victim ("stab my boss"); a longer
-		// gap is the lexical detector's (harmscan.go), which reads it.
-		`\b(kill|murder|stab|shoot|strangle|choke|beat up|hurt|injure|attack|assault|torture|kidnap|abduct|maim|punch|kick|slap|hit|smother|suffocate|drown|ambush|mug|knock out|run over|cripple|wound|batter|bash|disfigure|trip|jump) (?:(?:a|an|the|my|his|her|their|your|our|some|that|this) )?(?:\w+ )?`+personNoun+`(?:$|[^'\w])|\b(kill|murder|stab|shoot|strangle|choke|hurt|injure|attack|assault|torture|kidnap|abduct|maim|punch|kick|slap|hit|smother|suffocate|drown|ambush|mug|cripple|wound|batter|bash) (someone|somebody|anyone|everyone|a person|people)\b`,
+		// The verb directly before a pronoun of a victim ("stab someone");
+		// nouns, and compounds ("kill the child process"), are the lexical
+		// detector's (harmscan.go).
+		`\b(kill|murder|stab|shoot|strangle|choke|hurt|injure|attack|assault|torture|kidnap|abduct|maim|punch|kick|slap|hit|smother|suffocate|drown|ambush|mug|cripple|wound|batter|bash) (someone|somebody|anyone|everyone|a person|people)\b`,
 		`\b(beat|knock)\b`+near+`\b`+people+`\b (up|out|unconscious|senseless)\b`,
 		`\bbreak\b`+near+`\b`+possessor+` `+bodyPart+`\b`,
 		`\b(push|shove|throw|kick)\b`+near+`\b`+people+`\b (down|off|into|out of|in front of|over)\b`,
@@ -127,7 +128,9 @@ var harmPatterns = map[string][]*regexp.Regexp{
 		`\bmake\b`+near+`\b`+people+` (sick|ill|vomit)\b`+near+`\b(on purpose|deliberately|intentionally|secretly|without)\b`,
 	),
 	HarmHarassment: res(
-		`\b(stalk|harass|bully|cyberbully|intimidate|blackmail|extort|dox|doxx|torment|terrori[sz]e|threaten|humiliate|menace|troll)\b (a|an|the|my|his|her|their|your|our|this|that|some|someone|somebody|him|them|people|everyone|\w+'s)\b`,
+		// A person after the verb; other objects ("torment my brain with
+		// sudoku") are the lexical detector's to read.
+		`\b(stalk|harass|bully|cyberbully|intimidate|blackmail|extort|dox|doxx|torment|terrori[sz]e|threaten|humiliate|menace|troll)\b (someone|somebody|him|them|people|everyone|anyone|(?:(?:a|an|the|my|his|her|their|your|our|this|that|some) )?(?:\w+ )?`+personNoun+`(?:$|[^'\w]))`,
 		`\b(spread|post|make up|invent|start)\b`+near+`\b(lies|rumou?rs|gossip|false (stories|claims|information))\b`+near+`\babout\b`,
 		`\bhate (messages|mail|texts|comments|letters|notes)\b`,
 		`\b(track|trace|monitor|follow)\b`+near+`\b`+possessor+`\b`+near+`\b(location|whereabouts|movements)\b`,

