@@ -116,6 +116,10 @@ func (b *Builtin) coherenceScore(prompt, response string) (float64, string) {
 			why = append(why, fmt.Sprintf("only %.0f%% distinct words", 100*d))
 		}
 	}
+	if n := stutter(ws); n > 0 {
+		score -= min(6, 2*float64(n))
+		why = append(why, fmt.Sprintf("%d stuttered word(s)", n))
+	}
 	if g := gibberish(ws); g > 0.1 {
 		score -= min(6, 10*g)
 		why = append(why, fmt.Sprintf("%.0f%% non-words", 100*g))

@@ -14,10 +14,13 @@
 // [Rater]. There are two:
 //
 //   - [Builtin], offline and deterministic: one scorer per criterion —
-//     safety from harmful-request patterns per harm category ([HarmfulRequest]),
-//     refusal detection ([IsRefusal]) and the LDNOOBW word list ([Profanity]);
-//     relevance from content-word overlap; coherence from repetition,
-//     gibberish and optionally perplexity under a reference model
+//     safety from harmful requests ([HarmfulRequest]: patterns per harm
+//     category, and an act-and-victim reading of the request over a harm
+//     lexicon derived from WordNet), refusal detection ([IsRefusal]) and
+//     the LDNOOBW word list ([Profanity]); relevance from content-word
+//     overlap; coherence from repetition, stutter, gibberish, a refusal
+//     whose reason fits another harm than the request's
+//     ([CoherentRefusal]), and optionally perplexity under a reference model
 //     ([Perplexity], [ModelPerplexity]); helpfulness from over-refusal;
 //     correctness on checkable arithmetic ([CheckableAnswer]); positivity
 //     from a valence lexicon with negation and intensifiers ([Lexicon]) —
