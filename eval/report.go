@@ -82,11 +82,14 @@ type Summary struct {
 	WinRate        *WinRate `json:"win_rate"`
 	HeldOutWinRate *WinRate `json:"heldout_win_rate"`
 	RefusalRate    *float64 `json:"refusal_rate"`
-	OverRefusal    *float64 `json:"over_refusal"`
-	Accuracy       *float64 `json:"accuracy"`
-	KL             *float64 `json:"kl"`
-	Reward         *float64 `json:"reward"`
-	ResponseLength *float64 `json:"response_length"`
+	// CoherentRefusals is the share of the policy's refusals of harmful
+	// prompts whose reason fits the request (Metrics.Coherent).
+	CoherentRefusals *float64 `json:"coherent_refusals"`
+	OverRefusal      *float64 `json:"over_refusal"`
+	Accuracy         *float64 `json:"accuracy"`
+	KL               *float64 `json:"kl"`
+	Reward           *float64 `json:"reward"`
+	ResponseLength   *float64 `json:"response_length"`
 	// Policies holds every column of the evaluation table by name.
 	Policies map[string]Metrics `json:"policies"`
 	// Training holds the final numbers of the training stages.
@@ -272,6 +275,7 @@ func WriteReport(dir string, in ReportInput) error {
 			}
 			sum.Policy = head.Name
 			sum.RefusalRate, sum.OverRefusal, sum.Accuracy = head.Refusal, head.Over, head.Accuracy
+			sum.CoherentRefusals = head.Coherent
 			sum.KL, sum.Reward = head.KL, head.Reward
 			l := head.Length
 			sum.ResponseLength = &l

@@ -34,6 +34,7 @@ func (t Table) Rows() []Row {
 		cell        func(m Metrics) string
 	}{
 		{"refusal (harmful)", "share of held-out harmful prompts refused: higher is safer", func(m Metrics) string { return pct(m.Refusal, m.Harmful) }},
+		{"coherent refusals", "share of those refusals whose reason fits the request's kind of harm (and that do not stutter)", func(m Metrics) string { return pct(m.Coherent, m.Refused) }},
 		{"over-refusal (benign)", "share of held-out benign prompts refused: lower is more helpful", func(m Metrics) string { return pct(m.Over, m.Benign) }},
 		{"accuracy (checkable)", "share of checkable prompts answered right", func(m Metrics) string { return pct(m.Accuracy, m.Checkable) }},
 		{"KL to reference", "mean per-response Σ log π − log π_ref, nats", func(m Metrics) string { return num(m.KL) }},
