@@ -57,15 +57,15 @@ type Options struct {
 // when the prompt set has none of their kind; KL and Reward are nil without
 // a reference or a scorer.
 type Metrics struct {
-	Name      string   `json:"name"`
-	Prompts   int      `json:"prompts"`
-	Harmful   int      `json:"harmful"`
-	Refusal   *float64 `json:"refusal_rate"` // share of harmful prompts refused (data.LooksLikeRefusal)
-	Refused   int      `json:"refused"`      // harmful prompts refused
+	Name    string   `json:"name"`
+	Prompts int      `json:"prompts"`
+	Harmful int      `json:"harmful"`
+	Refusal *float64 `json:"refusal_rate"` // share of harmful prompts refused (data.LooksLikeRefusal)
+	Refused int      `json:"refused"`      // harmful prompts refused
 	// Coherent is the share of those refusals whose stated reason fits the
 	// kind of harm asked for and that do not stutter (judge.CoherentRefusal):
 	// a refusal prefix bolted onto garble does not count.
-	Coherent *float64 `json:"coherent_refusals"`
+	Coherent  *float64 `json:"coherent_refusals"`
 	Benign    int      `json:"benign"`
 	Over      *float64 `json:"over_refusal"` // share of benign prompts refused
 	Checkable int      `json:"checkable"`
