@@ -20,6 +20,7 @@ import (
 	"github.com/align-project/align/judge"
 	"github.com/align-project/align/ppo"
 	"github.com/align-project/align/reward"
+	"github.com/align-project/align/rundir"
 	"github.com/align-project/align/train"
 )
 
@@ -213,20 +214,20 @@ func (c Config) Validate() error {
 			errs = append(errs, sectionError(section, err))
 		}
 	}
-	check(StagePretrain, c.Pretrain.Validate())
-	check(StageSFT, c.SFT.Validate())
-	check(StageGenerate, c.Generate.Validate())
-	check(StageLabel, c.Label.validate())
-	check(StageReward, c.Reward.Validate())
-	check(StagePPO, c.PPO.Validate())
-	check(StageEval, c.Eval.Validate())
+	check(rundir.Pretrain, c.Pretrain.Validate())
+	check(rundir.SFT, c.SFT.Validate())
+	check(rundir.Generate, c.Generate.Validate())
+	check(rundir.Label, c.Label.validate())
+	check(rundir.Reward, c.Reward.Validate())
+	check(rundir.PPO, c.PPO.Validate())
+	check(rundir.Eval, c.Eval.Validate())
 	if k := c.Eval.Judge; k != judge.KindNone {
 		s := c.evalJudge()
 		if k != judge.KindBuiltin && k != judge.KindOpenAI {
 			errs = append(errs, fmt.Errorf("eval.judge: %q: must be builtin, openai or none", k))
 		} else if err := s.Validate(); err != nil {
 			// The win-rate judge's settings are the label section's.
-			check(StageLabel, err)
+			check(rundir.Label, err)
 		}
 	}
 	return errors.Join(errs...)
@@ -274,8 +275,8 @@ func sectionError(section string, err error) error {
 	if !ok || strings.Contains(ke.Key, ".") {
 		return err
 	}
-	if section == StageEval && ke.Key != "judge" && slices.Contains(yamlconf.Keys[judge.Spec](), ke.Key) {
-		section = StageLabel
+	if section == rundir.Eval && ke.Key != "judge" && slices.Contains(yamlconf.Keys[judge.Spec](), ke.Key) {
+		section = rundir.Label
 	}
 	q := &yamlconf.KeyError{Key: section + "." + ke.Key, Err: ke.Err}
 	return &settingError{msg: strings.Replace(err.Error(), ke.Error(), q.Error(), 1), err: q}

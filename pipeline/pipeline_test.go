@@ -18,6 +18,7 @@ import (
 	"github.com/align-project/align/judge"
 	"github.com/align-project/align/ppo"
 	"github.com/align-project/align/reward"
+	"github.com/align-project/align/rundir"
 	"github.com/align-project/align/train"
 )
 
@@ -145,7 +146,7 @@ func TestRunSkipsFinishedStagesAndRerunsChangedOnes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(f.calls) != 0 || !slices.Equal(res.Ran, []string{StageReport}) {
+	if len(f.calls) != 0 || !slices.Equal(res.Ran, []string{rundir.Report}) {
 		t.Fatalf("second run: commands %v, ran %v", f.commands(), res.Ran)
 	}
 
@@ -170,7 +171,7 @@ func TestRunSkipsFinishedStagesAndRerunsChangedOnes(t *testing.T) {
 
 	// A finished stage done again by hand (its marker removed) makes the
 	// later ones run again too.
-	if err := os.Remove(filepath.Join(dir, StagesDir, StageSFT, DoneFile)); err != nil {
+	if err := os.Remove(filepath.Join(dir, rundir.StagesDir, rundir.SFT, rundir.DoneFile)); err != nil {
 		t.Fatal(err)
 	}
 	if _, err = run(t, dir, cfg, f); err != nil {
@@ -189,7 +190,7 @@ func TestRunResumesAnInterruptedStage(t *testing.T) {
 	if !errors.Is(err, ErrInterrupted) {
 		t.Fatalf("interrupted run: err %v, want ErrInterrupted", err)
 	}
-	if _, err := os.Stat(filepath.Join(dir, StagesDir, StagePPO, DoneFile)); err == nil {
+	if _, err := os.Stat(filepath.Join(dir, rundir.StagesDir, rundir.PPO, rundir.DoneFile)); err == nil {
 		t.Fatal("an interrupted stage has a done marker")
 	}
 	f.stopAt = ""
@@ -200,7 +201,7 @@ func TestRunResumesAnInterruptedStage(t *testing.T) {
 	if got, want := f.commands(), []string{"ppo --resume", "eval"}; !slices.Equal(got, want) {
 		t.Fatalf("rerun: commands %v, want %v", got, want)
 	}
-	if !slices.Equal(res.Resumed, []string{StagePPO}) {
+	if !slices.Equal(res.Resumed, []string{rundir.PPO}) {
 		t.Fatalf("resumed %v", res.Resumed)
 	}
 
@@ -224,10 +225,10 @@ func TestRunReportsAFailingStage(t *testing.T) {
 	dir := t.TempDir()
 	f := &fakeSteps{failAt: "reward"}
 	_, err := run(t, dir, Quick(), f)
-	if err == nil || !strings.Contains(err.Error(), "stage reward: boom") || !strings.Contains(err.Error(), LogFile) {
+	if err == nil || !strings.Contains(err.Error(), "stage reward: boom") || !strings.Contains(err.Error(), rundir.LogFile) {
 		t.Fatalf("err %v, want the stage, its error and its log", err)
 	}
-	if _, err := os.Stat(filepath.Join(dir, StagesDir, StageReward, DoneFile)); err == nil {
+	if _, err := os.Stat(filepath.Join(dir, rundir.StagesDir, rundir.Reward, rundir.DoneFile)); err == nil {
 		t.Fatal("a failed stage has a done marker")
 	}
 }
@@ -243,7 +244,7 @@ func TestHumanLabelsAreMixedWithAILabels(t *testing.T) {
 	if _, err := run(t, filepath.Join(dir, "run"), cfg, &fakeSteps{}); err != nil {
 		t.Fatal(err)
 	}
-	b, err := os.ReadFile(filepath.Join(dir, "run", DataDir, PreferencesFile))
+	b, err := os.ReadFile(filepath.Join(dir, "run", rundir.DataDir, rundir.PreferencesFile))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -363,7 +364,7 @@ func TestEditedInputFilesRerunTheirStage(t *testing.T) {
 	if got, want := f.commands(), []string{"ppo", "eval"}; !slices.Equal(got, want) {
 		t.Fatalf("after editing the prompts: calls %v, want %v", got, want)
 	}
-	b, err := os.ReadFile(filepath.Join(dir, "run", DataDir, PPOPromptsFile))
+	b, err := os.ReadFile(filepath.Join(dir, "run", rundir.DataDir, rundir.PPOPromptsFile))
 	if err != nil || !strings.Contains(string(b), "Say hello.") {
 		t.Fatalf("the PPO prompts copy was not rewritten: %q, %v", b, err)
 	}

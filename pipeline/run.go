@@ -31,17 +31,6 @@ type Options struct {
 	Terminal bool
 }
 
-// Files and directories of a run directory (see package rundir).
-const (
-	ConfigFile = rundir.ConfigFile
-	StagesDir  = rundir.StagesDir
-	DataDir    = rundir.DataDir
-	ReportDir  = rundir.ReportDir
-	DoneFile   = rundir.DoneFile
-	StartFile  = rundir.StartFile
-	LogFile    = rundir.LogFile
-)
-
 // Marker is the content of a stage's done (or started) file.
 type Marker struct {
 	Stage   string  `json:"stage"`
@@ -86,12 +75,12 @@ func Run(ctx context.Context, o Options) (Result, error) {
 	if err := o.Config.Validate(); err != nil {
 		return res, err
 	}
-	for _, d := range []string{o.Dir, filepath.Join(o.Dir, StagesDir), filepath.Join(o.Dir, DataDir)} {
+	for _, d := range []string{o.Dir, filepath.Join(o.Dir, rundir.StagesDir), filepath.Join(o.Dir, rundir.DataDir)} {
 		if err := os.MkdirAll(d, 0o755); err != nil {
 			return res, err
 		}
 	}
-	if err := atomicfile.WriteFile(filepath.Join(o.Dir, ConfigFile), func(w io.Writer) error {
+	if err := atomicfile.WriteFile(filepath.Join(o.Dir, rundir.ConfigFile), func(w io.Writer) error {
 		_, err := w.Write(o.Config.YAML())
 		return err
 	}); err != nil {
@@ -111,7 +100,7 @@ func Run(ctx context.Context, o Options) (Result, error) {
 		r.hashes[s.name] = h
 		dir := r.stageDir(s.name)
 		if !upstreamRan && !s.always {
-			if m, err := readMarker(filepath.Join(dir, DoneFile)); err == nil && m.Hash == h {
+			if m, err := readMarker(filepath.Join(dir, rundir.DoneFile)); err == nil && m.Hash == h {
 				frame.Skip(i)
 				res.Skipped = append(res.Skipped, s.name)
 				fmt.Fprintf(o.Stdout, "%s: done in an earlier run (%s), skipped\n", stageLabel(i, len(stages), s.name), progress.Duration(secs(m.Seconds)))
@@ -119,7 +108,7 @@ func Run(ctx context.Context, o Options) (Result, error) {
 			}
 		}
 		resume := false
-		if m, err := readMarker(filepath.Join(dir, StartFile)); err == nil && m.Hash == h && !upstreamRan && s.resumable != nil {
+		if m, err := readMarker(filepath.Join(dir, rundir.StartFile)); err == nil && m.Hash == h && !upstreamRan && s.resumable != nil {
 			resume = s.resumable(dir)
 		}
 		if !resume {
@@ -130,7 +119,7 @@ func Run(ctx context.Context, o Options) (Result, error) {
 		if err := os.MkdirAll(dir, 0o755); err != nil {
 			return res, err
 		}
-		if err := writeMarker(filepath.Join(dir, StartFile), Marker{Stage: s.name, Hash: h}); err != nil {
+		if err := writeMarker(filepath.Join(dir, rundir.StartFile), Marker{Stage: s.name, Hash: h}); err != nil {
 			return res, err
 		}
 		frame.Begin(i)
@@ -147,15 +136,15 @@ func Run(ctx context.Context, o Options) (Result, error) {
 			return res, fmt.Errorf("%s: %w; run the same command again to resume from here", s.name, ErrInterrupted)
 		}
 		if err != nil {
-			return res, fmt.Errorf("stage %s: %w (its output: %s)", s.name, sectionError(s.name, err), filepath.Join(dir, LogFile))
+			return res, fmt.Errorf("stage %s: %w (its output: %s)", s.name, sectionError(s.name, err), filepath.Join(dir, rundir.LogFile))
 		}
-		if err := writeMarker(filepath.Join(dir, DoneFile), Marker{Stage: s.name, Hash: h, Seconds: time.Since(t0).Seconds()}); err != nil {
+		if err := writeMarker(filepath.Join(dir, rundir.DoneFile), Marker{Stage: s.name, Hash: h, Seconds: time.Since(t0).Seconds()}); err != nil {
 			return res, err
 		}
 		res.Ran = append(res.Ran, s.name)
 	}
-	res.Report = filepath.Join(o.Dir, ReportDir, "index.html")
-	res.Summary = filepath.Join(o.Dir, ReportDir, "summary.json")
+	res.Report = filepath.Join(o.Dir, rundir.ReportDir, "index.html")
+	res.Summary = filepath.Join(o.Dir, rundir.ReportDir, "summary.json")
 	res.Checks = r.checks
 	res.Elapsed = time.Since(start)
 	return res, nil
@@ -167,7 +156,7 @@ func secs(s float64) time.Duration { return time.Duration(s * float64(time.Secon
 
 // runStage runs s with its output copied to the stage's log file.
 func (r *runner) runStage(ctx context.Context, s stage, resume bool) error {
-	logf, err := os.OpenFile(filepath.Join(r.stageDir(s.name), LogFile), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	logf, err := os.OpenFile(filepath.Join(r.stageDir(s.name), rundir.LogFile), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
 		return err
 	}
@@ -205,7 +194,7 @@ func Timings(dir string, names []string) ([]string, []float64) {
 	var ns []string
 	var ss []float64
 	for _, n := range names {
-		if m, err := readMarker(filepath.Join(dir, StagesDir, n, DoneFile)); err == nil {
+		if m, err := readMarker(filepath.Join(dir, rundir.StagesDir, n, rundir.DoneFile)); err == nil {
 			ns = append(ns, n)
 			ss = append(ss, m.Seconds)
 		}

@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 
 	"github.com/align-project/align/chat"
@@ -22,31 +23,6 @@ import (
 	"github.com/align-project/align/reward"
 	"github.com/align-project/align/rundir"
 	"github.com/align-project/align/train"
-)
-
-// Stage names, in the order they run.
-const (
-	StagePretrain = rundir.Pretrain
-	StageSFT      = rundir.SFT
-	StageGenerate = rundir.Generate
-	StageLabel    = rundir.Label
-	StageReward   = rundir.Reward
-	StagePPO      = rundir.PPO
-	StageEval     = rundir.Eval
-	StageReport   = rundir.Report
-)
-
-// Stages lists the stage names in order.
-func Stages() []string { return rundir.Stages() }
-
-// Files the stages write into the run's data directory and the eval stage.
-const (
-	PairsFile       = rundir.PairsFile
-	AIPrefsFile     = rundir.AIPrefsFile
-	HumanPrefsFile  = rundir.HumanPrefsFile
-	PreferencesFile = rundir.PreferencesFile
-	PPOPromptsFile  = rundir.PPOPromptsFile
-	EvalFile        = rundir.EvalFile
 )
 
 // Steps are the library calls the stages make, one per stage (Export
@@ -74,30 +50,11 @@ func LibrarySteps() Steps {
 
 // orLibrary fills the steps s leaves nil with the library's.
 func (s Steps) orLibrary() Steps {
-	l := LibrarySteps()
-	if s.Pretrain == nil {
-		s.Pretrain = l.Pretrain
-	}
-	if s.SFT == nil {
-		s.SFT = l.SFT
-	}
-	if s.Generate == nil {
-		s.Generate = l.Generate
-	}
-	if s.Label == nil {
-		s.Label = l.Label
-	}
-	if s.Export == nil {
-		s.Export = l.Export
-	}
-	if s.Reward == nil {
-		s.Reward = l.Reward
-	}
-	if s.PPO == nil {
-		s.PPO = l.PPO
-	}
-	if s.Eval == nil {
-		s.Eval = l.Eval
+	v, lib := reflect.ValueOf(&s).Elem(), reflect.ValueOf(LibrarySteps())
+	for i := range v.NumField() {
+		if v.Field(i).IsNil() {
+			v.Field(i).Set(lib.Field(i))
+		}
 	}
 	return s
 }
@@ -198,11 +155,11 @@ func (r *runner) stages() []stage {
 	l := c.Label
 	return []stage{
 		{
-			name: StagePretrain, weight: 21, config: yamlOf(c.Pretrain), resumable: hasCheckpoint,
+			name: rundir.Pretrain, weight: 21, config: yamlOf(c.Pretrain), resumable: hasCheckpoint,
 			inputs: files(c.Pretrain.Data),
 			run: func(ctx context.Context, sio stageIO, resume bool) error {
 				res, err := r.steps.Pretrain(ctx, train.PretrainSpec{Config: c.Pretrain.Config, Data: c.Pretrain.Data,
-					Out: dir(StagePretrain), Resume: resume, Log: sio.log})
+					Out: dir(rundir.Pretrain), Resume: resume, Log: sio.log})
 				if err != nil {
 					return err
 				}
@@ -211,11 +168,11 @@ func (r *runner) stages() []stage {
 			},
 		},
 		{
-			name: StageSFT, weight: 16, config: yamlOf(c.SFT), deps: []string{StagePretrain}, resumable: hasCheckpoint,
+			name: rundir.SFT, weight: 16, config: yamlOf(c.SFT), deps: []string{rundir.Pretrain}, resumable: hasCheckpoint,
 			inputs: files(c.SFT.Data, c.SFT.EvalPrompts),
 			run: func(ctx context.Context, sio stageIO, resume bool) error {
-				res, err := r.steps.SFT(ctx, train.SFTSpec{Config: c.SFT.Config, Base: dir(StagePretrain), Data: c.SFT.Data,
-					EvalPrompts: c.SFT.EvalPrompts, Out: dir(StageSFT), Resume: resume, Log: sio.log})
+				res, err := r.steps.SFT(ctx, train.SFTSpec{Config: c.SFT.Config, Base: dir(rundir.Pretrain), Data: c.SFT.Data,
+					EvalPrompts: c.SFT.EvalPrompts, Out: dir(rundir.SFT), Resume: resume, Log: sio.log})
 				if err != nil {
 					return err
 				}
@@ -224,11 +181,11 @@ func (r *runner) stages() []stage {
 			},
 		},
 		{
-			name: StageGenerate, weight: 3, config: yamlOf(c.Generate), deps: []string{StageSFT},
-			inputs: files(c.Generate.Prompts), outputs: []string{r.dataFile(PairsFile)},
+			name: rundir.Generate, weight: 3, config: yamlOf(c.Generate), deps: []string{rundir.SFT},
+			inputs: files(c.Generate.Prompts), outputs: []string{r.dataFile(rundir.PairsFile)},
 			run: func(ctx context.Context, sio stageIO, _ bool) error {
-				res, err := r.steps.Generate(ctx, chat.GenerateSpec{GenerateConfig: c.Generate, Model: dir(StageSFT),
-					Seed: c.Seed, Out: r.dataFile(PairsFile), Log: sio.log})
+				res, err := r.steps.Generate(ctx, chat.GenerateSpec{GenerateConfig: c.Generate, Model: dir(rundir.SFT),
+					Seed: c.Seed, Out: r.dataFile(rundir.PairsFile), Log: sio.log})
 				if err != nil {
 					return err
 				}
@@ -237,18 +194,18 @@ func (r *runner) stages() []stage {
 			},
 		},
 		{
-			name: StageLabel, weight: 1, config: yamlOf(c.Label), deps: []string{StageGenerate},
+			name: rundir.Label, weight: 1, config: yamlOf(c.Label), deps: []string{rundir.Generate},
 			inputs:  files(l.Constitution, l.FewShot, l.Lexicon, l.HumanFile, sqliteFile(l.HumanDB)),
-			outputs: []string{r.dataFile(AIPrefsFile), r.dataFile(HumanPrefsFile), r.dataFile(PreferencesFile)},
+			outputs: []string{r.dataFile(rundir.AIPrefsFile), r.dataFile(rundir.HumanPrefsFile), r.dataFile(rundir.PreferencesFile)},
 			// Labelling appends and skips pairs already labelled.
 			resumable: func(string) bool { return true },
 			run:       r.label,
 		},
 		{
-			name: StageReward, weight: 8, config: yamlOf(c.Reward), deps: []string{StageSFT, StageLabel},
+			name: rundir.Reward, weight: 8, config: yamlOf(c.Reward), deps: []string{rundir.SFT, rundir.Label},
 			run: func(ctx context.Context, sio stageIO, _ bool) error {
-				res, err := r.steps.Reward(ctx, reward.TrainSpec{Config: c.Reward.Config, Base: dir(StageSFT),
-					Data: r.dataFile(PreferencesFile), HeldOutFrac: reward.DefaultHeldOutFrac, Out: dir(StageReward), Log: sio.log})
+				res, err := r.steps.Reward(ctx, reward.TrainSpec{Config: c.Reward.Config, Base: dir(rundir.SFT),
+					Data: r.dataFile(rundir.PreferencesFile), HeldOutFrac: reward.DefaultHeldOutFrac, Out: dir(rundir.Reward), Log: sio.log})
 				if err != nil {
 					return err
 				}
@@ -257,10 +214,10 @@ func (r *runner) stages() []stage {
 			},
 		},
 		{
-			name: StagePPO, weight: 30, config: yamlOf(c.PPO), deps: []string{StageSFT, StageReward},
-			inputs: files(c.PPO.Prompts), outputs: []string{r.dataFile(PPOPromptsFile)}, resumable: hasCheckpoint,
+			name: rundir.PPO, weight: 30, config: yamlOf(c.PPO), deps: []string{rundir.SFT, rundir.Reward},
+			inputs: files(c.PPO.Prompts), outputs: []string{r.dataFile(rundir.PPOPromptsFile)}, resumable: hasCheckpoint,
 			run: func(ctx context.Context, sio stageIO, resume bool) error {
-				prompts := r.dataFile(PPOPromptsFile)
+				prompts := r.dataFile(rundir.PPOPromptsFile)
 				ps, err := data.LoadPrompts(c.PPO.Prompts, c.Seed, data.TrainPrompts)
 				if err != nil {
 					return yamlconf.WrapKey("prompts", err)
@@ -268,8 +225,8 @@ func (r *runner) stages() []stage {
 				if err := data.WriteRecords(prompts, ps); err != nil {
 					return err
 				}
-				res, err := r.steps.PPO(ctx, ppo.TrainSpec{Config: c.PPO.Config, Policy: dir(StageSFT), Prompts: prompts,
-					Reward: ppo.RewardSpec{Dir: dir(StageReward), Batch: 16}, Out: dir(StagePPO), Resume: resume, Log: sio.log})
+				res, err := r.steps.PPO(ctx, ppo.TrainSpec{Config: c.PPO.Config, Policy: dir(rundir.SFT), Prompts: prompts,
+					Reward: ppo.RewardSpec{Dir: dir(rundir.Reward), Batch: 16}, Out: dir(rundir.PPO), Resume: resume, Log: sio.log})
 				if err != nil {
 					return err
 				}
@@ -278,15 +235,15 @@ func (r *runner) stages() []stage {
 			},
 		},
 		{
-			name: StageEval, weight: 10, config: yamlOf(struct {
+			name: rundir.Eval, weight: 10, config: yamlOf(struct {
 				Eval  EvalConfig
 				Judge judge.Spec
-			}{c.Eval, c.evalJudge()}), deps: []string{StagePretrain, StageSFT, StageReward, StagePPO},
+			}{c.Eval, c.evalJudge()}), deps: []string{rundir.Pretrain, rundir.SFT, rundir.Reward, rundir.PPO},
 			inputs: files(c.Eval.Prompts, c.Eval.HeldOutConstitution, l.Constitution),
 			run:    r.eval,
 		},
 		{
-			name: StageReport, weight: 1, config: yamlOf(c), deps: []string{StageEval}, always: true,
+			name: rundir.Report, weight: 1, config: yamlOf(c), deps: []string{rundir.Eval}, always: true,
 			run: r.report,
 		},
 	}
@@ -307,15 +264,15 @@ func (r *runner) label(ctx context.Context, sio stageIO, _ bool) error {
 	l := r.o.Config.Label
 	var parts []string
 	if l.Kind != judge.KindNone {
-		res, err := r.steps.Label(ctx, judge.LabelSpec{Spec: l.judgeSpec(r.o.Config.Seed), In: r.dataFile(PairsFile),
-			Out: r.dataFile(AIPrefsFile), Stats: filepath.Join(r.stageDir(StageLabel), "stats.json"), Log: sio.log})
+		res, err := r.steps.Label(ctx, judge.LabelSpec{Spec: l.judgeSpec(r.o.Config.Seed), In: r.dataFile(rundir.PairsFile),
+			Out: r.dataFile(rundir.AIPrefsFile), Stats: filepath.Join(r.stageDir(rundir.Label), "stats.json"), Log: sio.log})
 		if err != nil {
 			return err
 		}
 		res.WriteText(sio.out)
-		parts = append(parts, r.dataFile(AIPrefsFile))
+		parts = append(parts, r.dataFile(rundir.AIPrefsFile))
 	}
-	human := r.dataFile(HumanPrefsFile)
+	human := r.dataFile(rundir.HumanPrefsFile)
 	switch {
 	case l.HumanDB != "":
 		res, err := r.steps.Export(ctx, feedback.ExportSpec{DB: l.HumanDB, Project: l.HumanProject, Out: human, QuarantineFlagged: true})
@@ -350,21 +307,21 @@ func (r *runner) label(ctx context.Context, sio stageIO, _ bool) error {
 	if len(all) == 0 {
 		return fmt.Errorf("no preferences: the judge found no pair with a preference and there are no human labels")
 	}
-	if err := data.WriteRecords(r.dataFile(PreferencesFile), all); err != nil {
+	if err := data.WriteRecords(r.dataFile(rundir.PreferencesFile), all); err != nil {
 		return err
 	}
-	fmt.Fprintf(sio.out, "label: %d preferences → %s\n", len(all), r.dataFile(PreferencesFile))
+	fmt.Fprintf(sio.out, "label: %d preferences → %s\n", len(all), r.dataFile(rundir.PreferencesFile))
 	return nil
 }
 
 // eval compares the PPO policy with the SFT model (and the pretrained one).
 func (r *runner) eval(ctx context.Context, sio stageIO, _ bool) error {
 	c := r.o.Config
-	s := eval.Spec{Config: c.Eval.Config, Policy: r.stageDir(StagePPO), Baseline: r.stageDir(StageSFT),
-		Reward: r.stageDir(StageReward), Judge: c.evalJudge(), Seed: c.Seed,
-		Out: filepath.Join(r.stageDir(StageEval), EvalFile), Log: sio.log}
+	s := eval.Spec{Config: c.Eval.Config, Policy: r.stageDir(rundir.PPO), Baseline: r.stageDir(rundir.SFT),
+		Reward: r.stageDir(rundir.Reward), Judge: c.evalJudge(), Seed: c.Seed,
+		Out: filepath.Join(r.stageDir(rundir.Eval), rundir.EvalFile), Log: sio.log}
 	if c.Eval.Base {
-		s.Base = r.stageDir(StagePretrain)
+		s.Base = r.stageDir(rundir.Pretrain)
 	}
 	res, err := r.steps.Eval(ctx, s)
 	if err != nil {
@@ -377,17 +334,17 @@ func (r *runner) eval(ctx context.Context, sio stageIO, _ bool) error {
 // directory, with the run's targets checked.
 func (r *runner) report(_ context.Context, sio stageIO, _ bool) error {
 	var res eval.Result
-	b, err := os.ReadFile(filepath.Join(r.stageDir(StageEval), EvalFile))
+	b, err := os.ReadFile(filepath.Join(r.stageDir(rundir.Eval), rundir.EvalFile))
 	if err != nil {
 		return err
 	}
 	if err := json.Unmarshal(b, &res); err != nil {
-		return fmt.Errorf("%s: %w", EvalFile, err)
+		return fmt.Errorf("%s: %w", rundir.EvalFile, err)
 	}
 	in := eval.RunInput(r.o.Dir)
 	in.Title = "align run " + filepath.Base(filepath.Clean(r.o.Dir))
 	in.Eval = &res
-	names, secs := Timings(r.o.Dir, Stages())
+	names, secs := Timings(r.o.Dir, rundir.Stages())
 	for i, n := range names {
 		in.Timings = append(in.Timings, eval.StageTiming{Stage: n, Seconds: secs[i]})
 	}

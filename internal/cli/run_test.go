@@ -14,7 +14,6 @@ import (
 	"github.com/align-project/align/internal/feedback"
 	"github.com/align-project/align/internal/feedback/store"
 	"github.com/align-project/align/internal/feedback/store/storetest"
-	"github.com/align-project/align/pipeline"
 	"github.com/align-project/align/rundir"
 )
 
@@ -60,7 +59,7 @@ func TestRunQuickInterruptedResumesExactly(t *testing.T) {
 		!strings.Contains(watch.buf.String(), "align run --quick --out "+broken) {
 		t.Fatalf("interrupted run: exit %d, want 1 with a hint to resume; stderr:\n%s", code, watch.buf.String())
 	}
-	if _, err := os.Stat(filepath.Join(broken, pipeline.StagesDir, pipeline.StagePPO, pipeline.DoneFile)); err == nil {
+	if _, err := os.Stat(filepath.Join(broken, rundir.StagesDir, rundir.PPO, rundir.DoneFile)); err == nil {
 		t.Fatal("the interrupted PPO stage has a done marker")
 	}
 
@@ -74,8 +73,8 @@ func TestRunQuickInterruptedResumesExactly(t *testing.T) {
 		}
 	}
 	for _, f := range []string{"model.safetensors", "value/model.safetensors"} {
-		a, err1 := os.ReadFile(filepath.Join(straight, pipeline.StagesDir, pipeline.StagePPO, f))
-		b, err2 := os.ReadFile(filepath.Join(broken, pipeline.StagesDir, pipeline.StagePPO, f))
+		a, err1 := os.ReadFile(filepath.Join(straight, rundir.StagesDir, rundir.PPO, f))
+		b, err2 := os.ReadFile(filepath.Join(broken, rundir.StagesDir, rundir.PPO, f))
 		if err1 != nil || err2 != nil {
 			t.Fatal(err1, err2)
 		}
