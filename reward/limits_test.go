@@ -12,6 +12,7 @@ import (
 
 	"github.com/align-project/align/chat/chattest"
 	"github.com/align-project/align/data"
+	"github.com/align-project/align/internal/atomicfile"
 	"github.com/align-project/align/internal/yamlconf"
 )
 
@@ -202,7 +203,7 @@ func TestNonFiniteNumbersNeverReachJSON(t *testing.T) {
 	if err := m.Save(filepath.Join(t.TempDir(), "saved")); err == nil || !strings.Contains(err.Error(), "gain[3] is not a finite number") {
 		t.Errorf("saving an infinite gain: %v", err)
 	}
-	if p := firstNonFinite(Metrics{Step: 3, Loss: math.Inf(1)}); p != "train_loss" {
+	if p := atomicfile.FirstNonFinite(Metrics{Step: 3, Loss: math.Inf(1)}); p != "train_loss" {
 		t.Errorf("firstNonFinite of a metrics line: %q", p)
 	}
 }

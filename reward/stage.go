@@ -242,7 +242,7 @@ func ScoreFile(ctx context.Context, m *Model, in, out string, batch int) (ScoreF
 		return ScoreFileResult{}, fmt.Errorf("reward score: %w", err)
 	}
 	for i, o := range outs {
-		if firstNonFinite(o) != "" {
+		if atomicfile.FirstNonFinite(o) != "" {
 			return ScoreFileResult{}, fmt.Errorf("reward score: %s, record %d: the reward model's score is not a finite number (raw heads %v): its weights or normalisation are broken; train it again", in, i+1, o.Heads)
 		}
 	}

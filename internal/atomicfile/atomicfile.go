@@ -66,6 +66,9 @@ func WriteFile(path string, write func(w io.Writer) error) (err error) {
 func WriteJSON(path string, v any) error {
 	b, err := json.MarshalIndent(v, "", "  ")
 	if err != nil {
+		if p := FirstNonFinite(v); p != "" {
+			return fmt.Errorf("%s: %s is not a finite number, which JSON cannot hold", path, p)
+		}
 		return fmt.Errorf("%s: %w", path, err)
 	}
 	return WriteFile(path, func(w io.Writer) error {

@@ -3,6 +3,7 @@ package atomicfile
 import (
 	"errors"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -71,5 +72,22 @@ func TestWriteJSON(t *testing.T) {
 	}
 	if b2, _ := os.ReadFile(path); string(b2) != string(b) {
 		t.Fatal("a failed write changed the file")
+	}
+}
+
+// JSON holds no NaN or infinity: the error names the file and the field
+// instead of encoding/json's "unsupported value".
+func TestWriteJSONNamesANonFiniteField(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "eval.json")
+	v := struct {
+		Steps  []struct{ Loss float64 } `json:"steps"`
+		Ignore float64                  `json:"-"`
+	}{Steps: []struct{ Loss float64 }{{1}, {math.NaN()}}, Ignore: math.Inf(1)}
+	err := WriteJSON(path, v)
+	if err == nil || !strings.Contains(err.Error(), "eval.json: steps[1].Loss is not a finite number") {
+		t.Fatalf("err %v, want one naming eval.json and steps[1].Loss", err)
+	}
+	if _, err := os.Stat(path); !os.IsNotExist(err) {
+		t.Errorf("a failed write left %s: %v", path, err)
 	}
 }

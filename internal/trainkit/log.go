@@ -4,7 +4,10 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
+
+	"github.com/align-project/align/internal/atomicfile"
 )
 
 // Log appends JSON lines to a file, one object per Write. Each line goes to
@@ -70,6 +73,9 @@ func keepLines(data []byte, key string, resumeAt int) int {
 func (l *Log) Write(v any) error {
 	b, err := json.Marshal(v)
 	if err != nil {
+		if p := atomicfile.FirstNonFinite(v); p != "" {
+			return fmt.Errorf("%s: %s is not a finite number, which JSON cannot hold", l.f.Name(), p)
+		}
 		return err
 	}
 	_, err = l.f.Write(append(b, '\n'))
