@@ -35,7 +35,7 @@ func ExampleSampler() {
 		fmt.Println(err)
 		return
 	}
-	text, _ := tok.Decode(fromInt32(prompt))
+	text, _ := tok.Decode(tokenizer.Ints(prompt))
 	fmt.Printf("prompt %q\n", text)
 
 	// Teach the model to answer "Hi" with "Hello there!": SFT on one
@@ -46,7 +46,7 @@ func ExampleSampler() {
 		return
 	}
 	eos, _ := tok.TokenID("<|endoftext|>")
-	rows := train.PackExamples([]train.Example{{IDs: toInt32(ids), Mask: assistant}}, 40, false, int32(eos))
+	rows := train.PackExamples([]train.Example{{IDs: tokenizer.Int32s(ids), Mask: assistant}}, 40, false, int32(eos))
 	c := train.DefaultSFT()
 	c.Steps, c.Batch, c.Warmup, c.LR, c.MinLR, c.SaveEvery = 30, 1, 0, 1e-2, 1e-3, 0
 	out, err := os.MkdirTemp("", "example-sampler")
@@ -70,20 +70,4 @@ func ExampleSampler() {
 	// Output:
 	// prompt "User:\nHi<|endoftext|>\nAssistant:\n"
 	// answer "Hello there!", ended with the end-of-turn token: true
-}
-
-func toInt32(ids []int) []int32 {
-	out := make([]int32, len(ids))
-	for i, id := range ids {
-		out[i] = int32(id)
-	}
-	return out
-}
-
-func fromInt32(ids []int32) []int {
-	out := make([]int, len(ids))
-	for i, id := range ids {
-		out[i] = int(id)
-	}
-	return out
 }

@@ -22,9 +22,5 @@ func PromptTokens(tok *tokenizer.Tokenizer, prompt string, context int) ([]int32
 	if keep := context - max(context/4, 1); context > 0 && len(ids) > keep {
 		ids = ids[len(ids)-keep:]
 	}
-	out := make([]int32, len(ids))
-	for i, id := range ids {
-		out[i] = int32(id)
-	}
-	return out, nil
+	return tokenizer.Int32s(ids), nil
 }

@@ -58,11 +58,7 @@ func NewSampler(m *model.Model, tok *tokenizer.Tokenizer) (*Sampler, error) {
 	if err != nil {
 		return nil, fmt.Errorf("sample: %w", err)
 	}
-	s := &Sampler{Model: m, Tok: tok}
-	for _, id := range cf.Stop {
-		s.stop = append(s.stop, int32(id))
-	}
-	return s, nil
+	return &Sampler{Model: m, Tok: tok, stop: tokenizer.Int32s(cf.Stop)}, nil
 }
 
 // PromptIDs renders a prompt for the sampler's model: see PromptTokens,
@@ -83,10 +79,7 @@ func (s *Sampler) Sample(prompts []string, opt SampleOptions, rng *rand.Rand) ([
 		batch = 16
 	}
 	ids := make([][]int32, len(prompts))
-	var prefix []int32
-	for _, id := range s.Tok.Encode(opt.Prefix) {
-		prefix = append(prefix, int32(id))
-	}
+	prefix := tokenizer.Int32s(s.Tok.Encode(opt.Prefix))
 	for i, p := range prompts {
 		var err error
 		if ids[i], err = s.PromptIDs(p); err != nil {
@@ -120,7 +113,7 @@ func (s *Sampler) Sample(prompts []string, opt SampleOptions, rng *rand.Rand) ([
 			if smp.Stopped && len(toks) > 0 {
 				toks = toks[:len(toks)-1]
 			}
-			text, err := s.Tok.Decode(fromInt32(toks))
+			text, err := s.Tok.Decode(tokenizer.Ints(toks))
 			if err != nil {
 				return nil, fmt.Errorf("sample: %w", err)
 			}
@@ -145,12 +138,4 @@ func validUTF8(s string) string {
 		}
 	}
 	return strings.ToValidUTF8(s, "\uFFFD")
-}
-
-func fromInt32(ids []int32) []int {
-	out := make([]int, len(ids))
-	for i, id := range ids {
-		out[i] = int(id)
-	}
-	return out
 }

@@ -26,13 +26,5 @@ func ChatPrompts(tok *tokenizer.Tokenizer, texts []string, context int) ([]Promp
 		}
 		out[i] = Prompt{Text: text, IDs: ids}
 	}
-	return out, toInt32(cf.Stop), nil
-}
-
-func toInt32(ids []int) []int32 {
-	out := make([]int32, len(ids))
-	for i, id := range ids {
-		out[i] = int32(id)
-	}
-	return out
+	return out, tokenizer.Int32s(cf.Stop), nil
 }

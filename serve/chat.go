@@ -38,10 +38,7 @@ func (s *Server) handleChat(w http.ResponseWriter, r *http.Request) {
 		writeError(w, invalid("messages", codeInvalidValue, "cannot render the conversation: %v", err))
 		return
 	}
-	prompt := make([]int32, len(ids))
-	for i, id := range ids {
-		prompt[i] = int32(id)
-	}
+	prompt := tokenizer.Int32s(ids)
 	seqs, promptTokens, aerr := s.sequences([][]int32{prompt}, g, "messages")
 	if aerr != nil {
 		writeError(w, aerr)

@@ -220,3 +220,21 @@ func indexAnyByte(s string, set *[256][]AddedToken) int {
 	}
 	return -1
 }
+
+// Int32s converts token ids to the int32 ids the model takes.
+func Int32s(ids []int) []int32 {
+	out := make([]int32, len(ids))
+	for i, id := range ids {
+		out[i] = int32(id)
+	}
+	return out
+}
+
+// Ints converts the model's int32 token ids back to the ids Decode takes.
+func Ints(ids []int32) []int {
+	out := make([]int, len(ids))
+	for i, id := range ids {
+		out[i] = int(id)
+	}
+	return out
+}

@@ -133,11 +133,3 @@ func EvaluateSFT(m *model.Model, tok *tokenizer.Tokenizer, exs []data.Example, o
 	ev.OverRefusal = ratio(ev.BenignRefused, ev.Benign)
 	return ev, nil
 }
-
-func toInt32(ids []int) []int32 {
-	out := make([]int32, len(ids))
-	for i, id := range ids {
-		out[i] = int32(id)
-	}
-	return out
-}

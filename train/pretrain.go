@@ -101,7 +101,7 @@ func Pretrain(ctx context.Context, s PretrainSpec) (Result, error) {
 		ids := tok.EncodeBatch(ds, tokenizer.Options{})
 		enc := make([][]int32, len(ids))
 		for i, x := range ids {
-			enc[i] = toInt32(x)
+			enc[i] = tokenizer.Int32s(x)
 		}
 		return PackDocuments(enc, int32(eos), cfg.Ctx)
 	}

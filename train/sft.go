@@ -234,7 +234,7 @@ func renderRows(tok *tokenizer.Tokenizer, cfg Config, sets ...[]data.SFT) ([]*Ro
 			if err != nil {
 				return nil, fmt.Errorf("sft: example %d: %w", i+1, err)
 			}
-			exs[s] = append(exs[s], Example{IDs: toInt32(ids), Mask: mask})
+			exs[s] = append(exs[s], Example{IDs: tokenizer.Int32s(ids), Mask: mask})
 			longest = max(longest, len(ids)-1) // a row of T holds T+1 tokens
 		}
 	}

@@ -41,7 +41,7 @@ func tinyTokenizer(t testing.TB) *tokenizer.Tokenizer {
 func encodeDocs(tok *tokenizer.Tokenizer, docs []string) [][]int32 {
 	out := make([][]int32, len(docs))
 	for i, d := range docs {
-		out[i] = toInt32(tok.Encode(d))
+		out[i] = tokenizer.Int32s(tok.Encode(d))
 	}
 	return out
 }
@@ -162,7 +162,7 @@ func TestLossMasking(t *testing.T) {
 		t.Fatal(err)
 	}
 	T := len(ids) - 1
-	rows := PackExamples([]Example{{IDs: toInt32(ids), Mask: mask}}, T, false, 0)
+	rows := PackExamples([]Example{{IDs: tokenizer.Int32s(ids), Mask: mask}}, T, false, 0)
 	if rows.Len() != 1 {
 		t.Fatalf("%d rows", rows.Len())
 	}
