@@ -1,7 +1,6 @@
 package ppo
 
 import (
-	"fmt"
 	"path/filepath"
 
 	"github.com/align-project/align/checkpoint"
@@ -33,38 +32,13 @@ var fixedOnResume = []outguard.Fixed{
 // checkOut refuses, before anything is loaded, an Out that would destroy an
 // input or the run it holds, and a resumed run with a changed fixed setting.
 func (s TrainSpec) checkOut() error {
-	if s.Out == "" {
-		return nil
-	}
 	prompts := s.Prompts
 	if prompts == data.Embedded {
 		prompts = ""
 	}
 	j := s.Reward.Judge
-	if err := outguard.NotOnInputs("out", s.Out, outguard.In("policy", s.Policy), outguard.In("prompts", prompts),
-		outguard.In("reward", s.Reward.Dir), outguard.In("constitution", j.Constitution), outguard.In("few_shot", j.FewShot),
-		outguard.In("lexicon", j.Lexicon), outguard.In("reference_model", j.ReferenceModel)); err != nil {
-		return err
-	}
-	if err := outputs(s.Out).CheckStart(s.Resume, s.Overwrite); err != nil {
-		return err
-	}
-	if s.Resume {
-		return outguard.CheckResume(filepath.Join(s.Out, ConfigFile), s.Config, fixedOnResume...)
-	}
-	return nil
-}
-
-// begin prepares Out right before the trainer writes to it, after the
-// policy, prompts and reward source loaded, so that a mistake there
-// discards nothing: an overwritten run's files are removed. (A resumed run
-// is unmarked as finished by the trainer once its checkpoint is restored.)
-func (s TrainSpec) begin() error {
-	if s.Out == "" || !s.Overwrite || s.Resume {
-		return nil
-	}
-	if err := outputs(s.Out).Clear(); err != nil {
-		return fmt.Errorf("ppo: %w", err)
-	}
-	return nil
+	return outguard.Check(outputs(s.Out), s.Resume, s.Overwrite, filepath.Join(s.Out, ConfigFile), s.Config, fixedOnResume,
+		outguard.In("policy", s.Policy), outguard.In("prompts", prompts), outguard.In("reward", s.Reward.Dir),
+		outguard.In("constitution", j.Constitution), outguard.In("few_shot", j.FewShot),
+		outguard.In("lexicon", j.Lexicon), outguard.In("reference_model", j.ReferenceModel))
 }

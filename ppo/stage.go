@@ -224,8 +224,8 @@ func Train(ctx context.Context, s TrainSpec) (Result, error) {
 			}
 		},
 	}
-	if err := s.begin(); err != nil {
-		return Result{}, err
+	if err := outputs(s.Out).Begin(s.Resume, s.Overwrite); err != nil {
+		return Result{}, fmt.Errorf("ppo: %w", err)
 	}
 	res, err := tr.Run(ctx)
 	bar.Done()

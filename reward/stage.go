@@ -70,13 +70,9 @@ func Train(ctx context.Context, s TrainSpec) (Result, error) {
 	if err := s.Validate(); err != nil {
 		return Result{}, err
 	}
-	if err := outguard.NotOnInputs("out", s.Out, outguard.In("base", s.Base), outguard.In("data", s.Data), outguard.In("heldout", s.HeldOut)); err != nil {
+	if err := outguard.Check(outputs(s.Out), false, s.Overwrite, "", s.Config, nil,
+		outguard.In("base", s.Base), outguard.In("data", s.Data), outguard.In("heldout", s.HeldOut)); err != nil {
 		return Result{}, err
-	}
-	if s.Out != "" {
-		if err := outputs(s.Out).CheckStart(false, s.Overwrite); err != nil {
-			return Result{}, err
-		}
 	}
 	log := s.Log
 	if log == nil {
@@ -106,10 +102,8 @@ func Train(ctx context.Context, s TrainSpec) (Result, error) {
 	fmt.Fprintf(log, "reward train: base %s (L%d C%d T%d V%d); %d training and %d held-out preferences\n",
 		s.Base, mc.Layers, mc.Channels, mc.Context, mc.VocabSize, len(trainSet), len(held))
 
-	if s.Out != "" && s.Overwrite {
-		if err := outputs(s.Out).Clear(); err != nil {
-			return Result{}, fmt.Errorf("reward train: %w", err)
-		}
+	if err := outputs(s.Out).Begin(false, s.Overwrite); err != nil {
+		return Result{}, fmt.Errorf("reward train: %w", err)
 	}
 	tr := &Trainer{Config: cfg, Model: m, Train: trainSet, HeldOut: held, Out: s.Out}
 	bar := progress.New(log, progress.IsTerminal(log), "reward", cfg.Steps, "pair", 10*time.Second)

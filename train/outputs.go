@@ -1,8 +1,6 @@
 package train
 
 import (
-	"path/filepath"
-
 	"github.com/align-project/align/checkpoint"
 	"github.com/align-project/align/data"
 	"github.com/align-project/align/internal/outguard"
@@ -32,34 +30,6 @@ var (
 	fixedOptimizer = outguard.Fixed{Why: "the checkpoint's optimizer state was made with it",
 		Keys: []string{"beta1", "beta2", "eps", "weight_decay", "clip"}}
 )
-
-// checkStart refuses, before anything is loaded or written, a run whose
-// output would destroy one of its inputs or the run already in out (unless
-// resume or overwrite says what to do with it), and a resumed run whose
-// settings differ from its checkpoint's in a fixed key.
-func checkStart(out string, cfg Config, resume, overwrite bool, fixed []outguard.Fixed, inputs ...outguard.Input) error {
-	if err := outguard.NotOnInputs("out", out, inputs...); err != nil {
-		return err
-	}
-	if err := outputs(out).CheckStart(resume, overwrite); err != nil {
-		return err
-	}
-	if resume {
-		return outguard.CheckResume(filepath.Join(out, ConfigFile), cfg, fixed...)
-	}
-	return nil
-}
-
-// begin prepares out right before the trainer writes to it: an overwritten
-// run's files are removed. It comes after the data and models are loaded,
-// so that a mistake there discards nothing. (A resumed run is unmarked as
-// finished by the trainer once its checkpoint is restored.)
-func begin(out string, resume, overwrite bool) error {
-	if overwrite && !resume {
-		return outputs(out).Clear()
-	}
-	return nil
-}
 
 // finishInfo is the content of the finished marker.
 type finishInfo struct {

@@ -52,7 +52,7 @@ func Pretrain(ctx context.Context, s PretrainSpec) (Result, error) {
 	if s.Out == "" {
 		return Result{}, errors.New("pretrain: no output directory")
 	}
-	if err := checkStart(s.Out, cfg, s.Resume, s.Overwrite, []outguard.Fixed{fixedShape, fixedData, fixedOptimizer},
+	if err := outguard.Check(outputs(s.Out), s.Resume, s.Overwrite, filepath.Join(s.Out, ConfigFile), cfg, []outguard.Fixed{fixedShape, fixedData, fixedOptimizer},
 		dataInput("data", s.Data), outguard.In("tokenizer", s.Tokenizer)); err != nil {
 		return Result{}, err
 	}
@@ -121,7 +121,7 @@ func Pretrain(ctx context.Context, s PretrainSpec) (Result, error) {
 		mc.Layers, mc.Channels, mc.Heads, mc.Context, mc.VocabSize, float64(mc.NumParams())/1e6,
 		trainRows.Len(), trainRows.Len()*cfg.Ctx, heldRows.Len())
 
-	if err := begin(s.Out, s.Resume, s.Overwrite); err != nil {
+	if err := outputs(s.Out).Begin(s.Resume, s.Overwrite); err != nil {
 		return Result{}, fmt.Errorf("pretrain: %w", err)
 	}
 	tr := &Trainer{

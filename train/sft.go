@@ -62,7 +62,7 @@ func SFT(ctx context.Context, s SFTSpec) (SFTResult, error) {
 	if s.Base == "" && !s.Resume {
 		return SFTResult{}, yamlconf.Keyf("base", "a pretrained model directory is required")
 	}
-	if err := checkStart(s.Out, cfg, s.Resume, s.Overwrite, []outguard.Fixed{fixedData, fixedRows, fixedOptimizer},
+	if err := outguard.Check(outputs(s.Out), s.Resume, s.Overwrite, filepath.Join(s.Out, ConfigFile), cfg, []outguard.Fixed{fixedData, fixedRows, fixedOptimizer},
 		outguard.In("base", s.Base), dataInput("data", s.Data), outguard.In("eval_prompts", s.EvalPrompts)); err != nil {
 		return SFTResult{}, err
 	}
@@ -108,7 +108,7 @@ func SFT(ctx context.Context, s SFTSpec) (SFTResult, error) {
 	if genRows != nil {
 		fmt.Fprintf(log, "sft: %d held-out-template examples in %d rows (generalization_loss in metrics.jsonl)\n", len(genEx), genRows.Len())
 	}
-	if err := begin(s.Out, s.Resume, s.Overwrite); err != nil {
+	if err := outputs(s.Out).Begin(s.Resume, s.Overwrite); err != nil {
 		return SFTResult{}, fmt.Errorf("sft: %w", err)
 	}
 	tr := &Trainer{

@@ -64,6 +64,38 @@ func (r Run) CheckStart(resume, overwrite bool) error {
 	return yamlconf.Keyf("out", "%s holds the outputs of an earlier run (%s): replace them with overwrite, or choose another out", r.Dir, found)
 }
 
+// Check is what a run checks in r.Dir before it loads anything: its
+// output destroys none of its inputs (NotOnInputs), the run already there
+// is resumed or overwritten only when asked (CheckStart), and a resumed run
+// keeps the fixed settings of the config saved at saved (CheckResume;
+// saved "" for a run that cannot resume). An empty Dir writes nothing and
+// passes.
+func Check[C any](r Run, resume, overwrite bool, saved string, cfg C, fixed []Fixed, inputs ...Input) error {
+	if r.Dir == "" {
+		return nil
+	}
+	if err := NotOnInputs("out", r.Dir, inputs...); err != nil {
+		return err
+	}
+	if err := r.CheckStart(resume, overwrite); err != nil {
+		return err
+	}
+	if resume && saved != "" {
+		return CheckResume(saved, cfg, fixed...)
+	}
+	return nil
+}
+
+// Begin prepares r.Dir right before a run writes to it: an overwritten
+// run's files are removed. It comes after the run's data and models have
+// loaded, so that a mistake there discards nothing.
+func (r Run) Begin(resume, overwrite bool) error {
+	if r.Dir == "" || !overwrite || resume {
+		return nil
+	}
+	return r.Clear()
+}
+
 // Clear removes the run's files from r.Dir, the finished marker first, so
 // that a fresh run starts clean (after CheckStart allowed an overwrite).
 func (r Run) Clear() error {
