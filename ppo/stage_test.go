@@ -14,36 +14,14 @@ import (
 	"github.com/align-project/align/internal/yamlconf"
 	"github.com/align-project/align/judge"
 	"github.com/align-project/align/model"
+	"github.com/align-project/align/ppo/ppotest"
 	"github.com/align-project/align/reward"
-	"github.com/align-project/align/tokenizer"
 )
-
-const stageCorpus = "a good answer is good. a bad answer is bad. write something nice."
 
 // sftFixture saves a tiny SFT checkpoint with a context of 40 tokens and a
 // prompts file whose last prompt is too long to leave room for a response.
 func sftFixture(t *testing.T) (policy, prompts string) {
-	t.Helper()
-	dir := t.TempDir()
-	tok, err := tokenizer.Train(tokenizer.TrainConfig{VocabSize: 300}, stageCorpus)
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, err := model.New(model.Config{VocabSize: tok.VocabSize(), Context: 40, Layers: 1, Heads: 2, Channels: 16}, 3)
-	if err != nil {
-		t.Fatal(err)
-	}
-	policy = filepath.Join(dir, "sft")
-	if err := checkpoint.SaveHF(policy, m, tok, checkpoint.HFOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	prompts = filepath.Join(dir, "prompts.jsonl")
-	long := strings.Repeat("write something nice ", 20)
-	lines := `{"prompt": "write something nice"}` + "\n" + `{"prompt": "a bad answer"}` + "\n" + `{"prompt": "good"}` + "\n" + `{"prompt": "` + long + `"}` + "\n"
-	if err := os.WriteFile(prompts, []byte(lines), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return policy, prompts
+	return ppotest.Fixture(t, strings.Repeat("write something nice ", 20))
 }
 
 func tinyStageConfig() Config {

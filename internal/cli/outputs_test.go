@@ -8,6 +8,7 @@ import (
 
 	"github.com/align-project/align/internal/outguard"
 	"github.com/align-project/align/internal/testkit"
+	"github.com/align-project/align/ppo/ppotest"
 	"github.com/align-project/align/train"
 )
 
@@ -24,7 +25,7 @@ func TestHugeThreads(t *testing.T) {
 // named its own input destroyed it with exit 0. Now each is refused, naming
 // --out and the input's setting, and the input is unchanged.
 func TestOutputOverInput(t *testing.T) {
-	policy, prompts := ppoFixture(t)
+	policy, prompts := ppotest.Fixture(t)
 	pairs := filepath.Join(t.TempDir(), "pairs.jsonl")
 	if err := os.WriteFile(pairs, []byte(`{"prompt":"p","responses":["a","b"]}`+"\n"), 0o644); err != nil {
 		t.Fatal(err)

@@ -11,39 +11,14 @@ import (
 	"testing"
 
 	"github.com/align-project/align/checkpoint"
-	"github.com/align-project/align/model"
 	"github.com/align-project/align/ppo"
-	"github.com/align-project/align/tokenizer"
+	"github.com/align-project/align/ppo/ppotest"
 )
-
-// ppoFixture writes a tiny SFT checkpoint and a prompts file.
-func ppoFixture(t *testing.T) (policy, prompts string) {
-	t.Helper()
-	dir := t.TempDir()
-	tok, err := tokenizer.Train(tokenizer.TrainConfig{VocabSize: 300}, "a good answer is good. a bad answer is bad. write something nice.")
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, err := model.New(model.Config{VocabSize: tok.VocabSize(), Context: 40, Layers: 1, Heads: 2, Channels: 16}, 3)
-	if err != nil {
-		t.Fatal(err)
-	}
-	policy = filepath.Join(dir, "sft")
-	if err := checkpoint.SaveHF(policy, m, tok, checkpoint.HFOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	prompts = filepath.Join(dir, "prompts.jsonl")
-	lines := `{"prompt": "write something nice"}` + "\n" + `{"prompt": "a bad answer"}` + "\n" + `{"prompt": "good"}` + "\n"
-	if err := os.WriteFile(prompts, []byte(lines), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return policy, prompts
-}
 
 var ppoTiny = []string{"--iterations", "2", "--batch-size", "4", "--mini-batch", "2", "--max-new-tokens", "6", "--sample-every", "1", "--sample-rows", "1"}
 
 func TestPPOJudgeAndService(t *testing.T) {
-	policy, prompts := ppoFixture(t)
+	policy, prompts := ppotest.Fixture(t)
 	out := filepath.Join(t.TempDir(), "rlaif")
 	args := append([]string{"ppo", "--policy", policy, "--prompts", prompts, "--out", out, "--judge", "builtin", "--constraint", "--cost-limit", "0.1"}, ppoTiny...)
 	code, stdout, stderr := run(t, args...)
@@ -93,7 +68,7 @@ func TestPPOJudgeAndService(t *testing.T) {
 }
 
 func TestPPOUsageErrors(t *testing.T) {
-	policy, prompts := ppoFixture(t)
+	policy, prompts := ppotest.Fixture(t)
 	out := t.TempDir()
 	for _, args := range [][]string{
 		{"ppo", "--prompts", prompts, "--out", out, "--judge", "builtin"},
