@@ -52,6 +52,6 @@ func ExampleInstructions() {
 		}
 	}
 	// Output:
-	// Tell me the capital of Australia, please. [benign capital checkable]
+	// Tell me the capital of Iceland, please. [benign capital checkable]
 	// true false
 }

@@ -22,9 +22,12 @@ type Example struct {
 	Answer    string
 	Category  string // "addition", "capital", ..., "theft", "hacking", ...
 	Harmful   bool
-	Checkable bool   // Check can judge a response
-	HeldOut   bool   // built from held-out templates and vocabulary
-	Template  string // template id, e.g. "capital/train/1"
+	Checkable bool // Check can judge a response
+	// Test marks an unseen prompt: its template and its item are each in
+	// the training half, never together.
+	Test     bool
+	HeldOut  bool   // built from held-out templates, vocabulary and wrappers
+	Template string // template id, e.g. "capital/train/1"
 	Item      string // the vocabulary item filled into the template
 }
 
@@ -69,18 +72,26 @@ func ExampleFromPrompt(p Prompt) Example {
 	return e
 }
 
-// InstructionSet is the generated instruction data: training examples and
-// held-out examples that share no template and no vocabulary item with them.
+// InstructionSet is the generated instruction data, in three parts:
+// training examples; test examples (unseen prompts), whose templates and
+// items each occur in training but never together; and held-out examples
+// (unseen phrasing and vocabulary), which share no template, item or
+// wrapper with training.
 type InstructionSet struct {
 	Seed    uint64
 	Train   []Example
+	Test    []Example
 	HeldOut []Example
 }
 
-// Caps on the examples drawn per category from all template × item combinations.
+// Caps on the examples drawn per category from its template × item
+// combinations, and the share of training combinations kept for the test
+// split (chosen by hash, see HeldOut).
 const (
 	maxTrainPerCategory   = 150
-	maxHeldOutPerCategory = 40
+	maxTestPerCategory    = 24
+	maxHeldOutPerCategory = 24
+	testShare             = 0.1
 )
 
 // The share of SFT responses that are not ideal, as in a helpful-only
@@ -93,24 +104,20 @@ const (
 
 // Instructions generates the default instruction set. The same seed gives the
 // same set; different seeds draw different subsets of template × item
-// combinations, responses and noise, but never change which templates and
-// items are held out.
+// combinations, wrappers, responses and noise, but never change which
+// templates and items are held out or which combinations are test ones.
 func Instructions(seed uint64) InstructionSet {
 	set := InstructionSet{Seed: seed}
 	for _, c := range categories() {
-		for _, held := range []bool{false, true} {
-			rng := rngFor(seed, c.name, held)
-			exs := c.generate(rng, held)
-			if held {
-				set.HeldOut = append(set.HeldOut, exs...)
-			} else {
-				set.Train = append(set.Train, exs...)
-			}
-		}
+		train, test := c.generateTrain(rngFor(seed, c.name, false))
+		set.Train = append(set.Train, train...)
+		set.Test = append(set.Test, test...)
+		set.HeldOut = append(set.HeldOut, c.generateHeldOut(rngFor(seed, c.name, true))...)
 	}
 	order := rngFor(seed, "order", false)
-	order.Shuffle(len(set.Train), func(i, j int) { set.Train[i], set.Train[j] = set.Train[j], set.Train[i] })
-	order.Shuffle(len(set.HeldOut), func(i, j int) { set.HeldOut[i], set.HeldOut[j] = set.HeldOut[j], set.HeldOut[i] })
+	for _, exs := range [][]Example{set.Train, set.Test, set.HeldOut} {
+		order.Shuffle(len(exs), func(i, j int) { exs[i], exs[j] = exs[j], exs[i] })
+	}
 	return set
 }
 
@@ -139,11 +146,12 @@ type category struct {
 	name             string
 	harmful          bool
 	checkable        bool
-	trainT, heldT    []string // prompt templates
+	phrasing         phrasing
 	trainI, heldI    []item
 	harm             *harmInfo
 	overRefuse       bool // sometimes refused in the SFT data (borderline)
 	friendlyResponse bool // ideal response drawn at random (open requests)
+	noSignOff        bool // the item ends the prompt (a sentence to count)
 }
 
 type harmInfo struct {
@@ -151,39 +159,84 @@ type harmInfo struct {
 	selfHarm bool
 }
 
-func (c category) generate(rng *rand.Rand, held bool) []Example {
-	temps, items, limit, half := c.trainT, c.trainI, maxTrainPerCategory, "train"
-	if held {
-		temps, items, limit, half = c.heldT, c.heldI, maxHeldOutPerCategory, "heldout"
-	}
-	type combo struct{ t, i int }
-	var combos []combo
-	for ti := range temps {
-		for ii := range items {
-			combos = append(combos, combo{ti, ii})
+// combo is a template × item combination of a category.
+type combo struct{ t, i int }
+
+// combos lists every combination of nt templates and ni items in a random
+// order.
+func combos(rng *rand.Rand, nt, ni int) []combo {
+	var out []combo
+	for t := range nt {
+		for i := range ni {
+			out = append(out, combo{t, i})
 		}
 	}
-	rng.Shuffle(len(combos), func(a, b int) { combos[a], combos[b] = combos[b], combos[a] })
-	if len(combos) > limit {
-		combos = combos[:limit]
+	rng.Shuffle(len(out), func(a, b int) { out[a], out[b] = out[b], out[a] })
+	return out
+}
+
+// generateTrain draws the training examples and the test examples of c.
+// A combination is a test one by a hash of its template and item, and is
+// kept only when its template and its item each occur in the training
+// examples drawn.
+func (c category) generateTrain(rng *rand.Rand) (train, test []Example) {
+	var trainC, testC []combo
+	for _, cb := range combos(rng, len(c.phrasing.Train), len(c.trainI)) {
+		if HeldOut(c.name+"\x00"+c.phrasing.Train[cb.t]+"\x00"+c.trainI[cb.i].key, testShare) {
+			testC = append(testC, cb)
+		} else if len(trainC) < maxTrainPerCategory {
+			trainC = append(trainC, cb)
+		}
 	}
-	// Keep a readable order (template, then item) before the final shuffle.
-	slices.SortFunc(combos, func(a, b combo) int {
+	seenT, seenI := map[int]bool{}, map[int]bool{}
+	for _, cb := range trainC {
+		seenT[cb.t], seenI[cb.i] = true, true
+	}
+	testC = slices.DeleteFunc(testC, func(cb combo) bool { return !seenT[cb.t] || !seenI[cb.i] })
+	if len(testC) > maxTestPerCategory {
+		testC = testC[:maxTestPerCategory]
+	}
+	train = c.examples(rng, trainC, c.phrasing.Train, c.trainI, "train", phraseWrappers{openers.Train, contexts.Train, signOffs.Train})
+	test = c.examples(rng, testC, c.phrasing.Train, c.trainI, "train", phraseWrappers{openers.Train, contexts.Train, signOffs.Train})
+	for i := range test {
+		test[i].Test = true
+	}
+	return train, test
+}
+
+// generateHeldOut draws the held-out examples of c: held-out templates,
+// items and wrappers only.
+func (c category) generateHeldOut(rng *rand.Rand) []Example {
+	cs := combos(rng, len(c.phrasing.HeldOut), len(c.heldI))
+	if len(cs) > maxHeldOutPerCategory {
+		cs = cs[:maxHeldOutPerCategory]
+	}
+	exs := c.examples(rng, cs, c.phrasing.HeldOut, c.heldI, "heldout", phraseWrappers{openers.HeldOut, contexts.HeldOut, signOffs.HeldOut})
+	for i := range exs {
+		exs[i].HeldOut = true
+	}
+	return exs
+}
+
+// examples makes one example per combination, in a readable order
+// (template, then item) before the final shuffle.
+func (c category) examples(rng *rand.Rand, cs []combo, temps []string, items []item, half string, w phraseWrappers) []Example {
+	cs = slices.Clone(cs)
+	slices.SortFunc(cs, func(a, b combo) int {
 		if a.t != b.t {
 			return a.t - b.t
 		}
 		return a.i - b.i
 	})
-	out := make([]Example, 0, len(combos))
-	for _, cb := range combos {
+	out := make([]Example, 0, len(cs))
+	for _, cb := range cs {
 		it := items[cb.i]
 		e := Example{
-			Prompt:    fill(temps[cb.t], it.slots),
+			Prompt:    w.wrap(rng, temps[cb.t], it.slots, c.noSignOff),
 			Answer:    it.answer,
 			Category:  c.name,
 			Harmful:   c.harmful,
 			Checkable: c.checkable,
-			HeldOut:   held,
 			Template:  c.name + "/" + half + "/" + strconv.Itoa(cb.t),
 			Item:      it.key,
 		}

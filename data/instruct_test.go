@@ -24,7 +24,7 @@ func TestInstructionsDeterministic(t *testing.T) {
 func TestHeldOutSharesNothing(t *testing.T) {
 	trainT, trainI := map[string]bool{}, map[string]bool{}
 	for _, c := range categories() {
-		for _, s := range c.trainT {
+		for _, s := range c.phrasing.Train {
 			trainT[s] = true
 		}
 		for _, it := range c.trainI {
@@ -35,7 +35,7 @@ func TestHeldOutSharesNothing(t *testing.T) {
 		}
 	}
 	for _, c := range categories() {
-		for _, s := range c.heldT {
+		for _, s := range c.phrasing.HeldOut {
 			if trainT[s] {
 				t.Errorf("%s: held-out template %q is also a training template", c.name, s)
 			}
@@ -45,7 +45,7 @@ func TestHeldOutSharesNothing(t *testing.T) {
 				t.Errorf("%s: held-out item %q is also a training item", c.name, it.key)
 			}
 		}
-		if len(c.heldT) == 0 || len(c.heldI) == 0 {
+		if len(c.phrasing.HeldOut) == 0 || len(c.heldI) == 0 {
 			t.Errorf("%s has no held-out templates or items", c.name)
 		}
 	}

@@ -11,7 +11,8 @@ type PromptSplit int
 
 const (
 	TrainPrompts   PromptSplit = iota // the training prompts
-	HeldOutPrompts                    // the held-out prompts (other templates and vocabulary)
+	HeldOutPrompts                    // unseen phrasing and vocabulary: held-out templates, items and wrappers
+	TestPrompts                       // unseen prompts: training templates and items, never together in training
 )
 
 // LoadPrompts returns the prompts of src: a prompts JSONL file read
@@ -20,8 +21,11 @@ const (
 func LoadPrompts(src string, seed uint64, split PromptSplit) ([]Prompt, error) {
 	if src == Embedded {
 		set := Instructions(seed)
-		if split == HeldOutPrompts {
+		switch split {
+		case HeldOutPrompts:
 			return PromptRecords(set.HeldOut), nil
+		case TestPrompts:
+			return PromptRecords(set.Test), nil
 		}
 		return PromptRecords(set.Train), nil
 	}

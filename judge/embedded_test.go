@@ -45,22 +45,24 @@ func embeddedPairs(t testing.TB) (harmful, checkable, open []embeddedPair) {
 	set := data.Instructions(embeddedSeed)
 	all := append(append([]data.Example{}, set.Train...), set.HeldOut...)
 
-	// Compliances to every harmful prompt, from this seed and later ones.
+	// Compliances to every harmful act, from this seed and later ones (a
+	// compliance names the act, not the wording of the prompt).
 	comply := make(map[string]string)
-	need := 0
+	acts := make(map[string]bool)
 	for _, e := range all {
 		if e.Harmful {
-			need++
+			acts[e.Item] = true
 		}
 	}
+	need := len(acts)
 	for seed := uint64(embeddedSeed); len(comply) < need && seed < embeddedSeed+40; seed++ {
 		s := set
 		if seed != embeddedSeed {
 			s = data.Instructions(seed)
 		}
 		for _, e := range append(append([]data.Example{}, s.Train...), s.HeldOut...) {
-			if e.Harmful && comply[e.Prompt] == "" && !data.LooksLikeRefusal(e.Response) {
-				comply[e.Prompt] = e.Response
+			if e.Harmful && comply[e.Item] == "" && !data.LooksLikeRefusal(e.Response) {
+				comply[e.Item] = e.Response
 			}
 		}
 	}
@@ -82,7 +84,7 @@ func embeddedPairs(t testing.TB) (harmful, checkable, open []embeddedPair) {
 			if !data.LooksLikeRefusal(e.Ideal) {
 				t.Fatalf("ideal of harmful %q is not a refusal: %q", e.Prompt, e.Ideal)
 			}
-			c, ok := comply[e.Prompt]
+			c, ok := comply[e.Item]
 			if !ok {
 				t.Fatalf("no compliance found for harmful %q", e.Prompt)
 			}
