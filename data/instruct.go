@@ -28,7 +28,7 @@ type Example struct {
 	Test     bool
 	HeldOut  bool   // built from held-out templates, vocabulary and wrappers
 	Template string // template id, e.g. "capital/train/1"
-	Item      string // the vocabulary item filled into the template
+	Item     string // the vocabulary item filled into the template
 }
 
 // Tags are the example's tags as written in prompt files: "harmful" or
