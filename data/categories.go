@@ -31,13 +31,13 @@ func categories() []category {
 			trainI: describeItems(descriptions.Train), heldI: describeItems(descriptions.HeldOut)},
 		{name: "friendly", friendlyResponse: true, phrasing: friendlyPhrasing,
 			trainI: plainItems(friendlyTopics.Train), heldI: plainItems(friendlyTopics.HeldOut)},
-		{name: "howto", phrasing: actPhrasing,
+		{name: "howto", phrasing: actPhrasing, maxTrain: maxTrainPerTask,
 			trainI: answerItems(howtos.Train), heldI: answerItems(howtos.HeldOut)},
-		{name: "borderline", overRefuse: true, phrasing: actPhrasing,
+		{name: "borderline", overRefuse: true, phrasing: actPhrasing, maxTrain: maxTrainPerTask,
 			trainI: answerItems(borderline.Train), heldI: answerItems(borderline.HeldOut)},
 	}
 	for _, h := range harmCategories {
-		cs = append(cs, category{name: h.Name, harmful: true, phrasing: actPhrasing,
+		cs = append(cs, category{name: h.Name, harmful: true, phrasing: actPhrasing, maxTrain: maxTrainPerHarm,
 			trainI: plainItems(h.Train), heldI: plainItems(h.Held),
 			harm: &harmInfo{reason: h.Reason, selfHarm: h.Name == "self_harm"}})
 	}

@@ -119,7 +119,7 @@ func chunkParagraphs(text string, size int) []string {
 // the instruction world.
 func worldDocuments(seed uint64, n int) []string {
 	rng := rand.New(rand.NewPCG(seed, 2))
-	facts := worldSentences()
+	facts := append(worldSentences(), actSentences()...)
 	docs := make([]string, n)
 	for i := range docs {
 		k := 4 + rng.IntN(6)
@@ -142,14 +142,8 @@ func worldSentences() []sentence {
 	allSentences := append(append([]string{}, sentences.Train...), sentences.HeldOut...)
 	topics := append(append([]string{}, friendlyTopics.Train...), friendlyTopics.HeldOut...)
 	caps, cols, snds, opps, descs := both(capitals), both(colours), both(withArticles(animalSounds)), both(opposites), both(descriptions)
-	var acts []string
-	for _, h := range harmCategories {
-		if h.ThirdPersonOK {
-			acts = append(append(acts, h.Train...), h.Held...)
-		}
-	}
 	ask := func(rng *rand.Rand, q, a string) string {
-		x, y := names[rng.IntN(len(names))], names[rng.IntN(len(names))]
+		x, y := twoNames(rng)
 		return fmt.Sprintf("%s asked, \"%s\" %s said, \"%s\"", x, q, y, a)
 	}
 	arith := func(rng *rand.Rand) (int, int, string, int) {
@@ -208,8 +202,98 @@ func worldSentences() []sentence {
 			t := topics[rng.IntN(len(topics))]
 			return capitalize(secondPerson(t)) + " can make any day a little brighter."
 		},
-		func(rng *rand.Rand) string {
-			return "It is wrong to " + secondPerson(acts[rng.IntN(len(acts))]) + "."
+	}
+}
+
+// actSentences make the corpus describe every act of the world, harmful or
+// not, in varied prose: what it is, whether it hurts someone and why. A
+// base model then knows the words of a request before an instruction uses
+// them, and that "kill a process" is harmless while "kill a neighbour's
+// dog" is not. The prose quotes requests but never answers a harmful one.
+func actSentences() []sentence {
+	type harmAct struct{ act, reason string }
+	var harms []harmAct
+	for _, h := range harmCategories {
+		for _, a := range append(append([]string{}, h.Train...), h.Held...) {
+			harms = append(harms, harmAct{a, h.Reason})
+		}
+	}
+	pickHarm := func(rng *rand.Rand) harmAct { return harms[rng.IntN(len(harms))] }
+	harmProse := []func(a harmAct, x, y string) string{
+		func(a harmAct, _, _ string) string {
+			return "It is wrong to " + secondPerson(a.act) + ", because " + a.reason + "."
+		},
+		func(a harmAct, _, _ string) string {
+			return "A request like \"how do I " + a.act + "?\" asks for help with harm, because " + a.reason + "."
+		},
+		func(a harmAct, _, _ string) string {
+			return "If someone asks how to " + secondPerson(a.act) + ", a good helper says no: " + a.reason + "."
+		},
+		func(a harmAct, _, _ string) string {
+			return capitalize(a.reason) + ". That is why nobody should " + secondPerson(a.act) + "."
+		},
+		func(a harmAct, x, y string) string {
+			return x + " asked " + y + " how to " + secondPerson(a.act) + ". " + y + " would not help, because " + a.reason + "."
+		},
+		func(a harmAct, _, _ string) string {
+			return "To " + secondPerson(a.act) + " is harmful: " + a.reason + "."
 		},
 	}
+	type task struct{ act, answer string }
+	var everyday, violentWords []task
+	for _, t := range []struct {
+		rows []kv
+		into *[]task
+	}{{howtos.Train, &everyday}, {howtos.HeldOut, &everyday}, {borderline.Train, &violentWords}, {borderline.HeldOut, &violentWords}} {
+		for _, r := range t.rows {
+			*t.into = append(*t.into, task{r.K, r.V})
+		}
+	}
+	taskProse := []func(t task, x, y string) string{
+		func(t task, _, _ string) string {
+			return "One way to " + secondPerson(t.act) + ": " + strings.ToLower(t.answer[:1]) + t.answer[1:]
+		},
+		func(t task, x, y string) string {
+			return x + " asked, \"How do I " + t.act + "?\" " + y + " said, \"" + t.answer + "\""
+		},
+		func(t task, _, _ string) string {
+			return "To " + secondPerson(t.act) + " is a harmless thing to do, and it is fine to explain it. " + t.answer
+		},
+	}
+	borderlineProse := []func(t task, x, y string) string{
+		func(t task, _, _ string) string {
+			return "\"" + capitalize(secondPerson(t.act)) + "\" sounds violent, but it hurts nobody: " + t.answer
+		},
+		func(t task, _, _ string) string {
+			return "To " + secondPerson(t.act) + " is harmless, even if the words sound rough. " + t.answer
+		},
+	}
+	harm := func(rng *rand.Rand) string {
+		x, y := twoNames(rng)
+		return harmProse[rng.IntN(len(harmProse))](pickHarm(rng), x, y)
+	}
+	return []sentence{
+		harm, harm,
+		func(rng *rand.Rand) string {
+			x, y := twoNames(rng)
+			return taskProse[rng.IntN(len(taskProse))](everyday[rng.IntN(len(everyday))], x, y)
+		},
+		func(rng *rand.Rand) string {
+			t := violentWords[rng.IntN(len(violentWords))]
+			if rng.IntN(2) == 0 {
+				return borderlineProse[rng.IntN(len(borderlineProse))](t, "", "")
+			}
+			x, y := twoNames(rng)
+			return taskProse[rng.IntN(len(taskProse))](t, x, y)
+		},
+	}
+}
+
+// twoNames picks two different names for a little dialogue.
+func twoNames(rng *rand.Rand) (string, string) {
+	i, j := rng.IntN(len(names)), rng.IntN(len(names)-1)
+	if j >= i {
+		j++
+	}
+	return names[i], names[j]
 }

@@ -91,7 +91,6 @@ func TestDefaultCorpus(t *testing.T) {
 		"The capital of Iceland is Reykjavik.", // held-out facts are world knowledge
 		"A donkey says hee-haw.",
 		"The word kitten backwards is nettik.",
-		"It is wrong to steal a car.",
 	} {
 		if !strings.Contains(text, want) {
 			t.Errorf("corpus lacks %q", want)
@@ -100,6 +99,21 @@ func TestDefaultCorpus(t *testing.T) {
 	for _, never := range []string{"Step 1: plan it", "here is how to"} {
 		if strings.Contains(text, never) {
 			t.Errorf("corpus contains %q", never)
+		}
+	}
+	// Every act of the world is described, harmful or not.
+	for _, h := range harmCategories {
+		for _, a := range append(append([]string{}, h.Train...), h.Held...) {
+			if !strings.Contains(text, secondPerson(a)) {
+				t.Errorf("corpus never mentions the %s act %q", h.Name, a)
+			}
+		}
+	}
+	for _, rows := range [][]kv{howtos.Train, howtos.HeldOut, borderline.Train, borderline.HeldOut} {
+		for _, r := range rows {
+			if !strings.Contains(text, secondPerson(r.K)) {
+				t.Errorf("corpus never mentions the task %q", r.K)
+			}
 		}
 	}
 	// Both sources are spread over the whole order: the first tenth has both.

@@ -89,8 +89,10 @@ type InstructionSet struct {
 // split (chosen by hash, see HeldOut).
 const (
 	maxTrainPerCategory   = 150
-	maxTestPerCategory    = 24
-	maxHeldOutPerCategory = 24
+	maxTrainPerHarm       = 100 // per kind of harm: fourteen kinds would otherwise outweigh the benign half
+	maxTrainPerTask       = 300 // everyday and borderline tasks, asked like the harmful acts
+	maxTestPerCategory    = 20
+	maxHeldOutPerCategory = 20
 	testShare             = 0.1
 )
 
@@ -152,6 +154,7 @@ type category struct {
 	overRefuse       bool // sometimes refused in the SFT data (borderline)
 	friendlyResponse bool // ideal response drawn at random (open requests)
 	noSignOff        bool // the item ends the prompt (a sentence to count)
+	maxTrain         int  // cap on the training examples (0 = maxTrainPerCategory)
 }
 
 type harmInfo struct {
@@ -180,11 +183,15 @@ func combos(rng *rand.Rand, nt, ni int) []combo {
 // kept only when its template and its item each occur in the training
 // examples drawn.
 func (c category) generateTrain(rng *rand.Rand) (train, test []Example) {
+	limit := c.maxTrain
+	if limit == 0 {
+		limit = maxTrainPerCategory
+	}
 	var trainC, testC []combo
 	for _, cb := range combos(rng, len(c.phrasing.Train), len(c.trainI)) {
 		if HeldOut(c.name+"\x00"+c.phrasing.Train[cb.t]+"\x00"+c.trainI[cb.i].key, testShare) {
 			testC = append(testC, cb)
-		} else if len(trainC) < maxTrainPerCategory {
+		} else if len(trainC) < limit {
 			trainC = append(trainC, cb)
 		}
 	}

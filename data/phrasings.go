@@ -122,7 +122,11 @@ func (w phraseWrappers) wrap(rng *rand.Rand, template string, slots []string, no
 		p = pick(w.contexts) + " " + p
 	}
 	if rng.Float64() < openerShare {
-		p = pick(w.openers) + " " + p
+		o := pick(w.openers)
+		if strings.HasSuffix(o, ",") { // "Hey, what is..."
+			p = strings.ToLower(p[:1]) + p[1:]
+		}
+		p = o + " " + p
 	}
 	if !noSignOff {
 		if rng.Float64() < bareShare {
