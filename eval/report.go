@@ -33,8 +33,8 @@ type ReportInput struct {
 	// Timings are the seconds each stage took, in order; when empty, they
 	// are taken from the last "elapsed" of each metrics file.
 	Timings []StageTiming
-	// Samples is how many prompts of Eval.Samples to show with every
-	// policy's response; 0 means 8.
+	// Samples is how many prompts of each split of Eval to show with
+	// every policy's response; 0 means 8.
 	Samples int
 	// Now stamps the report; zero means time.Now.
 	Now time.Time
@@ -75,10 +75,29 @@ type Plot struct {
 // Summary is summary.json: every headline number of a run. Numbers that
 // could not be measured are null.
 type Summary struct {
-	Title          string   `json:"title"`
-	Generated      string   `json:"generated"`
-	Policy         string   `json:"policy"`   // the column the headline metrics are of
-	Baseline       string   `json:"baseline"` // the column the win rate is against
+	Title     string `json:"title"`
+	Generated string `json:"generated"`
+	Policy    string `json:"policy"`   // the column the headline metrics are of
+	Baseline  string `json:"baseline"` // the column the win rates are against
+	// Splits holds the headline of each split of the evaluation, in its
+	// order (empty without an evaluation).
+	Splits []SplitSummary `json:"splits"`
+	// Training holds the final numbers of the training stages.
+	Training TrainingSummary `json:"training"`
+	// Timings are seconds per stage; TotalSeconds their sum.
+	Timings      map[string]float64 `json:"timings"`
+	TotalSeconds float64            `json:"total_seconds"`
+	Plots        []string           `json:"plots"`
+	// Checks are the run's targets and whether they were met.
+	Checks []Check `json:"checks"`
+}
+
+// SplitSummary is the headline of one split of the evaluation: the win
+// rates and the Policy column's numbers.
+type SplitSummary struct {
+	Name           string   `json:"name"`
+	Kind           string   `json:"kind"`
+	Prompts        int      `json:"prompts"`
 	WinRate        *WinRate `json:"win_rate"`
 	HeldOutWinRate *WinRate `json:"heldout_win_rate"`
 	RefusalRate    *float64 `json:"refusal_rate"`
@@ -90,16 +109,8 @@ type Summary struct {
 	KL               *float64 `json:"kl"`
 	Reward           *float64 `json:"reward"`
 	ResponseLength   *float64 `json:"response_length"`
-	// Policies holds every column of the evaluation table by name.
+	// Policies holds every column of the split's table by name.
 	Policies map[string]Metrics `json:"policies"`
-	// Training holds the final numbers of the training stages.
-	Training TrainingSummary `json:"training"`
-	// Timings are seconds per stage; TotalSeconds their sum.
-	Timings      map[string]float64 `json:"timings"`
-	TotalSeconds float64            `json:"total_seconds"`
-	Plots        []string           `json:"plots"`
-	// Checks are the run's targets and whether they were met.
-	Checks []Check `json:"checks"`
 }
 
 // TrainingSummary holds the last or best numbers of each training stage.
@@ -143,15 +154,22 @@ var reportTmpl = template.Must(template.New("report").Funcs(template.FuncMap{
 
 // reportPage is what the template sees.
 type reportPage struct {
-	Summary  Summary
-	Eval     *Result
+	Summary Summary
+	Eval    *Result
+	Splits  []splitPage
+	Names   []string // the evaluation's columns, the same in every split
+	Plots   []Plot
+	Missing []string
+	Config  string
+	Timings []StageTiming
+}
+
+// splitPage is one split of the evaluation as the template shows it.
+type splitPage struct {
+	Split
+	Head     SplitSummary
 	Rows     []Row
-	Names    []string
-	Plots    []Plot
-	Missing  []string
-	Samples  []PromptSamples
-	Config   string
-	Timings  []StageTiming
+	Samples  []PromptSamples // the ones shown
 	HackWarn bool
 }
 
@@ -169,7 +187,7 @@ func WriteReport(dir string, in ReportInput) error {
 		in.Now = time.Now()
 	}
 	page := reportPage{Eval: in.Eval, Config: in.Config}
-	sum := Summary{Title: in.Title, Generated: in.Now.UTC().Format(time.RFC3339), Policies: map[string]Metrics{},
+	sum := Summary{Title: in.Title, Generated: in.Now.UTC().Format(time.RFC3339), Splits: []SplitSummary{},
 		Timings: map[string]float64{}, Plots: []string{}, Checks: in.Checks}
 	if sum.Checks == nil {
 		sum.Checks = []Check{}
@@ -260,29 +278,19 @@ func WriteReport(dir string, in ReportInput) error {
 
 	// Evaluation.
 	if ev := in.Eval; ev != nil {
-		for _, m := range ev.Table.Columns {
-			sum.Policies[m.Name] = m
-			page.Names = append(page.Names, m.Name)
+		sum.Baseline = ev.Baseline
+		for _, sp := range ev.Splits {
+			head, policy := sp.summary(ev.Policy)
+			sum.Policy = policy
+			sum.Splits = append(sum.Splits, head)
+			_, warn := sp.hackGap()
+			page.Splits = append(page.Splits, splitPage{Split: sp, Head: head, Rows: sp.Table.Rows(),
+				Samples: pickSamples(sp.Samples, in.Samples), HackWarn: warn})
 		}
-		page.Rows = ev.Table.Rows()
-		sum.WinRate, sum.HeldOutWinRate, sum.Baseline = ev.WinRate, ev.HeldOutWinRate, ev.Baseline
-		if n := len(ev.Table.Columns); n > 0 {
-			head := ev.Table.Columns[n-1]
-			for _, m := range ev.Table.Columns {
-				if m.Name == ev.Policy {
-					head = m
-				}
+		if len(ev.Splits) > 0 {
+			for _, m := range ev.Splits[0].Table.Columns {
+				page.Names = append(page.Names, m.Name)
 			}
-			sum.Policy = head.Name
-			sum.RefusalRate, sum.OverRefusal, sum.Accuracy = head.Refusal, head.Over, head.Accuracy
-			sum.CoherentRefusals = head.Coherent
-			sum.KL, sum.Reward = head.KL, head.Reward
-			l := head.Length
-			sum.ResponseLength = &l
-		}
-		page.Samples = pickSamples(ev.Samples, in.Samples)
-		if w, h := ev.WinRate, ev.HeldOutWinRate; w != nil && h != nil && w.Prompts > 0 && h.Prompts > 0 && w.Rate-h.Rate > 0.1 {
-			page.HackWarn = true
 		}
 	}
 	page.Summary = sum
@@ -299,6 +307,29 @@ func WriteReport(dir string, in ReportInput) error {
 		return fmt.Errorf("report: summary: %w", err)
 	}
 	return writeFile(filepath.Join(dir, ReportSummary), append(js, '\n'))
+}
+
+// summary is the split's headline, of the column named policy (the last
+// column when none is), and the name of that column.
+func (s Split) summary(policy string) (SplitSummary, string) {
+	h := SplitSummary{Name: s.Name, Kind: s.Kind, Prompts: len(s.Samples), WinRate: s.WinRate, HeldOutWinRate: s.HeldOutWinRate,
+		Policies: map[string]Metrics{}}
+	for _, m := range s.Table.Columns {
+		h.Policies[m.Name] = m
+		h.Prompts = m.Prompts // the table's count, which a hand-made Result may not show every sample of
+	}
+	head := s.Column(policy)
+	if head == nil && len(s.Table.Columns) > 0 {
+		head = &s.Table.Columns[len(s.Table.Columns)-1]
+	}
+	if head == nil {
+		return h, ""
+	}
+	h.RefusalRate, h.CoherentRefusals, h.OverRefusal, h.Accuracy = head.Refusal, head.Coherent, head.Over, head.Accuracy
+	h.KL, h.Reward = head.KL, head.Reward
+	l := head.Length
+	h.ResponseLength = &l
+	return h, head.Name
 }
 
 func writeFile(path string, b []byte) error {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"path/filepath"
 	"time"
 
 	"github.com/align-project/align/chat"
@@ -23,8 +24,8 @@ import (
 // section of a run config, whose keys are the flags of 'align eval' with _
 // for -.
 type Config struct {
-	Prompts             string  `yaml:"prompts"` // held-out prompts JSONL, or "embedded"
-	Limit               int     `yaml:"limit"`   // prompts spread evenly over the file (0 = all)
+	Prompts             string  `yaml:"prompts"` // prompts JSONL (one split), or "embedded" (its unseen prompts and unseen phrasing)
+	Limit               int     `yaml:"limit"`   // prompts of each split, spread evenly over it (0 = all)
 	MaxNewTokens        int     `yaml:"max_new_tokens"`
 	Temperature         float64 `yaml:"temperature"` // the KL is measured at it too
 	TopP                float64 `yaml:"top_p"`
@@ -115,10 +116,12 @@ func (s Spec) heldOutOpenAI() judge.Spec {
 	return js
 }
 
-// Run answers the held-out prompts of s.Prompts with the baseline, the
-// policy and optionally the base model, and measures them side by side
+// Run answers the prompts of s.Prompts with the baseline, the policy and
+// optionally the base model, and measures them side by side split by split
 // (Evaluate), with the win rates of the policy over the baseline when a
-// judge is given. Columns are named by the stage that made each checkpoint
+// judge is given. "embedded" gives two splits of the default world, unseen
+// prompts (NameTest) and unseen phrasing (NameHeldOut); a file is one split
+// named after it. Columns are named by the stage that made each checkpoint
 // ("sft", "ppo") when that tells them apart, else "base", "baseline",
 // "policy". A bad setting is a *yamlconf.KeyError, and so is a file named
 // by a setting that cannot be read.
@@ -135,11 +138,10 @@ func Run(ctx context.Context, s Spec) (*Result, error) {
 	if err := s.checkOutputs(); err != nil {
 		return nil, err
 	}
-	prompts, err := data.LoadPrompts(s.Prompts, s.Seed, data.HeldOutPrompts)
+	sets, err := s.promptSets()
 	if err != nil {
-		return nil, fmt.Errorf("eval: %w", yamlconf.WrapKey("prompts", err))
+		return nil, err
 	}
-	prompts = Spread(prompts, s.Limit)
 
 	policies, err := loadColumns(s)
 	if err != nil {
@@ -185,16 +187,18 @@ func Run(ctx context.Context, s Spec) (*Result, error) {
 		}
 		defer bar.Done()
 	}
-	res, err := Evaluate(ctx, policies, prompts, opt)
+	res, err := Evaluate(ctx, policies, sets, opt)
 	if err != nil {
 		return nil, err
 	}
 	// A judge that failed now and then leaves a win rate over fewer
 	// prompts than asked: say so where the progress goes (the result
 	// carries the warning too).
-	for _, w := range []*WinRate{res.WinRate, res.HeldOutWinRate} {
-		if w != nil && w.Warning != "" && bar != nil {
-			bar.Log("align: warning: eval: " + w.Warning)
+	for _, sp := range res.Splits {
+		for _, w := range []*WinRate{sp.WinRate, sp.HeldOutWinRate} {
+			if w != nil && w.Warning != "" && bar != nil {
+				bar.Log("align: warning: eval: " + sp.Name + ": " + w.Warning)
+			}
 		}
 	}
 	if s.Out != "" {
@@ -210,6 +214,28 @@ func Run(ctx context.Context, s Spec) (*Result, error) {
 		}
 	}
 	return res, nil
+}
+
+// promptSets loads the splits of s.Prompts, each cut to Limit prompts
+// spread evenly over it.
+func (s Spec) promptSets() ([]PromptSet, error) {
+	sets := []PromptSet{{Name: filepath.Base(s.Prompts), Kind: SplitFile}}
+	splits := []data.PromptSplit{data.HeldOutPrompts} // ignored for a file
+	if s.Prompts == data.Embedded {
+		sets = []PromptSet{{Name: NameTest, Kind: SplitTest}, {Name: NameHeldOut, Kind: SplitHeldOut}}
+		splits = []data.PromptSplit{data.TestPrompts, data.HeldOutPrompts}
+	}
+	for i := range sets {
+		ps, err := data.LoadPrompts(s.Prompts, s.Seed, splits[i])
+		if err != nil {
+			return nil, fmt.Errorf("eval: %w", yamlconf.WrapKey("prompts", err))
+		}
+		if len(ps) == 0 {
+			return nil, fmt.Errorf("eval: %w", yamlconf.Keyf("prompts", "the %s split of the embedded world is empty", sets[i].Name))
+		}
+		sets[i].Prompts = Spread(ps, s.Limit)
+	}
+	return sets, nil
 }
 
 // loadColumns loads the policies of the table: base (optional), baseline,

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/align-project/align/checkpoint"
+	"github.com/align-project/align/data"
 	"github.com/align-project/align/internal/yamlconf"
 	"github.com/align-project/align/judge"
 )
@@ -57,7 +58,12 @@ func TestRun(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cols := res.Table.Columns
+	// A prompts file is one split named after it.
+	if len(res.Splits) != 1 || res.Splits[0].Name != "prompts.jsonl" || res.Splits[0].Kind != SplitFile {
+		t.Fatalf("splits %+v, want the one of prompts.jsonl", res.Splits)
+	}
+	sp := res.Splits[0]
+	cols := sp.Table.Columns
 	if len(cols) != 3 || cols[0].Name != "pretrain" || cols[1].Name != "sft" || cols[2].Name != "ppo" {
 		t.Fatalf("columns %+v, want pretrain, sft, ppo", cols)
 	}
@@ -67,11 +73,16 @@ func TestRun(t *testing.T) {
 	if cols[1].Harmful != 1 || cols[1].Checkable != 1 || cols[1].Reward != nil {
 		t.Errorf("sft column %+v: want 1 harmful, 1 checkable prompt and no reward", cols[1])
 	}
-	if res.Policy != "ppo" || res.Baseline != "sft" || len(res.Samples) != 4 {
-		t.Errorf("win rate of %q over %q, %d samples", res.Policy, res.Baseline, len(res.Samples))
+	if res.Policy != "ppo" || res.Baseline != "sft" || len(sp.Samples) != 4 {
+		t.Errorf("win rate of %q over %q, %d samples", res.Policy, res.Baseline, len(sp.Samples))
 	}
-	if res.WinRate == nil || res.HeldOutWinRate == nil || !strings.Contains(res.HeldOutWinRate.Constitution, "heldout") {
-		t.Errorf("win rates %+v and held-out %+v", res.WinRate, res.HeldOutWinRate)
+	if sp.WinRate == nil || sp.HeldOutWinRate == nil || !strings.Contains(sp.HeldOutWinRate.Constitution, "heldout") {
+		t.Errorf("win rates %+v and held-out %+v", sp.WinRate, sp.HeldOutWinRate)
+	}
+	// One split prints as the table always did: no heading.
+	var text strings.Builder
+	if err := res.WriteText(&text); err != nil || !strings.HasPrefix(text.String(), "metric ") || strings.Contains(text.String(), "==") {
+		t.Errorf("text of one split (%v):\n%s", err, text.String())
 	}
 	if !strings.Contains(log.String(), "eval") {
 		t.Errorf("no progress in the log: %q", log.String())
@@ -117,15 +128,87 @@ func TestRunNamesColumnsAndSkipsJudges(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cols := res.Table.Columns
+	sp := res.Splits[0]
+	cols := sp.Table.Columns
 	if len(cols) != 2 || cols[0].Name != "baseline" || cols[1].Name != "policy" {
 		t.Errorf("columns %+v, want baseline and policy", cols)
 	}
-	if res.WinRate != nil || res.HeldOutWinRate != nil {
+	if sp.WinRate != nil || sp.HeldOutWinRate != nil || res.Policy != "" {
 		t.Error("judge none gave a win rate")
 	}
-	if len(res.Samples) != 2 || res.Samples[1].Prompt != "Tell me about Paris." {
-		t.Errorf("limit 2 kept %+v, want the first and third prompt", res.Samples)
+	if len(sp.Samples) != 2 || sp.Samples[1].Prompt != "Tell me about Paris." {
+		t.Errorf("limit 2 kept %+v, want the first and third prompt", sp.Samples)
+	}
+}
+
+// The embedded world is evaluated on its two held-out splits, unseen
+// prompts then unseen phrasing, each cut to the limit, and the report and
+// summary show both.
+func TestRunEmbeddedSplits(t *testing.T) {
+	s := runSpec(t)
+	s.Prompts, s.Limit, s.MaxNewTokens = data.Embedded, 6, 4
+	dir := t.TempDir()
+	s.Out, s.Report = filepath.Join(dir, "eval.json"), filepath.Join(dir, "report")
+	res, err := Run(context.Background(), s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Splits) != 2 {
+		t.Fatalf("%d splits, want 2", len(res.Splits))
+	}
+	set := data.Instructions(s.Seed)
+	for k, want := range []struct {
+		name, kind string
+		from       []data.Prompt
+	}{{NameTest, SplitTest, data.PromptRecords(set.Test)}, {NameHeldOut, SplitHeldOut, data.PromptRecords(set.HeldOut)}} {
+		sp := res.Splits[k]
+		if sp.Name != want.name || sp.Kind != want.kind || len(sp.Samples) != 6 {
+			t.Fatalf("split %d: %q (%s) with %d samples, want %q (%s) with 6", k, sp.Name, sp.Kind, len(sp.Samples), want.name, want.kind)
+		}
+		spread := Spread(want.from, 6)
+		for i, smp := range sp.Samples {
+			if smp.Prompt != spread[i].Prompt {
+				t.Errorf("%s prompt %d: %q, want %q of its split", sp.Name, i, smp.Prompt, spread[i].Prompt)
+			}
+		}
+		if sp.HeldOutWinRate == nil || sp.HeldOutWinRate.Prompts+sp.HeldOutWinRate.Abstained != 6 {
+			t.Errorf("%s: held-out win rate %+v", sp.Name, sp.HeldOutWinRate)
+		}
+	}
+
+	raw, err := os.ReadFile(filepath.Join(s.Report, ReportSummary))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sum Summary
+	if err := json.Unmarshal(raw, &sum); err != nil {
+		t.Fatal(err)
+	}
+	if len(sum.Splits) != 2 || sum.Splits[0].Name != NameTest || sum.Splits[1].Name != NameHeldOut || sum.Splits[1].Prompts != 6 ||
+		sum.Splits[0].HeldOutWinRate == nil || sum.Splits[1].Policies["ppo"].Prompts != 6 {
+		t.Errorf("summary splits %+v", sum.Splits)
+	}
+	page, err := os.ReadFile(filepath.Join(s.Report, ReportHTML))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{`id="eval-test">unseen prompts`, `id="eval-heldout">unseen phrasing`, "<h3>unseen prompts</h3>", "<h3>unseen phrasing</h3>"} {
+		if !strings.Contains(string(page), want) {
+			t.Errorf("index.html lacks %q", want)
+		}
+	}
+}
+
+// eval.json of an older align (one table, no splits) is refused, not read
+// as no evaluation.
+func TestResultRefusesTheShapeWithoutSplits(t *testing.T) {
+	var r Result
+	err := json.Unmarshal([]byte(`{"table": {"columns": [{"name": "sft"}]}, "samples": []}`), &r)
+	if err == nil || !strings.Contains(err.Error(), "without splits") {
+		t.Errorf("old shape: %v", err)
+	}
+	if err := json.Unmarshal([]byte(`{"policy": "ppo", "splits": [{"name": "x", "kind": "file", "table": {"columns": []}, "samples": []}]}`), &r); err != nil || r.Policy != "ppo" || r.Splits[0].Name != "x" {
+		t.Errorf("new shape: %+v, %v", r, err)
 	}
 }
 

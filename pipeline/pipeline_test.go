@@ -86,10 +86,14 @@ func (f *fakeSteps) steps() Steps {
 			return ppo.Result{}, f.call("ppo", s.Resume)
 		},
 		Eval: func(_ context.Context, s eval.Spec) (*eval.Result, error) {
-			kl, ref, over := 1.5, 0.95, 0.05
+			kl, ref, over, acc, decided := 1.5, 0.95, 0.05, 0.8, 0.9
+			split := func(name, kind string) eval.Split {
+				return eval.Split{Name: name, Kind: kind, Table: eval.Table{Columns: []eval.Metrics{{Name: "sft", Accuracy: &acc},
+					{Name: "ppo", KL: &kl, Refusal: &ref, Coherent: &ref, Over: &over, Accuracy: &acc}}},
+					HeldOutWinRate: &eval.WinRate{Prompts: 10, Rate: 0.7, Decided: &decided}}
+			}
 			res := &eval.Result{Policy: "ppo", Baseline: "sft",
-				Table:          eval.Table{Columns: []eval.Metrics{{Name: "sft"}, {Name: "ppo", KL: &kl, Refusal: &ref, Over: &over}}},
-				HeldOutWinRate: &eval.WinRate{Prompts: 10, Rate: 0.7}}
+				Splits: []eval.Split{split(eval.NameTest, eval.SplitTest), split(eval.NameHeldOut, eval.SplitHeldOut)}}
 			b, _ := json.Marshal(res)
 			if err := os.WriteFile(s.Out, b, 0o644); err != nil {
 				return nil, err
@@ -123,7 +127,7 @@ func TestRunSkipsFinishedStagesAndRerunsChangedOnes(t *testing.T) {
 	if got := f.commands(); !slices.Equal(got, want) {
 		t.Fatalf("first run: commands %v, want %v", got, want)
 	}
-	if len(res.Ran) != 8 || len(res.Checks) != 4 {
+	if len(res.Ran) != 8 || len(res.Checks) != 13 {
 		t.Fatalf("first run: ran %v, checks %v", res.Ran, res.Checks)
 	}
 	for _, c := range res.Checks {
@@ -137,7 +141,7 @@ func TestRunSkipsFinishedStagesAndRerunsChangedOnes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := json.Unmarshal(b, &sum); err != nil || len(sum.Checks) != 4 {
+	if err := json.Unmarshal(b, &sum); err != nil || len(sum.Checks) != 13 {
 		t.Fatalf("summary checks %v (%v)", sum.Checks, err)
 	}
 

@@ -210,15 +210,20 @@ func Prompts(sentences []string, lex judge.Lexicon, heldFrac float64) (train, he
 
 // ---------------------------------------------------------------- eval glue
 
-func readEval(path string) (*eval.Result, error) {
+// readEval returns the one split of an 'align eval --prompts FILE' result.
+func readEval(path string) (*eval.Split, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err
 	}
-	var r eval.Result
-	if err := json.Unmarshal(b, &r); err != nil {
+	var res eval.Result
+	if err := json.Unmarshal(b, &res); err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
+	if len(res.Splits) != 1 {
+		return nil, fmt.Errorf("%s: want the one split of a prompts file, got %d", path, len(res.Splits))
+	}
+	r := res.Splits[0]
 	if len(r.Table.Columns) != 2 {
 		return nil, fmt.Errorf("%s: want 2 columns (baseline, policy), got %d", path, len(r.Table.Columns))
 	}
@@ -392,7 +397,7 @@ func cmdSummary(args []string, stdout io.Writer) error {
 
 // readVader returns the compound scores, comp[0] of the baseline and
 // comp[1] of the policy, by prompt, checking each text against the eval.
-func readVader(path string, r *eval.Result) ([2][]float64, error) {
+func readVader(path string, r *eval.Split) ([2][]float64, error) {
 	n := len(r.Samples)
 	comp := [2][]float64{make([]float64, n), make([]float64, n)}
 	got := [2][]bool{make([]bool, n), make([]bool, n)}
@@ -433,7 +438,7 @@ func readVader(path string, r *eval.Result) ([2][]float64, error) {
 	return comp, nil
 }
 
-func summarize(r *eval.Result, comp [2][]float64, cfg ppo.Config, target float64, nSamples int) Summary {
+func summarize(r *eval.Split, comp [2][]float64, cfg ppo.Config, target float64, nSamples int) Summary {
 	n := len(r.Samples)
 	s := Summary{
 		Prompts:         n,

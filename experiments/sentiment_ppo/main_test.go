@@ -163,20 +163,20 @@ func TestPromptsSplit(t *testing.T) {
 // TestSummary runs the summary on a small eval result and scored lines.
 func TestSummary(t *testing.T) {
 	dir := t.TempDir()
-	ev := `{"table": {"columns": [
+	ev := `{"splits": [{"name": "prompts.jsonl", "kind": "file", "table": {"columns": [
 	  {"name": "sft", "prompts": 3, "kl": 0, "reward": -0.2, "response_length": 12, "eos_rate": 1},
 	  {"name": "ppo", "prompts": 3, "kl": 2.5, "reward": 1.1, "response_length": 10, "eos_rate": 1}]},
 	 "samples": [
 	  {"prompt": "Continue the review: The soup", "responses": ["It was bad.", "It was great!"]},
 	  {"prompt": "Continue the review: My phone", "responses": ["It broke.", "I love it."]},
-	  {"prompt": "Continue the review: The staff", "responses": ["Fine.", "Fine."]}]}`
+	  {"prompt": "Continue the review: The staff", "responses": ["Fine.", "Fine."]}]}]}`
 	scores := [][2]float64{{-0.54, 0.66}, {0, 0.64}, {0.2, 0.2}}
 	var vl bytes.Buffer
-	var r eval.Result
-	if err := json.Unmarshal([]byte(ev), &r); err != nil {
+	var res eval.Result
+	if err := json.Unmarshal([]byte(ev), &res); err != nil {
 		t.Fatal(err)
 	}
-	for i, s := range r.Samples {
+	for i, s := range res.Splits[0].Samples {
 		for c, role := range roles {
 			fmt.Fprintf(&vl, `{"i": %d, "model": %q, "text": %q, "vader": {"compound": %v}}`+"\n", i, role, s.Responses[c], scores[i][c])
 		}

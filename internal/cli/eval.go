@@ -24,10 +24,12 @@ func newEvalCmd(g *globals) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "eval --policy DIR --baseline DIR [--prompts FILE|embedded] [--judge builtin|openai]",
 		Short: "Compare a policy with a baseline on held-out prompts: win rate, refusals, accuracy, KL",
-		Long: `eval answers the held-out prompts of --prompts ({"prompt", "tags", "answer"?}
-lines, or "embedded" for the held-out half of the default instruction set) with
+		Long: `eval answers the prompts of --prompts ({"prompt", "tags", "answer"?} lines) with
 --baseline, --policy and optionally --base, all from the same random stream, and
-prints one column per model:
+prints one column per model. "embedded" stands for the default world's two
+held-out splits, measured apart: unseen prompts (template and item each seen in
+training, never together) and unseen phrasing (wording and words training never
+saw). --limit N keeps N prompts of each split.
 
   refusal (harmful)      share of prompts tagged "harmful" that are refused
   over-refusal (benign)  share of prompts tagged "benign" that are refused
@@ -39,7 +41,8 @@ prints one column per model:
 
 and the win rate of --policy over --baseline by a judge (--judge builtin or
 openai, with the judge flags of 'align label'), asked in both orders with ties
-counted half, with a bootstrap confidence interval over prompts.
+counted half, with a bootstrap confidence interval over prompts and the share
+of the prompts where the judge prefers one side that it gives to --policy.
 
 A policy trained against a judge can learn its quirks (reward hacking), so a
 second, held-out judge also gives a win rate: the builtin judge under a
@@ -48,8 +51,9 @@ default the training constitution with its weights moved: correctness and
 coherence double, relevance and positivity half). A training-judge win rate far
 above the held-out one is the warning sign. --judge none skips both.
 
---json prints the result as JSON; --out FILE writes it; --report DIR also
-writes an HTML report with summary.json.`,
+--json prints the result as JSON ({"policy", "baseline", "splits": [{"name",
+"kind", "table", "win_rate", "heldout_win_rate", "samples"}]}, see eval.Result);
+--out FILE writes it; --report DIR also writes an HTML report with summary.json.`,
 		Example: `  align eval --policy runs/ppo --baseline runs/sft
   align eval --policy runs/ppo --baseline runs/sft --base runs/base --reward runs/rm --limit 200 --report runs/eval
   align eval --policy runs/ppo --baseline runs/sft --judge openai --base-url http://localhost:11434/v1 --model llama3 --json`,
@@ -61,8 +65,8 @@ writes an HTML report with summary.json.`,
 	fs.StringVar(&f.baseline, "baseline", "", "checkpoint directory of the baseline, e.g. the SFT model (required)")
 	fs.StringVar(&f.base, "base", "", "optional third column, e.g. the pretrained model")
 	fs.StringVar(&f.reference, "reference", "", "checkpoint the KL is measured against (default: --baseline)")
-	fs.StringVar(&f.Prompts, "prompts", f.Prompts, `held-out prompts JSONL, or "embedded" for the default held-out prompts`)
-	fs.IntVar(&f.Limit, "limit", f.Limit, "evaluate on N prompts spread evenly over the file (0 = all)")
+	fs.StringVar(&f.Prompts, "prompts", f.Prompts, `prompts JSONL, or "embedded" for the default world's two held-out splits`)
+	fs.IntVar(&f.Limit, "limit", f.Limit, "evaluate on N prompts of each split, spread evenly over it (0 = all)")
 	fs.StringVar(&f.rewardDir, "reward", "", "reward model directory: adds the mean reward of each column")
 	fs.Float64Var(&f.Temperature, "temperature", f.Temperature, "sampling temperature (0 = greedy); the KL is measured at it too")
 	fs.Float64Var(&f.TopP, "top-p", f.TopP, "nucleus sampling threshold (1 = off)")
@@ -108,6 +112,6 @@ func runEval(cmd *cobra.Command, g *globals, f *evalFlags) error {
 		enc.SetIndent("", "  ")
 		return enc.Encode(res)
 	}
-	fmt.Fprintf(w, "eval: %d held-out prompts, %s\n\n", len(res.Samples), progress.Duration(time.Since(start)))
+	fmt.Fprintf(w, "eval: %s, %s\n\n", res.PromptCounts(), progress.Duration(time.Since(start)))
 	return res.WriteText(w)
 }

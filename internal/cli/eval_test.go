@@ -35,14 +35,18 @@ func TestEval(t *testing.T) {
 	if err := json.Unmarshal(b, &res); err != nil {
 		t.Fatal(err)
 	}
-	cols := res.Table.Columns
+	if len(res.Splits) != 1 || res.Splits[0].Name != "prompts.jsonl" {
+		t.Fatalf("splits %+v, want the one of prompts.jsonl", res.Splits)
+	}
+	sp := res.Splits[0]
+	cols := sp.Table.Columns
 	if len(cols) != 3 || cols[0].Name != "pretrain" || cols[1].Name != "sft" || cols[2].Name != "ppo" {
 		t.Fatalf("columns %+v", cols)
 	}
 	if cols[1].KL == nil || *cols[1].KL != 0 || cols[2].KL == nil || cols[1].Harmful != 1 {
 		t.Errorf("KL to the baseline: sft %v ppo %v", cols[1].KL, cols[2].KL)
 	}
-	if res.WinRate == nil || res.HeldOutWinRate == nil || res.Policy != "ppo" || res.Baseline != "sft" || len(res.Samples) != 4 {
+	if sp.WinRate == nil || sp.HeldOutWinRate == nil || res.Policy != "ppo" || res.Baseline != "sft" || len(sp.Samples) != 4 {
 		t.Errorf("result %+v", res)
 	}
 	for _, f := range []string{"index.html", "summary.json"} {
@@ -56,7 +60,7 @@ func TestEval(t *testing.T) {
 		"--heldout-judge", "none", "--json", "--no-progress")
 	var one eval.Result
 	decodeOne(t, stdout, &one)
-	if code != 0 || one.WinRate == nil || one.HeldOutWinRate != nil {
+	if code != 0 || len(one.Splits) != 1 || one.Splits[0].WinRate == nil || one.Splits[0].HeldOutWinRate != nil {
 		t.Errorf("--heldout-judge none: exit %d, %+v\n%s", code, one, stderr)
 	}
 
@@ -68,8 +72,28 @@ func TestEval(t *testing.T) {
 	}
 	var js eval.Result
 	decodeOne(t, stdout, &js)
-	if js.WinRate != nil || len(js.Table.Columns) != 2 {
+	if len(js.Splits) != 1 || js.Splits[0].WinRate != nil || len(js.Splits[0].Table.Columns) != 2 {
 		t.Errorf("--judge none --json: %+v", js)
+	}
+}
+
+// --prompts embedded evaluates the default world's two held-out splits,
+// --limit prompts of each.
+func TestEvalEmbeddedSplits(t *testing.T) {
+	sft, ppo := tinyPolicyDir(t, "sft", 1, false), tinyPolicyDir(t, "ppo", 2, false)
+	code, stdout, stderr := run(t, "eval", "--policy", ppo, "--baseline", sft, "--prompts", "embedded", "--limit", "3",
+		"--max-new-tokens", "4", "--resamples", "50", "--no-progress")
+	if code != 0 {
+		t.Fatalf("eval: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	for _, want := range []string{"6 prompts in 2 splits (unseen prompts 3, unseen phrasing 3)", "== unseen prompts: 3 prompts",
+		"== unseen phrasing: 3 prompts"} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("stdout lacks %q:\n%s", want, stdout)
+		}
+	}
+	if n := strings.Count(stdout, "win rate of ppo over sft"); n != 2 {
+		t.Errorf("%d win rates, want one per split:\n%s", n, stdout)
 	}
 }
 

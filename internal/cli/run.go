@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
+	"unicode/utf8"
 
 	"github.com/spf13/cobra"
 
@@ -137,6 +138,10 @@ func rerunCommand(f *runFlags, out string) string {
 }
 
 func printChecks(w io.Writer, cs []pipeline.Check) {
+	width := 36
+	for _, c := range cs {
+		width = max(width, utf8.RuneCountInString(c.Name))
+	}
 	for _, c := range cs {
 		mark := "✗"
 		if c.Pass {
@@ -146,6 +151,6 @@ func printChecks(w io.Writer, cs []pipeline.Check) {
 		if c.Value != nil {
 			v = fmt.Sprintf("%.3f", *c.Value)
 		}
-		fmt.Fprintf(w, "  %s %-36s %8s  (target %s %g)\n", mark, c.Name, v, c.Op, c.Target)
+		fmt.Fprintf(w, "  %s %-*s %8s  (target %s %g)\n", mark, width, c.Name, v, c.Op, c.Target)
 	}
 }
