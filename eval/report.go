@@ -41,6 +41,8 @@ type ReportInput struct {
 	// Checks are targets the run is held to, shown first and copied into
 	// summary.json.
 	Checks []Check
+
+	RoundsInput // iterated RLAIF (rounds_report.go)
 }
 
 // Check is one target of a run: Value Op Target, e.g. a refusal rate >= 0.9.
@@ -100,6 +102,8 @@ type Summary struct {
 	Plots        []string           `json:"plots"`
 	// Checks are the run's targets and whether they were met.
 	Checks []Check `json:"checks"`
+
+	RoundsSummary // iterated RLAIF (rounds_report.go)
 }
 
 // TrainingSummary holds the last or best numbers of each training stage.
@@ -234,6 +238,10 @@ func WriteReport(dir string, in ReportInput) error {
 		if err := add(p.file, p.title, p.caption, "iteration", p.y, p.series...); err != nil {
 			return err
 		}
+	}
+
+	if err := writeRounds(dir, in.RoundsInput, &sum.RoundsSummary, &sum.Plots, add); err != nil {
+		return err
 	}
 
 	// Training numbers.
