@@ -67,8 +67,8 @@ func TestOneRoundIsTheLoopAsBefore(t *testing.T) {
 }
 
 // TestTwoRounds: round 2 samples round 1's policy on the other half of
-// the generation prompts, its reward model trains on both rounds'
-// preferences, its PPO starts from round 1's policy with the SFT model as
+// the generation prompts, its reward model goes on from round 1's on both
+// rounds' preferences, its PPO starts from round 1's policy with the SFT model as
 // the reference, the rounds share ppo.iterations, and the evaluation and
 // report take round 2's policy and reward model.
 func TestTwoRounds(t *testing.T) {
@@ -122,7 +122,8 @@ func TestTwoRounds(t *testing.T) {
 		t.Errorf("round 2 preferences:\n%s", s)
 	}
 	rm := specsOf[reward.TrainSpec](f)
-	if len(rm) != 2 || rm[1].Data != file(rundir.PreferencesFile, 2) || rm[1].Base != stage(rundir.SFT) || rm[1].Out != stage("reward-2") {
+	if len(rm) != 2 || rm[0].Init != "" || rm[1].Data != file(rundir.PreferencesFile, 2) || rm[1].Base != stage(rundir.SFT) ||
+		rm[1].Init != stage(rundir.Reward) || rm[1].Out != stage("reward-2") {
 		t.Errorf("reward specs %+v", rm)
 	}
 
