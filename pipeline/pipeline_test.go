@@ -26,7 +26,7 @@ import (
 // (with " --resume" when resuming) and write the files the next stages read.
 type fakeSteps struct {
 	calls  []string
-	specs  []any // every spec, in call order
+	specs  []any  // every spec, in call order
 	failAt string // step that returns an error
 	keyAt  string // step that returns an error about its setting "data"
 	cancel context.CancelFunc

@@ -247,7 +247,9 @@ func TestRoundsSettingErrors(t *testing.T) {
 		{func(c *Config) { c.Rounds, c.PPO.Reward = 2, RewardJudge }, "rounds: 2: with ppo.reward: judge"},
 		{func(c *Config) { c.Rounds, c.Label.Kind, c.Label.HumanFile = 2, judge.KindNone, "h.jsonl" }, "label.judge is none"},
 		{func(c *Config) { c.PPO.Reward = "rm" }, "ppo.reward"},
-		{func(c *Config) { c.PPO.Reward, c.Label.Kind, c.Label.HumanFile = RewardJudge, judge.KindNone, "h.jsonl" }, "ppo.reward"},
+		{func(c *Config) {
+			c.PPO.Reward, c.Label.Kind, c.Label.HumanFile = RewardJudge, judge.KindNone, "h.jsonl"
+		}, "ppo.reward"},
 	} {
 		c := Quick()
 		tc.edit(&c)

@@ -66,7 +66,7 @@ type stageIO struct{ out, log io.Writer }
 // stage is one step of the run.
 type stage struct {
 	name    string
-	section string // of the run config that names its settings in errors ("" = name)
+	section string   // of the run config that names its settings in errors ("" = name)
 	weight  float64  // expected share of the run's time, for the ETA
 	config  []byte   // the settings it depends on
 	inputs  []string // files named by its settings, whose content it depends on too
