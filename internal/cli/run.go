@@ -37,6 +37,13 @@ when given no flags:
                with the training judge and a held-out one (align eval)
   8 report     OUT/report/index.html and summary.json
 
+With rounds: N (iterated online RLAIF) stages 3-6 repeat N times: round k
+samples round k-1's policy on its own share of the generation prompts, labels
+the samples, trains the reward model on every label so far and continues
+PPO, the KL reference staying SFT (stages/generate-2, ..., data/pairs-2.jsonl).
+The rounds share the prompts and ppo.iterations. ppo.reward: judge has the
+label section's judge rate each rollout instead of the reward model.
+
 Every stage is the library call behind the align command named beside it,
 writing into the run directory OUT: config.yaml (the resolved settings), stages/<stage>/ (its
 checkpoint, metrics.jsonl, log.txt and a done marker holding the hash of its
