@@ -55,10 +55,10 @@ type ppoFlags struct {
 	cfg settingsFlags[ppo.Config]
 
 	policy, reference, prompts, out string
-	rewardDir, rewardURL string
-	rewardTimeout        time.Duration
-	rmBatch              int
-	judge                judgeFlags
+	rewardDir, rewardURL            string
+	rewardTimeout                   time.Duration
+	rmBatch                         int
+	judge                           judgeFlags
 }
 
 func newPPOCmd(g *globals) *cobra.Command {
