@@ -54,11 +54,12 @@ var ppoConfigHelp = map[string]string{
 type ppoFlags struct {
 	cfg settingsFlags[ppo.Config]
 
-	policy, reference, prompts, out string
-	rewardDir, rewardURL            string
-	rewardTimeout                   time.Duration
-	rmBatch                         int
-	judge                           judgeFlags
+	policy, prompts, out string
+	reference            string
+	rewardDir, rewardURL string
+	rewardTimeout        time.Duration
+	rmBatch              int
+	judge                judgeFlags
 }
 
 func newPPOCmd(g *globals) *cobra.Command {
@@ -84,9 +85,10 @@ Without a reward model, the value model starts from the policy with a zero head.
 
 Each iteration samples --batch-size responses, scores them (responses without
 the stop token get --missing-eos-score), subtracts β·KL to the frozen
---policy (or --reference) at every token, computes GAE advantages, and takes --epochs passes of
-clipped policy and value updates. β adapts towards --target-kl; with
---constraint a Lagrange multiplier keeps the mean cost under --cost-limit.
+--policy (or --reference) at every token, computes GAE advantages, and takes
+--epochs passes of clipped policy and value updates. β adapts towards
+--target-kl; with --constraint a Lagrange multiplier keeps the mean cost
+under --cost-limit.
 
 Exploration: --temperature samples more (higher) or less (lower) diverse
 responses and sets the distribution whose log-probabilities, KL and entropy
