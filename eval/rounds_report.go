@@ -10,11 +10,13 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"time"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
 
+	"github.com/align-project/align/internal/progress"
 	"github.com/align-project/align/judge"
 	"github.com/align-project/align/reward"
 	"github.com/align-project/align/rundir"
@@ -245,11 +247,11 @@ func (c *Comparison) Markdown() string {
 	fmt.Fprintf(&b, "| variant | preferred where decided | win rate (ties ½) | W/T/L | refusal | coherent | over-refusal | accuracy | KL | time | PPO time |\n")
 	fmt.Fprintf(&b, "|---|---|---|---|---|---|---|---|---|---|---|\n")
 	for _, v := range c.Variants {
-		fmt.Fprintf(&b, "| %s | %s | %s | %d/%d/%d | %s | %s | %s | %s | %s | %.0f s | %.0f s |\n", v.Name,
+		fmt.Fprintf(&b, "| %s | %s | %s | %d/%d/%d | %s | %s | %s | %s | %s | %s | %s |\n", v.Name,
 			pctText(v.Decided), pctText(v.WinRate), v.Wins, v.Ties, v.Losses, pctText(v.Refusal), pctText(v.Coherent),
-			pctText(v.OverRefusal), pctText(v.Accuracy), numText(v.KL), v.Seconds, v.PPOSeconds)
+			pctText(v.OverRefusal), pctText(v.Accuracy), numText(v.KL), secsText(v.Seconds), secsText(v.PPOSeconds))
 	}
-	fmt.Fprintf(&b, "\nProfile %s; pretraining and SFT, shared by every variant, took %.0f s.\n", c.Profile, c.SharedSeconds)
+	fmt.Fprintf(&b, "\nProfile %s; pretraining and SFT, shared by every variant, took %s.\n", c.Profile, secsText(c.SharedSeconds))
 	return b.String()
 }
 
@@ -259,6 +261,8 @@ func pctText(p *float64) string {
 	}
 	return fmt.Sprintf("%.1f%%", 100**p)
 }
+
+func secsText(s float64) string { return progress.Duration(time.Duration(s * float64(time.Second))) }
 
 func numText(p *float64) string {
 	if p == nil {
@@ -280,13 +284,15 @@ func WriteComparisonPlot(path string, c *Comparison) error {
 		{"preferred (decided)", func(v ComparisonVariant) *float64 { return v.Decided }},
 		{"win rate", func(v ComparisonVariant) *float64 { return v.WinRate }},
 		{"refusal", func(v ComparisonVariant) *float64 { return v.Refusal }},
+		{"coherent refusals", func(v ComparisonVariant) *float64 { return v.Coherent }},
 		{"over-refusal", func(v ComparisonVariant) *float64 { return v.OverRefusal }},
 		{"accuracy", func(v ComparisonVariant) *float64 { return v.Accuracy }},
 	}
 	p := plot.New()
 	p.Title.Text = "One round, several rounds, the judge as the reward"
 	p.Y.Label.Text = "share of prompts"
-	p.Y.Min, p.Y.Max = 0, 1
+	p.Y.Min, p.Y.Max = 0, 1+0.1*float64(len(c.Variants)) // room for the legend above the bars
+	p.Y.Tick.Marker = plot.ConstantTicks{{Value: 0, Label: "0"}, {Value: 0.25, Label: "0.25"}, {Value: 0.5, Label: "0.5"}, {Value: 0.75, Label: "0.75"}, {Value: 1, Label: "1"}}
 	p.Add(plotter.NewGrid())
 	p.Legend.Top = true
 	names := make([]string, len(measures))
@@ -313,7 +319,7 @@ func WriteComparisonPlot(path string, c *Comparison) error {
 		p.Add(bars)
 		p.Legend.Add(v.Name, bars)
 	}
-	if err := p.Save(7*vg.Inch, 3.6*vg.Inch, path); err != nil {
+	if err := p.Save(8*vg.Inch, 3.6*vg.Inch, path); err != nil {
 		return fmt.Errorf("comparison plot: %w", err)
 	}
 	return nil

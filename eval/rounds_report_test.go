@@ -156,7 +156,7 @@ func TestComparison(t *testing.T) {
 	if n := strings.Count(md, "\n| "); n != 3 { // a row per variant (the header opens the text, the separator is |---)
 		t.Errorf("%d table rows:\n%s", n, md)
 	}
-	for _, want := range []string{"| 3 rounds | 60.0% | – | 3/2/1 | 40.0% |", "Profile quick", "took 30 s"} {
+	for _, want := range []string{"| 3 rounds | 60.0% | – | 3/2/1 | 40.0% |", "Profile quick", "took 30s"} {
 		if !strings.Contains(md, want) {
 			t.Errorf("markdown lacks %q:\n%s", want, md)
 		}
