@@ -41,6 +41,8 @@ type ReportInput struct {
 	// Checks are targets the run is held to, shown first and copied into
 	// summary.json.
 	Checks []Check
+
+	RoundsInput // iterated RLAIF (rounds_report.go)
 }
 
 // Check is one target of a run: Value Op Target, e.g. a refusal rate >= 0.9.
@@ -90,6 +92,8 @@ type Summary struct {
 	Plots        []string           `json:"plots"`
 	// Checks are the run's targets and whether they were met.
 	Checks []Check `json:"checks"`
+
+	RoundsSummary // iterated RLAIF (rounds_report.go)
 }
 
 // SplitSummary is the headline of one split of the evaluation: the win
@@ -252,6 +256,10 @@ func WriteReport(dir string, in ReportInput) error {
 		if err := add(p.file, p.title, p.caption, "iteration", p.y, p.series...); err != nil {
 			return err
 		}
+	}
+
+	if err := writeRounds(dir, in.RoundsInput, &sum.RoundsSummary, &sum.Plots, add); err != nil {
+		return err
 	}
 
 	// Training numbers.

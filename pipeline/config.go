@@ -31,6 +31,7 @@ import (
 // Every stage takes the run's seed.
 type Config struct {
 	Seed     uint64              `yaml:"seed"`
+	Rounds   int                 `yaml:"rounds"` // of iterated online RLAIF (see runner.roundStages); 1 = one pass
 	Pretrain PretrainConfig      `yaml:"pretrain"`
 	SFT      SFTConfig           `yaml:"sft"`
 	Generate chat.GenerateConfig `yaml:"generate"`
@@ -70,10 +71,32 @@ type RewardConfig struct {
 	reward.Config `yaml:",inline"`
 }
 
-// PPOConfig is 'align ppo' against the reward model.
+// PPOConfig is 'align ppo' against the reward model, or with the label
+// section's judge rating each rollout (reward: judge, direct RLAIF).
 type PPOConfig struct {
 	Prompts    string `yaml:"prompts"` // prompts JSONL, or "embedded" (the training prompts)
+	Reward     string `yaml:"reward"`  // model (the run's reward model) or judge (the label section's judge)
 	ppo.Config `yaml:",inline"`
+}
+
+// The sources of PPO's reward (PPOConfig.Reward).
+const (
+	RewardModel = "model"
+	RewardJudge = "judge"
+)
+
+// validate checks the reward source, then the PPO settings.
+func (p PPOConfig) validate(label LabelConfig) error {
+	switch p.Reward {
+	case RewardModel:
+	case RewardJudge:
+		if label.Kind == judge.KindNone {
+			return yamlconf.Keyf("reward", "judge: the judge is the label section's, and label.judge is none")
+		}
+	default:
+		return yamlconf.Keyf("reward", "%q: must be %s (the run's reward model) or %s (the label section's judge rates each rollout)", p.Reward, RewardModel, RewardJudge)
+	}
+	return p.Config.Validate()
 }
 
 // EvalConfig is 'align eval' of the PPO policy against the SFT model. The
@@ -88,7 +111,7 @@ type EvalConfig struct {
 // Default is the profile of 'align run' without flags: the whole loop on
 // the embedded world in about a quarter of an hour on two cores.
 func Default() Config {
-	c := Config{Seed: 1}
+	c := Config{Seed: 1, Rounds: 1}
 	c.Pretrain = PretrainConfig{Data: data.Embedded, Config: train.DefaultPretrain()}
 	c.SFT = SFTConfig{Data: data.Embedded, Config: train.DefaultSFT()}
 	c.SFT.EvalSamples = 0 // the eval stage answers the held-out prompts
@@ -108,7 +131,7 @@ func Default() Config {
 	c.Reward = RewardConfig{reward.DefaultConfig()}
 	c.Reward.Weights = map[string]float64{reward.HeadNames[reward.HeadPreference]: 1}
 	c.Reward.Steps = 150 // held-out accuracy peaks near step 100 on these pairs
-	c.PPO = PPOConfig{Prompts: data.Embedded, Config: ppo.DefaultConfig()}
+	c.PPO = PPOConfig{Prompts: data.Embedded, Reward: RewardModel, Config: ppo.DefaultConfig()}
 	c.PPO.Iterations, c.PPO.LR = 30, 3e-5
 	c.Eval = EvalConfig{Config: eval.DefaultConfig(), Judge: judge.KindBuiltin, Base: true}
 	c.Eval.MaxNewTokens = 48
@@ -219,7 +242,10 @@ func (c Config) Validate() error {
 	check(rundir.Generate, c.Generate.Validate())
 	check(rundir.Label, c.Label.validate())
 	check(rundir.Reward, c.Reward.Validate())
-	check(rundir.PPO, c.PPO.Validate())
+	check(rundir.PPO, c.PPO.validate(c.Label))
+	if err := c.validateRounds(); err != nil {
+		errs = append(errs, err)
+	}
 	check(rundir.Eval, c.Eval.Validate())
 	if k := c.Eval.Judge; k != judge.KindNone {
 		s := c.evalJudge()

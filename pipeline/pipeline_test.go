@@ -26,6 +26,7 @@ import (
 // (with " --resume" when resuming) and write the files the next stages read.
 type fakeSteps struct {
 	calls  []string
+	specs  []any  // every spec, in call order
 	failAt string // step that returns an error
 	keyAt  string // step that returns an error about its setting "data"
 	cancel context.CancelFunc
@@ -67,25 +68,32 @@ func (f *fakeSteps) steps() Steps {
 			return train.SFTResult{}, f.call("sft", s.Resume)
 		},
 		Generate: func(_ context.Context, s chat.GenerateSpec) (chat.GenerateResult, error) {
-			return chat.GenerateResult{}, f.call("generate", false)
+			f.specs = append(f.specs, s)
+			return chat.GenerateResult{}, f.call("generate"+roundSuffix(s.Out), false)
 		},
 		Label: func(_ context.Context, s judge.LabelSpec) (judge.LabelResult, error) {
-			line := `{"prompt":"p","chosen":"a","rejected":"b","source":"ai:builtin@1"}` + "\n"
+			f.specs = append(f.specs, s)
+			// The chosen response names the file, so that a test can tell
+			// the rounds' labels apart.
+			line := `{"prompt":"p","chosen":"` + filepath.Base(s.Out) + `","rejected":"b","source":"ai:builtin@1"}` + "\n"
 			if err := os.WriteFile(s.Out, []byte(line), 0o644); err != nil {
 				return judge.LabelResult{}, err
 			}
-			return judge.LabelResult{}, f.call("label", false)
+			return judge.LabelResult{}, f.call("label"+roundSuffix(s.Out), false)
 		},
 		Reward: func(_ context.Context, s reward.TrainSpec) (reward.Result, error) {
-			return reward.Result{}, f.call("reward", false)
+			f.specs = append(f.specs, s)
+			return reward.Result{}, f.call(filepath.Base(s.Out), false)
 		},
 		PPO: func(_ context.Context, s ppo.TrainSpec) (ppo.Result, error) {
+			f.specs = append(f.specs, s)
 			if err := mkLast(s.Out); err != nil {
 				return ppo.Result{}, err
 			}
-			return ppo.Result{}, f.call("ppo", s.Resume)
+			return ppo.Result{}, f.call(filepath.Base(s.Out), s.Resume)
 		},
 		Eval: func(_ context.Context, s eval.Spec) (*eval.Result, error) {
+			f.specs = append(f.specs, s)
 			kl, ref, over, acc, decided := 1.5, 0.95, 0.05, 0.8, 0.9
 			split := func(name, kind string) eval.Split {
 				return eval.Split{Name: name, Kind: kind, Table: eval.Table{Columns: []eval.Metrics{{Name: "sft", Accuracy: &acc},
@@ -105,12 +113,22 @@ func (f *fakeSteps) steps() Steps {
 
 func (f *fakeSteps) commands() []string { return f.calls }
 
+// roundSuffix is "-k" for the data file of round k ≥ 2 (pairs-2.jsonl),
+// "" for round 1's, as rundir.RoundFile names them.
+func roundSuffix(file string) string {
+	base := strings.TrimSuffix(filepath.Base(file), filepath.Ext(file))
+	if i := strings.LastIndex(base, "-"); i >= 0 {
+		return base[i:]
+	}
+	return ""
+}
+
 func run(t *testing.T, dir string, cfg Config, f *fakeSteps) (Result, error) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	f.cancel = cancel
-	f.calls = nil
+	f.calls, f.specs = nil, nil
 	var out, errw bytes.Buffer
 	return Run(ctx, Options{Dir: dir, Config: cfg, Steps: f.steps(), Version: "test", Stdout: &out, Stderr: &errw})
 }

@@ -136,7 +136,7 @@ func Run(ctx context.Context, o Options) (Result, error) {
 			return res, fmt.Errorf("%s: %w; run the same command again to resume from here", s.name, ErrInterrupted)
 		}
 		if err != nil {
-			return res, fmt.Errorf("stage %s: %w (its output: %s)", s.name, sectionError(s.name, err), filepath.Join(dir, rundir.LogFile))
+			return res, fmt.Errorf("stage %s: %w (its output: %s)", s.name, sectionError(s.sectionName(), err), filepath.Join(dir, rundir.LogFile))
 		}
 		if err := writeMarker(filepath.Join(dir, rundir.DoneFile), Marker{Stage: s.name, Hash: h, Seconds: time.Since(t0).Seconds()}); err != nil {
 			return res, err

@@ -66,6 +66,7 @@ type stageIO struct{ out, log io.Writer }
 // stage is one step of the run.
 type stage struct {
 	name    string
+	section string   // of the run config that names its settings in errors ("" = name)
 	weight  float64  // expected share of the run's time, for the ETA
 	config  []byte   // the settings it depends on
 	inputs  []string // files named by its settings, whose content it depends on too
@@ -153,7 +154,8 @@ func (r *runner) stages() []stage {
 	c := r.o.Config
 	dir := r.stageDir
 	l := c.Label
-	return []stage{
+	last := func(s string) string { return rundir.Round(s, c.Rounds) }
+	stages := []stage{
 		{
 			name: rundir.Pretrain, weight: 21, config: yamlOf(c.Pretrain), resumable: hasCheckpoint,
 			inputs: files(c.Pretrain.Data),
@@ -180,65 +182,16 @@ func (r *runner) stages() []stage {
 				return nil
 			},
 		},
-		{
-			name: rundir.Generate, weight: 3, config: yamlOf(c.Generate), deps: []string{rundir.SFT},
-			inputs: files(c.Generate.Prompts), outputs: []string{r.dataFile(rundir.PairsFile)},
-			run: func(ctx context.Context, sio stageIO, _ bool) error {
-				res, err := r.steps.Generate(ctx, chat.GenerateSpec{GenerateConfig: c.Generate, Model: dir(rundir.SFT),
-					Seed: c.Seed, Out: r.dataFile(rundir.PairsFile), Log: sio.log})
-				if err != nil {
-					return err
-				}
-				res.WriteText(sio.out)
-				return nil
-			},
-		},
-		{
-			name: rundir.Label, weight: 1, config: yamlOf(c.Label), deps: []string{rundir.Generate},
-			inputs:  files(l.Constitution, l.FewShot, l.Lexicon, l.HumanFile, sqliteFile(l.HumanDB)),
-			outputs: []string{r.dataFile(rundir.AIPrefsFile), r.dataFile(rundir.HumanPrefsFile), r.dataFile(rundir.PreferencesFile)},
-			// Labelling appends and skips pairs already labelled.
-			resumable: func(string) bool { return true },
-			run:       r.label,
-		},
-		{
-			name: rundir.Reward, weight: 8, config: yamlOf(c.Reward), deps: []string{rundir.SFT, rundir.Label},
-			run: func(ctx context.Context, sio stageIO, _ bool) error {
-				res, err := r.steps.Reward(ctx, reward.TrainSpec{Config: c.Reward.Config, Base: dir(rundir.SFT),
-					Data: r.dataFile(rundir.PreferencesFile), HeldOutFrac: reward.DefaultHeldOutFrac, Out: dir(rundir.Reward), Log: sio.log})
-				if err != nil {
-					return err
-				}
-				res.WriteText(sio.out)
-				return nil
-			},
-		},
-		{
-			name: rundir.PPO, weight: 30, config: yamlOf(c.PPO), deps: []string{rundir.SFT, rundir.Reward},
-			inputs: files(c.PPO.Prompts), outputs: []string{r.dataFile(rundir.PPOPromptsFile)}, resumable: hasCheckpoint,
-			run: func(ctx context.Context, sio stageIO, resume bool) error {
-				prompts := r.dataFile(rundir.PPOPromptsFile)
-				ps, err := data.LoadPrompts(c.PPO.Prompts, c.Seed, data.TrainPrompts)
-				if err != nil {
-					return yamlconf.WrapKey("prompts", err)
-				}
-				if err := data.WriteRecords(prompts, ps); err != nil {
-					return err
-				}
-				res, err := r.steps.PPO(ctx, ppo.TrainSpec{Config: c.PPO.Config, Policy: dir(rundir.SFT), Prompts: prompts,
-					Reward: ppo.RewardSpec{Dir: dir(rundir.Reward), Batch: 16}, Out: dir(rundir.PPO), Resume: resume, Log: sio.log})
-				if err != nil {
-					return err
-				}
-				res.WriteText(sio.out)
-				return nil
-			},
-		},
+	}
+	for k := 1; k <= c.Rounds; k++ {
+		stages = append(stages, r.roundStages(k)...)
+	}
+	return append(stages, []stage{
 		{
 			name: rundir.Eval, weight: 10, config: yamlOf(struct {
 				Eval  EvalConfig
 				Judge judge.Spec
-			}{c.Eval, c.evalJudge()}), deps: []string{rundir.Pretrain, rundir.SFT, rundir.Reward, rundir.PPO},
+			}{c.Eval, c.evalJudge()}), deps: []string{rundir.Pretrain, rundir.SFT, last(rundir.Reward), last(rundir.PPO)},
 			inputs: files(c.Eval.Prompts, c.Eval.HeldOutConstitution, l.Constitution),
 			run:    r.eval,
 		},
@@ -246,7 +199,7 @@ func (r *runner) stages() []stage {
 			name: rundir.Report, weight: 1, config: yamlOf(c), deps: []string{rundir.Eval}, always: true,
 			run: r.report,
 		},
-	}
+	}...)
 }
 
 // sqliteFile is the database file of a sqlite: annotation store ("" for
@@ -317,8 +270,8 @@ func (r *runner) label(ctx context.Context, sio stageIO, _ bool) error {
 // eval compares the PPO policy with the SFT model (and the pretrained one).
 func (r *runner) eval(ctx context.Context, sio stageIO, _ bool) error {
 	c := r.o.Config
-	s := eval.Spec{Config: c.Eval.Config, Policy: r.stageDir(rundir.PPO), Baseline: r.stageDir(rundir.SFT),
-		Reward: r.stageDir(rundir.Reward), Judge: c.evalJudge(), Seed: c.Seed,
+	s := eval.Spec{Config: c.Eval.Config, Policy: r.stageDir(rundir.Round(rundir.PPO, c.Rounds)), Baseline: r.stageDir(rundir.SFT),
+		Reward: r.stageDir(rundir.Round(rundir.Reward, c.Rounds)), Judge: c.evalJudge(), Seed: c.Seed,
 		Out: filepath.Join(r.stageDir(rundir.Eval), rundir.EvalFile), Log: sio.log}
 	if c.Eval.Base {
 		s.Base = r.stageDir(rundir.Pretrain)
@@ -344,7 +297,10 @@ func (r *runner) report(_ context.Context, sio stageIO, _ bool) error {
 	in := eval.RunInput(r.o.Dir)
 	in.Title = "align run " + filepath.Base(filepath.Clean(r.o.Dir))
 	in.Eval = &res
-	names, secs := Timings(r.o.Dir, rundir.Stages())
+	if err := r.roundsReport(&in); err != nil {
+		return err
+	}
+	names, secs := Timings(r.o.Dir, rundir.RunStages(r.o.Config.Rounds))
 	for i, n := range names {
 		in.Timings = append(in.Timings, eval.StageTiming{Stage: n, Seconds: secs[i]})
 	}
@@ -415,4 +371,13 @@ func Checks(res *eval.Result, p ppo.Config) []Check {
 		add("KL to SFT (nats per response)", policy.KL, "<=", p.TargetKL)
 	}
 	return cs
+}
+
+// sectionName is the section of the run config that holds the stage's
+// settings.
+func (s stage) sectionName() string {
+	if s.section != "" {
+		return s.section
+	}
+	return s.name
 }

@@ -38,7 +38,7 @@ func (s TrainSpec) checkOut() error {
 	}
 	j := s.Reward.Judge
 	return outguard.Check(outputs(s.Out), s.Resume, s.Overwrite, filepath.Join(s.Out, ConfigFile), s.Config, fixedOnResume,
-		outguard.In("policy", s.Policy), outguard.In("prompts", prompts), outguard.In("reward", s.Reward.Dir),
+		outguard.In("policy", s.Policy), outguard.In("reference", s.Reference), outguard.In("prompts", prompts), outguard.In("reward", s.Reward.Dir),
 		outguard.In("constitution", j.Constitution), outguard.In("few_shot", j.FewShot),
 		outguard.In("lexicon", j.Lexicon), outguard.In("reference_model", j.ReferenceModel))
 }

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/align-project/align/data"
 	"github.com/align-project/align/model"
 	"github.com/align-project/align/reward"
 )
@@ -82,6 +83,7 @@ func (r *run) rollout(ctx context.Context, idx []int, st *Stats) (*rollout, erro
 		}
 		ro.texts[i] = r.decode(text)
 	}
+	st.Refusal, st.OverRefusal = refusals(r.Prompts, idx, ro.texts)
 	if cfg.RecomputeLogProbs {
 		if ro.logp, err = r.logProbs(r.Policy, ro); err != nil {
 			return nil, err
@@ -115,6 +117,30 @@ func (r *run) rollout(ctx context.Context, idx []int, st *Stats) (*rollout, erro
 	r.rewards(ro, st)
 	st.TimeRef = time.Since(t).Seconds()
 	return ro, nil
+}
+
+// refusals are the shares of the responses to the harmful prompts and to
+// the others that refuse (nil for a group without responses).
+func refusals(prompts []Prompt, idx []int, texts []string) (harmful, other *float64) {
+	var n, refused [2]int // by prompt: other, harmful
+	for i, k := range idx {
+		g := 0
+		if prompts[k].Harmful {
+			g = 1
+		}
+		n[g]++
+		if data.LooksLikeRefusal(texts[i]) {
+			refused[g]++
+		}
+	}
+	share := func(g int) *float64 {
+		if n[g] == 0 {
+			return nil
+		}
+		v := float64(refused[g]) / float64(n[g])
+		return &v
+	}
+	return share(1), share(0)
 }
 
 // chunks calls fn on consecutive ranges of at most MiniBatch sequences.

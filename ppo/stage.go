@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -115,9 +116,14 @@ func judgeRate(r judge.Rater) RateFunc {
 // TrainSpec is one PPO run: the stage of the loop after the reward model.
 type TrainSpec struct {
 	Config Config // the settings, Seed included
-	// Policy is the SFT checkpoint directory: the starting policy and the
-	// frozen KL reference.
+	// Policy is the checkpoint directory of the starting policy: the SFT
+	// model, or an earlier PPO policy to train further.
 	Policy string
+	// Reference is the checkpoint directory of the frozen KL reference; ""
+	// is Policy. A later round of iterated RLAIF starts from the previous
+	// round's policy and keeps the SFT model as its reference, so the KL
+	// penalty measures the whole distance travelled.
+	Reference string
 	// Prompts is a prompts JSONL, or data.Embedded for the training prompts
 	// of the default instruction set of Config.Seed. Each is rendered as a
 	// user turn with the chat template (ChatPrompts).
@@ -153,8 +159,8 @@ func (s TrainSpec) Validate() error {
 // errors wrapping a *yamlconf.KeyError; a cancelled ctx saves a checkpoint
 // and returns an error wrapping ErrInterrupted.
 //
-// Out must not be, hold or lie inside an input (the policy, which is also
-// the KL reference, the prompts, the reward model, the judge's files). A
+// Out must not be, hold or lie inside an input (the policy, the KL
+// reference, the prompts, the reward model, the judge's files). A
 // fresh run refuses an Out that holds a run, finished or not, unless
 // Overwrite; a resumed run refuses the settings its checkpoint carries
 // state for (fixedOnResume). A run that fails before its first checkpoint
@@ -176,6 +182,16 @@ func Train(ctx context.Context, s TrainSpec) (Result, error) {
 	if err != nil {
 		return Result{}, fmt.Errorf("ppo: load policy: %w", err)
 	}
+	var ref *model.Model // nil: the trainer copies the policy
+	if s.Reference != "" {
+		if ref, _, err = checkpoint.LoadPolicy(s.Reference); err != nil {
+			return Result{}, fmt.Errorf("ppo: load reference: %w", yamlconf.WrapKey("reference", err))
+		}
+		if rc, pc := ref.Config, policy.Config; rc.VocabSize != pc.VocabSize || rc.Context < pc.Context {
+			return Result{}, yamlconf.Keyf("reference", "%s (vocabulary %d, context %d) cannot be the reference of %s (vocabulary %d, context %d): use the checkpoint the policy was trained from",
+				s.Reference, rc.VocabSize, rc.Context, s.Policy, pc.VocabSize, pc.Context)
+		}
+	}
 	recs, err := data.LoadPrompts(s.Prompts, cfg.Seed, data.TrainPrompts)
 	if err != nil {
 		return Result{}, yamlconf.WrapKey("prompts", err)
@@ -189,7 +205,8 @@ func Train(ctx context.Context, s TrainSpec) (Result, error) {
 		return Result{}, fmt.Errorf("ppo: %w", err)
 	}
 	var prompts []Prompt
-	for _, p := range all {
+	for i, p := range all {
+		p.Harmful = slices.Contains(recs[i].Tags, "harmful")
 		if len(p.IDs) < policy.Config.Context-1 {
 			prompts = append(prompts, p)
 		}
@@ -207,7 +224,7 @@ func Train(ctx context.Context, s TrainSpec) (Result, error) {
 	}
 	bar := progress.New(log, progress.IsTerminal(log), "ppo", cfg.Iterations, "it", 10*time.Second)
 	tr := &Trainer{
-		Config: cfg, Policy: policy, Value: value, Reward: src,
+		Config: cfg, Policy: policy, Ref: ref, Value: value, Reward: src,
 		Prompts: prompts, StopTokens: stop, Tokenizer: tok,
 		Out: s.Out, Resume: s.Resume,
 		Progress: func(st Stats) {

@@ -95,7 +95,7 @@ func (r *run) restore() error {
 	}
 	switch {
 	case lp.RefHash != r.loop.RefHash:
-		return fmt.Errorf("ppo: resume: the reference policy differs from that of the checkpoint in %s (pass the same --policy)", last)
+		return fmt.Errorf("ppo: resume: the reference policy differs from that of the checkpoint in %s (pass the same --policy and --reference)", last)
 	case lp.Prompts != r.loop.Prompts:
 		return fmt.Errorf("ppo: resume: the prompts differ from those of the checkpoint in %s", last)
 	case lp.Iteration > r.cfg.Iterations:

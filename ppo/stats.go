@@ -23,6 +23,11 @@ type Stats struct {
 	Entropy        float64 `json:"entropy"`          // policy entropy per token (nats), at the sampling temperature
 	ResponseLen    float64 `json:"response_len"`     // tokens per response, stop token included
 	EOSRate        float64 `json:"eos_rate"`         // fraction of responses that emitted a stop token
+	// Refusals by data.LooksLikeRefusal: the share of the responses to
+	// harmful prompts that refuse, and of those to the other prompts (nil
+	// when the batch has none of them).
+	Refusal     *float64 `json:"refusal"`
+	OverRefusal *float64 `json:"over_refusal"`
 
 	// Constraint.
 	Cost   float64 `json:"cost"`   // mean cost of the batch

@@ -37,6 +37,9 @@ var ErrDiverged = errors.New("ppo diverged")
 type Prompt struct {
 	Text string
 	IDs  []int32
+	// Harmful marks a prompt that asks for harm (tagged "harmful" in its
+	// prompts file): the refusal statistics are split on it.
+	Harmful bool
 }
 
 // Trainer runs PPO. Set the fields, then call Run once.

@@ -17,6 +17,7 @@ import (
 	"github.com/align-project/align/internal/outguard"
 	"github.com/align-project/align/internal/progress"
 	"github.com/align-project/align/internal/yamlconf"
+	"github.com/align-project/align/model"
 )
 
 // DefaultHeldOutFrac is the share of the preferences held out by prompt
@@ -40,6 +41,12 @@ type TrainSpec struct {
 	Out         string    // receives the model, metrics.jsonl and eval.json ("" = nothing written)
 	Overwrite   bool      // replace the reward model Out holds instead of refusing to start
 	Log         io.Writer // progress bar, notes and warnings (nil = discarded)
+	// Init is a reward model (Train's output) whose weights the model
+	// starts from instead of Base's: a reward model that goes on learning
+	// as labels come in, as in a later round of iterated RLAIF. Base still
+	// gives the SFT samples the rewards are normalised on; the two must be
+	// the same network shape.
+	Init string
 }
 
 // Validate reports the first setting of s that cannot work, as a
@@ -60,10 +67,11 @@ func (s TrainSpec) Validate() error {
 }
 
 // Train reads the preferences, holds some out, starts a reward model from
-// the SFT checkpoint s.Base and trains it (see Trainer.Run), writing s.Out.
+// the SFT checkpoint s.Base (or the reward model s.Init) and trains it (see
+// Trainer.Run), writing s.Out.
 // Settings that cannot work and files named by a setting that cannot be
 // read come back as errors wrapping a *yamlconf.KeyError. Out must not be,
-// hold or lie inside an input (Base, Data, HeldOut), and one that holds a
+// hold or lie inside an input (Base, Init, Data, HeldOut), and one that holds a
 // reward model or the outputs of a failed run is refused unless
 // Overwrite. A run that fails or is interrupted leaves Out as it found it.
 func Train(ctx context.Context, s TrainSpec) (Result, error) {
@@ -71,7 +79,7 @@ func Train(ctx context.Context, s TrainSpec) (Result, error) {
 		return Result{}, err
 	}
 	if err := outguard.Check(outputs(s.Out), false, s.Overwrite, "", s.Config, nil,
-		outguard.In("base", s.Base), outguard.In("data", s.Data), outguard.In("heldout", s.HeldOut)); err != nil {
+		outguard.In("base", s.Base), outguard.In("init", s.Init), outguard.In("data", s.Data), outguard.In("heldout", s.HeldOut)); err != nil {
 		return Result{}, err
 	}
 	log := s.Log
@@ -101,11 +109,24 @@ func Train(ctx context.Context, s TrainSpec) (Result, error) {
 	mc := m.Net.Config
 	fmt.Fprintf(log, "reward train: base %s (L%d C%d T%d V%d); %d training and %d held-out preferences\n",
 		s.Base, mc.Layers, mc.Channels, mc.Context, mc.VocabSize, len(trainSet), len(held))
+	var sft *model.Model // nil: the network as it starts is the SFT policy
+	if s.Init != "" {
+		prev, err := Load(s.Init)
+		if err != nil {
+			return Result{}, fmt.Errorf("reward train: %w", yamlconf.WrapKey("init", err))
+		}
+		if pc := prev.Net.Config; pc != mc {
+			return Result{}, yamlconf.Keyf("init", "%s (L%d C%d T%d V%d) is not a reward model of the base %s: train it from the same SFT checkpoint",
+				s.Init, pc.Layers, pc.Channels, pc.Context, pc.VocabSize, s.Base)
+		}
+		sft, m.Net = m.Net, prev.Net
+		fmt.Fprintf(log, "reward train: going on from the reward model %s\n", s.Init)
+	}
 
 	if err := outputs(s.Out).Begin(false, s.Overwrite); err != nil {
 		return Result{}, fmt.Errorf("reward train: %w", err)
 	}
-	tr := &Trainer{Config: cfg, Model: m, Train: trainSet, HeldOut: held, Out: s.Out}
+	tr := &Trainer{Config: cfg, Model: m, Train: trainSet, HeldOut: held, Out: s.Out, SFT: sft}
 	bar := progress.New(log, progress.IsTerminal(log), "reward", cfg.Steps, "pair", 10*time.Second)
 	tr.Progress = func(st Status) {
 		fields := fmt.Sprintf("loss %.3f", st.Loss)

@@ -164,6 +164,10 @@ type Trainer struct {
 	HeldOut []data.Preference // empty turns evaluation and early stopping off
 	// Out, if set, receives the model, metrics.jsonl and eval.json.
 	Out string
+	// SFT is the policy whose samples set the normalisation; nil means
+	// Model's network as Run finds it, which is the SFT policy when the
+	// model starts from it (New, LoadBase).
+	SFT *model.Model
 
 	Progress func(Status) // called after every step
 	Warn     func(string) // overfitting and other warnings
@@ -240,12 +244,17 @@ func (t *Trainer) Run(ctx context.Context) (_ Result, err error) {
 	rng := rand.New(rand.NewPCG(c.Seed, 0x726577617264)) // "reward"
 	start := time.Now()
 
-	// The reference samples come from the initial weights: the SFT policy.
+	// The reference samples come from the SFT policy: the initial weights
+	// unless the model goes on from an earlier reward model.
 	var refs [][]int32
 	if c.NormSamples > 0 {
 		prompts := distinctPrompts(t.Train)
+		sft := m.Net
+		if t.SFT != nil {
+			sft = t.SFT
+		}
 		var err error
-		refs, err = m.ReferenceSamples(m.Net, prompts, c.NormSamples, chat.SampleOptions{SampleOptions: model.SampleOptions{MaxNewTokens: c.NormMaxNew, Temperature: float32(c.NormTemperature)}}, rng)
+		refs, err = m.ReferenceSamples(sft, prompts, c.NormSamples, chat.SampleOptions{SampleOptions: model.SampleOptions{MaxNewTokens: c.NormMaxNew, Temperature: float32(c.NormTemperature)}}, rng)
 		if err != nil {
 			return Result{}, fmt.Errorf("reward train: %w", err)
 		}

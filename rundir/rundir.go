@@ -4,7 +4,11 @@
 // through these names.
 package rundir
 
-import "path/filepath"
+import (
+	"path/filepath"
+	"strconv"
+	"strings"
+)
 
 // Files and directories of a run directory.
 const (
@@ -30,8 +34,45 @@ const (
 	Report   = "report"
 )
 
-// Stages lists the stage names in order.
-func Stages() []string { return []string{Pretrain, SFT, Generate, Label, Reward, PPO, Eval, Report} }
+// Stages lists the stage names of a one-round run in order.
+func Stages() []string { return RunStages(1) }
+
+// RoundStages are the stages every round of iterated RLAIF repeats, in
+// order: sample the policy, label, train the reward model, PPO.
+func RoundStages() []string { return []string{Generate, Label, Reward, PPO} }
+
+// RunStages lists the stage names of a run of the given number of rounds
+// in order: pretraining and SFT, each round's stages (see Round), then
+// evaluation and the report. One round is Stages().
+func RunStages(rounds int) []string {
+	names := []string{Pretrain, SFT}
+	for k := 1; k <= rounds; k++ {
+		for _, s := range RoundStages() {
+			names = append(names, Round(s, k))
+		}
+	}
+	return append(names, Eval, Report)
+}
+
+// Round is the name of a round stage (generate, label, reward, ppo) in
+// round k: the plain name in round 1, so that a one-round run keeps the
+// layout it always had, and name-k after (stages/ppo-2).
+func Round(stage string, k int) string {
+	if k <= 1 {
+		return stage
+	}
+	return stage + "-" + strconv.Itoa(k)
+}
+
+// RoundFile is the name of a data file in round k, as Round names stages:
+// the file itself in round 1, pairs-2.jsonl for pairs.jsonl in round 2.
+func RoundFile(file string, k int) string {
+	if k <= 1 {
+		return file
+	}
+	ext := filepath.Ext(file)
+	return strings.TrimSuffix(file, ext) + "-" + strconv.Itoa(k) + ext
+}
 
 // Files of the data directory and the eval stage.
 const (
@@ -41,6 +82,18 @@ const (
 	PreferencesFile = "preferences.jsonl"       // label: both, what the reward model trains on
 	PPOPromptsFile  = "ppo_prompts.jsonl"       // ppo: the prompts of the rollouts
 	EvalFile        = "eval.json"               // eval: the evaluation (eval.Result)
+)
+
+// Files of iterated RLAIF.
+const (
+	// GeneratePromptsFile is, in the data directory of a run of several
+	// rounds, the share of the prompts a round's generation answers (one
+	// per round, see RoundFile).
+	GeneratePromptsFile = "generate_prompts.jsonl"
+	// ComparisonFile is, in the run directory, the comparison of one
+	// round, several rounds and the judge as the reward that
+	// experiments/rlaif_rounds writes; the report shows it when it is there.
+	ComparisonFile = "comparison.json"
 )
 
 // Stage is the directory of stage name in the run directory dir.

@@ -55,6 +55,7 @@ type ppoFlags struct {
 	cfg settingsFlags[ppo.Config]
 
 	policy, prompts, out string
+	reference            string
 	rewardDir, rewardURL string
 	rewardTimeout        time.Duration
 	rmBatch              int
@@ -84,9 +85,10 @@ Without a reward model, the value model starts from the policy with a zero head.
 
 Each iteration samples --batch-size responses, scores them (responses without
 the stop token get --missing-eos-score), subtracts β·KL to the frozen
---policy at every token, computes GAE advantages, and takes --epochs passes of
-clipped policy and value updates. β adapts towards --target-kl; with
---constraint a Lagrange multiplier keeps the mean cost under --cost-limit.
+--policy (or --reference) at every token, computes GAE advantages, and takes
+--epochs passes of clipped policy and value updates. β adapts towards
+--target-kl; with --constraint a Lagrange multiplier keeps the mean cost
+under --cost-limit.
 
 Exploration: --temperature samples more (higher) or less (lower) diverse
 responses and sets the distribution whose log-probabilities, KL and entropy
@@ -108,6 +110,7 @@ split), samples.jsonl and last/ for --resume.
 	}
 	fs := cmd.Flags()
 	fs.StringVar(&f.policy, "policy", "", "SFT checkpoint directory: the starting policy and the KL reference (required)")
+	fs.StringVar(&f.reference, "reference", "", "KL reference checkpoint when --policy is not it (a PPO policy trained further: its SFT model)")
 	fs.StringVar(&f.prompts, "prompts", "", `prompts JSONL, or "embedded" for the training prompts of the default world of --seed (required)`)
 	fs.StringVar(&f.out, "out", "", "output directory (required)")
 	fs.StringVar(&f.rewardDir, "reward", "", "reward model directory (from 'align reward train')")
@@ -151,7 +154,7 @@ func runPPO(cmd *cobra.Command, g *globals, f *ppoFlags) error {
 	js := f.judge.Spec
 	js.Seed = g.seed
 	spec := ppo.TrainSpec{
-		Config: cfg, Policy: f.policy, Prompts: f.prompts, Out: f.out, Resume: f.cfg.resume, Overwrite: f.cfg.overwrite, Log: cmd.ErrOrStderr(),
+		Config: cfg, Policy: f.policy, Reference: f.reference, Prompts: f.prompts, Out: f.out, Resume: f.cfg.resume, Overwrite: f.cfg.overwrite, Log: cmd.ErrOrStderr(),
 		Reward: ppo.RewardSpec{Dir: f.rewardDir, URL: f.rewardURL, Timeout: f.rewardTimeout, Batch: f.rmBatch, Judge: js},
 	}
 	if err := spec.Validate(); err != nil {

@@ -40,6 +40,18 @@ func TestPPOJudgeAndService(t *testing.T) {
 		t.Errorf("final policy: %v", err)
 	}
 
+	// A run on from that policy keeps the SFT model as its KL reference; a
+	// reference that is not there is an error naming its flag.
+	more := filepath.Join(t.TempDir(), "more")
+	args = append([]string{"ppo", "--policy", out, "--reference", policy, "--prompts", prompts, "--out", more, "--judge", "builtin"}, ppoTiny...)
+	if code, stdout, stderr := run(t, args...); code != exitOK {
+		t.Fatalf("align ppo --reference: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	args = append([]string{"ppo", "--policy", out, "--reference", filepath.Join(more, "missing"), "--prompts", prompts, "--out", more + "2", "--judge", "builtin"}, ppoTiny...)
+	if code, _, stderr := run(t, args...); code == exitOK || !strings.Contains(stderr, "--reference") {
+		t.Errorf("missing --reference: exit %d, stderr %q", code, stderr)
+	}
+
 	// The same with a reward service that favours short responses.
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		var req struct{ Responses []string }

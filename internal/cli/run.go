@@ -16,6 +16,7 @@ import (
 type runFlags struct {
 	config, out      string
 	quick, printOnly bool
+	rounds           int
 }
 
 func newRunCmd(g *globals) *cobra.Command {
@@ -37,6 +38,13 @@ when given no flags:
   7 eval       PPO vs SFT (vs the pretrained model) on held-out prompts,
                with the training judge and a held-out one (align eval)
   8 report     OUT/report/index.html and summary.json
+
+With --rounds N (iterated online RLAIF) stages 3-6 repeat N times: round k
+samples round k-1's policy on its own share of the generation prompts, labels
+the samples, trains the reward model on every label so far and continues
+PPO, the KL reference staying SFT (stages/generate-2, ..., data/pairs-2.jsonl).
+The rounds share the prompts and ppo.iterations. ppo.reward: judge has the
+label section's judge rate each rollout instead of the reward model.
 
 Every stage is the library call behind the align command named beside it,
 writing into the run directory OUT: config.yaml (the resolved settings), stages/<stage>/ (its
@@ -76,6 +84,7 @@ most 10% of benign ones, and stays within the PPO KL target.`,
 	fs.BoolVar(&f.quick, "quick", false, "the tiny smoke-test profile (minutes; its numbers mean little)")
 	fs.StringVar(&f.out, "out", "", "run directory (default runs/default, or runs/quick with --quick)")
 	fs.BoolVar(&f.printOnly, "print-config", false, "print the resolved settings as YAML and exit")
+	fs.IntVar(&f.rounds, "rounds", 0, "rounds of iterated online RLAIF (default: the config's rounds, 1)")
 	return cmd
 }
 
@@ -92,6 +101,9 @@ func runRun(cmd *cobra.Command, g *globals, f *runFlags) error {
 	}
 	if cmd.Flags().Changed("seed") {
 		cfg.SetSeed(g.seed)
+	}
+	if cmd.Flags().Changed("rounds") {
+		cfg.Rounds = f.rounds
 	}
 	if err := cfg.Validate(); err != nil {
 		return &hintError{err: err, hint: hint}
@@ -133,6 +145,9 @@ func rerunCommand(f *runFlags, out string) string {
 	}
 	if f.config != "" {
 		s += " --config " + f.config
+	}
+	if f.rounds != 0 {
+		s += fmt.Sprintf(" --rounds %d", f.rounds)
 	}
 	return s + " --out " + out
 }

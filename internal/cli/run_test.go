@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -89,6 +90,42 @@ func TestRunQuickInterruptedResumesExactly(t *testing.T) {
 	}
 }
 
+// TestRunRoundsInterruptedInRoundTwo: a run of two rounds killed as its
+// second PPO starts resumes there, round 1 skipped, and ends with the
+// policy of a run straight through.
+func TestRunRoundsInterruptedInRoundTwo(t *testing.T) {
+	if testing.Short() {
+		t.Skip("trains the quick profile in two rounds twice")
+	}
+	dir := t.TempDir()
+	straight, broken := filepath.Join(dir, "straight"), filepath.Join(dir, "broken")
+	if code, out, errOut := run(t, "run", "--quick", "--rounds", "2", "--out", straight); code != exitOK {
+		t.Fatalf("align run --quick --rounds 2: exit %d\n%s\n%s", code, out, errOut)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var out bytes.Buffer
+	watch := &cancelOn{text: "ppo-2: starting", cancel: cancel}
+	code := Run(ctx, []string{"run", "--quick", "--rounds", "2", "--out", broken}, io.MultiWriter(&out, watch), watch)
+	if code != exitFailure || !strings.Contains(watch.buf.String(), "align run --quick --rounds 2 --out "+broken) {
+		t.Fatalf("interrupted run: exit %d, want 1 with a hint to resume:\n%s", code, watch.buf.String())
+	}
+	code, stdout, errOut := run(t, "run", "--quick", "--rounds", "2", "--out", broken)
+	if code != exitOK {
+		t.Fatalf("resumed run: exit %d\n%s\n%s", code, stdout, errOut)
+	}
+	for _, want := range []string{"run 9/12 reward-2: done in an earlier run", "run 10/12 ppo-2: resuming"} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("resumed run does not say %q:\n%s", want, stdout)
+		}
+	}
+	a, err1 := os.ReadFile(filepath.Join(straight, rundir.StagesDir, "ppo-2", "model.safetensors"))
+	b, err2 := os.ReadFile(filepath.Join(broken, rundir.StagesDir, "ppo-2", "model.safetensors"))
+	if err1 != nil || err2 != nil || !bytes.Equal(a, b) {
+		t.Errorf("round 2's policy differs between the straight run and the resumed one (%v, %v)", err1, err2)
+	}
+}
+
 // TestRunBadConfig: a bad setting in the run config, whether the config
 // check or a stage finds it, is reported as section.key with exit 1 — never
 // as a usage error of a command the user did not type.
@@ -101,6 +138,8 @@ func TestRunBadConfig(t *testing.T) {
 		{"ppo:\n  mini_batch: 7\n", "ppo.mini_batch: 7: "},
 		{"generate:\n  n: 1\n", "generate.n: "},
 		{"label:\n  judge: gpt\n", "label.judge: "},
+		{"rounds: 0\n", "--rounds: 0: must be at least 1"},
+		{"ppo:\n  reward: rm\n", "ppo.reward: "},
 	} {
 		os.WriteFile(cfg, []byte(tc.doc), 0o644)
 		code, _, errOut := run(t, "run", "--quick", "--config", cfg, "--out", out)
