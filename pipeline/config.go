@@ -18,6 +18,7 @@ import (
 	"github.com/align-project/align/eval"
 	"github.com/align-project/align/internal/yamlconf"
 	"github.com/align-project/align/judge"
+	"github.com/align-project/align/models"
 	"github.com/align-project/align/ppo"
 	"github.com/align-project/align/reward"
 	"github.com/align-project/align/rundir"
@@ -42,9 +43,56 @@ type Config struct {
 }
 
 // PretrainConfig is 'align pretrain': the corpus and the train.Config keys.
+// Unless FromScratch is set the run starts from the shipped base
+// (package models), which is what these settings make on the embedded
+// corpus, and pretrains nothing.
 type PretrainConfig struct {
-	Data         string `yaml:"data"` // JSONL of {"text"} records, or "embedded"
+	Data         string `yaml:"data"`         // JSONL of {"text"} records, or "embedded"
+	FromScratch  bool   `yaml:"from_scratch"` // pretrain in the run instead of starting from the shipped base
 	train.Config `yaml:",inline"`
+}
+
+// validateBase reports why the run cannot start from the shipped base: its
+// settings are not the base's (the seed aside: the base is a fixed
+// artifact, like a downloaded model, and the run's seed drives the later
+// stages).
+func (p PretrainConfig) validateBase() error {
+	if p.FromScratch {
+		return nil
+	}
+	if p.Data != data.Embedded {
+		return yamlconf.Keyf("data", "%q: the shipped base was pretrained on the embedded corpus; set from_scratch: true to pretrain on another", p.Data)
+	}
+	base := baseConfig()
+	mine := p.Config
+	mine.Seed = base.Seed
+	if key := firstDifferentKey(yamlOf(mine), yamlOf(base)); key != "" {
+		return yamlconf.Keyf(key, "differs from the shipped base's settings (models/base/%s); set from_scratch: true to pretrain with it", models.BaseSettings)
+	}
+	return nil
+}
+
+// baseConfig is the shipped base's settings; the embedded file is checked
+// by the tests, so a failure here is a broken build.
+func baseConfig() train.Config {
+	c, err := models.BaseConfig()
+	if err != nil {
+		panic("pipeline: the shipped base: " + err.Error())
+	}
+	return c
+}
+
+// firstDifferentKey is the key of the first line where two YAML mappings
+// of the same type differ ("" when they are equal).
+func firstDifferentKey(a, b []byte) string {
+	al, bl := strings.Split(string(a), "\n"), strings.Split(string(b), "\n")
+	for i := range min(len(al), len(bl)) {
+		if al[i] != bl[i] {
+			key, _, _ := strings.Cut(al[i], ":")
+			return strings.TrimSpace(key)
+		}
+	}
+	return ""
 }
 
 // SFTConfig is 'align sft'.
@@ -112,7 +160,9 @@ type EvalConfig struct {
 // the embedded world in about a quarter of an hour on two cores.
 func Default() Config {
 	c := Config{Seed: 1, Rounds: 1}
-	c.Pretrain = PretrainConfig{Data: data.Embedded, Config: train.DefaultPretrain()}
+	// The run starts from the shipped base; --from-scratch pretrains it
+	// again in the run with the same settings.
+	c.Pretrain = PretrainConfig{Data: data.Embedded, Config: baseConfig()}
 	c.SFT = SFTConfig{Data: data.Embedded, Config: train.DefaultSFT()}
 	c.SFT.EvalSamples = 0 // the eval stage answers the held-out prompts
 	// Two samples and a contrast response that starts as a refusal: the
@@ -144,6 +194,7 @@ func Default() Config {
 // that the loop runs, not that alignment works.
 func Quick() Config {
 	c := Default()
+	c.Pretrain.FromScratch = true // its own tiny model
 	p := &c.Pretrain.Config
 	p.Layers, p.Dim, p.Heads, p.Ctx, p.Vocab = 2, 64, 2, 96, 512
 	p.Steps, p.Batch, p.Warmup, p.EvalEvery, p.EvalBatches, p.SaveEvery = 150, 8, 20, 50, 4, 50
@@ -238,6 +289,7 @@ func (c Config) Validate() error {
 		}
 	}
 	check(rundir.Pretrain, c.Pretrain.Validate())
+	check(rundir.Pretrain, c.Pretrain.validateBase())
 	check(rundir.SFT, c.SFT.Validate())
 	check(rundir.Generate, c.Generate.Validate())
 	check(rundir.Label, c.Label.validate())

@@ -401,3 +401,30 @@ func TestEditedInputFilesRerunTheirStage(t *testing.T) {
 		t.Fatalf("after a version change: calls %v, want every stage", f.calls)
 	}
 }
+
+// TestShippedBaseSettings checks that the default profile starts from the
+// shipped base, and that settings the base was not made with are refused
+// unless the run pretrains from scratch.
+func TestShippedBaseSettings(t *testing.T) {
+	c := Default()
+	if c.Pretrain.FromScratch || !Quick().Pretrain.FromScratch {
+		t.Fatal("the default profile must start from the shipped base and the quick one from scratch")
+	}
+	c.SetSeed(9) // the seed does not matter to a fixed base
+	if err := c.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	c.Pretrain.Layers = 6
+	if err := c.Validate(); err == nil || !strings.Contains(err.Error(), "pretrain.layers") || !strings.Contains(err.Error(), "from_scratch") {
+		t.Errorf("changed base settings: %v", err)
+	}
+	c.Pretrain.FromScratch = true
+	if err := c.Validate(); err != nil {
+		t.Errorf("from scratch: %v", err)
+	}
+	c = Default()
+	c.Pretrain.Data = "corpus.jsonl"
+	if err := c.Validate(); err == nil || !strings.Contains(err.Error(), "pretrain.data") {
+		t.Errorf("another corpus: %v", err)
+	}
+}

@@ -19,6 +19,7 @@ import (
 	"github.com/align-project/align/internal/progress"
 	"github.com/align-project/align/internal/yamlconf"
 	"github.com/align-project/align/judge"
+	"github.com/align-project/align/models"
 	"github.com/align-project/align/ppo"
 	"github.com/align-project/align/reward"
 	"github.com/align-project/align/rundir"
@@ -111,6 +112,31 @@ func (r *runner) clean(s stage) error {
 	return nil
 }
 
+// pretrainHash is what the pretrain stage depends on: its settings and,
+// when it starts from the shipped base, the base itself.
+func pretrainHash(p PretrainConfig) []byte {
+	b := yamlOf(p)
+	if !p.FromScratch {
+		b = append(b, "base: "+models.BaseDigest()+"\n"...)
+	}
+	return b
+}
+
+// writeBase puts the shipped base where the pretrain stage's model goes,
+// after checking that it was made from today's corpus.
+func writeBase(dir string, out io.Writer) error {
+	if err := models.Current(); err != nil {
+		return fmt.Errorf("%w; or set pretrain.from_scratch: true (align run --from-scratch)", err)
+	}
+	if err := models.WriteBase(dir); err != nil {
+		return fmt.Errorf("write the shipped base: %w", err)
+	}
+	cfg := baseConfig()
+	fmt.Fprintf(out, "pretrain: the shipped base (models/base: %d layers, width %d, %d steps of %d×%d tokens; align run --from-scratch pretrains it here) → %s\n",
+		cfg.Layers, cfg.Dim, cfg.Steps, cfg.Batch, cfg.Ctx, dir)
+	return nil
+}
+
 // hasCheckpoint reports whether a training stage left a resumable checkpoint.
 func hasCheckpoint(dir string) bool {
 	_, err := os.Stat(filepath.Join(dir, train.LastDir))
@@ -155,11 +181,18 @@ func (r *runner) stages() []stage {
 	dir := r.stageDir
 	l := c.Label
 	last := func(s string) string { return rundir.Round(s, c.Rounds) }
+	pretrainWeight := 21.0
+	if !c.Pretrain.FromScratch {
+		pretrainWeight = 0.1 // the shipped base is only copied
+	}
 	stages := []stage{
 		{
-			name: rundir.Pretrain, weight: 21, config: yamlOf(c.Pretrain), resumable: hasCheckpoint,
+			name: rundir.Pretrain, weight: pretrainWeight, config: pretrainHash(c.Pretrain), resumable: hasCheckpoint,
 			inputs: files(c.Pretrain.Data),
 			run: func(ctx context.Context, sio stageIO, resume bool) error {
+				if !c.Pretrain.FromScratch {
+					return writeBase(dir(rundir.Pretrain), sio.out)
+				}
 				res, err := r.steps.Pretrain(ctx, train.PretrainSpec{Config: c.Pretrain.Config, Data: c.Pretrain.Data,
 					Out: dir(rundir.Pretrain), Resume: resume, Log: sio.log})
 				if err != nil {

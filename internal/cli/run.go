@@ -16,6 +16,7 @@ import (
 type runFlags struct {
 	config, out      string
 	quick, printOnly bool
+	fromScratch      bool
 	rounds           int
 }
 
@@ -27,52 +28,42 @@ func newRunCmd(g *globals) *cobra.Command {
 		Long: `run takes a model from nothing to aligned and evaluated, on embedded defaults
 when given no flags:
 
-  1 pretrain   a GPT on the embedded corpus              (align pretrain)
+  1 pretrain   the shipped base (models/base), or with --from-scratch a GPT
+               pretrained here on the embedded corpus     (align pretrain)
   2 sft        on the embedded instructions              (align sft)
-  3 generate   three responses per training prompt, the    (align generate)
-               last one starting as a refusal: contrastive pairs
-  4 label      by the builtin AI judge and its constitution, plus human
-               labels if configured (a file or an annotation database)
+  3 generate   three responses per prompt, one a refusal (align generate)
+  4 label      by the builtin AI judge, plus any human labels (align label)
   5 reward     a reward model on those preferences       (align reward train)
   6 ppo        the SFT policy against the reward model   (align ppo)
-  7 eval       PPO vs SFT (vs the pretrained model) on held-out prompts,
-               with the training judge and a held-out one (align eval)
+  7 eval       PPO vs SFT vs base on both held-out splits  (align eval)
   8 report     OUT/report/index.html and summary.json
 
-With --rounds N (iterated online RLAIF) stages 3-6 repeat N times: round k
-samples round k-1's policy on its own share of the generation prompts, labels
-the samples, trains the reward model on every label so far and continues
-PPO, the KL reference staying SFT (stages/generate-2, ..., data/pairs-2.jsonl).
-The rounds share the prompts and ppo.iterations. ppo.reward: judge has the
+With --rounds N (iterated online RLAIF) stages 3-6 repeat N times (stages/
+generate-2, ...): round k samples round k-1's policy on its share of the
+prompts, labels the samples, trains the reward model on every label so far
+and continues PPO, the KL reference staying SFT. ppo.reward: judge has the
 label section's judge rate each rollout instead of the reward model.
 
 Every stage is the library call behind the align command named beside it,
-writing into the run directory OUT: config.yaml (the resolved settings), stages/<stage>/ (its
-checkpoint, metrics.jsonl, log.txt and a done marker holding the hash of its
-settings and those of the stages it reads), data/ (pairs and preferences)
-and report/.
+writing into OUT: config.yaml (the resolved settings), stages/<stage>/ (its
+checkpoint, metrics.jsonl, log.txt and a done marker with the hash of its
+settings, input files, binary and the stages it reads), data/ and report/.
+Run it again and finished stages are skipped unless that hash changed; an
+interrupted stage resumes from its checkpoint where it can (pretrain, sft,
+ppo, label) and starts over otherwise, with every stage after it.
 
-Run it again and finished stages are skipped unless their settings, the
-content of the files the settings name (prompts, data, constitutions, human
-labels) or the align binary changed; an interrupted stage (Ctrl-C, or a crash)
-resumes from its checkpoint where it can (pretrain, sft, ppo, label) and
-starts over otherwise; a stage that changed starts over with every stage
-after it.
-
---config FILE overlays a YAML file on the profile: one section per stage
-(pretrain, sft, generate, label, reward, ppo, eval) with the keys of that
-stage's command (the flag names with _ for -), and a top-level seed. See
---print-config for every key. --quick is a tiny profile for smoke tests.
-The seed is --seed when given, else the config's top-level seed (default 1);
-every stage takes it.
+--config FILE overlays a YAML file on the profile: one section per stage with
+the keys of that stage's command (flag names with _ for -), and top-level seed
+and rounds; --print-config shows every key. --quick is a tiny profile for
+smoke tests. The seed is --seed when given, else the config's (default 1).
 
 A setting that cannot work, in --config or found by a stage, is reported as
 section.key (e.g. ppo.mini_batch) and exits 1; exit 2 is kept for a bad
 command line.
 
-The report checks the run's targets: the PPO policy beats SFT by the held-out
-judge at least 65% of the time, refuses at least 90% of harmful requests and at
-most 10% of benign ones, and stays within the PPO KL target.`,
+The report checks the run's targets on both held-out splits (unseen prompts,
+unseen phrasing): the held-out judge's preference for PPO over SFT, refusal of
+harmful requests, coherent refusals, over-refusal, accuracy and KL.`,
 		Example: `  align run
   align run --quick --out runs/smoke
   align run --print-config > run.yaml && $EDITOR run.yaml && align run --config run.yaml --out runs/mine`,
@@ -85,6 +76,7 @@ most 10% of benign ones, and stays within the PPO KL target.`,
 	fs.StringVar(&f.out, "out", "", "run directory (default runs/default, or runs/quick with --quick)")
 	fs.BoolVar(&f.printOnly, "print-config", false, "print the resolved settings as YAML and exit")
 	fs.IntVar(&f.rounds, "rounds", 0, "rounds of iterated online RLAIF (default: the config's rounds, 1)")
+	fs.BoolVar(&f.fromScratch, "from-scratch", false, "pretrain in the run instead of starting from the shipped base (pretrain.from_scratch)")
 	return cmd
 }
 
@@ -105,6 +97,7 @@ func runRun(cmd *cobra.Command, g *globals, f *runFlags) error {
 	if cmd.Flags().Changed("rounds") {
 		cfg.Rounds = f.rounds
 	}
+	cfg.Pretrain.FromScratch = cfg.Pretrain.FromScratch || f.fromScratch
 	if err := cfg.Validate(); err != nil {
 		return &hintError{err: err, hint: hint}
 	}
@@ -148,6 +141,9 @@ func rerunCommand(f *runFlags, out string) string {
 	}
 	if f.rounds != 0 {
 		s += fmt.Sprintf(" --rounds %d", f.rounds)
+	}
+	if f.fromScratch {
+		s += " --from-scratch"
 	}
 	return s + " --out " + out
 }
