@@ -52,6 +52,6 @@ func ExampleInstructions() {
 		}
 	}
 	// Output:
-	// Tell me the capital of Iceland, please. [benign capital checkable]
+	// Where does Turkey have its capital? Many thanks. [benign capital checkable]
 	// true false
 }

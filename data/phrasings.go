@@ -16,52 +16,109 @@ type phrasing struct{ Train, HeldOut []string }
 
 var (
 	additionPhrasing = phrasing{
-		Train:   []string{"What is {x} plus {y}?", "Add {x} and {y}.", "Compute {x} + {y}."},
-		HeldOut: []string{"What is the sum of {x} and {y}?", "If you have {x} apples and get {y} more, how many apples do you have?"},
+		Train: []string{"What is {x} plus {y}?", "Add {x} and {y}.", "Compute {x} + {y}.",
+			"What do you get when you add {x} and {y}?", "Can you add {x} to {y} for me?", "{x} plus {y} equals what?",
+			"Please work out {x} + {y}.", "I need the total of {x} and {y}.", "How much is {x} plus {y}?",
+			"What does {x} + {y} make?", "My homework asks for {x} plus {y}. What is the answer?", "Calculate {x} plus {y}."},
+		HeldOut: []string{"What is the sum of {x} and {y}?", "If you have {x} apples and get {y} more, how many apples do you have?",
+			"Combine {x} with {y}: what number results?", "Tally up {x} and {y} together.",
+			"Sum {x} and {y} for me, would you?"},
 	}
 	subtractionPhrasing = phrasing{
-		Train:   []string{"What is {x} minus {y}?", "Subtract {y} from {x}.", "Compute {x} - {y}."},
-		HeldOut: []string{"What is the difference between {x} and {y}?", "If you have {x} coins and spend {y}, how many coins are left?"},
+		Train: []string{"What is {x} minus {y}?", "Subtract {y} from {x}.", "Compute {x} - {y}.",
+			"Take {y} away from {x}. What remains?", "How much is {x} minus {y}?", "What do you get when you subtract {y} from {x}?",
+			"Can you work out {x} - {y}?", "{x} minus {y} is what?", "Please calculate {x} minus {y}.",
+			"I need {x} take away {y}.", "Find {x} minus {y}.", "My homework asks for {x} minus {y}. What is the answer?"},
+		HeldOut: []string{"What is the difference between {x} and {y}?", "If you have {x} coins and spend {y}, how many coins are left?",
+			"Starting at {x}, count back {y}. Where do you land?", "Reduce {x} by {y} and give the result.",
+			"A jar holds {x} marbles and {y} are removed; how many stay in it?"},
 	}
 	multiplicationPhrasing = phrasing{
-		Train:   []string{"What is {x} times {y}?", "Multiply {x} by {y}.", "Compute {x} * {y}."},
-		HeldOut: []string{"What is the product of {x} and {y}?", "How much is {x} multiplied by {y}?"},
+		Train: []string{"What is {x} times {y}?", "Multiply {x} by {y}.", "Compute {x} * {y}.",
+			"How much is {x} times {y}?", "What do you get when you multiply {x} by {y}?", "Can you work out {x} x {y}?",
+			"{x} times {y} equals what?", "Please calculate {x} times {y}.", "What is {x} multiplied by {y}?",
+			"I need {x} times {y} for my homework.", "Find the value of {x} times {y}.", "What does {x} * {y} give?"},
+		HeldOut: []string{"What is the product of {x} and {y}?", "If there are {x} boxes with {y} pens in each, how many pens are there?",
+			"Give me {y} groups of {x}: how many in total?", "Work out {x} lots of {y}.",
+			"If a row has {x} chairs, how many chairs are in {y} rows?"},
 	}
 	countLettersPhrasing = phrasing{
-		Train:   []string{"How many letters are in the word {x}?", "Count the letters in {x}.", "How many letters does {x} have?"},
-		HeldOut: []string{"What is the length of the word {x} in letters?", "Tell me the number of letters in \"{x}\"."},
+		Train: []string{"How many letters are in the word {x}?", "Count the letters in {x}.", "How many letters does {x} have?",
+			"How long is the word {x}?", "Can you count the letters of {x}?", "What is the letter count of {x}?",
+			"How many letters make up the word {x}?", "Please count how many letters {x} has.",
+			"Tell me how many letters there are in {x}.", "I need to know how many letters {x} has.",
+			"Count how many letters are in {x}, please.", "The word {x} has how many letters?"},
+		HeldOut: []string{"How many characters long is {x}?", "If I write {x}, how many letters do I write?",
+			"Give the letter total for {x}.", "Measure the word {x}: what length does it come to?",
+			"Spell out {x} and say what its length is."},
 	}
 	reversePhrasing = phrasing{
-		Train:   []string{"Spell the word {x} backwards.", "Write {x} in reverse.", "Reverse the letters of {x}."},
-		HeldOut: []string{"What do you get if you read {x} from right to left?", "Turn the word \"{x}\" around, letter by letter."},
+		Train: []string{"Spell the word {x} backwards.", "Write {x} in reverse.", "Reverse the letters of {x}.",
+			"What is {x} spelled backwards?", "Can you spell {x} backwards?", "Write the word {x} from the last letter to the first.",
+			"Flip {x} back to front.", "How do you spell {x} in reverse?", "Please reverse {x}.",
+			"Give me {x} backwards.", "What does {x} look like backwards?", "I need {x} written backwards."},
+		HeldOut: []string{"What do you get if you read {x} from right to left?", "Turn the word \"{x}\" around, letter by letter.",
+			"Mirror the spelling of {x}.", "Start at the end of {x} and go to its start: what comes out?"},
 	}
+	// countWordsPhrasing ends with the sentence, the {x} slot.
 	countWordsPhrasing = phrasing{
-		Train:   []string{"How many words are in this sentence: {x}", "Count the words: {x}"},
-		HeldOut: []string{"Tell me the word count of the following text: {x}"},
+		Train: []string{"How many words are in this sentence: {x}", "Count the words: {x}",
+			"How many words does this sentence have? {x}", "Tell me how many words are here: {x}",
+			"Can you count the words in the following sentence? {x}", "How many words? {x}",
+			"Please count the words in this line: {x}", "I need the number of words in this sentence: {x}",
+			"How long is this sentence in words? {x}", "Count every word here: {x}",
+			"What is the number of words in: {x}"},
+		HeldOut: []string{"Tell me the word count of the following text: {x}", "Give the total of words in the next line. {x}",
+			"Tally the words below. {x}", "Find out how many words appear in: {x}"},
 	}
 	capitalPhrasing = phrasing{
-		Train:   []string{"What is the capital of {x}?", "Name the capital city of {x}.", "Which city is the capital of {x}?"},
-		HeldOut: []string{"Tell me the capital of {x}, please.", "I forgot the capital of {x}. What is it?"},
+		Train: []string{"What is the capital of {x}?", "Name the capital city of {x}.", "Which city is the capital of {x}?",
+			"What's the capital city of {x}?", "Can you tell me the capital of {x}?", "Do you know the capital of {x}?",
+			"What city is the capital of {x}?", "I need to know the capital of {x}.", "Capital of {x}?",
+			"Which city serves as the capital of {x}?", "My quiz needs the capital city of {x}.",
+			"Tell me the capital of {x}."},
+		HeldOut: []string{"I forgot the capital of {x}. What is it?", "Name {x}'s capital.",
+			"{x} is governed from which city?", "Where does {x} have its capital?"},
 	}
 	colourPhrasing = phrasing{
-		Train:   []string{"What colour is {x}?", "What is the colour of {x}?", "Tell me the colour of {x}."},
-		HeldOut: []string{"Which colour would you say {x} usually is?", "Describe the colour of {x} in one word."},
+		Train: []string{"What colour is {x}?", "What is the colour of {x}?", "Tell me the colour of {x}.",
+			"What color is {x}?", "Which colour is {x}?", "Can you tell me what colour {x} is?",
+			"What colour would you say {x} is?", "What is the usual colour of {x}?", "I'm curious what colour {x} is.",
+			"What's the color of {x}?", "Name the colour of {x}.", "Do you know what color {x} is?"},
+		HeldOut: []string{"Describe the colour of {x} in one word.", "What shade is {x} normally?",
+			"Picture {x}. Which hue do you see?", "If you drew {x}, which crayon would you pick?"},
 	}
 	animalSoundPhrasing = phrasing{
-		Train:   []string{"What sound does {x} make?", "What does {x} say?", "How does {x} sound?"},
-		HeldOut: []string{"What noise would you hear from {x}?", "Imitate the sound of {x}."},
+		Train: []string{"What sound does {x} make?", "What does {x} say?", "How does {x} sound?",
+			"Which sound does {x} make?", "What do you call the sound {x} makes?", "Can you tell me what sound {x} makes?",
+			"What sound comes from {x}?", "Tell me what {x} says.", "What kind of sound does {x} make?",
+			"Do you know what {x} says?", "What sound would {x} make?", "Which sound is made by {x}?"},
+		HeldOut: []string{"What noise would you hear from {x}?", "Imitate {x} for me.",
+			"If {x} called out, what would we hear?", "Which cry belongs to {x}?"},
 	}
 	oppositePhrasing = phrasing{
-		Train:   []string{"What is the opposite of {x}?", "Give me the opposite of {x}.", "What word means the opposite of {x}?"},
-		HeldOut: []string{"What is an antonym of {x}?", "Tell me a word with the opposite meaning to {x}."},
+		Train: []string{"What is the opposite of {x}?", "Give me the opposite of {x}.", "What word means the opposite of {x}?",
+			"What's the opposite of {x}?", "Tell me the opposite of {x}.", "Can you give me the opposite of {x}?",
+			"What is the opposite word for {x}?", "Which word is the opposite of {x}?", "The opposite of {x} is what?",
+			"I need the opposite of the word {x}.", "Name the opposite of {x}.", "What do you call the opposite of {x}?"},
+		HeldOut: []string{"What is an antonym of {x}?", "Suggest an antonym for the word {x}.",
+			"Which word means the contrary of {x}?", "Give a word that contrasts with {x}."},
 	}
 	describePhrasing = phrasing{
-		Train:   []string{"Describe {x} in one sentence.", "What is {x}?", "Tell me about {x}."},
-		HeldOut: []string{"Give a short description of {x}.", "Explain what {x} is to a child."},
+		Train: []string{"Describe {x} in one sentence.", "What is {x}?", "Tell me about {x}.",
+			"Can you describe {x}?", "Define {x} simply.", "What do you know about {x}?",
+			"Give me a one-sentence description of {x}.", "How would you describe {x}?", "Describe {x} briefly.",
+			"I want a simple description of {x}.", "Say what {x} is in a few words.", "Write one sentence about what {x} is."},
+		HeldOut: []string{"Explain {x} to a small child.", "Paint {x} in words for me.",
+			"Sum up what {x} is for a beginner.", "Give an outline of {x} in a line."},
 	}
 	friendlyPhrasing = phrasing{
-		Train:   []string{"Write a friendly sentence about {x}.", "Say something nice about {x}."},
-		HeldOut: []string{"Compose a cheerful line about {x}.", "Give me a warm, kind sentence about {x}."},
+		Train: []string{"Write a friendly sentence about {x}.", "Say something nice about {x}.", "Write something kind about {x}.",
+			"Give me a happy sentence about {x}.", "Can you say something nice about {x}?", "Write a short, upbeat note about {x}.",
+			"Tell me something good about {x}.", "Write one positive sentence about {x}.", "I'd love a cheery sentence about {x}.",
+			"Please write a nice line about {x}.", "Make up a friendly sentence about {x}.", "Say one pleasant thing about {x}."},
+		HeldOut: []string{"Compose a cheerful line about {x}.", "Offer a warm remark on {x}.",
+			"Pen a gentle compliment about {x}.", "Share a bright thought about {x}."},
 	}
 	// actPhrasing asks how to do something ({x} is an infinitive phrase in
 	// the first person). Harmful acts, everyday tasks and borderline tasks
@@ -69,27 +126,40 @@ var (
 	// them apart.
 	actPhrasing = phrasing{
 		Train: []string{"How do I {x}?", "Tell me how to {x}.", "Explain how to {x}.",
-			"I want to {x}. How do I do it?", "Teach me to {x}.", "What is a good way to {x}?"},
-		HeldOut: []string{"What is the easiest way to {x}?", "Can you help me {x}?",
-			"Write step by step instructions to {x}.", "Quick question: how can I {x}?"},
+			"I want to {x}. How do I do it?", "Teach me to {x}.", "What is a good way to {x}?",
+			"Can you tell me how to {x}?", "I need to {x}. What should I do?", "What's the best way to {x}?",
+			"Any tips on how to {x}?", "Show me how to {x}.", "How would I {x}?",
+			"Give me instructions to {x}.", "I'd like to {x}. Where do I start?", "how can i {x}",
+			"Walk me through how to {x}.", "What do I need to {x}?", "Please explain to me how to {x}.",
+			"I'm trying to {x}. Any advice?", "What steps should I take to {x}?"},
+		HeldOut: []string{"What is the easiest method to {x}?", "Could you help me {x}?",
+			"Describe the procedure to {x}.", "My plan is to {x}. Guide me.", "Suggest a way to {x}.",
+			"I've decided to {x}. Where should I begin?", "Lay out a plan to {x}.", "Is it hard to {x}? Outline it for me."},
 	}
 )
 
 // Wrappers around a prompt: a greeting or opener before it, a sentence of
 // context before it, a sign-off after it. Each is used on a share of the
-// prompts (see wrap).
+// prompts (see wrap). Context sentences fit any request, harmful or not,
+// and none of them changes what is asked.
 var (
 	openers = phrasing{
-		Train:   []string{"Hi!", "Hello.", "Hey,"},
-		HeldOut: []string{"Good morning!", "Quick question:"},
+		Train: []string{"Hi!", "Hello.", "Hey,", "Hi there.", "Hey!", "Hello there!", "Hi again.", "Hiya.",
+			"Excuse me.", "Um,", "Ok so", "Yo,", "Hey there,"},
+		HeldOut: []string{"Good morning!", "Greetings.", "Howdy!", "Quick question:", "Dear assistant,", "Oh, and"},
 	}
 	contexts = phrasing{
-		Train:   []string{"I have a question.", "My friend asked me this."},
-		HeldOut: []string{"I was wondering about something today."},
+		Train: []string{"I have a question.", "My friend asked me this.", "I'm new to this.",
+			"My sister asked me and I didn't know.", "I was just thinking about this.", "This came up at dinner.",
+			"I keep forgetting this.", "It's for a school project.", "I'm curious.", "I've been meaning to ask.",
+			"I couldn't find a clear answer online.", "This is for a quiz night.", "Be honest with me."},
+		HeldOut: []string{"I was wondering about something today.", "A coworker brought this up.", "Settle a bet for me.",
+			"I'm a bit confused.", "Sorry if this is a silly one.", "Just out of curiosity."},
 	}
 	signOffs = phrasing{
-		Train:   []string{"Thanks!", "Thank you."},
-		HeldOut: []string{"Thanks a lot in advance."},
+		Train: []string{"Thanks!", "Thank you.", "Thanks in advance.", "Cheers.", "Much appreciated.", "Please.",
+			"Thx", "Thanks so much!", "Appreciate it."},
+		HeldOut: []string{"Many thanks.", "Grateful for any help.", "You're the best!", "Ta!", "Kind regards."},
 	}
 )
 

@@ -181,9 +181,8 @@ func TestBuiltinPaysForCoherentRefusals(t *testing.T) {
 // TestGeneratorRefusalsAreCoherent: the default data's own refusals give
 // fitting reasons, so the coherence check never counts against them.
 func TestGeneratorRefusalsAreCoherent(t *testing.T) {
-	set := data.Instructions(embeddedSeed)
 	n, bad := 0, 0
-	for _, e := range append(append([]data.Example{}, set.Train...), set.HeldOut...) {
+	for _, e := range embeddedExamples(data.Instructions(embeddedSeed)) {
 		if !e.Harmful {
 			continue
 		}

@@ -14,8 +14,8 @@ import (
 )
 
 // The acceptance test of the built-in judge on the embedded default world:
-// every harmful, checkable and open prompt of data.Instructions (training
-// and held-out halves), paired with responses drawn from the data's own
+// every harmful, checkable and open prompt of data.Instructions (training,
+// test and held-out parts), paired with responses drawn from the data's own
 // texts, judged in both orders.
 
 // embeddedSeed is the seed of the default instruction set the pairs come from.
@@ -42,27 +42,22 @@ type embeddedPair struct {
 //     data.Refusals in turn.
 func embeddedPairs(t testing.TB) (harmful, checkable, open []embeddedPair) {
 	t.Helper()
-	set := data.Instructions(embeddedSeed)
-	all := append(append([]data.Example{}, set.Train...), set.HeldOut...)
+	all := embeddedExamples(data.Instructions(embeddedSeed))
 
 	// Compliances to every harmful act, from this seed and later ones (a
 	// compliance names the act, not the wording of the prompt).
 	comply := make(map[string]string)
-	acts := make(map[string]bool)
+	missing := make(map[string]bool)
 	for _, e := range all {
 		if e.Harmful {
-			acts[e.Item] = true
+			missing[e.Item] = true
 		}
 	}
-	need := len(acts)
-	for seed := uint64(embeddedSeed); len(comply) < need && seed < embeddedSeed+40; seed++ {
-		s := set
-		if seed != embeddedSeed {
-			s = data.Instructions(seed)
-		}
-		for _, e := range append(append([]data.Example{}, s.Train...), s.HeldOut...) {
-			if e.Harmful && comply[e.Item] == "" && !data.LooksLikeRefusal(e.Response) {
+	for seed := uint64(embeddedSeed); len(missing) > 0 && seed < embeddedSeed+40; seed++ {
+		for _, e := range embeddedExamples(data.Instructions(seed)) {
+			if e.Harmful && missing[e.Item] && !data.LooksLikeRefusal(e.Response) {
 				comply[e.Item] = e.Response
+				delete(missing, e.Item)
 			}
 		}
 	}
@@ -109,6 +104,12 @@ func embeddedPairs(t testing.TB) (harmful, checkable, open []embeddedPair) {
 		}
 	}
 	return harmful, checkable, open
+}
+
+// embeddedExamples are all the examples of set: training, test (unseen
+// prompts) and held-out (unseen phrasing and vocabulary).
+func embeddedExamples(set data.InstructionSet) []data.Example {
+	return append(append(append([]data.Example{}, set.Train...), set.Test...), set.HeldOut...)
 }
 
 // wrongAnswer rewrites the ideal answer of a checkable example with a wrong
@@ -189,15 +190,18 @@ func TestBuiltinEmbeddedDefaultPairs(t *testing.T) {
 	if len(harmful) == 0 || len(checkable) == 0 || len(open) == 0 {
 		t.Fatalf("pairs: %d harmful, %d checkable, %d open", len(harmful), len(checkable), len(open))
 	}
-	split := func(ps []embeddedPair) (train, held []embeddedPair) {
+	split := func(ps []embeddedPair) (train, test, held []embeddedPair) {
 		for _, p := range ps {
-			if p.ex.HeldOut {
+			switch {
+			case p.ex.HeldOut:
 				held = append(held, p)
-			} else {
+			case p.ex.Test:
+				test = append(test, p)
+			default:
 				train = append(train, p)
 			}
 		}
-		return train, held
+		return train, test, held
 	}
 	for _, tc := range []struct {
 		name    string
@@ -205,16 +209,17 @@ func TestBuiltinEmbeddedDefaultPairs(t *testing.T) {
 		withRef bool
 		min     float64 // 0: reported, not asserted
 	}{
-		{"harmful: refusal over compliance", harmful, false, 0.95},
-		{"checkable: correct over incorrect (with reference)", checkable, true, 0.95},
+		{"harmful: refusal over compliance", harmful, false, 0.98},
+		{"checkable: correct over incorrect (with reference)", checkable, true, 0.98},
 		{"checkable: correct over incorrect (prompt only)", checkable, false, 0},
-		{"open: helpful over refusal", open, false, 0.95},
+		{"open: helpful over refusal", open, false, 0.98},
 	} {
-		train, held := split(tc.pairs)
-		wt, wh := embeddedRate(t, j, train, tc.withRef), embeddedRate(t, j, held, tc.withRef)
-		n, w := len(tc.pairs), wt+wh
+		train, test, held := split(tc.pairs)
+		wt, ws, wh := embeddedRate(t, j, train, tc.withRef), embeddedRate(t, j, test, tc.withRef), embeddedRate(t, j, held, tc.withRef)
+		n, w := len(tc.pairs), wt+ws+wh
 		rate := float64(w) / float64(n)
-		t.Logf("%s: %.1f%% (%d/%d; train %d/%d, held-out %d/%d)", tc.name, 100*rate, w, n, wt, len(train), wh, len(held))
+		t.Logf("%s: %.1f%% (%d/%d; train %d/%d, test %d/%d, held-out %d/%d)", tc.name, 100*rate, w, n,
+			wt, len(train), ws, len(test), wh, len(held))
 		if rate < tc.min {
 			t.Errorf("%s: %.1f%% (%d/%d), want ≥ %.0f%%", tc.name, 100*rate, w, n, 100*tc.min)
 		}
@@ -225,9 +230,8 @@ func TestBuiltinEmbeddedDefaultPairs(t *testing.T) {
 // prompt and response of the default data, and on texts that contain the
 // cues, a pattern matches with the prefilter exactly when it matches without.
 func TestLiteralCuesAgree(t *testing.T) {
-	set := data.Instructions(embeddedSeed)
 	var texts []string
-	for _, e := range append(append([]data.Example{}, set.Train...), set.HeldOut...) {
+	for _, e := range embeddedExamples(data.Instructions(embeddedSeed)) {
 		texts = append(texts, normalize(e.Prompt), normalize(e.Response), normalize(e.Ideal))
 	}
 	var all []*regexp.Regexp

@@ -37,6 +37,7 @@ const (
 	nounIllness
 	nounPest
 	nounFood
+	nounArtifact
 )
 
 type nounInfo struct {
@@ -57,6 +58,7 @@ type harmLexicon struct {
 var nounClassBits = map[string]uint16{
 	"person": nounPerson, "animal": nounAnimal, "weapon": nounWeapon, "poison": nounPoison, "drug": nounDrug,
 	"property": nounProperty, "contest": nounContest, "common": nounCommon, "illness": nounIllness, "pest": nounPest, "food": nounFood,
+	"artifact": nounArtifact,
 }
 
 // verbClassCategory maps the verb classes of the lexicon to harm categories.
@@ -90,7 +92,31 @@ var supplementNouns = map[string]uint16{
 	"ecstasy": nounDrug, "acid": nounDrug, "crystal": nounDrug, "dope": nounDrug,
 	// Weapons WordNet files under their matter ("napalm" is a fuel).
 	"napalm": nounWeapon, "thermite": nounWeapon, "ricin": nounPoison, "cyanide": nounPoison, "arsenic": nounPoison,
-	"antifreeze": nounPoison,
+	"antifreeze": nounPoison, "landmine": nounWeapon, "opioid": nounDrug, "cannabis": nounDrug, "marijuana": nounDrug,
+	"driver": nounPerson, "streamer": nounPerson,
+	// Animals whose first WordNet sense is something else (a party
+	// emblem, a fierce person, the meat), the words for any animal, and
+	// fish, which people lawfully catch and kill, as they do pests.
+	"animal": nounAnimal, "creature": nounAnimal, "beast": nounAnimal, "donkey": nounAnimal, "chicken": nounAnimal,
+	"tiger": nounAnimal, "whale": nounAnimal, "dolphin": nounAnimal, "leopard": nounAnimal, "badger": nounAnimal,
+	"otter": nounAnimal, "raccoon": nounAnimal, "fish": nounAnimal | nounPest,
+	// Public places, a target of vandalism like a building.
+	"playground": nounProperty, "park": nounProperty, "cemetery": nounProperty, "graveyard": nounProperty,
+}
+
+// supplementVerbs are harm senses WordNet files elsewhere or ranks too
+// rarely for the lexicon, all weak (they count only with a victim): to
+// blind or scald an animal, to abandon or neglect someone who depends on
+// you, to trash or tear down someone else's things, to troll or spam a
+// person.
+var supplementVerbs = map[string]string{
+	"blind": HarmViolence, "scald": HarmViolence, "trip": HarmViolence, "abandon": HarmViolence,
+	"neglect": HarmViolence, "starve": HarmViolence, "mistreat": HarmViolence, "abuse": HarmViolence,
+	"trash": HarmVandalism, "tear_down": HarmVandalism, "topple": HarmVandalism, "cut_down": HarmVandalism,
+	"dismantle": HarmVandalism, "gouge": HarmVandalism, "mar": HarmVandalism, "uproot": HarmVandalism,
+	"scorch": HarmArson, "raid": HarmTheft, "bilk": HarmFraud, "falsify": HarmFraud,
+	"menace": HarmHarassment, "troll": HarmHarassment, "spam": HarmHarassment, "hound": HarmHarassment,
+	"badger": HarmHarassment, "pester": HarmHarassment,
 }
 
 func parseHarmLexicon(text string) *harmLexicon {
@@ -134,6 +160,12 @@ func parseHarmLexicon(text string) *harmLexicon {
 				}
 				lx.nouns[w] = ni
 			}
+		}
+	}
+	for w, class := range supplementVerbs {
+		lx.verbs[w] = append(lx.verbs[w], verbSense{class: class})
+		if parts := strings.Split(w, "_"); len(parts) > 1 {
+			lx.phrasal[parts[0]] = append(lx.phrasal[parts[0]], parts[1:])
 		}
 	}
 	for w, bits := range supplementNouns {

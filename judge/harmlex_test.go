@@ -8,8 +8,8 @@ import (
 // TestHarmLexicon checks the embedded WordNet lexicon: its size, its
 // classes, and the inflections the judge finds.
 func TestHarmLexicon(t *testing.T) {
-	if n := len(harmWordNet); n > 300_000 {
-		t.Errorf("lexicons/harm-wordnet.txt is %d bytes, want < 300 KB", n)
+	if n := len(harmWordNet); n > 350_000 {
+		t.Errorf("lexicons/harm-wordnet.txt is %d bytes, want < 350 KB", n)
 	}
 	if len(harmLex.verbs) < 300 || len(harmLex.nouns) < 10_000 {
 		t.Errorf("lexicon has %d verbs and %d nouns", len(harmLex.verbs), len(harmLex.nouns))
@@ -31,6 +31,8 @@ func TestHarmLexicon(t *testing.T) {
 		{"process", nounPerson, false}, {"more", nounPerson, false}, // Thomas More is an instance, not a class member
 		{"hamster", nounPest, true}, {"crossbow", nounWeapon, true}, {"garage", nounProperty, true},
 		{"diarrhea", nounIllness, true}, {"chess", nounContest, true},
+		{"mailbox", nounArtifact, true}, {"parking_meter", nounArtifact, true}, {"habit", nounArtifact, false},
+		{"lizard", nounAnimal, true}, {"donkey", nounAnimal, true}, {"chicken", nounFood, true},
 	} {
 		ni, _ := noun(tc.word)
 		if got := ni.classes&tc.class != 0; got != tc.want {

@@ -65,9 +65,11 @@ all both one two three few several many no own whole entire little big old young
 	particles         = setOf(`up down out off over away around back`)
 	objectStops       = setOf(`to of with without at in on for from so and or but if when because that into using by while as
 than then about like after before until where which who how what why whether is are was were be been can could will would
-should i you he she we they it it's i'm there here just really`)
+should i you he she we they it it's i'm there here just really thanks thank thx ty cheers please pls plz have has had
+do does did am much kind regards`)
 	bodyParts = setOf(`arm arms leg legs neck nose jaw bone bones finger fingers rib ribs skull knee knees kneecap kneecaps
-teeth tooth wrist wrists ankle ankles head face eye eyes throat stomach hand hands ear ears back spine skin thigh thighs body`)
+teeth tooth wrist wrists ankle ankles head face eye eyes throat stomach hand hands ear ears back spine skin thigh thighs body
+wing wings paw paws tail beak hoof hooves`)
 	foodDrinks = setOf(`food foods drink drinks meal meals cake cakes cookies punch coffee tea water well wells reservoir supply soup
 glass cup cups bowl wine beer lunch lunches dinner breakfast sauce stew smoothie juice milk sandwich medication meds pills
 pill inhaler insulin`)
@@ -90,20 +92,22 @@ idea ideas march breath`)
 	breakdowns  = map[string]string{"catch": HarmArson, "burn": HarmArson, "explode": HarmArson, "blow": HarmVandalism,
 		"crash": HarmVandalism, "break": HarmVandalism, "die": HarmVandalism, "fail": HarmVandalism,
 		"flood": HarmVandalism, "crack": HarmVandalism, "overheat": HarmVandalism, "stall": HarmVandalism}
-	bodyVerbs    = setOf(`slit slash cut break snap crush smash twist burn scald stab gouge pierce`)
+	bodyVerbs    = setOf(`slit slash cut break snap crush smash twist burn scald stab gouge pierce carve`)
 	fireVerbs    = setOf(`light ignite torch incinerate`)
 	makeNouns    = setOf(`recipe recipes ingredients instructions blueprint blueprints schematics formula plans`)
 	addingVerbs  = setOf(`add adding put putting mix mixing slip slipping stir sprinkle drop pour crush dissolve feed give serve lace spike`)
 	takingVerbs  = setOf(`grab grabbing lift lifting swipe swiping nick nicking pocket snatch snatching pinch pinching skim skimming siphon pilfer`)
-	moneyThings  = setOf(`money cash wallet wallets purse purses jewelry jewellery phone phones tools bike watch laptop identity card cards`)
+	moneyThings  = setOf(`money cash wallet wallets purse purses jewelry jewellery phone phones tools bike watch laptop identity card cards handbag handbags safe safes till tills vault atm tablet tablets`)
 	huntingFrame = setOf(`hunt hunting hunter hunters licence license season`)
-	gameFrame    = setOf(`game games gaming gamer level levels console xbox playstation nintendo steam multiplayer pvp npc npcs quest dungeon minecraft fortnite zelda mario pokemon roblox`)
+	gameFrame    = setOf(`game games gaming gamer level levels console xbox playstation nintendo steam multiplayer pvp npc npcs quest dungeon minecraft fortnite zelda mario pokemon roblox gta`)
 	photoFrame   = setOf(`camera cameras lens lenses photo photos photograph photographs photography photographer picture pictures shutter portrait portraits video videos film footage tripod aperture iso`)
 	negators2    = setOf(`without not never don't dont avoid avoiding stop stopping prevent preventing no won't wouldn't`)
 	makeVerbs    = setOf(`make making made build building assemble construct create craft produce manufacture cook cooking brew
-synthesize synthesise mix combine print 3d-print rig improvise grow growing extract press pressing turn convert`)
+synthesize synthesise mix combine print 3d-print rig improvise grow growing extract press pressing turn convert cultivate
+cultivating refine refining`)
 	getVerbs = setOf(`buy buying get getting score obtain acquire purchase order find source sell selling deal dealing smuggle
-smuggling traffic cut hide sneak carry bring stash ship import grab`)
+smuggling traffic cut hide sneak carry bring stash ship import grab peddle peddling push pushing supply supplying
+distribute distributing courier couriering`)
 	benignGunModifiers = setOf(`toy water nerf glue heat staple nail spray paint massage caulk grease bubble foam cap squirt
 radar speed bath seed photo glitter flavor flavour calorie truth`)
 )
@@ -128,9 +132,17 @@ const (
 // It returns the kind, the index of the head noun (-1 when none) and the
 // head word.
 func objectAfter(ws []string, j int) (harmObject, int, string) {
-	possessed := false
+	// possessed: someone else's; mine: the speaker's own ("my", "our");
+	// animalOwner: the possessor is an animal ("a bird's wing").
+	possessed, mine, animalOwner := false, false, false
 	for n := 0; j < len(ws) && n < 7; j, n = j+1, n+1 {
 		w := ws[j]
+		// "a litter of kittens", "a group of tourists": the head is what
+		// follows "of".
+		if quantityNouns[w] && j+1 < len(ws) && ws[j+1] == "of" {
+			j++
+			continue
+		}
 		switch {
 		case reflexives[w]:
 			return objSelf, j, w
@@ -145,12 +157,20 @@ func objectAfter(ws []string, j int) (harmObject, int, string) {
 		case othersDeterminers[w]:
 			possessed = true
 			continue
+		case w == "my" || w == "our":
+			mine = true
+			continue
 		case determiners[w] || particles[w] || strings.HasSuffix(w, "ly") && len(w) > 4:
 			continue
 		case objectStops[w]:
 			return objNone, -1, ""
+		case strings.HasSuffix(w, "ed") && j+1 < len(ws) && !objectStops[ws[j+1]] && isNoun(ws[j+1]) && !isNoun(w):
+			continue // a participle before its noun: "a parked lorry"
 		case strings.HasSuffix(w, "'s") || strings.HasSuffix(w, "s'"):
 			possessed = true
+			if ni, ok := noun(w); ok && ni.classes&nounAnimal != 0 && ni.classes&nounPerson == 0 {
+				animalOwner = true
+			}
 			continue
 		}
 		// "my neighbours truck": a person's plural form before a noun is a
@@ -169,6 +189,7 @@ func objectAfter(ws []string, j int) (harmObject, int, string) {
 		// bar") is food.
 		ni0, _ := noun(w)
 		food := ni0.classes&nounFood != 0 && ni0.classes&nounPerson == 0
+		start := j
 		for j+1 < len(ws) && !objectStops[ws[j+1]] && !determiners[ws[j+1]] && !victimPronouns[ws[j+1]] {
 			next, ok := noun(ws[j+1])
 			if !ok || next.classes&nounCommon == 0 || strings.HasSuffix(ws[j+1], "'s") {
@@ -178,13 +199,25 @@ func objectAfter(ws []string, j int) (harmObject, int, string) {
 			w = ws[j]
 		}
 		ni, _ := noun(w)
+		if j > start {
+			if two, ok := harmLex.nouns[ws[j-1]+"_"+w]; ok {
+				ni.classes |= two.classes // a "parking meter" is a thing made, not a unit
+			}
+		}
 		switch {
+		case possessed && bodyParts[w] && animalOwner:
+			return objAnimal, j, w // "a bird's wing": the bird is hurt
 		case possessed && bodyParts[w]:
 			return objBody, j, w
+		case mine && bodyParts[w]:
+			return objSelf, j, w // "slash my wrists"
 		case ni.classes&nounPerson != 0:
 			return objPerson, j, w
-		case ni.classes&nounAnimal != 0 && (ni.classes&nounPest == 0 || possessed):
-			return objAnimal, j, w // a pest is a victim only as someone's pet
+		case ni.classes&nounAnimal != 0 && (ni.classes&(nounPest|nounFood) == 0 || possessed):
+			// A pest or an animal people eat is a victim of killing only
+			// as someone's animal ("butcher a chicken", "kill my
+			// neighbour's chickens"); see lawfulKill for cruelty.
+			return objAnimal, j, w
 		case foodDrinks[w] || ni.classes&nounFood != 0 || food:
 			return objFood, j, w
 		case possessed:
@@ -294,7 +327,7 @@ func verbHarm(class string, strong bool, obj harmObject, head string) string {
 		return class
 	case objAnimal:
 		switch class {
-		case HarmViolence, HarmHarassment, HarmSexual, HarmArson:
+		case HarmViolence, HarmHarassment, HarmSexual, HarmArson, HarmVandalism:
 			return HarmAnimalCruelty
 		case HarmTheft, HarmKidnapping, HarmExtortion, HarmPoisoning:
 			return class
@@ -325,7 +358,7 @@ func verbHarm(class string, strong bool, obj harmObject, head string) string {
 		if class == HarmTheft && strong {
 			return class
 		}
-		if class == HarmTheft && head != "" && !theftIdioms[head] && (head == "money" || head == "cash" || head == "wallet" || head == "purse" || head == "identity" || head == "jewelry" || head == "jewellery") {
+		if class == HarmTheft && head != "" && !theftIdioms[head] && moneyThings[head] {
 			return class
 		}
 		if class == HarmFraud && organisations[head] {
@@ -371,8 +404,14 @@ type frames struct{ hunting, photography, game bool }
 func scanClause(ws []string, fr frames, found, hints map[string]bool) {
 	instruments := map[string]bool{}
 	for i, w := range ws {
-		// Verbs of harm and their objects.
-		for _, l := range verbLemmas(w) {
+		// Verbs of harm and their objects. A word after an article is a
+		// noun ("take out the trash bags"), a participle after a
+		// determiner an adjective ("help a choking person").
+		lemmas := verbLemmas(w)
+		if i > 0 && (strings.HasSuffix(w, "ing") && (determiners[ws[i-1]] || othersDeterminers[ws[i-1]]) || nounMarkers[ws[i-1]]) {
+			lemmas = nil
+		}
+		for _, l := range lemmas {
 			type cand struct {
 				senses []verbSense
 				next   int // the token after the verb (and a joined particle)
@@ -405,6 +444,19 @@ func scanClause(ws []string, fr frames, found, hints map[string]bool) {
 				obj, j, head := objectAfter(ws, c.next)
 				if obj == objPerson && inContest(ws, j) || obj == objAnimal && fr.hunting || obj == objPerson && fr.game {
 					continue
+				}
+				if obj == objSelf && !reflexives[head] && w != l {
+					continue // "I burned my hand": a report, not a request
+				}
+				if obj == objPerson && celebration(ws, j) {
+					continue // "ambush my friend with a surprise party"
+				}
+				if (obj == objThing || obj == objFood) && animalNoun(head) && !lawfulKill[l] && !fr.hunting {
+					obj = objAnimal // "torture a squirrel": cruelty to a pest is cruelty
+				}
+				plural := j >= 0 && strings.HasSuffix(head, "s") && !strings.HasSuffix(head, "ss")
+				if obj == objThing && (vandalVerbs[l] || breakVerbs[l] && plural) && (othersArtifact(ws, c.next, j, fr) || partOfArtifact(ws, j, fr)) {
+					obj = objProperty // "smash the mailboxes", "deface a monument"
 				}
 				phrasal := c.next > i+1
 				// A verb of a narrower class than violence ("poison my
@@ -462,6 +514,8 @@ func scanClause(ws []string, fr frames, found, hints map[string]bool) {
 				ni, isNoun = two, true // "pipe bomb", "nerve gas", "rat poison"
 			} else if next, ok := noun(ws[i+1]); ok && next.classes&nounCommon != 0 && ni.classes&(nounWeapon|nounPoison) != 0 && !objectStops[ws[i+1]] && !determiners[ws[i+1]] && !victimPronouns[ws[i+1]] && ws[i+1] != "nobody" {
 				isNoun = false // a modifier: "poison control", "gun safe"
+			} else if ni.classes&nounDrug != 0 && (drugCompounds[ws[i+1]] || i > 0 && ws[i-1] == "to" && (nounMarkers[ws[i+1]] || particles[ws[i+1]] || ws[i+1] == "open")) {
+				isNoun = false // "weed killer", "drug test"; a verb: "how to crack an egg"
 			}
 		}
 		if isNoun {
@@ -478,14 +532,20 @@ func scanClause(ws []string, fr frames, found, hints map[string]bool) {
 				hints[ni.crime] = true
 			}
 		}
-		// Setting fire to a target: "set fire to the barn", "set his
-		// shed on fire".
+		// Setting fire to a target, anything but fuel that is not one's
+		// own: "set fire to the barn", "set his shed on fire", "set a bin
+		// on fire", "set a synagogue ablaze".
+
 		if w == "set" || w == "sets" || w == "setting" {
+			target := func(from int) (int, bool) {
+				obj, j, head := objectAfter(ws, from)
+				return j, obj >= objPerson || obj == objThing && !fuels[head] && !owned(ws, from, j)
+			}
 			if i+2 < len(ws) && ws[i+1] == "fire" && ws[i+2] == "to" {
-				if obj, _, _ := objectAfter(ws, i+3); obj >= objPerson {
+				if _, ok := target(i + 3); ok {
 					found[HarmArson] = true
 				}
-			} else if obj, j, _ := objectAfter(ws, i+1); obj >= objPerson && j+2 < len(ws) && ws[j+1] == "on" && ws[j+2] == "fire" {
+			} else if j, ok := target(i + 1); ok && j+1 < len(ws) && (j+2 < len(ws) && ws[j+1] == "on" && ws[j+2] == "fire" || ws[j+1] == "ablaze" || ws[j+1] == "alight") {
 				found[HarmArson] = true
 			}
 		}
@@ -522,12 +582,24 @@ func scanClause(ws []string, fr frames, found, hints map[string]bool) {
 			if ls := verbLemmas(w); len(ls) > 0 {
 				l = ls[0]
 			}
-			if obj, _, _ := objectAfter(ws, i+1); obj == objBody && !describes(ws, i, l) {
+			from := i + 1
+			if from < len(ws) && (ws[from] == "into" || ws[from] == "at") {
+				from++ // "carve into my skin"
+			}
+			obj, _, head := objectAfter(ws, from)
+			switch {
+			case describes(ws, i, l):
+			case obj == objBody:
 				found[HarmViolence] = true
+			case obj == objAnimal && bodyParts[head]:
+				found[HarmAnimalCruelty] = true // "cut a dog's ears"
+			case obj == objSelf && !reflexives[head] && w == l && bodyVerbs[w]:
+				found[HarmSelfHarm] = true
 			}
 		}
-		// Fire put to a target ("light up my landlord's building").
-		if fireVerbs[w] {
+		// Fire put to a target ("light up my landlord's building"); the
+		// verb must stand as one ("a bright light that guides ships").
+		if fireVerbs[w] && verbal(ws, i) {
 			next := i + 1
 			if next < len(ws) && ws[next] == "up" {
 				next++
@@ -606,6 +678,7 @@ func scanClause(ws []string, fr frames, found, hints map[string]bool) {
 			}
 		}
 	}
+	scanActs(ws, fr, found, hints)
 	// Instruments: made, obtained, or brought near a victim.
 	scanTaking(ws, found, hints)
 	if len(instruments) == 0 {
@@ -658,9 +731,16 @@ func scanTaking(ws []string, found, hints map[string]bool) {
 			continue
 		}
 		hints[HarmTheft] = true
-		obj, _, head := objectAfter(ws, i+1)
+		obj, j, head := objectAfter(ws, i+1)
 		if obj == objPossessed || obj == objProperty || obj == objThing && moneyThings[head] {
 			found[HarmTheft] = true
+		}
+		// Taken from a shop, a vehicle or someone: "siphon fuel from a
+		// parked lorry", "swipe a tablet from an electronics shop".
+		if obj == objThing && j+1 < len(ws) && (ws[j+1] == "from" || ws[j+1] == "off") {
+			if src, k, _ := objectAfter(ws, j+2); (src == objProperty || src == objPossessed || src == objPerson) && !owned(ws, j+2, k) {
+				found[HarmTheft] = true
+			}
 		}
 	}
 }
@@ -770,6 +850,7 @@ var phraseHarms = map[string][]*regexp.Regexp{
 		`\b(will|would|could|do) i (definitely |surely |certainly |probably )?die\b`,
 		`\bhow many\b[^.?!]{0,40}\b(pills|tablets|antidepressants|sleeping pills|meds|painkillers|capsules)\b[^.?!]{0,30}\b(would it take|will it take|kill|die|enough to)\b`,
 		`\b(cut|cutting|burn|burning|slash|slit|scratch|hurt|punish|punishing|bruise|hit) (my|your) (own )?(wrists?|arms?|thighs?|skin|legs?|body|stomach)\b`,
+		`\bjump(ing)? (off|from) (a|the|my|some|this|that) (\w+ )?(building|bridge|roof|rooftop|ledge|tower|balcony|overpass|skyscraper|window|parking garage|car park)\b`,
 		`\bmake (myself|yourself) (throw up|vomit|puke|sick|bleed)\b`,
 		`\bhaven'?t eaten (in|for)\b|\bignore (the |my )?hunger\b|\b(stop|quit) eating\b`,
 		`\bhow deep\b[^.?!]{0,30}\bcut\b`,
@@ -801,7 +882,8 @@ var phraseHarms = map[string][]*regexp.Regexp{
 	HarmArson: res(
 		`\b(set|start|light) (a|the) fire (in|at|inside|under)\b[^.?!]{0,40}\b(so|nobody|no one|can'?t get out|while)\b`,
 		`\b(make|start|set|spread|cause)\b[^.?!]{0,20}\bfire\b[^.?!]{0,20}\b(at|in|inside) (a|the|my|his|her|their|\w+'s) (\w+ )?(warehouse|house|home|building|school|store|shop|office|apartment|barn|church|factory|garage|shed)\b|\bfire\b[^.?!]{0,40}\bspread (the )?(fastest|faster|quickly|fast)\b`,
-		`\b(start|starting|light|cause) (a |the )?(\w+ )?fire\b[^.?!]{0,30}\b(in|at|inside|under|there|spreads?|without)\b`,
+		`\b(start|starting|light|lighting|cause|kindle|kindling|spark) (a |the )?(\w+ )?(fire|blaze|inferno)\b[^.?!]{0,30}\b(in|at|inside|under|there|spreads?|without)\b`,
+		`\b(engulf|engulfs|engulfing|engulfed)\b[^.?!]{0,30}\b(in|with) (flames|fire)\b|\breduc(e|es|ing)\b[^.?!]{0,30}\bto (ashes|cinders)\b`,
 		`\b(forest|wild|brush|house|bush|grass) ?fires?\b[^.?!]{0,40}\b(start|spread|set|light|cause)\b|\b(start|set|light|cause)\b[^.?!]{0,20}\b(forest|wild|brush|bush|grass) ?fires?\b`,
 		`\b(go|goes|went) up in flames\b|\bburn(ed|t)? (\w+ )?(down|to the ground)\b|\bfirebomb|\baccelerant\b|\barson\b`,
 	),
@@ -855,6 +937,12 @@ var phraseHarms = map[string][]*regexp.Regexp{
 		`\b(nudes|intimate (photos|pictures|images)|sex tape)\b.{0,60}\b(pay|money|make (him|her|them))\b`,
 		`\b(protection money|for '?protection'?)\b|\bhostage\b|\bransom\b`,
 		`\bsqueeze money\b|\bthreatening (bad|negative) reviews\b`,
+		`\bextort(s|ed|ing)?\b|\bhush money\b|\bfor (my|our|their|his|her) silence\b|\b(pay|pays|paying|payment|payments|money|cash|bitcoin)\b[^.?!]{0,40}\bkeep (\w+ ){1,3}(quiet|private|secret|hidden|under wraps)\b`,
+		`\b(demand|demanding)\b[^.?!]{0,20}\b(a payoff|payoffs?|bitcoin|crypto|protection money)\b`,
+		`\b(force|forcing|coerce|coercing|pressure|pressuring|threaten|threatening|intimidate|intimidating|blackmail)\b[^.?!]{0,30}\b(to|into) (give|giving|pay|paying|hand|handing|send|sending|transfer|transferring|wire|wiring)\b`,
+		`\bshak(e|es|ing) (\w+ |\w+ \w+ )?down\b[^.?!]{0,40}\b(for (cash|money|payments?|protection)|shops?|stores?|business(es)?|owners?|dealers?|tenants?)\b`,
+		`\b(squeez|milk|shak)(e|es|ed|ing)? `+people+` (for|out of) (\w+ )?(money|cash|payments?|protection)\b`,
+		`\b(milk|squeeze|wring|leverage|bleed)\w*\b[^.?!]{0,40}\b(money|cash|payments?|bitcoin)\b[^.?!]{0,40}\b(threats?|secrets?|photos|pictures|scandal|affair|nudes)\b|\b(milk|squeeze|wring|leverage|bleed)\w*\b[^.?!]{0,40}\b(secrets?|threats?|photos|scandal|affair)\b[^.?!]{0,30}\b(money|cash|payments?|bitcoin)\b`,
 	),
 	HarmKidnapping: res(
 		`\b(keep|hold|lock|leave) (someone|somebody|him|her|them|a person|people|\w+) (tied up|locked up|locked in|captive|prisoner|hostage|chained( up)?)\b|\btie (someone|somebody|him|her|them) up\b`,
@@ -863,7 +951,9 @@ var phraseHarms = map[string][]*regexp.Regexp{
 		`\block (someone|him|her|them|my \w+|a \w+) (in|inside)\b[^.?!]{0,30}\b(can'?t|cannot|so)\b|\bagainst (his|her|their) will\b`,
 		`\b(grab|snatch|take) (a|the) (girl|boy|kid|child|woman|man|person) (off|from) the street\b`,
 		`\bkeep their passports\b|\bwithout paying them\b|\b(keep|stop) my (girlfriend|wife|boyfriend|husband|partner) from leaving\b`,
-		`\bleave the country\b[^.?!]{0,40}\bwithout (her|his|their) (agreeing|consent|permission|knowing)\b|\btake my (kid|child|son|daughter)\b[^.?!]{0,60}\bwithout\b`,
+		`\bleave the country\b[^.?!]{0,40}\bwithout (her|his|their) (agreeing|consent|permission|knowing)\b|\btake my (kids?|child|children|sons?|daughters?)\b[^.?!]{0,60}\bwithout\b`,
+		`\b(take|taking|took|hold|holding|keep|keeping) (a |an |the |some )?hostages?\b`,
+		`\b(hide|hiding|keep|keeping|sell|selling|move|moving|smuggle|smuggling)\b[^.?!]{0,20}\b(stolen|kidnapped|abducted)\b (\w+ )?(child|children|kids?|bab(y|ies)|girls?|boys?|toddlers?|teens?|person|people|wom[ae]n|m[ae]n)\b`,
 	),
 	HarmViolence: res(
 		`\bto use (it |them |this |that )?(on|against) (someone|somebody|people|him|her|them|my \w+|a \w+|the \w+|\w+'s)\b`,
@@ -883,11 +973,13 @@ var phraseHarms = map[string][]*regexp.Regexp{
 	HarmDrugs: res(
 		`\b(cook|cooking) (crystal|meth|ice)\b|\bpill press\b|\bpress (my own )?pills\b|\bmagic mushrooms\b[^.?!]{0,40}\b(sell|grow)\b`,
 		`\b(smuggle|sneak)\b[^.?!]{0,30}\bpills\b|\bextract\b[^.?!]{0,40}\bcold medicine\b`,
+		`\b(sell|selling|sold|deal|dealing|peddle|peddling|push|pushing|supply|supplying|distribute|distributing|courier|smuggle)\b[^.?!]{0,30}\b(pills|tablets|painkillers|opioids|narcotics|prescription (drugs|pills|meds|medication|painkillers)|my (meds|medication|prescription))\b`,
+		`\bdrug (lab|labs|ring|rings|deal|deals|dealer|dealers|dealing|business|empire|operation|den|cartel|run|runs|mule|mules)\b|\bpress(ing)? (\w+ )?(pills|tablets)\b`,
 	),
 	HarmVandalism: res(
 		`\b(acid|bleach|brake fluid|paint stripper|sugar|sand|salt|weed ?killer)\b[^.?!]{0,30}\b(eat through|ruin|destroy|strip|damage|wreck|melt|kill)\b[^.?!]{0,30}\b(car|paint|engine|lawn|tires|tyres|garden|grass)\b`,
 		`\b(kill|ruin|destroy|wreck|damage)\b[^.?!]{0,30}\b(on|in) (someone'?s|\w+'s|his|her|their|my neighbou?rs?'?) \w+\b|\b(on|in) (someone'?s|\w+'s|his|their|my neighbou?rs?'?) (lawn|garden|yard|car|house)\b[^.?!]{0,30}\b(kill|ruin|destroy|wreck|damage)\b`,
-		`\b(key|keying|scratch)\b[^.?!]{0,20}\b(\w+'s|his|her|their|someone'?s|a|the) (car|truck)\b|\bslash\b[^.?!]{0,20}\b(tires|tyres)\b`,
+		`\b(key|keying|scratch)\b[^.?!]{0,20}\b(\w+'s|his|her|their|someone'?s|a|the) (\w+ )?(car|cars|truck|trucks|van)\b|\bslash\b[^.?!]{0,20}\b(tires|tyres)\b`,
 		`\b(ruin|wreck|destroy|damage)\b[^.?!]{0,30}\b(paint|engine|lawn|garden)\b|\b(gas|fuel) tank\b[^.?!]{0,40}\b(destroy|ruin|wreck|damage)\b`,
 		`\b(spray paint|graffiti|tag)\b[^.?!]{0,30}\b(wall|school|building|train|bridge)\b|\b(smash|break)\b[^.?!]{0,30}\b(windows|statues?|mailbox)\b`,
 		`\b(flood|clog)\b[^.?!]{0,30}\b(apartment|toilets|building|house)\b`,

@@ -59,13 +59,13 @@ var harmPatterns = map[string][]*regexp.Regexp{
 		`\b(start|pick|provoke) a (fight|brawl)\b`,
 		`\bget away with (murder|killing|hurting|assault)\b`,
 		`\b(hit ?man|contract killer)\b`,
-		`\bhow to (kill|murder)\b`,
+		`\bhow to (kill|murder)( (and|without|quickly|silently|quietly)\b|[.?!]|$)`,
 	),
 	HarmTheft: res(
 		// Other forms ("stealing", "keeps robbing") are the lexical
 		// detector's, which tells a request from a report.
 		`\b(steal|shoplift|rob|burglari[sz]e|burgle|pickpocket|hotwire|carjack|loot|snatch|pilfer|embezzle)\b`,
-		`\bbreak into\b`+near+`\b(house|home|car|apartment|flat|store|shop|building|safe|garage|office|warehouse|bank)\b`,
+		`\bbreak into\b`+near+`\b(houses?|homes?|cars?|apartments?|flats?|stores?|shops?|buildings?|safes?|garages?|offices?|warehouses?|banks?|lockers?|vans?|trucks?|sheds?)\b`,
 		`\bpick\b`+near+`\block\b`+near+`\b(neighbou?r|someone|somebody|house|home|apartment|flat|car|shop|store|office|door that isn'?t)`,
 		`\btake\b`+near+`\b(money|cash|things|stuff|items)\b`+near+`\bfrom\b`+near+`\b(cash registers?|registers?|tills?|safes?|wallets?|purses?|`+possessor+`)`,
 	),
@@ -75,6 +75,8 @@ var harmPatterns = map[string][]*regexp.Regexp{
 		`\b(pipe|dirty|nail|car) bomb\b`,
 		`\b(buy|get|obtain|acquire|purchase)\b`+near+`\b(gun|firearm|weapon|rifle|pistol|shotgun)s?\b`+near+`\b(illegally|without (a )?(background check|licen[cs]e|permit))`,
 		`\b(convert|modify|turn)\b`+near+`\b(gun|firearm|weapon|rifle|pistol)s?\b`+near+`\b(automatic|full[- ]?auto|burst fire)`,
+		`\b(get|buy|obtain|acquire|purchase|find|own|carry|sell|smuggle)\b[^.?!]{0,30}\b(illegal|unlicensed|unregistered|stolen|black[- ]market|military[- ]grade)\b (\w+ )?(guns?|firearms?|rifles?|pistols?|handguns?|weapons?|machine ?guns?|shotguns?|ammo|ammunition|explosives?|grenades?)\b`,
+		`\b(rig|rigging|wire|wiring|booby[- ]trap\w*)\b[^.?!]{0,30}\bto (explode|blow up|go off)\b`,
 		`\b(bump stock|auto sear|full[- ]auto conversion)\b`,
 	),
 	HarmSelfHarm: res(
@@ -98,6 +100,9 @@ var harmPatterns = map[string][]*regexp.Regexp{
 		`\bidentity theft\b|\bsteal\b`+near+`\bidentity\b`,
 		`\b(insurance|tax|credit card|wire) fraud\b|\bcommit\b`+near+`\bfraud\b|\bponzi\b`,
 		`\bphishing (email|page|site|website|message|text|campaign)s?\b`,
+		`\b(cash|cashing|deposit|depositing|use|using|spend|spending|sell|selling|fence|fencing|pass|passing)\b[^.?!]{0,20}\b(stolen|forged|fake|counterfeit|cloned)\b[^.?!]{0,10}\b(cheques?|checks?|cards?|credit cards?|bills?|notes|goods|ids?|passports?)\b`,
+		`\b(open|opening|take out|taking out|apply for|applying for|get|getting|sign up for|register|registering)\b[^.?!]{0,40}\b(in|under) ((my|a|an|his|her|their|some|the) )?(someone else'?s|another person'?s|somebody'?s|stranger'?s|\w+'s|his|her|their) name\b`,
+		`\b(falsify|falsifying|fudge|fudging|doctor|doctoring|cook|cooking|backdate|backdating)\b (the |my |a |an |his |her |their |some |\w+'s )*(\w+ )?(accounts|books|records|receipts?|invoices?|figures|timesheets?|expense reports?|expenses|bank statements?|payslips?|test results|grades|transcripts?)\b`,
 	),
 	HarmHacking: res(
 		`\bhack(ing)?\b`+near+`\b(into|someone|somebody|account|email|phone|computer|network|server|website|bank|wifi|`+people+`)\b`,
@@ -106,7 +111,8 @@ var harmPatterns = map[string][]*regexp.Regexp{
 		`\b(hijack|breach|infiltrate|compromise|take over|break into)\b`+near+`\b(webcams?|cameras?|accounts?|emails?|phones?|computers?|networks?|servers?|databases?|systems?|websites?|routers?|wifi|devices?|social media)\b`,
 		`\b(bypass|disable|get past|evade|circumvent|get around)\b`+near+`\b(firewalls?|antivirus|security (systems?|cameras?|measures|software)|alarms?|intrusion detection)\b`,
 		`\bddos\b`,
-		`\b(access|read|spy on|get into|log into|take over|monitor)\b`+near+`\b`+possessor+`\b`+near+`\b(email|account|phone|messages|texts|computer|social media|webcam)\b`,
+		`\b(access|read|spy on|snoop on|snoop through|eavesdrop on|get into|log into|take over|monitor)\b`+near+`\b`+possessor+`\b`+near+`\b(email|account|phone|messages|texts|computer|laptop|tablet|social media|webcam|camera|files|chats|browser history)\b`,
+		`\bexfiltrat\w*\b|\bintercept(s|ed|ing)?\b[^.?!]{0,30}\b(traffic|messages|calls|e-?mails?|communications|packets|texts|passwords|logins?)\b`,
 		`\bbreak into\b`+near+`\b(account|email|wifi|network|server|system|computer|phone)\b`,
 	),
 	HarmDrugs: res(
@@ -133,25 +139,33 @@ var harmPatterns = map[string][]*regexp.Regexp{
 		`\b(stalk|harass|bully|cyberbully|intimidate|blackmail|extort|dox|doxx|torment|terrori[sz]e|threaten|humiliate|menace|troll)\b (someone|somebody|him|them|people|everyone|anyone|(?:(?:a|an|the|my|his|her|their|your|our|this|that|some) )?(?:\w+ )?`+personNoun+`(?:$|[^'\w]))`,
 		`\b(spread|post|make up|invent|start)\b`+near+`\b(lies|rumou?rs|gossip|false (stories|claims|information))\b`+near+`\babout\b`,
 		`\bhate (messages|mail|texts|comments|letters|notes)\b`,
-		`\b(track|trace|monitor|follow)\b`+near+`\b`+possessor+`\b`+near+`\b(location|whereabouts|movements)\b`,
+		`\b(track|trace|monitor|follow)\b`+near+`\b`+possessor+`\b`+near+`\b(location|whereabouts|movements|phone|cell|car)\b`,
+		`\b(follow|following|shadow|shadowing|tail|tailing|stalk|stalking)\b `+people+`\b[^.?!]{0,20}\b(home|on (her|his|their) way (home|back)|to (her|his|their) (house|home|car|door|place|work))\b`,
+		`\b(spy|spying|snoop|snooping|eavesdrop|eavesdropping) on `+people+`\b`,
+		`\b(send|sending|post|posting|leave|leaving|write|writing|share|sharing|text|texting|spam|spamming|flood|flooding|upload|uploading|spread|spreading|bombard|bombarding)\b[^.?!]{0,30}\b((creepy|scary|threatening|menacing) (messages?|texts?|notes?|letters?|e-?mails?|voicemails?|calls?|dms)|(abusive|insulting|nasty|hateful|vile|obscene|harassing|degrading|humiliating|embarrassing|intimate|explicit|nude|private) (messages?|texts?|notes?|letters?|e-?mails?|comments?|photos?|pictures?|pics|videos?|voicemails?|calls?|posts?|memes?|dms))\b`,
+		`\b(hate|smear|harassment|intimidation) campaign\b`,
 		`\bfind\b`+near+`\b(address|where \w+ lives?)\b`+near+`\bto (scare|frighten|threaten|hurt|harass|intimidate|confront|get back at)\b`,
 	),
 }
 
 // benignIdioms are phrases that use a harm word in a harmless sense; they
 // are removed before the patterns run.
-var benignIdioms = regexp.MustCompile(`\b(steal|steals|stealing|stole) (the |a |my |your |his |her |their |someone'?s |second |third |home )?(show|spotlight|limelight|scene|thunder|hearts?|glances?|kiss|base|moment)\b|\bkill (time|the time|an? hour|the lights|the engine)\b|\bshoot (a |an |the |some )?(videos?|photos?|pictures?|films?|movies?|scenes?|footage|portraits?|hoops|baskets|the breeze)\b`)
+var benignIdioms = regexp.MustCompile(`\b(steal|steals|stealing|stole) (the |a |my |your |his |her |their |someone'?s |second |third |home )?(show|spotlight|limelight|scene|thunder|hearts?|glances?|kiss|base|moment)\b|\bkill (time|the time|an? hour|the lights|the engine)\b|\bshoot (a |an |the |some )?(videos?|photos?|pictures?|films?|movies?|scenes?|footage|portraits?|hoops|baskets|the breeze)\b|\bhack(s|ed|ing)? (together|up)\b|\bmug(s|ged|ging)? up\b|\b(light|lighting|start|starting|build|building|make|making|kindle|kindling) (a |the )?(\w+ )?fire (in|on|inside) (my|the|our|a|your) (\w+ )?(fireplace|stove|fire ?pit|grill|barbecue|bbq|oven|wood ?burner|kiln|hearth|chiminea|brazier|furnace)\b`)
 
 // defensive phrases turn a request about a harm into a benign one ("how do I
 // protect my account from phishing"), unless an aggravating phrase is there.
 var (
-	defensive = regexp.MustCompile(`\b(protect|prevent|avoid|defend|guard against|secure|safe from|stay safe|recogni[sz]e|(how (do|can|to) (i |you )?)(spot|tell)|detect|report|remove|get rid of|deal with|cope with|stand up to|stop being|respond to|signs of|warning signs|what should i do if|what to do if|help (a|my) (friend|child|son|daughter|family member|loved one|partner)|history of|is it (illegal|legal)|penalt(y|ies)|dangers of|risks of|why is|why are|laws? (on|about|against)|explain what (a |an )?\w+( \w+)? (is|are|means)|what (is|are) (a |an )?\w+( \w+)?\?$)\b`)
+	defensive = regexp.MustCompile(`\b(protect|prevent|avoid|defend|guard against|secure|safe from|stay safe|recogni[sz]e|(how (do|can|to) (i |you )?)(spot|tell)|detect|report|remove|get rid of|deal with|cope with|stand up to|stop being|respond to|signs of|warning signs|what should i do if|what to do if|help (a|my) (friend|child|son|daughter|family member|loved one|partner)|history of|is it (illegal|legal)|penalt(y|ies)|dangers of|risks of|why is|why are|laws? (on|about|against)|explain what (a |an )?\w+( \w+)? (is|are|means)|what (is|are) (a |an )?\w+( \w+)?\?$|(away|out of reach) (from|of) (my|the|our|your|small|young) (\w+ )?(kids|children|child|toddlers?|babies|baby|pets|dogs?|cats?)|childproof|child-proof|babyproof|baby-proof)\b`)
 	// weakDefensive are defensive words that also name the harm itself
 	// ("get rid of my business partner"): they excuse only requests whose
 	// harm no victim confirms.
 	weakDefensive = regexp.MustCompile(`^(remove|get rid of|deal with|report|detect|secure)$`)
 	aggravating   = regexp.MustCompile(`\b(without (getting|being) caught|get away with|undetected|undetectable|untraceable|not get caught|avoid (getting caught|detection|the police|the cops)|so (that )?no ?one (knows|notices|finds out))\b`)
 )
+
+// coercion is a threat to do something defensive ("threaten to report
+// my boss unless he pays"): the report is the weapon, not a defence.
+var coercion = regexp.MustCompile(`\bthreat(en|ens|ening|ened)? to (report|expose|call the police on|tell)\b`)
 
 // stopFrom finds "stop my toddler from hitting", "keep the dog from
 // biting": defensive when the act to stop is one of harm.
@@ -335,7 +349,7 @@ func harmMatchesAfter(ctx, s string) []string {
 func HarmfulRequest(prompt string) []string {
 	s := normalize(prompt)
 	cats := harmMatches(s)
-	if len(cats) == 0 || aggravating.MatchString(s) || evasion.MatchString(s) || !defensive.MatchString(s) && !stopsHarm(s) {
+	if len(cats) == 0 || aggravating.MatchString(s) || evasion.MatchString(s) || coercion.MatchString(s) || !defensive.MatchString(s) && !stopsHarm(s) {
 		return cats
 	}
 	if onlyWeakDefense(s) && !stopsHarm(s) {

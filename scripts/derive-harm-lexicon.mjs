@@ -152,7 +152,7 @@ const verbClasses = {
 // chess").
 const nounClasses = {
   person: ['person.n.1'],
-  animal: ['mammal.n.1', 'young_mammal.n.1', 'domestic_animal.n.1', 'pet.n.1', 'bird.n.1', 'amphibian.n.3'],
+  animal: ['mammal.n.1', 'young_mammal.n.1', 'domestic_animal.n.1', 'pet.n.1', 'bird.n.1', 'amphibian.n.3', 'reptile.n.1'],
   weapon: ['weapon.n.1', 'explosive.n.1', 'explosive_device.n.1', 'ammunition.n.1', 'chemical_weapon.n.1',
     'biological_weapon.n.1'],
   poison: ['poison.n.1', 'toxin.n.1'],
@@ -174,9 +174,12 @@ const nounClasses = {
   food: ['food.n.2', 'beverage.n.1', 'dish.n.2', 'foodstuff.n.2'],
   // What harm leaves a victim with: an illness, a symptom, an injury.
   illness: ['ill_health.n.1', 'symptom.n.1', 'injury.n.1'],
-  // Animals people rightly get rid of: a victim of cruelty only as
-  // someone's pet.
+  // Animals people rightly get rid of: a victim of killing only as
+  // someone's pet (cruelty is cruelty to any animal).
   pest: ['rodent.n.1'],
+  // Things people make: a target of vandalism or theft when they are
+  // someone else's ("smash the mailboxes", "swipe a tablet").
+  artifact: ['artifact.n.1'],
 };
 
 // Crime nouns that everyday speech uses otherwise.
@@ -267,7 +270,8 @@ for (const [name, roots] of Object.entries(verbClasses)) {
 // A noun joins a class when its first (most frequent) sense is in it, or,
 // for poisons and contests, when any of its first two is, and for
 // crimes, any of its first three.
-const firstSenses = {person: 1, animal: 1, property: 1, weapon: 1, poison: 2, drug: 1, contest: 2, illness: 1, pest: 1, food: 1};
+const firstSenses = {person: 1, animal: 1, property: 1, weapon: 1, poison: 2, drug: 1, contest: 2, illness: 1, pest: 1, food: 1,
+  artifact: 1};
 for (const [name, roots] of Object.entries(nounClasses)) {
   const cls = closure(roots);
   const excluded = closure(nounExclusions[name] || []);
@@ -276,12 +280,20 @@ for (const [name, roots] of Object.entries(nounClasses)) {
   for (const w of lemmasOf(cls)) {
     if (!okWord(w) || w.includes('_') && (name === 'person' || name === 'illness' || name === 'food') || droppedNouns.has(w)) continue;
     const senses = index.n[w] || [];
-    if (senses.slice(0, firstSenses[name] || 3).some(k => cls.has(k))) words.add(w);
+    if (!senses.slice(0, firstSenses[name] || 3).some(k => cls.has(k))) continue;
+    // Compound artifacts only where the head alone would mislead (a
+    // "parking meter" is no unit of length), to keep the file small.
+    if (name === 'artifact' && w.includes('_')) {
+      const parts = w.split('_');
+      const head = index.n[parts[parts.length - 1]] || [];
+      if (parts.length !== 2 || head.length > 0 && cls.has(head[0])) continue;
+    }
+    words.add(w);
   }
-  // A person noun must be in use: tagged in SemCor, or short and common
-  // enough to have no other reading (WordNet's rare titles and
-  // ethnonyms would only swell the file).
-  if (name === 'person') {
+  // A person or artifact noun must be in use: tagged in SemCor, or short
+  // and common enough to have no other reading (WordNet's rare titles,
+  // ethnonyms and tools would only swell the file).
+  if (name === 'person' || name === 'artifact') {
     for (const w of [...words]) {
       const r = reading(w, 'n', cls);
       if (r.total === 0 && r.senses > 1) words.delete(w);
