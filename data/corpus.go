@@ -25,7 +25,7 @@ const corpusSeed = 20240917
 // a few contexts of a small byte-level BPE model).
 const (
 	bookChunkBytes = 1200
-	worldDocs      = 6000
+	worldDocs      = 20000
 )
 
 // DefaultCorpus returns the pretraining documents of the default world, in a

@@ -83,7 +83,7 @@ func TestDefaultCorpus(t *testing.T) {
 			t.Fatalf("document of %d bytes", len(d))
 		}
 	}
-	if total < 2<<20 || total > 4<<20 {
+	if total < 6<<20 || total > 12<<20 {
 		t.Errorf("corpus is %d bytes", total)
 	}
 	for _, want := range []string{

@@ -52,6 +52,6 @@ func ExampleInstructions() {
 		}
 	}
 	// Output:
-	// Where does Turkey have its capital? Many thanks. [benign capital checkable]
+	// Vietnam is governed from which city? [benign capital checkable]
 	// true false
 }

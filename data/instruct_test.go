@@ -1,6 +1,7 @@
 package data
 
 import (
+	"math/rand/v2"
 	"reflect"
 	"strings"
 	"testing"
@@ -165,6 +166,87 @@ func TestGoldPreferences(t *testing.T) {
 	for _, p := range prefs {
 		if err := p.Validate(); err != nil {
 			t.Fatal(err)
+		}
+	}
+}
+
+// TestUnseenPromptsSplit checks the test split: each test example's
+// template and item occur in training, never together, and its prompt is
+// no training prompt.
+func TestUnseenPromptsSplit(t *testing.T) {
+	set := Instructions(5)
+	if len(set.Test) < 200 {
+		t.Fatalf("%d test examples", len(set.Test))
+	}
+	templates, items, combos, prompts := map[string]bool{}, map[string]bool{}, map[string]bool{}, map[string]bool{}
+	key := func(e Example) string { return e.Category + "\x00" + e.Item }
+	for _, e := range set.Train {
+		templates[e.Template], items[key(e)] = true, true
+		combos[e.Template+"\x00"+key(e)], prompts[e.Prompt] = true, true
+	}
+	seen := map[string]bool{}
+	for _, e := range set.Test {
+		seen[e.Category] = true
+		switch {
+		case !e.Test || e.HeldOut:
+			t.Errorf("test example marked Test=%v HeldOut=%v", e.Test, e.HeldOut)
+		case !templates[e.Template]:
+			t.Errorf("test template %s is not a training template", e.Template)
+		case !items[key(e)]:
+			t.Errorf("test item %q (%s) is not a training item", e.Item, e.Category)
+		case combos[e.Template+"\x00"+key(e)] || prompts[e.Prompt]:
+			t.Errorf("test prompt %q combines a template and an item trained together", e.Prompt)
+		}
+	}
+	for _, c := range categories() {
+		if !seen[c.name] {
+			t.Errorf("no test example of %s", c.name)
+		}
+	}
+	// The split is by combination, so another seed keeps every test
+	// combination out of its training set too.
+	other := Instructions(6)
+	test := map[string]bool{}
+	for _, e := range set.Test {
+		test[e.Template+"\x00"+key(e)] = true
+	}
+	for _, e := range other.Train {
+		if test[e.Template+"\x00"+key(e)] {
+			t.Errorf("seed 6 trains on the test combination %s %q", e.Template, e.Item)
+		}
+	}
+}
+
+// TestWrappersKeepItems checks that the variations people write with
+// (openers, context, sign-offs, case, typos) vary the prompts but never
+// touch the item a prompt asks about, and that the held-out half's wrappers
+// are its own.
+func TestWrappersKeepItems(t *testing.T) {
+	set := Instructions(1)
+	varied := 0
+	for _, e := range append(append(append([]Example{}, set.Train...), set.Test...), set.HeldOut...) {
+		if !strings.Contains(strings.ToLower(e.Prompt), strings.ToLower(e.Item)) && !strings.Contains(e.Item, ":") {
+			t.Errorf("prompt %q lost its item %q", e.Prompt, e.Item)
+		}
+		if !strings.HasSuffix(e.Prompt, "?") && !strings.HasSuffix(e.Prompt, ".") {
+			varied++
+		}
+	}
+	if varied < len(set.Train)/20 {
+		t.Errorf("only %d prompts vary their ending", varied)
+	}
+	for _, e := range set.Train {
+		for _, w := range append(append(append([]string{}, openers.HeldOut...), contexts.HeldOut...), signOffs.HeldOut...) {
+			if strings.Contains(e.Prompt, w) {
+				t.Errorf("training prompt %q uses the held-out wrapper %q", e.Prompt, w)
+			}
+		}
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	for range 200 {
+		got := typo(rng, "Tell me the capital of {x}, please.")
+		if !strings.Contains(got, "{x}") || len(got) != len("Tell me the capital of {x}, please.") {
+			t.Fatalf("typo(...) = %q", got)
 		}
 	}
 }

@@ -193,7 +193,7 @@ func (w phraseWrappers) wrap(rng *rand.Rand, template string, slots []string, no
 	}
 	if rng.Float64() < openerShare {
 		o := pick(w.openers)
-		if strings.HasSuffix(o, ",") { // "Hey, what is..."
+		if !strings.ContainsAny(o[len(o)-1:], ".!?:") { // "Hey, what is...", "Oh, and can you..."
 			p = strings.ToLower(p[:1]) + p[1:]
 		}
 		p = o + " " + p
