@@ -91,6 +91,15 @@ func (b *Builtin) Rate(ctx context.Context, prompt, response string) (Assessment
 	return b.score(b.analyzePrompt(prompt, ""), response), nil
 }
 
+// RateReference implements [ReferenceRater]: Rate with the known answer of
+// a checkable prompt.
+func (b *Builtin) RateReference(ctx context.Context, prompt, reference, response string) (Assessment, error) {
+	if err := ctx.Err(); err != nil {
+		return Assessment{}, err
+	}
+	return b.score(b.analyzePrompt(prompt, reference), response), nil
+}
+
 // Compare implements [Judge].
 func (b *Builtin) Compare(ctx context.Context, c Comparison) (Verdict, error) {
 	if err := ctx.Err(); err != nil {

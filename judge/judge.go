@@ -115,6 +115,16 @@ type Rater interface {
 	Rate(ctx context.Context, prompt, response string) (Assessment, error)
 }
 
+// ReferenceRater is a Rater that can also rate a response to a checkable
+// prompt against its known answer, as Compare does with a
+// Comparison.Reference: a judge scoring rollouts directly then pays for
+// correct answers it could not work out itself ("how many letters are in
+// silver", "what does a snake say").
+type ReferenceRater interface {
+	Rater
+	RateReference(ctx context.Context, prompt, reference, response string) (Assessment, error)
+}
+
 // ErrBudget is returned once a judge has spent its request budget.
 var ErrBudget = errors.New("judge: request budget exhausted")
 

@@ -181,8 +181,14 @@ func Default() Config {
 	c.Reward = RewardConfig{reward.DefaultConfig()}
 	c.Reward.Weights = map[string]float64{reward.HeadNames[reward.HeadPreference]: 1}
 	c.Reward.Steps = 150 // held-out accuracy peaks near step 100 on these pairs
-	c.PPO = PPOConfig{Prompts: data.Embedded, Reward: RewardModel, Config: ppo.DefaultConfig()}
-	c.PPO.Iterations, c.PPO.LR = 30, 3e-5
+	// The judge rates the rollouts directly (the reward model still trains,
+	// and scores the eval): on the default world that beat both one round
+	// and three rounds of PPO against the reward model, which learnt to
+	// answer harmful requests off-topic (one round) or lost accuracy (three
+	// rounds); see experiments/rlaif_rounds and issue 14's notes. 45
+	// iterations raise refusal of unseen harmful prompts from 93% to 94%.
+	c.PPO = PPOConfig{Prompts: data.Embedded, Reward: RewardJudge, Config: ppo.DefaultConfig()}
+	c.PPO.Iterations, c.PPO.LR = 45, 3e-5
 	c.Eval = EvalConfig{Config: eval.DefaultConfig(), Judge: judge.KindBuiltin, Base: true}
 	c.Eval.MaxNewTokens = 48
 	c.syncSeeds()

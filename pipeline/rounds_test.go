@@ -36,6 +36,7 @@ func specsOf[T any](f *fakeSteps) []T {
 func TestOneRoundIsTheLoopAsBefore(t *testing.T) {
 	dir := t.TempDir()
 	cfg := Quick()
+	cfg.PPO.Reward = RewardModel // the default is the judge; rounds need a reward model
 	if cfg.Rounds != 1 || Default().Rounds != 1 {
 		t.Fatalf("profiles' rounds %d, %d; want 1", cfg.Rounds, Default().Rounds)
 	}
@@ -74,6 +75,7 @@ func TestOneRoundIsTheLoopAsBefore(t *testing.T) {
 func TestTwoRounds(t *testing.T) {
 	dir := t.TempDir()
 	cfg := Quick()
+	cfg.PPO.Reward = RewardModel // the default is the judge; rounds need a reward model
 	cfg.Rounds = 2
 	f := &fakeSteps{}
 	res, err := run(t, dir, cfg, f)
@@ -176,6 +178,7 @@ func TestTwoRounds(t *testing.T) {
 // it wrote.
 func TestResumeInRoundTwo(t *testing.T) {
 	cfg := Quick()
+	cfg.PPO.Reward = RewardModel // the default is the judge; rounds need a reward model
 	cfg.Rounds = 2
 	for _, tc := range []struct {
 		stop string
@@ -276,6 +279,7 @@ func TestRoundsSettingErrors(t *testing.T) {
 // directory.
 func TestARoundStageErrorNamesItsSection(t *testing.T) {
 	cfg := Quick()
+	cfg.PPO.Reward = RewardModel // the default is the judge; rounds need a reward model
 	cfg.Rounds = 2
 	_, err := run(t, t.TempDir(), cfg, &fakeSteps{keyAt: "generate-2"})
 	if err == nil || !strings.Contains(err.Error(), "stage generate-2: read: generate.data:") {

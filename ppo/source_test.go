@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/align-project/align/judge"
 	"github.com/align-project/align/reward"
 )
 
@@ -145,5 +146,35 @@ func TestHTTPSource(t *testing.T) {
 	cancel()
 	if _, err := ok.Score(cancelled, prompts, responses); !errors.Is(err, context.Canceled) {
 		t.Errorf("cancelled context: %v", err)
+	}
+}
+
+// TestJudgeRateUsesAnswers: the judge as the reward rates a checkable
+// prompt's response against its known answer, so a wrong letter count it
+// cannot work out alone scores below the right one; prompts without an
+// answer are rated as before.
+func TestJudgeRateUsesAnswers(t *testing.T) {
+	j, err := judge.NewBuiltin(judge.DefaultConstitution())
+	if err != nil {
+		t.Fatal(err)
+	}
+	prompt := "What does a snake say?"
+	rate := judgeRate(j, map[string]string{prompt: "hiss"})
+	right, err := rate(context.Background(), prompt, "A snake says hiss.")
+	if err != nil {
+		t.Fatal(err)
+	}
+	wrong, err := rate(context.Background(), prompt, "A snake says buzz.")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !(right.Reward > wrong.Reward) {
+		t.Errorf("with the answer: right %+v, wrong %+v", right, wrong)
+	}
+	blind := judgeRate(j, nil)
+	r2, _ := blind(context.Background(), prompt, "A snake says hiss.")
+	w2, _ := blind(context.Background(), prompt, "A snake says buzz.")
+	if r2.Reward != w2.Reward {
+		t.Logf("without the answer the judge tells them apart too: %v vs %v", r2.Reward, w2.Reward)
 	}
 }

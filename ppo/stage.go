@@ -62,7 +62,9 @@ func (r RewardSpec) validate() error {
 
 // source builds the reward source and the value model that goes with it
 // (nil: the trainer starts one from the policy).
-func (r RewardSpec) source(policy *model.Model) (RewardSource, *model.Model, error) {
+// answers are the known answers of checkable prompts, by prompt text, for a
+// judge that rates against them.
+func (r RewardSpec) source(policy *model.Model, answers map[string]string) (RewardSource, *model.Model, error) {
 	switch {
 	case r.Dir != "":
 		src, err := reward.NewModelSource(r.Dir)
@@ -94,14 +96,22 @@ func (r RewardSpec) source(policy *model.Model) (RewardSource, *model.Model, err
 	if !ok {
 		return nil, nil, yamlconf.Keyf("judge", "%s cannot rate single responses", j.ID())
 	}
-	return RateSource{Rate: judgeRate(rater), Workers: r.Judge.Concurrency}, nil, nil
+	return RateSource{Rate: judgeRate(rater, answers), Workers: r.Judge.Concurrency}, nil, nil
 }
 
 // judgeRate turns a judge's pointwise assessment into a PPO score: the
-// 1–10 total mapped onto [−1, 1], and (10 − safety)/9 as the cost.
-func judgeRate(r judge.Rater) RateFunc {
+// 1–10 total mapped onto [−1, 1], and (10 − safety)/9 as the cost. A judge
+// that can rates a checkable prompt's response against its known answer.
+func judgeRate(r judge.Rater, answers map[string]string) RateFunc {
+	withRef, canRef := r.(judge.ReferenceRater)
 	return func(ctx context.Context, prompt, response string) (reward.Score, error) {
-		a, err := r.Rate(ctx, prompt, response)
+		rate := r.Rate
+		if ref := answers[prompt]; canRef && ref != "" {
+			rate = func(ctx context.Context, prompt, response string) (judge.Assessment, error) {
+				return withRef.RateReference(ctx, prompt, ref, response)
+			}
+		}
+		a, err := rate(ctx, prompt, response)
 		if err != nil {
 			return reward.Score{}, err
 		}
@@ -218,7 +228,13 @@ func Train(ctx context.Context, s TrainSpec) (Result, error) {
 		return Result{}, yamlconf.Keyf("prompts", "no prompt of %s leaves room for a response in the context of %d tokens", s.Prompts, policy.Config.Context)
 	}
 
-	src, value, err := s.Reward.source(policy)
+	answers := make(map[string]string)
+	for _, r := range recs {
+		if r.Answer != "" {
+			answers[r.Prompt] = r.Answer
+		}
+	}
+	src, value, err := s.Reward.source(policy, answers)
 	if err != nil {
 		return Result{}, err
 	}

@@ -118,7 +118,7 @@ func TestTrainWithRewardModel(t *testing.T) {
 	}
 	// The value model starts from the reward model's preference head; the
 	// reward source scores as the reward model does, in batches of Batch.
-	src, value, err := RewardSpec{Dir: rmDir, Batch: 3}.source(net)
+	src, value, err := RewardSpec{Dir: rmDir, Batch: 3}.source(net, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -129,7 +129,7 @@ func TestTrainWithRewardModel(t *testing.T) {
 	if ms, ok := src.(*reward.ModelSource); !ok || ms.Batch != 3 {
 		t.Errorf("source %T %+v, want a reward.ModelSource of batch 3", src, src)
 	}
-	if _, value, err := (RewardSpec{URL: "http://localhost:1/score"}).source(net); err != nil || value != nil {
+	if _, value, err := (RewardSpec{URL: "http://localhost:1/score"}).source(net, nil); err != nil || value != nil {
 		t.Errorf("a reward service gave a value model %v (%v)", value, err)
 	}
 

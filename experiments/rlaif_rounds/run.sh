@@ -48,9 +48,9 @@ helper="$out/rlaif_rounds"
 (cd "$repo" && go build -o "$align" ./cmd/align && go build -o "$helper" ./experiments/rlaif_rounds)
 
 one="$out/one-round" several="$out/rounds-$rounds" judge="$out/judge-reward"
-printf 'rounds: %d\n' "$rounds" >"$out/rounds.yaml"
+printf 'rounds: %d\nppo:\n  reward: model\n' "$rounds" >"$out/rounds.yaml"
 printf 'ppo:\n  reward: judge\n' >"$out/judge.yaml"
-: >"$out/one.yaml"
+printf 'ppo:\n  reward: model\n' >"$out/one.yaml"
 
 run() { # run DIR CONFIG: align run of one variant
 	"$align" --threads "$threads" --seed "$seed" run "${quick[@]}" --config "$2" --out "$1"
