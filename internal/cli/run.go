@@ -25,24 +25,21 @@ func newRunCmd(g *globals) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "run [--config FILE] [--quick] [--out DIR]",
 		Short: "The whole loop in one command: pretrain, SFT, preferences, reward model, PPO, eval, report",
-		Long: `run takes a model from nothing to aligned and evaluated, on embedded defaults
-when given no flags:
+		Long: `run takes a model from pretrained to aligned and evaluated, on embedded defaults:
 
-  1 pretrain   the shipped base (models/base), or with --from-scratch a GPT
-               pretrained here on the embedded corpus     (align pretrain)
+  1 pretrain   the shipped base, or --from-scratch pretrains (align pretrain)
   2 sft        on the embedded instructions              (align sft)
   3 generate   three responses per prompt, one a refusal (align generate)
   4 label      by the builtin AI judge, plus any human labels (align label)
   5 reward     a reward model on those preferences       (align reward train)
-  6 ppo        the SFT policy against the reward model   (align ppo)
+  6 ppo        the SFT policy, rewarded by the judge      (align ppo)
   7 eval       PPO vs SFT vs base on both held-out splits  (align eval)
   8 report     OUT/report/index.html and summary.json
 
-With --rounds N (iterated online RLAIF) stages 3-6 repeat N times (stages/
-generate-2, ...): round k samples round k-1's policy on its share of the
-prompts, labels the samples, trains the reward model on every label so far
-and continues PPO, the KL reference staying SFT. ppo.reward: judge has the
-label section's judge rate each rollout instead of the reward model.
+PPO learns from the judge rating each rollout (ppo.reward: judge). With
+--rounds N (iterated online RLAIF, ppo.reward: model) stages 3-6 repeat N
+times: round k labels round k-1's samples on fresh prompts, trains the reward
+model on all labels so far and continues PPO, the reference staying SFT.
 
 Every stage is the library call behind the align command named beside it,
 writing into OUT: config.yaml (the resolved settings), stages/<stage>/ (its
@@ -75,7 +72,7 @@ harmful requests, coherent refusals, over-refusal, accuracy and KL.`,
 	fs.BoolVar(&f.quick, "quick", false, "the tiny smoke-test profile (minutes; its numbers mean little)")
 	fs.StringVar(&f.out, "out", "", "run directory (default runs/default, or runs/quick with --quick)")
 	fs.BoolVar(&f.printOnly, "print-config", false, "print the resolved settings as YAML and exit")
-	fs.IntVar(&f.rounds, "rounds", 0, "rounds of iterated online RLAIF (default: the config's rounds, 1)")
+	fs.IntVar(&f.rounds, "rounds", 0, "rounds of iterated online RLAIF; above 1 PPO learns from the reward model (ppo.reward: model) (default: the config's rounds, 1)")
 	fs.BoolVar(&f.fromScratch, "from-scratch", false, "pretrain in the run instead of starting from the shipped base (pretrain.from_scratch)")
 	return cmd
 }
@@ -96,6 +93,9 @@ func runRun(cmd *cobra.Command, g *globals, f *runFlags) error {
 	}
 	if cmd.Flags().Changed("rounds") {
 		cfg.Rounds = f.rounds
+		if f.rounds > 1 { // later rounds retrain the reward model PPO learns from
+			cfg.PPO.Reward = pipeline.RewardModel
+		}
 	}
 	cfg.Pretrain.FromScratch = cfg.Pretrain.FromScratch || f.fromScratch
 	if err := cfg.Validate(); err != nil {
