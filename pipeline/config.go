@@ -66,7 +66,7 @@ func (p PretrainConfig) validateBase() error {
 	base := baseConfig()
 	mine := p.Config
 	mine.Seed = base.Seed
-	if key := firstDifferentKey(yamlOf(mine), yamlOf(base)); key != "" {
+	if key := yamlconf.FirstDifference(mine, base); key != "" {
 		return yamlconf.Keyf(key, "differs from the shipped base's settings (models/base/%s); set from_scratch: true to pretrain with it", models.BaseSettings)
 	}
 	return nil
@@ -80,19 +80,6 @@ func baseConfig() train.Config {
 		panic("pipeline: the shipped base: " + err.Error())
 	}
 	return c
-}
-
-// firstDifferentKey is the key of the first line where two YAML mappings
-// of the same type differ ("" when they are equal).
-func firstDifferentKey(a, b []byte) string {
-	al, bl := strings.Split(string(a), "\n"), strings.Split(string(b), "\n")
-	for i := range min(len(al), len(bl)) {
-		if al[i] != bl[i] {
-			key, _, _ := strings.Cut(al[i], ":")
-			return strings.TrimSpace(key)
-		}
-	}
-	return ""
 }
 
 // SFTConfig is 'align sft'.

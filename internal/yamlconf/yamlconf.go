@@ -90,6 +90,30 @@ func copyKey(dst, src reflect.Value, key string) bool {
 	return false
 }
 
+// FirstDifference is the yaml tag of the first field, in field order and
+// looking into embedded structs, whose value differs between a and b; ""
+// when they are equal.
+func FirstDifference[T any](a, b T) string {
+	return firstDifference(reflect.ValueOf(a), reflect.ValueOf(b))
+}
+
+func firstDifference(a, b reflect.Value) string {
+	t := a.Type()
+	for i := range t.NumField() {
+		f := t.Field(i)
+		if f.Anonymous {
+			if key := firstDifference(a.Field(i), b.Field(i)); key != "" {
+				return key
+			}
+			continue
+		}
+		if !reflect.DeepEqual(a.Field(i).Interface(), b.Field(i).Interface()) {
+			return f.Tag.Get("yaml")
+		}
+	}
+	return ""
+}
+
 // SetKey sets the field of *dst whose yaml tag is key (looking into
 // embedded structs) to value, converted to the field's type, and reports
 // whether key names a field of a type value converts to.

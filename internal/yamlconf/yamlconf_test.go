@@ -56,3 +56,20 @@ func TestCopyKeyLooksIntoEmbeddedStructs(t *testing.T) {
 		t.Fatalf("copy of an embedded key: %+v", dst)
 	}
 }
+
+func TestFirstDifference(t *testing.T) {
+	a := outer{Steps: 1, inner: inner{Margin: 1}}
+	for _, tc := range []struct {
+		b    outer
+		want string
+	}{
+		{a, ""},
+		{outer{Steps: 2, inner: inner{Margin: 1}}, "steps"},
+		{outer{Steps: 1, inner: inner{Margin: 2}}, "margin"},
+		{outer{Steps: 2, inner: inner{Margin: 2}}, "steps"}, // the first in field order
+	} {
+		if got := FirstDifference(a, tc.b); got != tc.want {
+			t.Errorf("FirstDifference(%+v, %+v) = %q, want %q", a, tc.b, got, tc.want)
+		}
+	}
+}
