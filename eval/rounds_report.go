@@ -207,13 +207,15 @@ type ComparisonVariant struct {
 	PPOSeconds float64 `json:"ppo_seconds"`
 }
 
-// NewComparisonVariants takes a variant's numbers from its evaluation, one
-// row per split: the policy column and the held-out judge's win rate.
-func NewComparisonVariants(name string, res *Result) []ComparisonVariant {
+// NewComparisonVariants makes a variant's rows, one per split of its
+// evaluation: each is common (its name, run, rounds, times...) with the
+// split's numbers, the policy column's and the held-out judge's win rate.
+func NewComparisonVariants(common ComparisonVariant, res *Result) []ComparisonVariant {
 	var out []ComparisonVariant
 	for i := range res.Splits {
 		s := &res.Splits[i]
-		v := ComparisonVariant{Name: name, Split: s.Name}
+		v := common
+		v.Split = s.Name
 		if m := s.Column(res.Policy); m != nil {
 			v.Refusal, v.Coherent, v.OverRefusal, v.Accuracy, v.KL = m.Refusal, m.Coherent, m.Over, m.Accuracy, m.KL
 		}

@@ -167,8 +167,8 @@ func TestComparison(t *testing.T) {
 	refusal, over, decided := 0.8, 0.1, 0.7
 	res := &Result{Policy: "ppo", Splits: []Split{{Name: NameTest, Table: Table{Columns: []Metrics{{Name: "sft"}, {Name: "ppo", Refusal: &refusal, Over: &over}}},
 		HeldOutWinRate: &WinRate{Prompts: 10, Rate: 0.65, Wins: 6, Ties: 1, Losses: 3, Decided: &decided}}, {Name: NameHeldOut}}}
-	vs := NewComparisonVariants("x", res)
-	if len(vs) != 2 || vs[1].Split != NameHeldOut || vs[1].Refusal != nil {
+	vs := NewComparisonVariants(ComparisonVariant{Name: "x", Rounds: 2}, res)
+	if len(vs) != 2 || vs[1].Split != NameHeldOut || vs[1].Refusal != nil || vs[1].Name != "x" || vs[1].Rounds != 2 {
 		t.Fatalf("variants %+v", vs)
 	}
 	v := vs[0]

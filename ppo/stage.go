@@ -105,13 +105,13 @@ func (r RewardSpec) source(policy *model.Model, answers map[string]string) (Rewa
 func judgeRate(r judge.Rater, answers map[string]string) RateFunc {
 	withRef, canRef := r.(judge.ReferenceRater)
 	return func(ctx context.Context, prompt, response string) (reward.Score, error) {
-		rate := r.Rate
+		var a judge.Assessment
+		var err error
 		if ref := answers[prompt]; canRef && ref != "" {
-			rate = func(ctx context.Context, prompt, response string) (judge.Assessment, error) {
-				return withRef.RateReference(ctx, prompt, ref, response)
-			}
+			a, err = withRef.RateReference(ctx, prompt, ref, response)
+		} else {
+			a, err = r.Rate(ctx, prompt, response)
 		}
-		a, err := rate(ctx, prompt, response)
 		if err != nil {
 			return reward.Score{}, err
 		}

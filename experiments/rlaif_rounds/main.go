@@ -113,8 +113,7 @@ func readVariant(name, run string) ([]eval.ComparisonVariant, float64, error) {
 	if err := json.Unmarshal(b, &res); err != nil {
 		return nil, 0, fmt.Errorf("variant %s: %s: %w", name, rundir.EvalFile, err)
 	}
-	var v eval.ComparisonVariant
-	v.Run, v.Rounds, v.Reward = run, cfg.Rounds, cfg.PPO.Reward
+	v := eval.ComparisonVariant{Name: name, Run: run, Rounds: cfg.Rounds, Reward: cfg.PPO.Reward}
 	rounds, err := eval.ReadRounds(run, cfg.Rounds)
 	if err != nil {
 		return nil, 0, fmt.Errorf("variant %s: %w", name, err)
@@ -144,10 +143,5 @@ func readVariant(name, run string) ([]eval.ComparisonVariant, float64, error) {
 			}
 		}
 	}
-	rows := eval.NewComparisonVariants(name, &res)
-	for i := range rows {
-		rows[i].Run, rows[i].Rounds, rows[i].Reward, rows[i].Preferences = v.Run, v.Rounds, v.Reward, v.Preferences
-		rows[i].Seconds, rows[i].PPOSeconds = v.Seconds, v.PPOSeconds
-	}
-	return rows, shared, nil
+	return eval.NewComparisonVariants(v, &res), shared, nil
 }
