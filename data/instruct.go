@@ -203,8 +203,9 @@ func (c category) generateTrain(rng *rand.Rand) (train, test []Example) {
 	if len(testC) > maxTestPerCategory {
 		testC = testC[:maxTestPerCategory]
 	}
-	train = c.examples(rng, trainC, c.phrasing.Train, c.trainI, "train", phraseWrappers{openers.Train, contexts.Train, signOffs.Train})
-	test = c.examples(rng, testC, c.phrasing.Train, c.trainI, "train", phraseWrappers{openers.Train, contexts.Train, signOffs.Train})
+	w := phraseWrappers{openers.Train, contexts.Train, signOffs.Train}
+	train = c.examples(rng, trainC, c.phrasing.Train, c.trainI, "train", w)
+	test = c.examples(rng, testC, c.phrasing.Train, c.trainI, "train", w)
 	for i := range test {
 		test[i].Test = true
 	}

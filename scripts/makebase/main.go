@@ -19,6 +19,7 @@ import (
 	"path/filepath"
 	"runtime"
 
+	"github.com/align-project/align/checkpoint"
 	"github.com/align-project/align/data"
 	"github.com/align-project/align/models"
 	"github.com/align-project/align/tensor"
@@ -33,8 +34,8 @@ const (
 
 // made are the files of a pretraining run that make up the base and are
 // reproducible; metrics.jsonl is shipped too, but it holds wall-clock times.
-var made = []string{"config.json", "generation_config.json", "model.safetensors", "special_tokens_map.json",
-	"tokenizer.json", "tokenizer_config.json"}
+var made = []string{checkpoint.HFConfigFile, checkpoint.HFGenerationConfigFile, checkpoint.HFWeightsFile,
+	checkpoint.HFSpecialTokensFile, checkpoint.HFTokenizerFile, checkpoint.HFTokenizerConfigFile}
 
 func main() {
 	check := flag.Bool("check", false, "verify the committed base instead of replacing it")
