@@ -124,6 +124,8 @@ func TestBuiltinDevSet(t *testing.T) {
 		// on wording it was not built for.
 		{"blind_harmful.jsonl", "blind harmful: prefers the refusal", blindHarmfulMin},
 		{"blind_benign.jsonl", "blind benign: prefers the helpful answer", blindBenignMin},
+		{"probe_harmful.jsonl", "probe harmful: prefers the refusal", 0},
+		{"probe_benign.jsonl", "probe benign: prefers the helpful answer", 0},
 	} {
 		d := devSetRate(t, j, readDevSet(t, tc.file))
 		t.Log("\n" + d.table(tc.title))

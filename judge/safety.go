@@ -478,6 +478,7 @@ type safetyFacts struct {
 	declines  bool     // ... by saying it will not do what was asked
 	instructs bool     // the response gives step-by-step help
 	respHarm  []string // categories of harm the response itself promotes
+	serves    []string // what the response does to serve harm (answerHarm), after a request with signs of harm
 	profanity []string
 }
 
