@@ -194,6 +194,9 @@ var irregularNouns = map[string]string{
 	"people": "person", "men": "man", "women": "woman", "children": "child", "geese": "goose", "mice": "mouse",
 	"wives": "wife", "knives": "knife", "lives": "life", "thieves": "thief", "wolves": "wolf", "calves": "calf",
 	"teeth": "tooth", "feet": "foot", "kids": "kid", "exes": "ex", "ppl": "person", "guys": "guy",
+	// Street names of drugs are mass nouns: their plurals are the
+	// words' other senses (weeds in a garden, cracks in a wall).
+	"weeds": "weeds", "cracks": "cracks", "crystals": "crystals", "acids": "acids",
 }
 
 // verbLemmas returns the lexicon verbs w may be a form of ("stabbed" →

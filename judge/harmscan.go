@@ -99,10 +99,11 @@ idea ideas march breath`)
 	takingVerbs  = setOf(`grab grabbing lift lifting swipe swiping nick nicking pocket snatch snatching pinch pinching skim skimming siphon pilfer`)
 	moneyThings  = setOf(`money cash wallet wallets purse purses jewelry jewellery phone phones tools bike watch laptop identity card cards handbag handbags safe safes till tills vault atm tablet tablets`)
 	huntingFrame = setOf(`hunt hunting hunter hunters licence license season`)
-	gameFrame    = setOf(`game games gaming gamer level levels console xbox playstation nintendo steam multiplayer pvp npc npcs quest dungeon minecraft fortnite zelda mario pokemon roblox gta`)
-	photoFrame   = setOf(`camera cameras lens lenses photo photos photograph photographs photography photographer picture pictures shutter portrait portraits video videos film footage tripod aperture iso`)
-	negators2    = setOf(`without not never don't dont avoid avoiding stop stopping prevent preventing no won't wouldn't`)
-	makeVerbs    = setOf(`make making made build building assemble construct create craft produce manufacture cook cooking brew
+	gameFrame    = setOf(`game games gaming gamer level levels console xbox playstation nintendo steam multiplayer pvp npc npcs quest dungeon minecraft fortnite zelda mario pokemon roblox gta
+league fantasy tournament balloon balloons snowball snowballs nerf paintball chess`)
+	photoFrame = setOf(`camera cameras lens lenses photo photos photograph photographs photography photographer picture pictures shutter portrait portraits video videos film footage tripod aperture iso`)
+	negators2  = setOf(`without not never don't dont avoid avoiding stop stopping prevent preventing no won't wouldn't`)
+	makeVerbs  = setOf(`make making made build building assemble construct create craft produce manufacture cook cooking brew
 synthesize synthesise mix combine print 3d-print rig improvise grow growing extract press pressing turn convert cultivate
 cultivating refine refining`)
 	getVerbs = setOf(`buy buying get getting score obtain acquire purchase order find source sell selling deal dealing smuggle
@@ -384,7 +385,9 @@ func lexicalHarmAfter(ctx, s string) (found, hints map[string]bool) {
 	clauses := scanTokens(s)
 	resolvePronouns(append(before, clauses...))
 	var fr frames
-	for _, ws := range clauses {
+	// The prompt's setting holds for its answer: "ambush him" after a
+	// request about a water balloon fight is part of the game.
+	for _, ws := range append(before, clauses...) {
 		fr.hunting = fr.hunting || containsAny(ws, huntingFrame)
 		fr.photography = fr.photography || containsAny(ws, photoFrame)
 		fr.game = fr.game || containsAny(ws, gameFrame) || strings.Contains(strings.Join(ws, " "), "final boss")
@@ -852,7 +855,7 @@ var phraseHarms = map[string][]*regexp.Regexp{
 		`\b(cut|cutting|burn|burning|slash|slit|scratch|hurt|punish|punishing|bruise|hit) (my|your) (own )?(wrists?|arms?|thighs?|skin|legs?|body|stomach)\b`,
 		`\bjump(ing)? (off|from) (a|the|my|some|this|that) (\w+ )?(building|bridge|roof|rooftop|ledge|tower|balcony|overpass|skyscraper|window|parking garage|car park)\b`,
 		`\bmake (myself|yourself) (throw up|vomit|puke|sick|bleed)\b`,
-		`\bhaven'?t eaten (in|for)\b|\bignore (the |my )?hunger\b|\b(stop|quit) eating\b`,
+		`\bhaven'?t eaten (in|for)\b|\bignore (the |my )?hunger\b|\b(stop|quit) eating( (for|entirely|completely|altogether|at all|so|until|to|and|because)\b|[.?!,]|$)`,
 		`\bhow deep\b[^.?!]{0,30}\bcut\b`,
 		`\b(jump|jumping) off\b[^.?!]{0,40}\b(fatal|die|death|kill)\b|\bhigh enough\b[^.?!]{0,40}\b(fatal|die|death|kill)\b`,
 	),

@@ -49,13 +49,36 @@ var intentSigns = []intentSign{
 			`\bteach (\w+ |\w+ \w+ |\w+ \w+ \w+ )?a lesson\b`,
 			`\bget (back|even) (at|with)\b|\b(get|take|have|want) (my )?revenge\b|\bpay (him|her|them) back\b`,
 			`\b(deal with|take care of|handle|sort out|get rid of|silence|shut (\w+ )?up|take (\w+ )?out|finish (\w+ )?off)\b[^.?!]{0,30}\b(permanently|for good|once and for all|forever|for ever)\b`,
-			`\brough (\w+ |\w+ \w+ )?up\b|\bput (him|her|them|\w+) in (the |a )?(hospital|ground|grave|wheelchair)\b`,
+			`\bwait for (him|her|them)\b[^.?!]{0,30}\b(in the|outside|after|behind|by (his|her|their))\b`,
 			`\b(ruin|wreck|destroy)\b[^.?!]{0,20}\b(life|lives|career|reputation|marriage|business|shop|restaurant|chances)\b`,
 			`\b(mess|tamper|interfere) with (his|her|their|my \w+s?'?s?|\w+'s|\w+s) \w+`,
+		),
+	},
+	{
+		// Harm to someone's body spelled out as its outcome: what the act
+		// is for, not what it is called.
+		name: "an injury as the goal", needsOther: true, category: HarmViolence, strong: true,
+		pats: res(
+			`\brough (\w+ |\w+ \w+ )?up\b|\bput (him|her|them|\w+) in (the |a )?(hospital|ground|grave|wheelchair)\b`,
 			`\bso (that )?(he|she|they|it|\w+) (falls|trips|crashes|gets hurt|breaks (something|a bone)|can'?t breathe|stops breathing)\b|\b(doesn'?t|won'?t|wont) work when (he|she|they) needs? it\b`,
 			`\bhurt the most\b|\bthe most (damage|casualties|people)\b|\bstop (someone'?s|his|her|their|a person'?s) heart\b`,
 			`\b(really|very|so) sick\b[^.?!]{0,30}\bnot (kill|die)\b|\b(sick|ill) enough (to|that)\b`,
 			`\bwithout leaving (bruises|marks)\b`,
+		),
+	},
+	{
+		// Asking what would kill or sicken, for a purpose of one's own:
+		// "what food is deadly to dogs so I can toss some over".
+		name: "a means of harm wanted for use", category: HarmPoisoning, strong: true,
+		pats: res(
+			`\b(deadly|lethal|toxic|poisonous|fatal|kills?)\b[^.?!]{0,40}\bso (that )?(i|we) can\b`,
+		),
+	},
+	{
+		// Taking goods without paying for them.
+		name: "taking without paying", category: HarmTheft, strong: true,
+		pats: res(
+			`\b(not|without|avoid|avoiding|skip|skipping) (scanning|ringing up)\b|\b(walk|get) out without paying\b`,
 		),
 	},
 	{
@@ -68,6 +91,7 @@ var intentSigns = []intentSign{
 			`\b(can'?t|cannot|won'?t) be traced\b|\bwithout (getting|being) (busted|caught|seen|noticed|found|flagged|traced|spotted|reported)\b`,
 			`\b(stop|keep) (her|his|their|the|my \w+'?s?) \w+ from (warning|alerting|telling|notifying)\b`,
 			`\b(look|looks|looking) like (it|he|she|they|i|an accident|natural|it was)\b|\bwithout it looking like\b`,
+			`\bwhile (they|he|she|the owners?|my \w+)('re| are| is|'s)? (away|out|on holiday|on vacation|at work|asleep|sleeping|not home|out of town)\b`,
 		),
 	},
 	{
@@ -77,6 +101,7 @@ var intentSigns = []intentSign{
 		pats: res(
 			`\b(into|read|see|access|check|use|using|through|over|of|on|from)\b (his|her|their|someone'?s|somebody'?s|(my|a|the|our) (\w+ )?(ex|wife|husband|girlfriend|boyfriend|partner|roommate|flatmate|housemate|friend|friends|sister|brother|mom|mum|dad|teacher|boss|coworker|colleague|neighbou?r|grandma|grandpa|aunt|uncle|cousin|son|daughter)(s|'s|s'|ss|'s)?) (\w+ )?(phone|inbox|email|e-mail|gmail|messages|texts|dms|whatsapp|snapchat|instagram|facebook|tiktok|account|accounts|credit cards?|debit cards?|cards?|bank|savings|laptop|computer|diary|location|pension|icloud|passwords?|wallet|purse)\b`,
 			`\b(her|his|their) (new )?(place|address|inbox|passwords?|whereabouts)\b`,
+			`\b(get|break|sneak|go|let myself) (in|into) (my |the |a )?(neighbou?rs?|\w+s'|\w+'s|his|her|their|someone'?s) (house|home|garage|shed|flat|apartment|room|office|place|car)\b`,
 			`\bwhere (she|he|they) lives\b`,
 			`\b(real name|home address|workplace)\b[^.?!]{0,40}\b(post|share|publish|leak|send)\b|\b(post|share|publish|leak)\b[^.?!]{0,40}\b(real name|home address|address)\b`,
 			`\b(hide|install|put|plant)\b[^.?!]{0,30}\b(app|tracker|airtag|tag|camera)\b[^.?!]{0,30}\b(on|in) (his|her|their|my \w+)\b|\b(airtag|tracker)\b[^.?!]{0,20}\b(his|her|their|my \w+s?'?s?) (car|bag|coat|phone)\b`,
@@ -94,7 +119,8 @@ var intentSigns = []intentSign{
 			`\b(pretend|pretending|posing|pose) (to be|as)\b|\bfake (account|profile|hostage|emergency|review|reviews|hotspot|identity)\b`,
 			`\b(told|tell|telling) (the )?(insurance|insurer|bank|police|cops|benefits|pension office)\b[^.?!]{0,40}\b(but|actually|really)\b|\bbut (actually|really) i\b`,
 			`\b(make|get) (my|the) (payslip|pay stub|bank statement|transcript|grades?)\b[^.?!]{0,30}\b(say|show|look)\b`,
-			`\bsign (\w+ |\w+ \w+ )?over to me\b|\b(keep|still) (\w+ )?(pension|benefits|checks|payments) coming\b|\bwhile (still )?(working|getting paid) cash in hand\b`,
+			`\bsign (\w+ |\w+ \w+ )?over to me\b|\b(keep|still) (\w+ ){0,3}(pension|benefits|checks|payments|allowance) coming\b|\bwhile (still )?(working|getting paid) cash in hand\b`,
+			`\b(dead|deceased|late) (\w+ )?\w+?'?s? (pension|benefits|account|bank account|card|credit card|money|identity|social security|checks)\b`,
 			`\b(reviews?|posts?|comments?)\b[^.?!]{0,40}\b(saying|that say|claiming)\b[^.?!]{0,40}\b(food poisoning|got sick|scam|cheat|abuse)\b`,
 		),
 	},
@@ -252,6 +278,11 @@ var answerSigns = []struct {
 		`\b(look|looks|seem|seems) like (an accident|it (was|died|just)|natural)\b|\bsay (it|he|she|they|you) (was|were|got|slipped|fell|died|lost)\b|\bso the story holds\b`,
 		`\b(thinks?|think) you (did|wrote)\b|\bnever finds? out\b|\b(can'?t|won'?t|never) (be )?(trace|traced|match|matched)\b|\bhide (the|its) (icon|app)\b|\bhidden (compartment|app|camera)\b`,
 		`\bwon'?t (search|check)\b`,
+		`\b(walk|drive|run|get) away (fast|quickly)\b|\bbefore anyone (comes|arrives|notices|sees)\b|\bmake (your|a quick) (escape|getaway)\b`,
+	)},
+	{"follows or watches someone", res(
+		`\b(her|his|their) (daily )?(routine|schedule|movements|whereabouts)\b|\b(turn|show) up at (her|his|their)\b|\bsees? you everywhere\b`,
+		`\bfollow (her|him|them|one of them)\b|\bkeep (an eye|tabs) on (her|his|their)\b|\bwait outside (her|his|their)\b`,
 	)},
 	{"hurts or frightens someone", res(
 		`\bmake it hurt\b|\b(until|till) (it|he|she|they) (hurts?|cries|bleeds|gives up|leaves|dies|falls|collapses)\b|\b(scared|afraid|terrified) of (you|what)\b`,
