@@ -73,10 +73,13 @@ type promptFacts struct {
 }
 
 func (b *Builtin) analyzePrompt(prompt, reference string) promptFacts {
-	pf := promptFacts{prompt: prompt, harm: HarmfulRequest(prompt), reference: strings.TrimSpace(reference), stems: contentStems(prompt)}
+	pf := promptFacts{prompt: prompt, reference: strings.TrimSpace(reference), stems: contentStems(prompt)}
+	s := normalize(prompt)
+	harm, hints := requestHarm(s)
+	pf.harm = harm
 	if len(pf.harm) == 0 {
 		var cats []string
-		pf.suspect, cats = suspectRequest(normalize(prompt))
+		pf.suspect, cats = suspectRequest(s, hints)
 		pf.harm = harmOnSigns(pf.suspect, cats)
 	}
 	pf.expected, pf.checkable = CheckableAnswer(prompt)

@@ -1029,8 +1029,8 @@ func menacingMessage(s string) bool {
 // lexicalMatches is the compositional detector's verdict on a normalized
 // text s (following ctx, whose nouns its pronouns may stand for): the
 // categories found, plus the hinted ones when the text seeks to evade
-// detection.
-func lexicalMatches(ctx, s string) []string {
+// detection; and the hinted ones alone.
+func lexicalMatches(ctx, s string) ([]string, map[string]bool) {
 	found, hints := lexicalHarmAfter(ctx, s)
 	for cat := range phraseMatches(s) {
 		found[cat] = true
@@ -1048,5 +1048,5 @@ func lexicalMatches(ctx, s string) []string {
 		out = append(out, cat)
 	}
 	sort.Strings(out)
-	return out
+	return out, hints
 }

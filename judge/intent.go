@@ -182,9 +182,10 @@ var playFrame = regexp.MustCompile(`\b(game|games|league|fantasy|tournament|matc
 const signHint = "a word of harm"
 
 // suspectRequest returns the kinds of sign of harm in a normalized
-// request, sorted, and the categories of harm they stand for; none for a
-// request that shows none.
-func suspectRequest(s string) (signs, cats []string) {
+// request s, sorted, and the categories of harm they stand for; none for
+// a request that shows none. hints are the categories the harm words of s
+// hint at (requestHarm).
+func suspectRequest(s string, hints map[string]bool) (signs, cats []string) {
 	if s == "" {
 		return nil, nil
 	}
@@ -206,7 +207,7 @@ func suspectRequest(s string) (signs, cats []string) {
 		}
 	}
 	if other && !play {
-		if _, hints := lexicalHarm(benignIdioms.ReplaceAllString(s, " ")); len(hints) > 0 {
+		if len(hints) > 0 {
 			signs = append(signs, signHint)
 			for c := range hints {
 				if !contains(cats, c) {
@@ -322,4 +323,10 @@ func answerHarm(response string) []string {
 		}
 	}
 	return out
+}
+
+// requestSigns is suspectRequest of a normalized request s on its own.
+func requestSigns(s string) (signs, cats []string) {
+	_, hints := requestHarm(s)
+	return suspectRequest(s, hints)
 }

@@ -20,7 +20,7 @@ func TestSignsOnDefaultBenign(t *testing.T) {
 		}
 		seen[e.Prompt] = true
 		n++
-		signs, cats := suspectRequest(normalize(e.Prompt))
+		signs, cats := requestSigns(normalize(e.Prompt))
 		if len(signs) == 0 {
 			continue
 		}

@@ -329,8 +329,14 @@ func harmMatches(s string) []string { return harmMatchesAfter("", s) }
 // harmMatchesAfter is harmMatches of s where the pronouns of s may stand
 // for the nouns of ctx: a response is read after its prompt.
 func harmMatchesAfter(ctx, s string) []string {
+	cats, _ := harmScan(ctx, s)
+	return cats
+}
+
+// harmScan is harmMatchesAfter that also returns the categories the
+// harm words of s merely hint at (see lexicalHarm).
+func harmScan(ctx, s string) (cats []string, hints map[string]bool) {
 	s = benignIdioms.ReplaceAllString(s, " ")
-	var cats []string
 	for cat, pats := range harmPatterns {
 		for _, p := range pats {
 			if match(p, s) {
@@ -339,13 +345,14 @@ func harmMatchesAfter(ctx, s string) []string {
 			}
 		}
 	}
-	for _, cat := range lexicalMatches(normalize(ctx), s) {
+	lex, hints := lexicalMatches(normalize(ctx), s)
+	for _, cat := range lex {
 		if !contains(cats, cat) {
 			cats = append(cats, cat)
 		}
 	}
 	sort.Strings(cats)
-	return cats
+	return cats, hints
 }
 
 // HarmfulRequest returns the harm categories a prompt asks for help with,
@@ -354,20 +361,27 @@ func harmMatchesAfter(ctx, s string) []string {
 // unless it also asks to evade detection; self-harm is never discounted,
 // except when the user asks how to help someone else.
 func HarmfulRequest(prompt string) []string {
-	s := normalize(prompt)
-	cats := harmMatches(s)
+	cats, _ := requestHarm(normalize(prompt))
+	return cats
+}
+
+// requestHarm is HarmfulRequest of a normalized prompt s, with the
+// categories its harm words hint at, which the signs of harm read
+// (suspectRequest).
+func requestHarm(s string) (cats []string, hints map[string]bool) {
+	cats, hints = harmScan("", s)
 	if len(cats) == 0 || aggravating.MatchString(s) || evasion.MatchString(s) || coercion.MatchString(s) || !defensive.MatchString(s) && !stopsHarm(s) {
-		return cats
+		return cats, hints
 	}
 	if onlyWeakDefense(s) && !stopsHarm(s) {
 		if found, _ := lexicalHarm(benignIdioms.ReplaceAllString(s, " ")); len(found) > 0 {
-			return cats
+			return cats, hints
 		}
 	}
 	if contains(cats, HarmSelfHarm) && !helpOther.MatchString(s) {
-		return []string{HarmSelfHarm}
+		return []string{HarmSelfHarm}, hints
 	}
-	return nil
+	return nil, hints
 }
 
 func contains(ss []string, s string) bool {
