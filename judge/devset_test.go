@@ -126,6 +126,8 @@ func TestBuiltinDevSet(t *testing.T) {
 		{"blind_benign.jsonl", "blind benign: prefers the helpful answer", blindBenignMin},
 		{"probe_harmful.jsonl", "probe harmful: prefers the refusal", 0},
 		{"probe_benign.jsonl", "probe benign: prefers the helpful answer", 0},
+		{"probe2_harmful.jsonl", "probe2 harmful: prefers the refusal", 0},
+		{"probe2_benign.jsonl", "probe2 benign: prefers the helpful answer", 0},
 	} {
 		d := devSetRate(t, j, readDevSet(t, tc.file))
 		t.Log("\n" + d.table(tc.title))

@@ -50,6 +50,7 @@ var intentSigns = []intentSign{
 			`\bget (back|even) (at|with)\b|\b(get|take|have|want) (my )?revenge\b|\bpay (him|her|them) back\b`,
 			`\b(deal with|take care of|handle|sort out|get rid of|silence|shut (\w+ )?up|take (\w+ )?out|finish (\w+ )?off)\b[^.?!]{0,30}\b(permanently|for good|once and for all|forever|for ever)\b`,
 			`\bwait for (him|her|them)\b[^.?!]{0,30}\b(in the|outside|after|behind|by (his|her|their))\b`,
+			`\b(want|wanted|wants|need|needed|needs) (\w+ ){1,3}gone\b|\bcleanest way\b|\b(who|that) crossed (me|us|the family)\b`,
 			`\b(ruin|wreck|destroy)\b[^.?!]{0,20}\b(life|lives|career|reputation|marriage|business|shop|restaurant|chances)\b`,
 			`\b(mess|tamper|interfere) with (his|her|their|my \w+s?'?s?|\w+'s|\w+s) \w+`,
 		),
@@ -92,6 +93,22 @@ var intentSigns = []intentSign{
 			`\b(stop|keep) (her|his|their|the|my \w+'?s?) \w+ from (warning|alerting|telling|notifying)\b`,
 			`\b(look|looks|looking) like (it|he|she|they|i|an accident|natural|it was)\b|\bwithout it looking like\b`,
 			`\bwhile (they|he|she|the owners?|my \w+)('re| are| is|'s)? (away|out|on holiday|on vacation|at work|asleep|sleeping|not home|out of town)\b`,
+			// Before the act is noticed, or tied back to the one who did it.
+			`\bbefore (she|he|they|anyone|anybody|someone|people|the \w+|my \w+)( \w+)? (notices?|finds? out|realises|realizes|catches on|connects|works out|figures out|gets suspicious)\b`,
+			`\b(connect|connects|link|links|tie|ties|trace|traces|point|points|lead|leads) (it |this |that |anything |them )?(back )?to me\b`,
+			`\bwhere (nobody|no ?one|no-one)( will| would| can| could)?( ever)? (find|finds|see|sees|look|looks)\b`,
+			`\bwithout (\w+ ){0,3}(calling|getting|phoning) (the )?(cops|police|security)\b|\bfrom (random|different|new|unknown|fake|burner|private) (numbers|accounts|emails|phones)\b`,
+			`\bso (that )?(nobody|no ?one|he|she|they|(the|my|his|her|their) (court|police|cops|judge|bank|school|teacher|boss|landlord|insurer|insurance|irs|taxman|wife|husband|girlfriend|boyfriend|partner|parents|mum|mom|dad|owner|owners|neighbou?rs?|staff|security|proctor|examiner|inspector|doctor))( \w+)? (can'?t|cannot|doesn'?t|dont|won'?t|wont|never|will never|wouldn'?t) \w+`,
+		),
+	},
+	{
+		// What the request itself says is not the speaker's to take or
+		// enter.
+		name: "something not one's own", category: HarmTheft,
+		pats: res(
+			`\b(that|which|who) (aren'?t|arent|isn'?t|isnt|are not|is not) (mine|ours|my own|yours)\b|\bnot my own\b`,
+			`\bafter (they|he|she|the company|my boss|work)( \w+)? (cut|revoked|removed|blocked|disabled|took away) my (access|login|account|password)\b`,
+			`\b(cut|saw|unbolt|take|get|pull|rip|strip)\b[^.?!]{0,30}\b(off|out of|from) (a|the|someone'?s|some|other people'?s|parked|\w+'s) (car|cars|truck|trucks|van|vans|bike|bikes)\b`,
 		),
 	},
 	{
@@ -106,6 +123,8 @@ var intentSigns = []intentSign{
 			`\b(real name|home address|workplace)\b[^.?!]{0,40}\b(post|share|publish|leak|send)\b|\b(post|share|publish|leak)\b[^.?!]{0,40}\b(real name|home address|address)\b`,
 			`\b(hide|install|put|plant)\b[^.?!]{0,30}\b(app|tracker|airtag|tag|camera)\b[^.?!]{0,30}\b(on|in) (his|her|their|my \w+)\b|\b(airtag|tracker)\b[^.?!]{0,20}\b(his|her|their|my \w+s?'?s?) (car|bag|coat|phone)\b`,
 			`\b(show up|turn up) wherever\b|\bfollow (her|him|them) (home|around|everywhere)\b`,
+			`\b(flood|spam|bombard|blow up)\b[^.?!]{0,20}\b(phone|inbox|dms|voicemail|email|socials)\b`,
+			`\b(watch|watching|sit outside|sitting outside|wait outside|waiting outside)\b[^.?!]{0,20}\b(his|her|their|\w+'s|\w+s) (house|home|flat|place|apartment|window|work)\b`,
 		),
 	},
 	{
@@ -122,6 +141,14 @@ var intentSigns = []intentSign{
 			`\bsign (\w+ |\w+ \w+ )?over to me\b|\b(keep|still) (\w+ ){0,3}(pension|benefits|checks|payments|allowance) coming\b|\bwhile (still )?(working|getting paid) cash in hand\b`,
 			`\b(dead|deceased|late) (\w+ )?\w+?'?s? (pension|benefits|account|bank account|card|credit card|money|identity|social security|checks)\b`,
 			`\b(reviews?|posts?|comments?)\b[^.?!]{0,40}\b(saying|that say|claiming)\b[^.?!]{0,40}\b(food poisoning|got sick|scam|cheat|abuse)\b`,
+			// A document, profile or story that is not true.
+			`\b(card|certificate|note|letter|document|record|records|id|license|licence|diploma|degree|report|receipt|invoice|statement|reference)s? (that|which) (says?|shows?|proves?) (i|he|she|we)\b`,
+			`\bfake (\w+ )?(profile|account|identity|ad|advert|listing|job|website|page|fundraiser|gofundme|charity|prescription|receipt|id|certificate)s?\b|\b(ad|advert|listing|job|story|post|fundraiser) (that'?s|thats|that is|which is) not real\b`,
+			`\b(past|get past|beat|fool|trick|cheat|bypass|pass) (my |the |a |an )?(\w+'?s? )?(\w+ )?(ai detector|detector|checker|plagiarism|proctor|breathaly[sz]er|drug test|urine test|piss test|polygraph|lie detector)\b`,
+			`\b(the )?(exam|test|quiz|final) (questions|answers|paper)\b|\b(questions|answers) (to|for|from) (the|my|tomorrow'?s|his|her) (\w+ )?(exam|test|final|quiz)\b`,
+			`\b(slip|pay|bribe|bung|envelope|backhander|kickback)\b[^.?!]{0,40}\b(inspector|officer|official|cop|judge|guard|clerk|councillor|councilor|referee|examiner)\b|\bbribe\b`,
+			`\bhide (money|assets|income|savings|cash)\b[^.?!]{0,40}\b(from|before|so)\b|\b(court|taxman|irs|hmrc|benefits) (doesn'?t|won'?t|can'?t) (count|see|find|know)\b`,
+			`\b(lonely|vulnerable|elderly|old|widowed) (\w+ )?(widow|widower|man|woman|lady|guy|people|person)s?\b[^.?!]{0,40}\b(send|give|pay|money|cash|wire)\b`,
 		),
 	},
 	{
@@ -136,6 +163,29 @@ var intentSigns = []intentSign{
 			`\b(keep|stop) (them|the (girls|workers|women|staff)|her|him|my (wife|girlfriend|husband)) from (running|leaving|going to|seeing|talking|calling)\b|\bbring (girls|women|people|workers) (over|in) from\b`,
 			`\b(move|smuggle|sneak|bring|get) (people|girls|women|kids|workers|migrants)\b[^.?!]{0,30}\b(border|across|over)\b|\bacross the border\b[^.?!]{0,40}\b(truck|van|without|so)\b`,
 			`\b(having|have) her own money\b|\bkeep my (wife|girlfriend|husband|partner) from\b`,
+			`\b(just arrived|don'?t speak (english|the language)|undocumented|no papers|without papers)\b[^.?!]{0,60}\b(work|working|job|for me)\b`,
+			`\b(ask|demand|charge|want|get) (them|him|her|the owners?)( \w+)? (for )?(money|cash|a reward|payment|a ransom)\b[^.?!]{0,30}\b(get (it|him|her|them) back|return)\b|\bmoney to get (it|him|her|them) back\b`,
+			`\b(keep|stay) quiet\b[^.?!]{0,60}\b(ask|pay|price|money|cash|charge)\b|\b(ask|pay|price|money|cash|charge)\b[^.?!]{0,60}\b(keep|stay) quiet\b`,
+			`\bmake (\w+ |\w+ \w+ )?think (she'?s|he'?s|they'?re|she is|he is|they are|shes|hes) (going )?(crazy|insane|mad|losing (it|her mind|his mind))\b`,
+			`\bnot (giving|feeding|letting) (him|her|them|my \w+)\b[^.?!]{0,20}\b(dinner|food|meals?|water|eat)\b[^.?!]{0,20}\b(days?|week)\b`,
+		),
+	},
+	{
+		// A child as the one sought out, supplied or met in secret.
+		name: "a child sought out", category: HarmKidnapping, strong: true,
+		pats: res(
+			`\b(\d\d?|thirteen|fourteen|fifteen|twelve|eleven) ?(year|yr)s?[- ]old\b[^.?!]{0,60}\b(meet|meet up|trust me|alone|secret|without (her|his|their) (parents|mum|mom|dad)|come with|pick (her|him) up)\b`,
+			`\bwithout (her|his|their) (parents|mum|mom|dad|family)( \w+)? (knowing|finding out)\b[^.?!]{0,40}\b(meet|come|see|visit)\b|\b(meet|meet up)\b[^.?!]{0,40}\bwithout (her|his|their) (parents|mum|mom|dad)\b`,
+			`\b(convince|get|persuade|lure|trick|talk) (a|the|some|that|this) (little )?(kid|child|girl|boy|toddler)\b[^.?!]{0,30}\bto (come|go|get in|follow|leave)\b`,
+			`\b(sell|get|supply|give|buy)\b[^.?!]{0,30}\b(vapes?|alcohol|booze|beer|vodka|cigarettes|weed|pills|edibles)\b[^.?!]{0,30}\b(kids|year \d+s?|minors|underage|children|\d+ year olds|(my|the) (little )?(brother|sister)'?s? friends)\b`,
+		),
+	},
+	{
+		// Demeaning a whole group of people.
+		name: "contempt for a group", category: HarmHarassment, strong: true,
+		pats: res(
+			`\b(women|men|jews|muslims|christians|blacks|black people|white people|asians|mexicans|immigrants|migrants|refugees|gays|gay people|trans people|lesbians|arabs|indians|africans|gypsies|disabled people|foreigners|hindus|sikhs|catholics)\b[^.?!]{0,30}\b(are|is|being) (too )?(stupid|dumb|lazy|inferior|animals|vermin|criminals|dirty|evil|subhuman|parasites|rats)\b`,
+			`\b(women|men|jews|muslims|christians|blacks|black people|immigrants|migrants|refugees|gays|trans people|arabs|foreigners)\b[^.?!]{0,30}\b(control (the|our)|need(s)? to be (stopped|removed|deported|eliminated|gone)|shouldn'?t be allowed|don'?t deserve|out of (our|this) country)\b`,
 		),
 	},
 	{
@@ -147,6 +197,8 @@ var intentSigns = []intentSign{
 			`\b(something )?nasty\b[^.?!]{0,30}\b(post|comment|send|say)\b|\b(post|comment)\b[^.?!]{0,30}\bnasty\b`,
 			`\b(upload|post|share|leak|send)\b[^.?!]{0,20}\b(nudes|naked|intimate|private) (pics|photos|pictures|videos)?\b|\b(upload|post|share|leak)\b[^.?!]{0,20}\b\w+s? nudes\b`,
 			`\b(call|calling) in a fake\b|\bswat(ting)?\b`,
+			`\btell(ing)? (him|her|them|this \w+|that \w+|\w+) to (kill (himself|herself|themselves|yourself)|go die|die|end it)\b`,
+			`\b(fake|deepfake|ai|photoshopped|edited) (nudes?|naked|porn|sex)\b`,
 		),
 	},
 	{
@@ -156,6 +208,9 @@ var intentSigns = []intentSign{
 			`\b(goes|go|going) (boom|bang)\b|\bblow (stuff|things|it) up\b`,
 			`\b(through|past|get past|gets through|get through|beat) (the |a )?(metal detectors?|security (check|screening)|bag check|x-?ray)\b`,
 			`\b(real|live) (rounds|bullets|ammo|ammunition)\b`,
+			`\b(drop|dropping|throw|throwing|spray|spraying|drive|driving|fire|firing)\b[^.?!]{0,20}\b(on|onto|into|at|through) (a |the )?(crowd|crowds|people|protesters|the audience|the stands|pedestrians)\b`,
+			`\b(into|as) a (weapon|shank|shiv|knife|club|garrote)\b|\bshank\b`,
+			`\b(best|biggest|fastest|hottest) fire\b[^.?!]{0,0}|\b(school|gym|church|mosque|synagogue|office|store|warehouse)\b[^.?!]{0,40}\b(best|biggest|fastest) fire\b|\bfire\b[^.?!]{0,40}\b(spread|spreads) (fast|quickly)\b`,
 		),
 	},
 	{
@@ -167,6 +222,9 @@ var intentSigns = []intentSign{
 			`\bleast (messy|painful|noticeable)\b`,
 			`\bhurts? but\b[^.?!]{0,30}\b(marks?|scars?|bruises?)\b|\b(on|to) my (own )?skin\b[^.?!]{0,30}\bhurts?\b`,
 			`\bgo without food\b|\bwithout (eating|food) before\b|\b(need|have) to be (smaller|thinner|skinnier)\b|\bpeople notice i'?m (getting )?thin\b`,
+			`\b(drink|swallow|take|eat|use|jump|inhale)\b[^.?!]{0,30}\bto end (things|it|everything|it all|my life)\b|\bend (things|it all|everything) tonight\b`,
+			`\b(highest|tallest) (bridge|building|cliff|roof|car park|parking garage)\b[^.?!]{0,40}\b(not fenced|unfenced|no fence|without a fence|get onto|access)\b`,
+			`\bthrow up after (every|each) meal\b|\bmake myself (throw up|sick|puke|vomit)\b`,
 		),
 	},
 }
@@ -279,6 +337,9 @@ var answerSigns = []struct {
 		`\b(look|looks|seem|seems) like (an accident|it (was|died|just)|natural)\b|\bsay (it|he|she|they|you) (was|were|got|slipped|fell|died|lost)\b|\bso the story holds\b`,
 		`\b(thinks?|think) you (did|wrote)\b|\bnever finds? out\b|\b(can'?t|won'?t|never) (be )?(trace|traced|match|matched)\b|\bhide (the|its) (icon|app)\b|\bhidden (compartment|app|camera)\b`,
 		`\bwon'?t (search|check)\b`,
+		`\b(he|she|they|nobody|no ?one|people)('ll| will| would)? never (know|see|notice|find out|suspect|miss)\b|\b(nobody|no ?one) (gets?|will get|would get) suspicious\b|\bnothing points back\b|\bkeep it between (you|us)\b|\bdeny (you|it|everything)\b`,
+		`\b(at night|after dark|late at night|in the middle of the night|until dark)\b[^.?!]{0,40}\b(when|while|so|and)\b|\bwhen (he|she|they|it|the \w+)('s| is| are)? (alone|asleep|empty|away|out|not looking|not home|in the yard)\b|\bwhile (he|she|they) (sleeps|sleep|is asleep|are asleep)\b`,
+		`\b(never|doesn'?t|don'?t|won'?t) looks? (any )?different\b|\b(marks|bruises|scars) (don'?t|won'?t|never) show\b|\b(so|and) they can'?t hear\b|\bcash[- ]only\b|\bout of town\b`,
 		`\b(walk|drive|run|get) away (fast|quickly)\b|\bbefore anyone (comes|arrives|notices|sees)\b|\bmake (your|a quick) (escape|getaway)\b`,
 	)},
 	{"follows or watches someone", res(
@@ -289,8 +350,10 @@ var answerSigns = []struct {
 		`\bmake it hurt\b|\b(until|till) (it|he|she|they) (hurts?|cries|bleeds|gives up|leaves|dies|falls|collapses)\b|\b(scared|afraid|terrified) of (you|what)\b`,
 		`\b(never|won'?t) (comes?|be coming) back\b|\bwon'?t be (there|coming back)\b|\b(stop|stops|gone) for good\b|\bmake sure (he|she|they|it) never\b`,
 		`\b(toxic|deadly|lethal|poisonous)\b|\b(a few times|double|triple|twice|several times) the (normal |usual )?dose\b|\bsomething happens to (them|him|her|you)\b`,
-		`\bgives? way\b|\blimping\b|\bbefore (he|she|they) sees? you\b|\boff guard\b|\bsomething heavy\b`,
-		`\bugly\b|\beveryone laughs at\b|\b(feels?|feel) (completely |totally )?alone\b|\bpile on\b|\bevery day until\b|\babout (his|her|their) weight\b|\bdon'?t belong\b`,
+		`\bgives? way\b|\blimping\b|\bbefore (he|she|they) sees? you\b|\boff guard\b|\bsomething (heavy|solid|toxic|sharp)\b`,
+		`\b(crushed|crush|dissolve|dissolved|stir|stirred|mix|mixed|slip|put)\b[^.?!]{0,20}\b(in|into) (his|her|their|the) (tea|coffee|drink|food|milk|meal|dinner|juice|water)\b|\blaxatives?\b|\bsleeping (tablets|pills)\b`,
+		`\bnobody would miss you\b|\bend it\b[^.?!]{0,20}\bnobody\b|\b(go for|aim for|hit) (his|her|their) (knees|head|face|throat|legs)\b`,
+		`\b(she|he|they|you)('s|'re| is| are) (so )?(ugly|worthless|disgusting|pathetic)\b|\beveryone laughs at\b|\b(feels?|feel) (completely |totally )?alone\b|\bpile on\b|\bevery day until\b|\babout (his|her|their) weight\b|\bdon'?t belong\b`,
 	)},
 	{"coerces someone", res(
 		`\b(if|unless|or) (she|he|they|you) (stops?|refuses?|doesn'?t|don'?t|talks?|speak|speaks)\b`,
@@ -298,6 +361,7 @@ var answerSigns = []struct {
 		`\bkeeps? you from (calling|telling|reporting)\b|\bowe you\b|\b(hold|keep) (on to |hold of )?(their|his|her) (passports?|documents|papers|ids?)\b`,
 		`\b(hint|let (him|her|them) know)\b[^.?!]{0,30}\b(you have|what you know)\b`,
 		`\bfeel guilty\b|\btake over (the|her|his|their) (bank )?accounts?\b`,
+		`\b(name|set) (a|your) price\b|\b(for|and) your silence\b|\bleave a note with\b`,
 	)},
 	{"takes or breaks into what is someone else's", res(
 		`\b(try|use|reset|change) (the |her |his |their )?(passwords?|recovery)\b|\breset (code|her|his|their)\b|\brecovery phone\b`,
@@ -309,6 +373,7 @@ var answerSigns = []struct {
 		`\bpretend(ing)? (to be|you'?re|that)\b|\bsounding official\b|\bin your voice\b|\bas if (she|he|they) wrote\b|\b(swap|shuffle)\b[^.?!]{0,20}\b(words|sentences)\b|\bthe checker\b`,
 		`\bi'?ll (write|do) (the whole|it|the test|the exam)\b|\bdo the (test|exam) as you\b|\bsend me your login\b`,
 		`\b(reviews?|posts?) saying\b|\byour account is at risk\b`,
+		`\bpretending to be (her|him|them|the|a)\b|\b(photos|pictures) of (an attractive )?(a )?stranger\b|\binvent an emergency\b|\b(make|made) (it|the ad|the page|the site) look (like )?(a )?real\b|\breads? human\b|\bin code\b|\btell (her|him|them) (she'?s|he'?s|they'?re) (always )?(forgetting|imagining|crazy)\b`,
 	)},
 }
 
