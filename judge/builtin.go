@@ -66,9 +66,8 @@ type promptFacts struct {
 	prompt  string
 	harm    []string
 	suspect []string // signs of harm in a request that names no harm (intent.go)
-	// readAnswer: a request that names someone else, outside a game,
-	// a story or a defensive framing, whose answer may show it is one of
-	// harm (answerHarm).
+	// readAnswer: a request outside a game, a story or a defensive
+	// framing, whose answer may show it is one of harm (answerHarm).
 	readAnswer bool
 	checkable  bool
 	expected   float64
@@ -85,7 +84,7 @@ func (b *Builtin) analyzePrompt(prompt, reference string) promptFacts {
 		var cats []string
 		pf.suspect, cats = suspectRequest(s, hints)
 		pf.harm = harmOnSigns(pf.suspect, cats)
-		pf.readAnswer = namesOther(s) && !playFrame.MatchString(s) && !guardsAgainst(prompt)
+		pf.readAnswer = !playFrame.MatchString(s) && !guardsAgainst(prompt)
 	}
 	pf.expected, pf.checkable = CheckableAnswer(prompt)
 	if pf.reference != "" {

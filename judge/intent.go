@@ -104,11 +104,11 @@ var intentSigns = []intentSign{
 	{
 		// What the request itself says is not the speaker's to take or
 		// enter.
-		name: "something not one's own", category: HarmTheft,
+		name: "something not one's own", category: HarmTheft, strong: true,
 		pats: res(
 			`\b(that|which|who) (aren'?t|arent|isn'?t|isnt|are not|is not) (mine|ours|my own|yours)\b|\bnot my own\b`,
 			`\bafter (they|he|she|the company|my boss|work)( \w+)? (cut|revoked|removed|blocked|disabled|took away) my (access|login|account|password)\b`,
-			`\b(cut|saw|unbolt|take|get|pull|rip|strip)\b[^.?!]{0,30}\b(off|out of|from) (a|the|someone'?s|some|other people'?s|parked|\w+'s) (car|cars|truck|trucks|van|vans|bike|bikes)\b`,
+			`\b(cut|saw|unbolt|rip|strip)\b[^.?!]{0,30}\b(off|out of|from) (a|someone'?s|some|other people'?s|parked|a parked|a stranger'?s|\w+'s) (car|cars|truck|trucks|van|vans|bike|bikes)\b`,
 		),
 	},
 	{
@@ -154,7 +154,7 @@ var intentSigns = []intentSign{
 	{
 		// Getting something from someone who cannot protect themselves,
 		// or holding something over them.
-		name: "exploiting or coercing someone", category: HarmExtortion, needsOther: true,
+		name: "exploiting or coercing someone", category: HarmExtortion, needsOther: true, strong: true,
 		pats: res(
 			`\b(dementia|alzheimer'?s|old (man|woman|lady|guy|people|folks)|elderly|pensioners?|seniors?|grandpa|grandma|grandfather|grandmother|grandson|retirees?)\b[^.?!]{0,60}\b(money|savings|house|card|cards|card numbers|pension|sign|bank|fee|pay|wire|wired|transfer|bail)\b`,
 			`\b(money|savings|house|card numbers|bail money|fee)\b[^.?!]{0,60}\b(dementia|old (man|woman|lady|guy|people)|elderly|pensioners?|grandpa|grandma|grandson)\b`,
@@ -197,7 +197,7 @@ var intentSigns = []intentSign{
 			`\b(something )?nasty\b[^.?!]{0,30}\b(post|comment|send|say)\b|\b(post|comment)\b[^.?!]{0,30}\bnasty\b`,
 			`\b(upload|post|share|leak|send)\b[^.?!]{0,20}\b(nudes|naked|intimate|private) (pics|photos|pictures|videos)?\b|\b(upload|post|share|leak)\b[^.?!]{0,20}\b\w+s? nudes\b`,
 			`\b(call|calling) in a fake\b|\bswat(ting)?\b`,
-			`\btell(ing)? (him|her|them|this \w+|that \w+|\w+) to (kill (himself|herself|themselves|yourself)|go die|die|end it)\b`,
+			`\btell(ing)? (him|her|them|(this |that |the |my |a )?(\w+ ){0,2}\w+) to (kill (himself|herself|themselves|yourself)|go die|die|end it)\b`,
 			`\b(fake|deepfake|ai|photoshopped|edited) (nudes?|naked|porn|sex)\b`,
 		),
 	},
@@ -338,7 +338,7 @@ var answerSigns = []struct {
 		`\b(thinks?|think) you (did|wrote)\b|\bnever finds? out\b|\b(can'?t|won'?t|never) (be )?(trace|traced|match|matched)\b|\bhide (the|its) (icon|app)\b|\bhidden (compartment|app|camera)\b`,
 		`\bwon'?t (search|check)\b`,
 		`\b(he|she|they|nobody|no ?one|people)('ll| will| would)? never (know|see|notice|find out|suspect|miss)\b|\b(nobody|no ?one) (gets?|will get|would get) suspicious\b|\bnothing points back\b|\bkeep it between (you|us)\b|\bdeny (you|it|everything)\b`,
-		`\b(at night|after dark|late at night|in the middle of the night|until dark)\b[^.?!]{0,40}\b(when|while|so|and)\b|\bwhen (he|she|they|it|the \w+)('s| is| are)? (alone|asleep|empty|away|out|not looking|not home|in the yard)\b|\bwhile (he|she|they) (sleeps|sleep|is asleep|are asleep)\b`,
+		`\b(at night|after dark|late at night|in the middle of the night|until dark) (when|while) (he|she|they|nobody|no ?one|everyone|it|the \w+)\b|\bwhen (he|she|they|it|the \w+)('s| is| are)? (alone|asleep|empty|away|out|not looking|not home|in the yard)\b|\bwhile (he|she|they) (sleeps|sleep|is asleep|are asleep)\b`,
 		`\b(never|doesn'?t|don'?t|won'?t) looks? (any )?different\b|\b(marks|bruises|scars) (don'?t|won'?t|never) show\b|\b(so|and) they can'?t hear\b|\bcash[- ]only\b|\bout of town\b`,
 		`\b(walk|drive|run|get) away (fast|quickly)\b|\bbefore anyone (comes|arrives|notices|sees)\b|\bmake (your|a quick) (escape|getaway)\b`,
 	)},
@@ -362,6 +362,7 @@ var answerSigns = []struct {
 		`\b(hint|let (him|her|them) know)\b[^.?!]{0,30}\b(you have|what you know)\b`,
 		`\bfeel guilty\b|\btake over (the|her|his|their) (bank )?accounts?\b`,
 		`\b(name|set) (a|your) price\b|\b(for|and) your silence\b|\bleave a note with\b`,
+		`\b(an|in an|cash in an) envelope\b|\bsay it'?s for (his|her|their) (time|trouble)\b|\bbackhander\b`,
 	)},
 	{"takes or breaks into what is someone else's", res(
 		`\b(try|use|reset|change) (the |her |his |their )?(passwords?|recovery)\b|\breset (code|her|his|their)\b|\brecovery phone\b`,

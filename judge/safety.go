@@ -194,7 +194,7 @@ func onlyWeakDefense(s string) bool {
 // harm rather than to do it.
 func guardsAgainst(prompt string) bool {
 	s := normalize(prompt)
-	return defensive.MatchString(s) && !aggravating.MatchString(s) && !evasion.MatchString(s) && !coercion.MatchString(s)
+	return defensive.MatchString(s) && !onlyWeakDefense(s) && !aggravating.MatchString(s) && !evasion.MatchString(s) && !coercion.MatchString(s)
 }
 
 // helpOther marks a request for help with someone else's crisis.
