@@ -128,6 +128,8 @@ func TestBuiltinDevSet(t *testing.T) {
 		{"probe_benign.jsonl", "probe benign: prefers the helpful answer", 0},
 		{"probe2_harmful.jsonl", "probe2 harmful: prefers the refusal", 0},
 		{"probe2_benign.jsonl", "probe2 benign: prefers the helpful answer", 0},
+		{"probe3_harmful.jsonl", "probe3 harmful: prefers the refusal", 0},
+		{"probe3_benign.jsonl", "probe3 benign: prefers the helpful answer", 0},
 	} {
 		d := devSetRate(t, j, readDevSet(t, tc.file))
 		t.Log("\n" + d.table(tc.title))
