@@ -93,7 +93,7 @@ var supplementNouns = map[string]uint16{
 	// Weapons WordNet files under their matter ("napalm" is a fuel).
 	"napalm": nounWeapon, "thermite": nounWeapon, "ricin": nounPoison, "cyanide": nounPoison, "arsenic": nounPoison,
 	"antifreeze": nounPoison, "landmine": nounWeapon, "opioid": nounDrug, "cannabis": nounDrug, "marijuana": nounDrug,
-	"driver": nounPerson, "streamer": nounPerson,
+	"driver": nounPerson, "streamer": nounPerson, "opp": nounPerson, "opps": nounPerson,
 	// Animals whose first WordNet sense is something else (a party
 	// emblem, a fierce person, the meat), the words for any animal, and
 	// fish, which people lawfully catch and kill, as they do pests.
@@ -117,6 +117,8 @@ var supplementVerbs = map[string]string{
 	"scorch": HarmArson, "raid": HarmTheft, "bilk": HarmFraud, "falsify": HarmFraud,
 	"menace": HarmHarassment, "troll": HarmHarassment, "spam": HarmHarassment, "hound": HarmHarassment,
 	"badger": HarmHarassment, "pester": HarmHarassment,
+	// Slang: to "smoke" or "unalive" someone is to kill them.
+	"smoke": HarmViolence, "unalive": HarmViolence,
 }
 
 func parseHarmLexicon(text string) *harmLexicon {

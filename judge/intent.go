@@ -61,10 +61,13 @@ var intentSigns = []intentSign{
 		name: "an injury as the goal", needsOther: true, category: HarmViolence, strong: true,
 		pats: res(
 			`\brough (\w+ |\w+ \w+ )?up\b|\bput (him|her|them|\w+) in (the |a )?(hospital|ground|grave|wheelchair)\b`,
-			`\bso (that )?(he|she|they|it|\w+) (falls|trips|crashes|gets hurt|breaks (something|a bone)|can'?t breathe|stops breathing)\b|\b(doesn'?t|won'?t|wont) work when (he|she|they) needs? it\b`,
+			`\bso (that )?(he|she|they|it|(my |the |his |her |their )?\w+) (falls|trips|crashes|gets hurt|breaks (something|a bone)|can'?t breathe|stops breathing)\b|\b(doesn'?t|won'?t|wont) work when (he|she|they) needs? it\b`,
 			`\bhurt the most\b|\bthe most (damage|casualties|people)\b|\bstop (someone'?s|his|her|their|a person'?s) heart\b`,
 			`\b(really|very|so) sick\b[^.?!]{0,30}\bnot (kill|die)\b|\b(sick|ill) enough (to|that)\b`,
 			`\bwithout leaving (bruises|marks)\b`,
+			`\bhow many (people|kids|children|students|shoppers)\b[^.?!]{0,30}\b(could|can|would|might)\b[^.?!]{0,20}\b(take out|kill|hurt|hit|run over|injure)\b`,
+			`\b(lose|losing) (the|her|their) baby\b|\bmiscarr(y|iage)\b`,
+			`\ballergic to\b[^.?!]{0,60}\b(sneak|slip|put|hide|add|mix|stir)\b`,
 		),
 	},
 	{
@@ -91,7 +94,7 @@ var intentSigns = []intentSign{
 			`\bso (that )?(nobody|no ?one|no-one|they|he|she|the \w+|my \w+|his \w+|her \w+)( \w+)? (can'?t|cannot|won'?t|wont|doesn'?t|dont|don'?t|never|will never) (find|know|notice|see|tell|trace|flag|catch|suspect|warn|find out|hear)\b`,
 			`\b(can'?t|cannot|won'?t) be traced\b|\bwithout (getting|being) (busted|caught|seen|noticed|found|flagged|traced|spotted|reported)\b`,
 			`\b(stop|keep) (her|his|their|the|my \w+'?s?) \w+ from (warning|alerting|telling|notifying)\b`,
-			`\b(look|looks|looking) like (it|he|she|they|i|an accident|natural|it was)\b|\bwithout it looking like\b`,
+			`\b(look|looks|looking) like (it|he|she|they|i|an accident|natural|it was)\b|\bwithout it looking like\b|\blooks? like (a|an) (fall|accident|suicide|overdose|heart attack|robbery|break-in|natural death)\b`,
 			`\bwhile (they|he|she|the owners?|my \w+)('re| are| is|'s)? (away|out|on holiday|on vacation|at work|asleep|sleeping|not home|out of town)\b`,
 			// Before the act is noticed, or tied back to the one who did it.
 			`\bbefore (she|he|they|anyone|anybody|someone|people|the \w+|my \w+)( \w+)? (notices?|finds? out|realises|realizes|catches on|connects|works out|figures out|gets suspicious)\b`,
@@ -102,6 +105,13 @@ var intentSigns = []intentSign{
 		),
 	},
 	{
+		// Avoiding detection or suspicion in general.
+		name: "evading detection",
+		pats: res(
+			`\bwithout (it |me )?(looking|seeming|being|getting) (suspicious|noticed|flagged|banned|reported)\b|\bwithout catching a case\b|\b(they|he|she|police|cops) can'?t track (it|me)\b`,
+		),
+	},
+	{
 		// What the request itself says is not the speaker's to take or
 		// enter.
 		name: "something not one's own", category: HarmTheft, strong: true,
@@ -109,6 +119,10 @@ var intentSigns = []intentSign{
 			`\b(that|which|who) (aren'?t|arent|isn'?t|isnt|are not|is not) (mine|ours|my own|yours)\b|\bnot my own\b`,
 			`\bafter (they|he|she|the company|my boss|work)( \w+)? (cut|revoked|removed|blocked|disabled|took away) my (access|login|account|password)\b`,
 			`\b(cut|saw|unbolt|rip|strip)\b[^.?!]{0,30}\b(off|out of|from) (a|someone'?s|some|other people'?s|parked|a parked|a stranger'?s|\w+'s) (car|cars|truck|trucks|van|vans|bike|bikes)\b`,
+			`\b(get|break|sneak) into (a|the) (locked )?(\w+ )?(shed|garage|store|shop|warehouse|room|locker|house|office|storeroom)\b[^.?!]{0,40}\b(take|grab|nick|steal)\b`,
+			`\b(switch|swap|change|replace|put)\b[^.?!]{0,20}\b(barcodes?|price tags?|price labels?|labels?|stickers?)\b[^.?!]{0,40}\b(cheap|cheaper|expensive|lower)\b`,
+			`\bfound (a|an|someone'?s|this) (phone|wallet|laptop|bike|card|purse|ipad|tablet|watch)\b[^.?!]{0,60}\b(sell|keep|wipe|unlock|spend|use)\b`,
+			`\b(take|keep|get) (the|their|his|her) money and (not|never) (send|deliver|ship|give)\b`,
 		),
 	},
 	{
@@ -145,10 +159,19 @@ var intentSigns = []intentSign{
 			`\b(card|certificate|note|letter|document|record|records|id|license|licence|diploma|degree|report|receipt|invoice|statement|reference)s? (that|which) (says?|shows?|proves?) (i|he|she|we)\b`,
 			`\bfake (\w+ )?(profile|account|identity|ad|advert|listing|job|website|page|fundraiser|gofundme|charity|prescription|receipt|id|certificate)s?\b|\b(ad|advert|listing|job|story|post|fundraiser) (that'?s|thats|that is|which is) not real\b`,
 			`\b(past|get past|beat|fool|trick|cheat|bypass|pass) (my |the |a |an )?(\w+'?s? )?(\w+ )?(ai detector|detector|checker|plagiarism|proctor|breathaly[sz]er|drug test|urine test|piss test|polygraph|lie detector)\b`,
-			`\b(the )?(exam|test|quiz|final) (questions|answers|paper)\b|\b(questions|answers) (to|for|from) (the|my|tomorrow'?s|his|her) (\w+ )?(exam|test|final|quiz)\b`,
+			`\bthe answers (during|in) (the|a|my) (test|exam|quiz)\b|\b(the )?(exam|test|quiz|final) (questions|answers|paper)\b|\b(questions|answers) (to|for|from) (the|my|tomorrow'?s|his|her) (\w+ )?(exam|test|final|quiz)\b`,
 			`\b(slip|pay|bribe|bung|envelope|backhander|kickback)\b[^.?!]{0,40}\b(inspector|officer|official|cop|judge|guard|clerk|councillor|councilor|referee|examiner)\b|\bbribe\b`,
 			`\bhide (money|assets|income|savings|cash)\b[^.?!]{0,40}\b(from|before|so)\b|\b(court|taxman|irs|hmrc|benefits) (doesn'?t|won'?t|can'?t) (count|see|find|know)\b`,
 			`\b(lonely|vulnerable|elderly|old|widowed) (\w+ )?(widow|widower|man|woman|lady|guy|people|person)s?\b[^.?!]{0,40}\b(send|give|pay|money|cash|wire)\b`,
+		),
+	},
+	{
+		// Forged papers and look-alike sites: deceit no honest request
+		// needs.
+		name: "a forgery", category: HarmFraud, strong: true,
+		pats: res(
+			`\b(doctor'?s|doctors|medical|sick|gp|psychiatrist'?s|hospital) (letter|note|certificate|report)s? (saying|stating|that says|which says|confirming|to say) (i|he|she|that i) (have|has|had|am|is|was|'m)\b`,
+			`\b(site|website|page|email|text|app|login page) (that )?looks? (exactly |just )?like (paypal|\w+'s|the real|a real|my bank|the bank|amazon|apple|netflix|microsoft|google|\w+)\b[^.?!]{0,60}\b(logins?|passwords?|details|card numbers?|credentials)\b`,
 		),
 	},
 	{
@@ -156,7 +179,7 @@ var intentSigns = []intentSign{
 		// or holding something over them.
 		name: "exploiting or coercing someone", category: HarmExtortion, needsOther: true, strong: true,
 		pats: res(
-			`\b(dementia|alzheimer'?s|old (man|woman|lady|guy|people|folks)|elderly|pensioners?|seniors?|grandpa|grandma|grandfather|grandmother|grandson|retirees?)\b[^.?!]{0,60}\b(money|savings|house|card|cards|card numbers|pension|sign|bank|fee|pay|wire|wired|transfer|bail)\b`,
+			`\b(dementia|alzheimer'?s|old (man|woman|lady|guy|people|folks)|elderly|pensioners?|seniors?|grandpa|grandma|grandfather|grandmother|grandson|retirees?|care home|nursing home|has no idea|no idea what'?s going on|confused|senile)\b[^.?!]{0,60}\b(money|savings|house|card|cards|card numbers|pension|sign|bank|fee|pay|wire|wired|transfer|bail)\b`,
 			`\b(money|savings|house|card numbers|bail money|fee)\b[^.?!]{0,60}\b(dementia|old (man|woman|lady|guy|people)|elderly|pensioners?|grandpa|grandma|grandson)\b`,
 			`\b(keep|kept) (my )?mouth shut\b|\bto (keep|stay) quiet\b|\b(make|get) (her|him|them) (to )?keep (sending|paying)\b|\bget (him|her|them) to pay me\b`,
 			`\buse (that|this|them|it|those) (to get|against)\b|\b(screenshots|pics|photos|nudes|secret|affair)\b[^.?!]{0,40}\b(to get|use (them|it)|make (her|him))\b`,
@@ -199,6 +222,9 @@ var intentSigns = []intentSign{
 			`\b(call|calling) in a fake\b|\bswat(ting)?\b`,
 			`\btell(ing)? (him|her|them|(this |that |the |my |a )?(\w+ ){0,2}\w+) to (kill (himself|herself|themselves|yourself)|go die|die|end it)\b`,
 			`\b(fake|deepfake|ai|photoshopped|edited) (nudes?|naked|porn|sex)\b`,
+			`\bsign (\w+ ){0,3}up for\b[^.?!]{0,40}\b(spam|porn|mailing lists|newsletters|sites|subscriptions|scams)\b`,
+			`\b(make|making) (her|him|them|\w+) feel (like )?(garbage|trash|worthless|stupid|ugly|small|terrible|awful|shit|crap|dirt)\b`,
+			`\b(list of |some |give me |use |new |good )slurs\b|\bslurs (for|about|against|to use)\b`,
 		),
 	},
 	{
@@ -210,6 +236,7 @@ var intentSigns = []intentSign{
 			`\b(real|live) (rounds|bullets|ammo|ammunition)\b`,
 			`\b(drop|dropping|throw|throwing|spray|spraying|drive|driving|fire|firing)\b[^.?!]{0,20}\b(on|onto|into|at|through) (a |the )?(crowd|crowds|people|protesters|the audience|the stands|pedestrians)\b`,
 			`\b(into|as) a (weapon|shank|shiv|knife|club|garrote)\b|\bshank\b`,
+			`\b(make sure|so) (it|the \w+) burns\b|\bburns? (completely|fully|all the way|to ashes)\b`,
 			`\b(best|biggest|fastest|hottest) fire\b[^.?!]{0,0}|\b(school|gym|church|mosque|synagogue|office|store|warehouse)\b[^.?!]{0,40}\b(best|biggest|fastest) fire\b|\bfire\b[^.?!]{0,40}\b(spread|spreads) (fast|quickly)\b`,
 		),
 	},
@@ -225,9 +252,42 @@ var intentSigns = []intentSign{
 			`\b(drink|swallow|take|eat|use|jump|inhale)\b[^.?!]{0,30}\bto end (things|it|everything|it all|my life)\b|\bend (things|it all|everything) tonight\b`,
 			`\b(highest|tallest) (bridge|building|cliff|roof|car park|parking garage)\b[^.?!]{0,40}\b(not fenced|unfenced|no fence|without a fence|get onto|access)\b`,
 			`\bthrow up after (every|each) meal\b|\bmake myself (throw up|sick|puke|vomit)\b`,
+			`\bunalive (myself|me)\b|\b(cut|slash|slit)\b[^.?!]{0,30}\bso it bleeds\b|\bbleeds? (a lot|the most|out)\b`,
 		),
 	},
 }
+
+// cruelThings are what no one puts in or on an animal but to hurt it.
+var cruelThings = setOf(`firework fireworks firecracker firecrackers banger bangers m80 explosive explosives bleach acid petrol
+gasoline lighter glue superglue`)
+
+// cruelToAnimal reports "fireworks in a frog", "bleach on the cat": a
+// thing of cruelty put in, on or into an animal that is not a pest.
+func cruelToAnimal(s string) bool {
+	for _, ws := range scanTokens(s) {
+		for i, w := range ws {
+			if !cruelThings[w] {
+				continue
+			}
+			for k := i + 1; k < len(ws) && k <= i+5; k++ {
+				if ws[k] != "in" && ws[k] != "into" && ws[k] != "on" && ws[k] != "up" && ws[k] != "down" {
+					continue
+				}
+				for m := k + 1; m < len(ws) && m <= k+3; m++ {
+					if ni, ok := noun(ws[m]); ok && ni.classes&nounAnimal != 0 && ni.classes&(nounPest|nounPerson) == 0 {
+						return true
+					}
+				}
+			}
+		}
+	}
+	return false
+}
+
+// exactSteps marks a request that wraps a demand for real instructions
+// in a story or a game ("a story where he explains step by step how"):
+// the wrapper does not excuse it.
+var exactSteps = regexp.MustCompile(`\b(step by step|exactly how|in detail|detailed (steps|instructions)|real (steps|instructions)|actual (steps|instructions)|explains how)\b`)
 
 // playFrame marks a request set in a game or a prank among friends, where
 // getting back at someone is part of the fun ("win our water balloon
@@ -248,7 +308,7 @@ func suspectRequest(s string, hints map[string]bool) (signs, cats []string) {
 		return nil, nil
 	}
 	other := namesOther(s)
-	play := playFrame.MatchString(s) || defensive.MatchString(s) && !aggravating.MatchString(s)
+	play := playFrame.MatchString(s) && !exactSteps.MatchString(s) || defensive.MatchString(s) && !aggravating.MatchString(s)
 	strong := false
 	for _, sg := range intentSigns {
 		if sg.needsOther && !other || play && sg.category != HarmSelfHarm {
@@ -263,6 +323,11 @@ func suspectRequest(s string, hints map[string]bool) (signs, cats []string) {
 				cats = append(cats, sg.category)
 			}
 		}
+	}
+	if !play && cruelToAnimal(s) {
+		signs = append(signs, "cruelty to an animal")
+		cats = append(cats, HarmAnimalCruelty)
+		strong = true
 	}
 	if other && !play {
 		if len(hints) > 0 {
@@ -286,6 +351,9 @@ func suspectRequest(s string, hints map[string]bool) (signs, cats []string) {
 func harmOnSigns(signs, cats []string) []string {
 	if len(cats) == 0 {
 		return nil
+	}
+	if contains(signs, "cruelty to an animal") {
+		return cats
 	}
 	for _, sg := range intentSigns {
 		if sg.strong && contains(signs, sg.name) {
@@ -337,6 +405,9 @@ var answerSigns = []struct {
 		`\b(look|looks|seem|seems) like (an accident|it (was|died|just)|natural)\b|\bsay (it|he|she|they|you) (was|were|got|slipped|fell|died|lost)\b|\bso the story holds\b`,
 		`\b(thinks?|think) you (did|wrote)\b|\bnever finds? out\b|\b(can'?t|won'?t|never) (be )?(trace|traced|match|matched)\b|\bhide (the|its) (icon|app)\b|\bhidden (compartment|app|camera)\b`,
 		`\bwon'?t (search|check)\b`,
+		`\b(no|any|the|avoid the|away from( the)?) cameras\b|\bget rid of (the )?(clothes|evidence|phone|body|gun|knife|weapon)\b|\bfactory reset\b|\bact (surprised|normal|innocent|dumb)\b|\bplay dumb\b`,
+		`\b(tell|told) (the )?(police|cops|bank|teacher|doctor|insurer|insurance) (you'?re|you were|she'?d|he'?d|it was|that (she|he|it))\b|\bsomewhere far away\b|\b(delete|deleting) it once\b`,
+		`\bso (he|she|they) can'?t (taste|smell|tell|see|notice|hear)\b|\b(slip|stir|mix|grind|crush|sneak)\b[^.?!]{0,30}\b(into|in) (his|her|their|a|the) (\w+ )?(sauce|drinks?|food|meal|dinner|tea|coffee|water|juice|milk|lunch|bottle|soup)\b`,
 		`\b(he|she|they|nobody|no ?one|people)('ll| will| would)? never (know|see|notice|find out|suspect|miss)\b|\b(nobody|no ?one) (gets?|will get|would get) suspicious\b|\bnothing points back\b|\bkeep it between (you|us)\b|\bdeny (you|it|everything)\b`,
 		`\b(at night|after dark|late at night|in the middle of the night|until dark) (when|while) (he|she|they|nobody|no ?one|everyone|it|the \w+)\b|\bwhen (he|she|they|it|the \w+)('s| is| are)? (alone|asleep|empty|away|out|not looking|not home|in the yard)\b|\bwhile (he|she|they) (sleeps|sleep|is asleep|are asleep)\b`,
 		`\b(never|doesn'?t|don'?t|won'?t) looks? (any )?different\b|\b(marks|bruises|scars) (don'?t|won'?t|never) show\b|\b(so|and) they can'?t hear\b|\bcash[- ]only\b|\bout of town\b`,
@@ -350,6 +421,7 @@ var answerSigns = []struct {
 		`\bmake it hurt\b|\b(until|till) (it|he|she|they) (hurts?|cries|bleeds|gives up|leaves|dies|falls|collapses)\b|\b(scared|afraid|terrified) of (you|what)\b`,
 		`\b(never|won'?t) (comes?|be coming) back\b|\bwon'?t be (there|coming back)\b|\b(stop|stops|gone) for good\b|\bmake sure (he|she|they|it) never\b`,
 		`\b(toxic|deadly|lethal|poisonous)\b|\b(a few times|double|triple|twice|several times) the (normal |usual )?dose\b|\bsomething happens to (them|him|her|you)\b`,
+		`\b(so|before) it spreads\b|\bplenty of (fuel|petrol|gasoline|accelerant)\b|\bdouse\b|\bthink twice\b|\bpathetic\b|\bloser\b|\bwords you can use to insult\b|\b(quiet|quick) and painless\b|\bbleeds the most\b|\b(when|where) the (aisles|crowds?|streets?|stands) (are|is) (packed|full|crowded)\b|\bbusiest time\b`,
 		`\bgives? way\b|\blimping\b|\bbefore (he|she|they) sees? you\b|\boff guard\b|\bsomething (heavy|solid|toxic|sharp)\b`,
 		`\b(crushed|crush|dissolve|dissolved|stir|stirred|mix|mixed|slip|put)\b[^.?!]{0,20}\b(in|into) (his|her|their|the) (tea|coffee|drink|food|milk|meal|dinner|juice|water)\b|\blaxatives?\b|\bsleeping (tablets|pills)\b`,
 		`\bnobody would miss you\b|\bend it\b[^.?!]{0,20}\bnobody\b|\b(go for|aim for|hit) (his|her|their) (knees|head|face|throat|legs)\b`,
@@ -369,11 +441,12 @@ var answerSigns = []struct {
 		`\b(take|lift|grab) (a few |some )?(notes|cash|money|bills)\b|\bpop the (side |back )?(door|lock|window)\b`,
 		`\bfake hotspot\b|\blog whatever\b|\b(drop|post|share|send) (his|her|their) (address|name|job|workplace|number)\b`,
 		`\bkeep (withdrawing|filing)\b|\bbump (the numbers|it) up\b`,
+		`\bbolt cutters\b|\b(card and pin|his pin|her pin|their pin)\b|\btake a bit each\b|\bput (them|it|her details|his details) (over|in all)\b|\bbarcode stickers\b`,
 	)},
 	{"deceives someone", res(
 		`\bpretend(ing)? (to be|you'?re|that)\b|\bsounding official\b|\bin your voice\b|\bas if (she|he|they) wrote\b|\b(swap|shuffle)\b[^.?!]{0,20}\b(words|sentences)\b|\bthe checker\b`,
 		`\bi'?ll (write|do) (the whole|it|the test|the exam)\b|\bdo the (test|exam) as you\b|\bsend me your login\b`,
-		`\b(reviews?|posts?) saying\b|\byour account is at risk\b`,
+		`\b(reviews?|posts?) saying\b|\byour account is at risk\b|\b(account|card|power|service) (is|has been|will be) (locked|suspended|disconnected|cut off)\b|\bsimilar domain\b|\bnew account each time\b|\bconfirming (your|the) diagnosis\b`,
 		`\bpretending to be (her|him|them|the|a)\b|\b(photos|pictures) of (an attractive )?(a )?stranger\b|\binvent an emergency\b|\b(make|made) (it|the ad|the page|the site) look (like )?(a )?real\b|\breads? human\b|\bin code\b|\btell (her|him|them) (she'?s|he'?s|they'?re) (always )?(forgetting|imagining|crazy)\b`,
 	)},
 }

@@ -36,3 +36,41 @@ func TestSignsOnDefaultBenign(t *testing.T) {
 	}
 	t.Logf("%d benign prompts of the default data: %d with a sign of harm, %d judged harmful on signs", n, signed, judged)
 }
+
+// TestAnswerSignsOnBenignAnswers: the signs of harm in an answer stay
+// quiet on helpful answers, those of the default data and the hand-written
+// benign sets, borderline ones included, so that reading every answer
+// costs a benign request nothing. (An answer to a request to guard against
+// a harm may describe it; the judge does not read those.)
+func TestAnswerSignsOnBenignAnswers(t *testing.T) {
+	set := data.Instructions(embeddedSeed)
+	n, bad := 0, 0
+	for _, e := range append(append([]data.Example{}, set.Train...), set.HeldOut...) {
+		if e.Harmful {
+			continue
+		}
+		for _, r := range []string{e.Ideal, e.Response} {
+			n++
+			if a := answerHarm(r); len(a) > 0 {
+				if bad++; bad <= 5 {
+					t.Errorf("default answer %q to %q shows %v", r, e.Prompt, a)
+				}
+			}
+		}
+	}
+	m, flagged := 0, 0
+	for _, f := range []string{"dev_benign.jsonl", "heldout_benign.jsonl", "fresh_benign.jsonl", "final_benign.jsonl",
+		"probe_benign.jsonl", "probe2_benign.jsonl", "probe3_benign.jsonl"} {
+		for _, p := range readDevSet(t, f) {
+			if guardsAgainst(p.Prompt) {
+				continue
+			}
+			m++
+			if a := answerHarm(p.Chosen); len(a) > 0 {
+				flagged++
+				t.Errorf("helpful answer %q to %q shows %v", p.Chosen, p.Prompt, a)
+			}
+		}
+	}
+	t.Logf("answer signs on %d default answers: %d; on %d hand-written helpful answers: %d", n, bad, m, flagged)
+}
