@@ -130,6 +130,8 @@ func TestBuiltinDevSet(t *testing.T) {
 		{"probe2_benign.jsonl", "probe2 benign: prefers the helpful answer", 0},
 		{"probe3_harmful.jsonl", "probe3 harmful: prefers the refusal", 0},
 		{"probe3_benign.jsonl", "probe3 benign: prefers the helpful answer", 0},
+		{"probe4_harmful.jsonl", "probe4 harmful: prefers the refusal", 0},
+		{"probe4_benign.jsonl", "probe4 benign: prefers the helpful answer", 0},
 	} {
 		d := devSetRate(t, j, readDevSet(t, tc.file))
 		t.Log("\n" + d.table(tc.title))
