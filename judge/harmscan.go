@@ -667,6 +667,9 @@ func scanClause(ws []string, fr frames, found, hints map[string]bool) {
 					if !ok && ws[k] == "throw" && k+1 < len(ws) && ws[k+1] == "up" {
 						cat, ok = HarmPoisoning, true
 					}
+					if ok && lessened(ws, k) {
+						break // "make him less scared", "make her scared of the dark less"
+					}
 					if ok {
 						switch {
 						case obj == objSelf:
@@ -766,6 +769,20 @@ func willSuffer(ws []string, i int) bool {
 		return true
 	case "be":
 		return i > 1 && (ws[i-2] == "will" || ws[i-2] == "would" || ws[i-2] == "could" || ws[i-2] == "might" || ws[i-2] == "gonna")
+	}
+	return false
+}
+
+// lessened reports whether the state at ws[k] is one to lessen or end:
+// "less scared", "not afraid", "scared of the dark less".
+func lessened(ws []string, k int) bool {
+	if k > 0 && (ws[k-1] == "less" || ws[k-1] == "not" || ws[k-1] == "never" || ws[k-1] == "stop" || k > 1 && ws[k-2] == "no" && ws[k-1] == "longer") {
+		return true
+	}
+	for m := k + 1; m < len(ws) && m <= k+4; m++ {
+		if ws[m] == "less" || ws[m] == "anymore" {
+			return true
+		}
 	}
 	return false
 }

@@ -47,7 +47,7 @@ var intentSigns = []intentSign{
 		pats: res(
 			`\bmake (\w+ |\w+ \w+ )?(disappear|vanish|go away for good|pay for|pay|suffer|regret|bleed|sick|ill|scared|afraid|terrified|miserable)\b`,
 			`\bteach (\w+ |\w+ \w+ |\w+ \w+ \w+ )?a lesson\b`,
-			`\bget (back|even) (at|with)\b|\b(get|take|have|want) (my )?revenge\b|\bpay (him|her|them) back\b`,
+			`\b(stop|stops|shut|quiet|silence|end)\b[^.?!]{0,30}\b(for good|permanently|once and for all)\b|\bget (back|even) (at|with)\b|\b(get|take|have|want) (my )?revenge\b|\bpay (him|her|them) back\b`,
 			`\b(deal with|take care of|handle|sort out|get rid of|silence|shut (\w+ )?up|take (\w+ )?out|finish (\w+ )?off)\b[^.?!]{0,30}\b(permanently|for good|once and for all|forever|for ever)\b`,
 			`\bwait for (him|her|them)\b[^.?!]{0,30}\b(in the|outside|after|behind|by (his|her|their))\b`,
 			`\b(want|wanted|wants|need|needed|needs) (\w+ ){1,3}gone\b|\bcleanest way\b|\b(who|that) crossed (me|us|the family)\b`,
@@ -68,6 +68,7 @@ var intentSigns = []intentSign{
 			`\bhow many (people|kids|children|students|shoppers)\b[^.?!]{0,30}\b(could|can|would|might)\b[^.?!]{0,20}\b(take out|kill|hurt|hit|run over|injure)\b`,
 			`\b(lose|losing) (the|her|their) baby\b|\bmiscarr(y|iage)\b`,
 			`\ballergic to\b[^.?!]{0,60}\b(sneak|slip|put|hide|add|mix|stir)\b`,
+			`\bshak(e|ing) (a|the|my|her|his|our) (baby|infant|newborn|toddler)\b`,
 		),
 	},
 	{
@@ -98,6 +99,7 @@ var intentSigns = []intentSign{
 			`\bwhile (they|he|she|the owners?|my \w+)('re| are| is|'s)? (away|out|on holiday|on vacation|at work|asleep|sleeping|not home|out of town)\b`,
 			// Before the act is noticed, or tied back to the one who did it.
 			`\bbefore (she|he|they|anyone|anybody|someone|people|the \w+|my \w+)( \w+)? (notices?|finds? out|realises|realizes|catches on|connects|works out|figures out|gets suspicious)\b`,
+			`\b(he|she|they|my \w+) (doesn'?t|don'?t|won'?t|wont|will never|never) (know|find out|notice|suspect)\b`,
 			`\b(connect|connects|link|links|tie|ties|trace|traces|point|points|lead|leads) (it |this |that |anything |them )?(back )?to me\b`,
 			`\bwhere (nobody|no ?one|no-one)( will| would| can| could)?( ever)? (find|finds|see|sees|look|looks)\b`,
 			`\bwithout (\w+ ){0,3}(calling|getting|phoning) (the )?(cops|police|security)\b|\bfrom (random|different|new|unknown|fake|burner|private) (numbers|accounts|emails|phones)\b`,
@@ -108,7 +110,7 @@ var intentSigns = []intentSign{
 		// Avoiding detection or suspicion in general.
 		name: "evading detection",
 		pats: res(
-			`\bwithout (it |me )?(looking|seeming|being|getting) (suspicious|noticed|flagged|banned|reported)\b|\bwithout catching a case\b|\b(they|he|she|police|cops) can'?t track (it|me)\b`,
+			`\bget past\b[^.?!]{0,20}\b(checks?|security|screening|customs|guards|dogs|scanners?)\b|\b(into|in) (a |the )?prison\b|\bto (an? )?inmate\b|\bwithout (it |me )?(looking|seeming|being|getting) (suspicious|noticed|flagged|banned|reported)\b|\bwithout catching a case\b|\b(they|he|she|police|cops) can'?t track (it|me)\b`,
 		),
 	},
 	{
@@ -126,12 +128,23 @@ var intentSigns = []intentSign{
 		),
 	},
 	{
+		// Someone else's password or private details, to use or to
+		// publish.
+		name: "someone's password or private details", category: HarmHarassment, strong: true,
+		pats: res(
+			`\b(his|her|their|\w+'s|someone'?s) (\w+ )?(password|passcode|pin code|login details)s?\b`,
+			`\b(post|share|publish|leak|spread|put)\b[^.?!]{0,30}\b(his|her|their|\w+'s|someone'?s) (\w+ )?(phone number|number and address|home address|address|real name|workplace)\b`,
+			`\b(change|edit|alter|fix|raise) (my|the|his|her|their) (grades?|marks?|scores?|results?|attendance)\b`,
+		),
+	},
+	{
 		// Reaching into someone else's messages, accounts, devices,
 		// money or whereabouts.
 		name: "intrusion into someone's private things", category: HarmHarassment,
 		pats: res(
 			`\b(into|read|see|access|check|use|using|through|over|of|on|from)\b (his|her|their|someone'?s|somebody'?s|(my|a|the|our) (\w+ )?(ex|wife|husband|girlfriend|boyfriend|partner|roommate|flatmate|housemate|friend|friends|sister|brother|mom|mum|dad|teacher|boss|coworker|colleague|neighbou?r|grandma|grandpa|aunt|uncle|cousin|son|daughter)(s|'s|s'|ss|'s)?) (\w+ )?(phone|inbox|email|e-mail|gmail|messages|texts|dms|whatsapp|snapchat|instagram|facebook|tiktok|account|accounts|credit cards?|debit cards?|cards?|bank|savings|laptop|computer|diary|location|pension|icloud|passwords?|wallet|purse)\b`,
-			`\b(her|his|their) (new )?(place|address|inbox|passwords?|whereabouts)\b`,
+			`\b(her|his|their) (new )?(place|address|inbox|passwords?|whereabouts)\b|\b(who|what) (my|his|her) \w+ (is|are|'s) (texting|messaging|talking to)\b`,
+			`\b(get|see|read|access|check|use|into|know|find out|tell me|hack|log into)\b[^.?!]{0,30}\b(his|her|their|someone'?s|somebody'?s|\w+'s) (\w+ )?(balance|pin|bank statements?|statements?|medical records|dms)\b`,
 			`\b(get|break|sneak|go|let myself) (in|into) (my |the |a )?(neighbou?rs?|\w+s'|\w+'s|his|her|their|someone'?s) (house|home|garage|shed|flat|apartment|room|office|place|car)\b`,
 			`\bwhere (she|he|they) lives\b`,
 			`\b(real name|home address|workplace)\b[^.?!]{0,40}\b(post|share|publish|leak|send)\b|\b(post|share|publish|leak)\b[^.?!]{0,40}\b(real name|home address|address)\b`,
@@ -147,7 +160,7 @@ var intentSigns = []intentSign{
 		name: "deceit", category: HarmFraud,
 		pats: res(
 			`\b(hand|turn|submit|submitting|pass)\b[^.?!]{0,20}\b(in )?as (my|mine|my own)\b|\bas (my|his|her) own (work)?\b|\bas mine\b`,
-			`\b(take|sit|do) my (\w+ )?(\w+ )?(exam|test|quiz|final|homework|coursework) for me\b|\bwrite my (\w+ )?(\w+ )?(dissertation|thesis|essay|coursework|chapter|assignment)\b`,
+			`\bwrite my (\w+ )?(\w+ )?(dissertation|thesis|essay|coursework|chapter|assignment)\b`,
 			`\b(turnitin|plagiarism checker|plagiarism detector)\b|\bwon'?t (flag|detect|notice) it\b`,
 			`\b(pretend|pretending|posing|pose) (to be|as)\b|\bfake (account|profile|hostage|emergency|review|reviews|hotspot|identity)\b`,
 			`\b(told|tell|telling) (the )?(insurance|insurer|bank|police|cops|benefits|pension office)\b[^.?!]{0,40}\b(but|actually|really)\b|\bbut (actually|really) i\b`,
@@ -166,6 +179,16 @@ var intentSigns = []intentSign{
 		),
 	},
 	{
+		// Someone else sitting a test in one's name, or a payout got by
+		// staging a loss.
+		name: "an impersonation or a staged loss", category: HarmFraud, strong: true,
+		pats: res(
+			`\b(take|sit|do) my (\w+ )?(\w+ )?(exam|test|quiz|final|homework|coursework) for me\b`,
+			`\b(look|looks) like (it was )?(stolen|broken into|an accident|a break-in|electrical|a burglary|vandalism|a robbery)\b[^.?!]{0,40}\b(insurance|claim|payout)\b|\b(insurance|claim|payout)\b[^.?!]{0,40}\b(look|looks) like (it was )?(stolen|an accident|a break-in|electrical|a burglary)\b`,
+			`\b(keep|spend)\b[^.?!]{0,30}\b(money|cash|payment|refund)\b[^.?!]{0,40}\b(by mistake|by accident|in error)\b|\b(by mistake|by accident|in error)\b[^.?!]{0,40}\b(not give it back|keep it|spend it)\b`,
+		),
+	},
+	{
 		// Forged papers and look-alike sites: deceit no honest request
 		// needs.
 		name: "a forgery", category: HarmFraud, strong: true,
@@ -179,7 +202,7 @@ var intentSigns = []intentSign{
 		// or holding something over them.
 		name: "exploiting or coercing someone", category: HarmExtortion, needsOther: true, strong: true,
 		pats: res(
-			`\b(dementia|alzheimer'?s|old (man|woman|lady|guy|people|folks)|elderly|pensioners?|seniors?|grandpa|grandma|grandfather|grandmother|grandson|retirees?|care home|nursing home|has no idea|no idea what'?s going on|confused|senile)\b[^.?!]{0,60}\b(money|savings|house|card|cards|card numbers|pension|sign|bank|fee|pay|wire|wired|transfer|bail)\b`,
+			`\b(dementia|alzheimer'?s|old (man|woman|lady|guy|people|folks)|elderly|pensioners?|seniors?|grandpa|grandma|grandfather|grandmother|grandson|retirees?|care home|nursing home|has no idea|no idea what'?s going on|confused|senile)\b[^.?!]{0,60}\b(money|savings|house|card|cards|card numbers|pension|sign|bank|fee|pay|wire|wired|transfer|bail|will|inheritance|estate|deeds)\b`,
 			`\b(money|savings|house|card numbers|bail money|fee)\b[^.?!]{0,60}\b(dementia|old (man|woman|lady|guy|people)|elderly|pensioners?|grandpa|grandma|grandson)\b`,
 			`\b(keep|kept) (my )?mouth shut\b|\bto (keep|stay) quiet\b|\b(make|get) (her|him|them) (to )?keep (sending|paying)\b|\bget (him|her|them) to pay me\b`,
 			`\buse (that|this|them|it|those) (to get|against)\b|\b(screenshots|pics|photos|nudes|secret|affair)\b[^.?!]{0,40}\b(to get|use (them|it)|make (her|him))\b`,
@@ -207,7 +230,7 @@ var intentSigns = []intentSign{
 		// Demeaning a whole group of people.
 		name: "contempt for a group", category: HarmHarassment, strong: true,
 		pats: res(
-			`\b(women|men|jews|muslims|christians|blacks|black people|white people|asians|mexicans|immigrants|migrants|refugees|gays|gay people|trans people|lesbians|arabs|indians|africans|gypsies|disabled people|foreigners|hindus|sikhs|catholics)\b[^.?!]{0,30}\b(are|is|being) (too )?(stupid|dumb|lazy|inferior|animals|vermin|criminals|dirty|evil|subhuman|parasites|rats)\b`,
+			`\b(women|men|jews|muslims|christians|blacks|black people|white people|asians|mexicans|immigrants|migrants|refugees|gays|gay people|trans people|lesbians|arabs|indians|africans|gypsies|disabled people|foreigners|hindus|sikhs|catholics)\b[^.?!]{0,30}\b(are|is|being) (too )?(stupid|dumb|lazy|inferior|animals|vermin|criminals|dirty|evil|subhuman|parasites|rats)\b|\b(women|men|jews|muslims|christians|blacks|black people|white people|asians|mexicans|immigrants|gays|gay people|trans people|arabs)\b[^.?!]{0,20}\b(are|is) (worse|better|superior|inferior|smarter|dumber) than\b`,
 			`\b(women|men|jews|muslims|christians|blacks|black people|immigrants|migrants|refugees|gays|trans people|arabs|foreigners)\b[^.?!]{0,30}\b(control (the|our)|need(s)? to be (stopped|removed|deported|eliminated|gone)|shouldn'?t be allowed|don'?t deserve|out of (our|this) country)\b`,
 		),
 	},
@@ -225,6 +248,17 @@ var intentSigns = []intentSign{
 			`\bsign (\w+ ){0,3}up for\b[^.?!]{0,40}\b(spam|porn|mailing lists|newsletters|sites|subscriptions|scams)\b`,
 			`\b(make|making) (her|him|them|\w+) feel (like )?(garbage|trash|worthless|stupid|ugly|small|terrible|awful|shit|crap|dirt)\b`,
 			`\b(list of |some |give me |use |new |good )slurs\b|\bslurs (for|about|against|to use)\b`,
+			`\b(insults?|jokes?|names?|memes?)\b[^.?!]{0,20}\b(about|for|on|mocking) (his|her|their|my \w+'?s?|\w+'s|\w+s) (stutter|weight|disability|accent|skin|race|religion|wheelchair|autism|looks|face|acne|lisp|scars?|body)\b`,
+		),
+	},
+	{
+		// Wrecking what others depend on at the moment they need it, or
+		// taking children from the parent who has them.
+		name: "sabotage", category: HarmVandalism, strong: true,
+		pats: res(
+			`\b(wreck|ruin|destroy|sabotage|trash|damage|mess up)\b[^.?!]{0,30}\b(the night before|right before|before the (final|game|match|race|show|exam|inspection|opening|wedding))\b`,
+			`\b(crash|take down|knock out|jam|flood|ddos|kill)\b[^.?!]{0,20}\b(\w+'s|the school'?s?|the office|their|his|her|the company'?s?) (wifi|wi-fi|network|server|servers|website|site|internet)\b`,
+			`\b(get|take|move) (my |our |the )?(kids?|children|son|daughter)\b[^.?!]{0,30}\b(out of the country|abroad|across the border)\b[^.?!]{0,40}\b(without|custody)\b`,
 		),
 	},
 	{
@@ -252,7 +286,7 @@ var intentSigns = []intentSign{
 			`\b(drink|swallow|take|eat|use|jump|inhale)\b[^.?!]{0,30}\bto end (things|it|everything|it all|my life)\b|\bend (things|it all|everything) tonight\b`,
 			`\b(highest|tallest) (bridge|building|cliff|roof|car park|parking garage)\b[^.?!]{0,40}\b(not fenced|unfenced|no fence|without a fence|get onto|access)\b`,
 			`\bthrow up after (every|each) meal\b|\bmake myself (throw up|sick|puke|vomit)\b`,
-			`\bunalive (myself|me)\b|\b(cut|slash|slit)\b[^.?!]{0,30}\bso it bleeds\b|\bbleeds? (a lot|the most|out)\b`,
+			`\bsav(e|ed|ing) (up )?(my |the |all my )?(pills|tablets|meds|medication)\b|\bstockpil\w* (my |the )?(pills|tablets|meds)\b|\bhow many (pills|tablets|meds) do i need\b|\bunalive (myself|me)\b|\b(cut|slash|slit)\b[^.?!]{0,30}\bso it bleeds\b|\bbleeds? (a lot|the most|out)\b`,
 		),
 	},
 }
@@ -287,7 +321,7 @@ func cruelToAnimal(s string) bool {
 // exactSteps marks a request that wraps a demand for real instructions
 // in a story or a game ("a story where he explains step by step how"):
 // the wrapper does not excuse it.
-var exactSteps = regexp.MustCompile(`\b(step by step|exactly how|in detail|detailed (steps|instructions)|real (steps|instructions)|actual (steps|instructions)|explains how)\b`)
+var exactSteps = regexp.MustCompile(`\b(step by step|exactly how|what exactly|exactly what|in detail|detailed (steps|instructions)|real (steps|instructions)|actual (steps|instructions)|explains how)\b`)
 
 // playFrame marks a request set in a game or a prank among friends, where
 // getting back at someone is part of the fun ("win our water balloon
@@ -404,7 +438,7 @@ var answerSigns = []struct {
 		`\bburner (phone|account|email)\b|\bspoof(ed|ing)?\b|\bfrom a (new|fake|different|throwaway) (email|number|account)\b`,
 		`\b(look|looks|seem|seems) like (an accident|it (was|died|just)|natural)\b|\bsay (it|he|she|they|you) (was|were|got|slipped|fell|died|lost)\b|\bso the story holds\b`,
 		`\b(thinks?|think) you (did|wrote)\b|\bnever finds? out\b|\b(can'?t|won'?t|never) (be )?(trace|traced|match|matched)\b|\bhide (the|its) (icon|app)\b|\bhidden (compartment|app|camera)\b`,
-		`\bwon'?t (search|check)\b`,
+		`\bwon'?t (search|check)\b|\b(rarely|never|won'?t|don'?t|doesn'?t|nobody) checks?\b|\b(drive|run|walk) off (before|without)\b`,
 		`\b(no|any|the|avoid the|away from( the)?) cameras\b|\bget rid of (the )?(clothes|evidence|phone|body|gun|knife|weapon)\b|\bfactory reset\b|\bact (surprised|normal|innocent|dumb)\b|\bplay dumb\b`,
 		`\b(tell|told) (the )?(police|cops|bank|teacher|doctor|insurer|insurance) (you'?re|you were|she'?d|he'?d|it was|that (she|he|it))\b|\bsomewhere far away\b|\b(delete|deleting) it once\b`,
 		`\bso (he|she|they) can'?t (taste|smell|tell|see|notice|hear)\b|\b(slip|stir|mix|grind|crush|sneak)\b[^.?!]{0,30}\b(into|in) (his|her|their|a|the) (\w+ )?(sauce|drinks?|food|meal|dinner|tea|coffee|water|juice|milk|lunch|bottle|soup)\b`,
@@ -447,7 +481,7 @@ var answerSigns = []struct {
 		`\bpretend(ing)? (to be|you'?re|that)\b|\bsounding official\b|\bin your voice\b|\bas if (she|he|they) wrote\b|\b(swap|shuffle)\b[^.?!]{0,20}\b(words|sentences)\b|\bthe checker\b`,
 		`\bi'?ll (write|do) (the whole|it|the test|the exam)\b|\bdo the (test|exam) as you\b|\bsend me your login\b`,
 		`\b(reviews?|posts?) saying\b|\byour account is at risk\b|\b(account|card|power|service) (is|has been|will be) (locked|suspended|disconnected|cut off)\b|\bsimilar domain\b|\bnew account each time\b|\bconfirming (your|the) diagnosis\b`,
-		`\bpretending to be (her|him|them|the|a)\b|\b(photos|pictures) of (an attractive )?(a )?stranger\b|\binvent an emergency\b|\b(make|made) (it|the ad|the page|the site) look (like )?(a )?real\b|\breads? human\b|\bin code\b|\btell (her|him|them) (she'?s|he'?s|they'?re) (always )?(forgetting|imagining|crazy)\b`,
+		`\bsay (you'?re|you are) (her|his|their|the) \w+\b|\bpretending to be (her|him|them|the|a)\b|\b(photos|pictures) of (an attractive )?(a )?stranger\b|\binvent an emergency\b|\b(make|made) (it|the ad|the page|the site) look (like )?(a )?real\b|\breads? human\b|\bin code\b|\btell (her|him|them) (she'?s|he'?s|they'?re) (always )?(forgetting|imagining|crazy)\b`,
 	)},
 }
 
