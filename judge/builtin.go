@@ -6,6 +6,7 @@ import (
 	"math"
 	"sort"
 	"strings"
+	"sync/atomic"
 )
 
 // Builtin is the offline judge: one deterministic scorer per criterion,
@@ -27,6 +28,12 @@ type Builtin struct {
 	// Temperature scales the score difference into a probability
 	// (default 1: one rating point apart gives 0.73).
 	Temperature float64
+
+	// last holds the reading of the last prompt judged. Labelling
+	// compares K responses to one prompt in K(K−1)/2 comparisons, and a
+	// policy's rollouts rate several responses to one prompt; the
+	// prompt's reading is the costlier half of each.
+	last atomic.Pointer[promptFacts]
 }
 
 // NewBuiltin returns the built-in judge for c (nil: the default
@@ -73,10 +80,23 @@ type promptFacts struct {
 	expected   float64
 	reference  string
 	stems      map[string]bool
+	// rawReference is the reference as given: with prompt, the key of
+	// Builtin.last.
+	rawReference string
 }
 
 func (b *Builtin) analyzePrompt(prompt, reference string) promptFacts {
-	pf := promptFacts{prompt: prompt, reference: strings.TrimSpace(reference), stems: contentStems(prompt)}
+	if last := b.last.Load(); last != nil && last.prompt == prompt && last.rawReference == reference {
+		return *last // its slices and map are only read
+	}
+	pf := readPrompt(prompt, reference)
+	b.last.Store(&pf)
+	return pf
+}
+
+// readPrompt derives the facts of a prompt (see analyzePrompt).
+func readPrompt(prompt, reference string) promptFacts {
+	pf := promptFacts{prompt: prompt, rawReference: reference, reference: strings.TrimSpace(reference), stems: contentStems(prompt)}
 	s := normalize(prompt)
 	harm, hints := requestHarm(s)
 	pf.harm = harm
