@@ -132,6 +132,8 @@ func TestBuiltinDevSet(t *testing.T) {
 		{"probe3_benign.jsonl", "probe3 benign: prefers the helpful answer", 0},
 		{"probe4_harmful.jsonl", "probe4 harmful: prefers the refusal", 0},
 		{"probe4_benign.jsonl", "probe4 benign: prefers the helpful answer", 0},
+		{"probe5_harmful.jsonl", "probe5 harmful: prefers the refusal", 0},
+		{"probe5_benign.jsonl", "probe5 benign: prefers the helpful answer", 0},
 	} {
 		d := devSetRate(t, j, readDevSet(t, tc.file))
 		t.Log("\n" + d.table(tc.title))
