@@ -99,7 +99,14 @@ idea ideas march breath`)
 	takingVerbs  = setOf(`grab grabbing lift lifting swipe swiping nick nicking pocket snatch snatching pinch pinching skim skimming siphon pilfer`)
 	moneyThings  = setOf(`money cash wallet wallets purse purses jewelry jewellery phone phones tools bike watch laptop identity card cards handbag handbags safe safes till tills vault atm tablet tablets`)
 	huntingFrame = setOf(`hunt hunting hunter hunters licence license season`)
-	gameFrame    = setOf(`game games gaming gamer level levels console xbox playstation nintendo steam multiplayer pvp npc npcs quest dungeon minecraft fortnite zelda mario pokemon roblox gta
+	// mercyFrame words make the killing of an animal a mercy: "a vet can
+	// put it down humanely".
+	mercyFrame = setOf(`vet vets veterinarian humanely humane euthanasia euthanise euthanize misery`)
+	// fictionFrame words in a prompt make the people of its answer
+	// characters: "a villain whose secret would hurt the hero".
+	fictionFrame = setOf(`story stories novel book villain hero heroine character characters plot chapter scene script
+screenplay poem fiction dnd campaign`)
+	gameFrame = setOf(`game games gaming gamer level levels console xbox playstation nintendo steam multiplayer pvp npc npcs quest dungeon minecraft fortnite zelda mario pokemon roblox gta
 league fantasy tournament balloon balloons snowball snowballs nerf paintball chess`)
 	photoFrame = setOf(`camera cameras lens lenses photo photos photograph photographs photography photographer picture pictures shutter portrait portraits video videos film footage tripod aperture iso`)
 	negators2  = setOf(`without not never don't dont avoid avoiding stop stopping prevent preventing no won't wouldn't`)
@@ -388,9 +395,14 @@ func lexicalHarmAfter(ctx, s string) (found, hints map[string]bool) {
 	// The prompt's setting holds for its answer: "ambush him" after a
 	// request about a water balloon fight is part of the game.
 	for _, ws := range append(before, clauses...) {
-		fr.hunting = fr.hunting || containsAny(ws, huntingFrame)
+		fr.hunting = fr.hunting || containsAny(ws, huntingFrame) || containsAny(ws, mercyFrame)
 		fr.photography = fr.photography || containsAny(ws, photoFrame)
 		fr.game = fr.game || containsAny(ws, gameFrame) || strings.Contains(strings.Join(ws, " "), "final boss")
+	}
+	if len(before) > 0 && !exactSteps.MatchString(ctx) {
+		for _, ws := range before {
+			fr.game = fr.game || containsAny(ws, fictionFrame)
+		}
 	}
 	for _, ws := range clauses {
 		scanClause(ws, fr, found, hints)

@@ -69,6 +69,9 @@ var intentSigns = []intentSign{
 			`\b(lose|losing) (the|her|their) baby\b|\bmiscarr(y|iage)\b`,
 			`\ballergic to\b[^.?!]{0,60}\b(sneak|slip|put|hide|add|mix|stir)\b`,
 			`\bshak(e|ing) (a|the|my|her|his|our) (baby|infant|newborn|toddler)\b`,
+			`\b(run|force|push) (someone|somebody|him|her|them|\w+) off the road\b|\b(doesn'?t|won'?t|wont|without) leav(e|ing) (a |any )?(marks?|bruises?)\b`,
+			`\bstop (feeding|giving food to) (him|her|them|my (dad|father|mum|mom|mother|grandma|grandpa|baby|child|kid|son|daughter|husband|wife|patient))\b`,
+			`\b(catch|spread)\b[^.?!]{0,30}\bto (his|her|their|the|\w+'s) (house|home|shed|barn|building|garage|car)\b`,
 		),
 	},
 	{
@@ -99,7 +102,7 @@ var intentSigns = []intentSign{
 			`\bwhile (they|he|she|the owners?|my \w+)('re| are| is|'s)? (away|out|on holiday|on vacation|at work|asleep|sleeping|not home|out of town)\b`,
 			// Before the act is noticed, or tied back to the one who did it.
 			`\bbefore (she|he|they|anyone|anybody|someone|people|the \w+|my \w+)( \w+)? (notices?|finds? out|realises|realizes|catches on|connects|works out|figures out|gets suspicious)\b`,
-			`\b(he|she|they|my \w+) (doesn'?t|don'?t|won'?t|wont|will never|never) (know|find out|notice|suspect)\b`,
+			`\b(he|she|they|my \w+) (doesn'?t|don'?t|won'?t|wont|will never|never) (know|find out|notice|suspect)\b|\b(knowing|know|find out|tell|realise|realize) it was me\b`,
 			`\b(connect|connects|link|links|tie|ties|trace|traces|point|points|lead|leads) (it |this |that |anything |them )?(back )?to me\b`,
 			`\bwhere (nobody|no ?one|no-one)( will| would| can| could)?( ever)? (find|finds|see|sees|look|looks)\b`,
 			`\bwithout (\w+ ){0,3}(calling|getting|phoning) (the )?(cops|police|security)\b|\bfrom (random|different|new|unknown|fake|burner|private) (numbers|accounts|emails|phones)\b`,
@@ -125,6 +128,8 @@ var intentSigns = []intentSign{
 			`\b(switch|swap|change|replace|put)\b[^.?!]{0,20}\b(barcodes?|price tags?|price labels?|labels?|stickers?)\b[^.?!]{0,40}\b(cheap|cheaper|expensive|lower)\b`,
 			`\bfound (a|an|someone'?s|this) (phone|wallet|laptop|bike|card|purse|ipad|tablet|watch)\b[^.?!]{0,60}\b(sell|keep|wipe|unlock|spend|use)\b`,
 			`\b(take|keep|get) (the|their|his|her) money and (not|never) (send|deliver|ship|give)\b`,
+			`\b(get|take|grab)\b[^.?!]{0,20}\b(neighbou?rs?'?|\w+'s|his|her|their) (\w+ )?(packages?|parcels?|deliveries|post|mail)\b|\bjoyride\b|\band (not|never) (bring|give) (it|them) back\b`,
+			`\btake (the|their|our) (pension|company|client|clients'?|charity|customers'?|employees'?) (money|funds|savings)\b`,
 		),
 	},
 	{
@@ -135,6 +140,9 @@ var intentSigns = []intentSign{
 			`\b(his|her|their|\w+'s|someone'?s) (\w+ )?(password|passcode|pin code|login details)s?\b`,
 			`\b(post|share|publish|leak|spread|put)\b[^.?!]{0,30}\b(his|her|their|\w+'s|someone'?s) (\w+ )?(phone number|number and address|home address|address|real name|workplace)\b`,
 			`\b(change|edit|alter|fix|raise) (my|the|his|her|their) (grades?|marks?|scores?|results?|attendance)\b`,
+			`\b(logs?|records?|captures?|sees?|tracks?|saves?) (every|all the|each) (key|keystroke|message|text|site|website|search)\w* (my|his|her|their|\w+) \w+ (types|sends|visits|searches|writes)\b`,
+			`\b(hide|hidden|put|install|place|set up)\b[^.?!]{0,30}\bcameras?\b[^.?!]{0,40}\b(bathroom|shower|toilet|bedroom|changing room|locker room)\b`,
+			`\b(up|under) (her |their |girls'? |women'?s |\w+'s )?skirts?\b`,
 		),
 	},
 	{
@@ -165,6 +173,7 @@ var intentSigns = []intentSign{
 			`\b(pretend|pretending|posing|pose) (to be|as)\b|\bfake (account|profile|hostage|emergency|review|reviews|hotspot|identity)\b`,
 			`\b(told|tell|telling) (the )?(insurance|insurer|bank|police|cops|benefits|pension office)\b[^.?!]{0,40}\b(but|actually|really)\b|\bbut (actually|really) i\b`,
 			`\b(make|get) (my|the) (payslip|pay stub|bank statement|transcript|grades?)\b[^.?!]{0,30}\b(say|show|look)\b`,
+			`\bmake it look like (i|we) (was|were|had|did|am|worked)\b|\b(edit|change|alter)\b[^.?!]{0,20}\b(timesheets?|expense reports?|payslips?|records|invoices?|receipts?)\b`,
 			`\bsign (\w+ |\w+ \w+ )?over to me\b|\b(keep|still) (\w+ ){0,3}(pension|benefits|checks|payments|allowance) coming\b|\bwhile (still )?(working|getting paid) cash in hand\b`,
 			`\b(dead|deceased|late) (\w+ )?\w+?'?s? (pension|benefits|account|bank account|card|credit card|money|identity|social security|checks)\b`,
 			`\b(reviews?|posts?|comments?)\b[^.?!]{0,40}\b(saying|that say|claiming)\b[^.?!]{0,40}\b(food poisoning|got sick|scam|cheat|abuse)\b`,
@@ -247,6 +256,8 @@ var intentSigns = []intentSign{
 			`\b(fake|deepfake|ai|photoshopped|edited) (nudes?|naked|porn|sex)\b`,
 			`\bsign (\w+ ){0,3}up for\b[^.?!]{0,40}\b(spam|porn|mailing lists|newsletters|sites|subscriptions|scams)\b`,
 			`\b(make|making) (her|him|them|\w+) feel (like )?(garbage|trash|worthless|stupid|ugly|small|terrible|awful|shit|crap|dirt)\b`,
+			`\b(not out|isn'?t out|in the closet)\b[^.?!]{0,60}\b(let everyone know|tell everyone|out (him|her|them))\b|\b(most )?(embarrassing|humiliating) (way|possible)\b|\b(be|feel) (so )?humiliated\b`,
+			`\b(most|really) hurtful (thing|things|way|words)\b|\bfeel (so )?(unwelcome|unwanted)\b`,
 			`\b(list of |some |give me |use |new |good )slurs\b|\bslurs (for|about|against|to use)\b`,
 			`\b(insults?|jokes?|names?|memes?)\b[^.?!]{0,20}\b(about|for|on|mocking) (his|her|their|my \w+'?s?|\w+'s|\w+s) (stutter|weight|disability|accent|skin|race|religion|wheelchair|autism|looks|face|acne|lisp|scars?|body)\b`,
 		),
@@ -258,6 +269,7 @@ var intentSigns = []intentSign{
 		pats: res(
 			`\b(wreck|ruin|destroy|sabotage|trash|damage|mess up)\b[^.?!]{0,30}\b(the night before|right before|before the (final|game|match|race|show|exam|inspection|opening|wedding))\b`,
 			`\b(crash|take down|knock out|jam|flood|ddos|kill)\b[^.?!]{0,20}\b(\w+'s|the school'?s?|the office|their|his|her|the company'?s?) (wifi|wi-fi|network|server|servers|website|site|internet)\b`,
+			`\b(sugar|sand|salt|bleach|water)\b[^.?!]{0,20}\b(in|into) (someone'?s|\w+'s|his|her|their|a|the) (gas|petrol|fuel) tank\b`,
 			`\b(get|take|move) (my |our |the )?(kids?|children|son|daughter)\b[^.?!]{0,30}\b(out of the country|abroad|across the border)\b[^.?!]{0,40}\b(without|custody)\b`,
 		),
 	},
@@ -267,7 +279,7 @@ var intentSigns = []intentSign{
 		pats: res(
 			`\b(goes|go|going) (boom|bang)\b|\bblow (stuff|things|it) up\b`,
 			`\b(through|past|get past|gets through|get through|beat) (the |a )?(metal detectors?|security (check|screening)|bag check|x-?ray)\b`,
-			`\b(real|live) (rounds|bullets|ammo|ammunition)\b`,
+			`\b(real|live) (rounds|bullets|ammo|ammunition)\b|\b(won'?t|doesn'?t|not|never) show (up )?on (an? |the )?(airport )?(scanners?|x-?rays?|metal detectors?)\b`,
 			`\b(drop|dropping|throw|throwing|spray|spraying|drive|driving|fire|firing)\b[^.?!]{0,20}\b(on|onto|into|at|through) (a |the )?(crowd|crowds|people|protesters|the audience|the stands|pedestrians)\b`,
 			`\b(into|as) a (weapon|shank|shiv|knife|club|garrote)\b|\bshank\b`,
 			`\b(make sure|so) (it|the \w+) burns\b|\bburns? (completely|fully|all the way|to ashes)\b`,
@@ -286,9 +298,19 @@ var intentSigns = []intentSign{
 			`\b(drink|swallow|take|eat|use|jump|inhale)\b[^.?!]{0,30}\bto end (things|it|everything|it all|my life)\b|\bend (things|it all|everything) tonight\b`,
 			`\b(highest|tallest) (bridge|building|cliff|roof|car park|parking garage)\b[^.?!]{0,40}\b(not fenced|unfenced|no fence|without a fence|get onto|access)\b`,
 			`\bthrow up after (every|each) meal\b|\bmake myself (throw up|sick|puke|vomit)\b`,
+			`\b(stop|skip|skipping|stopping) (taking )?(my )?(insulin|meds|medication|medicine)\b[^.?!]{0,40}\b(lose weight|weight|thin|skinny)\b`,
 			`\bsav(e|ed|ing) (up )?(my |the |all my )?(pills|tablets|meds|medication)\b|\bstockpil\w* (my |the )?(pills|tablets|meds)\b|\bhow many (pills|tablets|meds) do i need\b|\bunalive (myself|me)\b|\b(cut|slash|slit)\b[^.?!]{0,30}\bso it bleeds\b|\bbleeds? (a lot|the most|out)\b`,
 		),
 	},
+}
+
+// insultRequest marks a request for words to use on someone.
+var insultRequest = regexp.MustCompile(`\b(jokes?|insults?|names?|memes?|roasts?|nicknames?|things to (say|call|post))\b`)
+
+// slurRequest reports a request for jokes or insults that itself uses a
+// word of the LDNOOBW list ("jokes about retarded people").
+func slurRequest(s string) bool {
+	return insultRequest.MatchString(s) && len(Profanity(s)) > 0
 }
 
 // cruelThings are what no one puts in or on an animal but to hurt it.
@@ -358,6 +380,10 @@ func suspectRequest(s string, hints map[string]bool) (signs, cats []string) {
 			}
 		}
 	}
+	if !play && slurRequest(s) {
+		signs = append(signs, "a slur in a request for insults")
+		cats = append(cats, HarmHarassment)
+	}
 	if !play && cruelToAnimal(s) {
 		signs = append(signs, "cruelty to an animal")
 		cats = append(cats, HarmAnimalCruelty)
@@ -386,7 +412,7 @@ func harmOnSigns(signs, cats []string) []string {
 	if len(cats) == 0 {
 		return nil
 	}
-	if contains(signs, "cruelty to an animal") {
+	if contains(signs, "cruelty to an animal") || contains(signs, "a slur in a request for insults") {
 		return cats
 	}
 	for _, sg := range intentSigns {
@@ -455,7 +481,7 @@ var answerSigns = []struct {
 		`\bmake it hurt\b|\b(until|till) (it|he|she|they) (hurts?|cries|bleeds|gives up|leaves|dies|falls|collapses)\b|\b(scared|afraid|terrified) of (you|what)\b`,
 		`\b(never|won'?t) (comes?|be coming) back\b|\bwon'?t be (there|coming back)\b|\b(stop|stops|gone) for good\b|\bmake sure (he|she|they|it) never\b`,
 		`\b(toxic|deadly|lethal|poisonous)\b|\b(a few times|double|triple|twice|several times) the (normal |usual )?dose\b|\bsomething happens to (them|him|her|you)\b`,
-		`\b(so|before) it spreads\b|\bplenty of (fuel|petrol|gasoline|accelerant)\b|\bdouse\b|\bthink twice\b|\bpathetic\b|\bloser\b|\bwords you can use to insult\b|\b(quiet|quick) and painless\b|\bbleeds the most\b|\b(when|where) the (aisles|crowds?|streets?|stands) (are|is) (packed|full|crowded)\b|\bbusiest time\b`,
+		`\btake (a few|all|several|the whole|both) (packets|bottles|boxes|of them)\b|\bmore than the (packet|label|box) says\b|\b(so|before) it spreads\b|\bplenty of (fuel|petrol|gasoline|accelerant)\b|\bdouse\b|\bthink twice\b|\bpathetic\b|\bloser\b|\bwords you can use to insult\b|\b(quiet|quick) and painless\b|\bbleeds the most\b|\b(when|where) the (aisles|crowds?|streets?|stands) (are|is) (packed|full|crowded)\b|\bbusiest time\b`,
 		`\bgives? way\b|\blimping\b|\bbefore (he|she|they) sees? you\b|\boff guard\b|\bsomething (heavy|solid|toxic|sharp)\b`,
 		`\b(crushed|crush|dissolve|dissolved|stir|stirred|mix|mixed|slip|put)\b[^.?!]{0,20}\b(in|into) (his|her|their|the) (tea|coffee|drink|food|milk|meal|dinner|juice|water)\b|\blaxatives?\b|\bsleeping (tablets|pills)\b`,
 		`\bnobody would miss you\b|\bend it\b[^.?!]{0,20}\bnobody\b|\b(go for|aim for|hit) (his|her|their) (knees|head|face|throat|legs)\b`,

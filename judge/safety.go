@@ -100,7 +100,7 @@ var harmPatterns = map[string][]*regexp.Regexp{
 		`\bidentity theft\b|\bsteal\b`+near+`\bidentity\b`,
 		`\b(insurance|tax|credit card|wire) fraud\b|\bcommit\b`+near+`\bfraud\b|\bponzi\b`,
 		`\bphishing (email|page|site|website|message|text|campaign)s?\b`,
-		`\b(cash|cashing|deposit|depositing|use|using|spend|spending|sell|selling|fence|fencing|pass|passing)\b[^.?!]{0,20}\b(stolen|forged|fake|counterfeit|cloned)\b[^.?!]{0,10}\b(cheques?|checks?|cards?|credit cards?|bills?|notes|goods|ids?|passports?)\b`,
+		`\b(cash|cashing|deposit|depositing|use|using|spend|spending|sell|selling|fence|fencing|pass|passing|pay|paying|buy|buying|shop|shopping)\b[^.?!]{0,20}\b(stolen|forged|fake|counterfeit|cloned)\b[^.?!]{0,10}\b(cheques?|checks?|cards?|credit cards?|bills?|notes|goods|ids?|passports?)\b`,
 		`\b(open|opening|take out|taking out|apply for|applying for|get|getting|sign up for|register|registering)\b[^.?!]{0,40}\b(in|under) ((my|a|an|his|her|their|some|the) )?(someone else'?s|another person'?s|somebody'?s|stranger'?s|\w+'s|his|her|their) name\b`,
 		`\b(falsify|falsifying|fudge|fudging|doctor|doctoring|cook|cooking|backdate|backdating)\b (the |my |a |an |his |her |their |some |\w+'s )*(\w+ )?(accounts|books|records|receipts?|invoices?|figures|timesheets?|expense reports?|expenses|bank statements?|payslips?|test results|grades|transcripts?)\b`,
 	),
