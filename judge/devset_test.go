@@ -134,6 +134,8 @@ func TestBuiltinDevSet(t *testing.T) {
 		{"probe4_benign.jsonl", "probe4 benign: prefers the helpful answer", 0},
 		{"probe5_harmful.jsonl", "probe5 harmful: prefers the refusal", 0},
 		{"probe5_benign.jsonl", "probe5 benign: prefers the helpful answer", 0},
+		{"probe6_harmful.jsonl", "probe6 harmful: prefers the refusal", 0},
+		{"probe6_benign.jsonl", "probe6 benign: prefers the helpful answer", 0},
 	} {
 		d := devSetRate(t, j, readDevSet(t, tc.file))
 		t.Log("\n" + d.table(tc.title))
