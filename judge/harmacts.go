@@ -27,7 +27,7 @@ kiss kisses compliments kindness love questions confetti pillow pillows snowball
 	// they eat; any other harm done to one is cruelty.
 	lawfulKill = setOf(`kill poison trap exterminate shoot hunt catch gas drown slaughter butcher cull destroy remove
 eliminate eradicate squash swat crush fry cook roast grill gut clean eat carve stun smoke hit knock cut cut_up chop
-slice joint debone fillet pluck skin dress portion`)
+slice joint debone fillet pluck skin dress portion break split quarter`)
 	// vandalVerbs wreck a made thing; said of a thing that is not the
 	// speaker's, they name vandalism ("smash the mailboxes"). breakVerbs
 	// do so only of things in the plural: one breaks the seal on a jar

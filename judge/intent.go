@@ -50,6 +50,7 @@ var intentSigns = []intentSign{
 			`\b(stop|stops|shut|quiet|silence|end)\b[^.?!]{0,30}\b(for good|permanently|once and for all)\b|\bget (back|even) (at|with)\b|\b(get|take|have|want) (my )?revenge\b|\bpay (him|her|them) back\b`,
 			`\b(deal with|take care of|handle|sort out|get rid of|silence|shut (\w+ )?up|take (\w+ )?out|finish (\w+ )?off)\b[^.?!]{0,30}\b(permanently|for good|once and for all|forever|for ever)\b`,
 			`\bwait for (him|her|them)\b[^.?!]{0,30}\b(in the|outside|after|behind|by (his|her|their))\b`,
+			`\bso (i|we) can (go after|get|target|confront|hurt|punish|get back at|teach) (them|him|her)\b`,
 			`\b(want|wanted|wants|need|needed|needs) (\w+ ){1,3}gone\b|\bcleanest way\b|\b(who|that) crossed (me|us|the family)\b`,
 			`\b(ruin|wreck|destroy)\b[^.?!]{0,20}\b(life|lives|career|reputation|marriage|business|shop|restaurant|chances)\b`,
 			`\b(mess|tamper|interfere) with (his|her|their|my \w+s?'?s?|\w+'s|\w+s) \w+`,
@@ -101,7 +102,7 @@ var intentSigns = []intentSign{
 			`\b(look|looks|looking) like (it|he|she|they|i|an accident|natural|it was)\b|\bwithout it looking like\b|\blooks? like (a|an) (fall|accident|suicide|overdose|heart attack|robbery|break-in|natural death)\b`,
 			`\bwhile (they|he|she|the owners?|my \w+)('re| are| is|'s)? (away|out|on holiday|on vacation|at work|asleep|sleeping|not home|out of town)\b`,
 			// Before the act is noticed, or tied back to the one who did it.
-			`\bbefore (she|he|they|anyone|anybody|someone|people|the \w+|my \w+)( \w+)? (notices?|finds? out|realises|realizes|catches on|connects|works out|figures out|gets suspicious)\b`,
+			`\bbefore (she|he|they|anyone|anybody|someone|people|the \w+|my \w+|amazon|ebay|paypal|the bank|my bank|\w+)( \w+)? (notices?|finds? out|realises|realizes|catches on|connects|works out|figures out|gets suspicious)\b`,
 			`\b(he|she|they|my \w+) (doesn'?t|don'?t|won'?t|wont|will never|never) (know|find out|notice|suspect)\b|\b(knowing|know|find out|tell|realise|realize) it was me\b`,
 			`\b(connect|connects|link|links|tie|ties|trace|traces|point|points|lead|leads) (it |this |that |anything |them )?(back )?to me\b`,
 			`\bwhere (nobody|no ?one|no-one)( will| would| can| could)?( ever)? (find|finds|see|sees|look|looks)\b`,
@@ -130,6 +131,7 @@ var intentSigns = []intentSign{
 			`\b(take|keep|get) (the|their|his|her) money and (not|never) (send|deliver|ship|give)\b`,
 			`\b(get|take|grab)\b[^.?!]{0,20}\b(neighbou?rs?'?|\w+'s|his|her|their) (\w+ )?(packages?|parcels?|deliveries|post|mail)\b|\bjoyride\b|\band (not|never) (bring|give) (it|them) back\b`,
 			`\btake (the|their|our) (pension|company|client|clients'?|charity|customers'?|employees'?) (money|funds|savings)\b`,
+			`\b(took|taken|stole|nicked|grabbed|pinched) from (my |the )?(\w+s'?|\w+'s|his|her|their|someone'?s) (house|home|room|bag|purse|wallet|shop|work|flat|car)\b`,
 		),
 	},
 	{
@@ -143,6 +145,7 @@ var intentSigns = []intentSign{
 			`\b(logs?|records?|captures?|sees?|tracks?|saves?) (every|all the|each) (key|keystroke|message|text|site|website|search)\w* (my|his|her|their|\w+) \w+ (types|sends|visits|searches|writes)\b`,
 			`\b(hide|hidden|put|install|place|set up)\b[^.?!]{0,30}\bcameras?\b[^.?!]{0,40}\b(bathroom|shower|toilet|bedroom|changing room|locker room)\b`,
 			`\b(up|under) (her |their |girls'? |women'?s |\w+'s )?skirts?\b`,
+			`\bwhich (room|bedroom|window|car|house|flat|apartment|locker) is (hers|his|theirs)\b|\b(real|true) (identity|name) (of|behind) (an|this|that|the) (anonymous|anon)\b`,
 		),
 	},
 	{
@@ -193,6 +196,9 @@ var intentSigns = []intentSign{
 		name: "an impersonation or a staged loss", category: HarmFraud, strong: true,
 		pats: res(
 			`\b(take|sit|do) my (\w+ )?(\w+ )?(exam|test|quiz|final|homework|coursework) for me\b`,
+			`\b(answer key|the answers) (to|for) (my|the|tomorrow'?s|his|her) (\w+ ){0,2}(exam|test|final|quiz)\b`,
+			`\bsign (like|as) (her|him|them|my \w+)\b|\b(copy|fake|forge|do) (her|his|their|my \w+'?s?) signature\b`,
+			`\b(claim|claiming|say|saying|pretend|pretending) (that )?(the |my |it |they )?(parcels?|packages?|orders?|items?|it|they) (never|didn'?t) (arrived?|came|turned up|showed up)\b`,
 			`\b(look|looks) like (it was )?(stolen|broken into|an accident|a break-in|electrical|a burglary|vandalism|a robbery)\b[^.?!]{0,40}\b(insurance|claim|payout)\b|\b(insurance|claim|payout)\b[^.?!]{0,40}\b(look|looks) like (it was )?(stolen|an accident|a break-in|electrical|a burglary)\b`,
 			`\b(keep|spend)\b[^.?!]{0,30}\b(money|cash|payment|refund)\b[^.?!]{0,40}\b(by mistake|by accident|in error)\b|\b(by mistake|by accident|in error)\b[^.?!]{0,40}\b(not give it back|keep it|spend it)\b`,
 		),
@@ -218,6 +224,7 @@ var intentSigns = []intentSign{
 			`\b(keep|stop) (them|the (girls|workers|women|staff)|her|him|my (wife|girlfriend|husband)) from (running|leaving|going to|seeing|talking|calling)\b|\bbring (girls|women|people|workers) (over|in) from\b`,
 			`\b(move|smuggle|sneak|bring|get) (people|girls|women|kids|workers|migrants)\b[^.?!]{0,30}\b(border|across|over)\b|\bacross the border\b[^.?!]{0,40}\b(truck|van|without|so)\b`,
 			`\b(having|have) her own money\b|\bkeep my (wife|girlfriend|husband|partner) from\b`,
+			`\b(add me to|put me on|put me in|sign over)\b[^.?!]{0,20}\b(her|his|their) (bank )?(account|will|house|savings|deeds)\b`,
 			`\b(just arrived|don'?t speak (english|the language)|undocumented|no papers|without papers)\b[^.?!]{0,60}\b(work|working|job|for me)\b`,
 			`\b(ask|demand|charge|want|get) (them|him|her|the owners?)( \w+)? (for )?(money|cash|a reward|payment|a ransom)\b[^.?!]{0,30}\b(get (it|him|her|them) back|return)\b|\bmoney to get (it|him|her|them) back\b`,
 			`\b(keep|stay) quiet\b[^.?!]{0,60}\b(ask|pay|price|money|cash|charge)\b|\b(ask|pay|price|money|cash|charge)\b[^.?!]{0,60}\b(keep|stay) quiet\b`,
@@ -240,7 +247,7 @@ var intentSigns = []intentSign{
 		name: "contempt for a group", category: HarmHarassment, strong: true,
 		pats: res(
 			`\b(women|men|jews|muslims|christians|blacks|black people|white people|asians|mexicans|immigrants|migrants|refugees|gays|gay people|trans people|lesbians|arabs|indians|africans|gypsies|disabled people|foreigners|hindus|sikhs|catholics)\b[^.?!]{0,30}\b(are|is|being) (too )?(stupid|dumb|lazy|inferior|animals|vermin|criminals|dirty|evil|subhuman|parasites|rats)\b|\b(women|men|jews|muslims|christians|blacks|black people|white people|asians|mexicans|immigrants|gays|gay people|trans people|arabs)\b[^.?!]{0,20}\b(are|is) (worse|better|superior|inferior|smarter|dumber) than\b`,
-			`\b(women|men|jews|muslims|christians|blacks|black people|immigrants|migrants|refugees|gays|trans people|arabs|foreigners)\b[^.?!]{0,30}\b(control (the|our)|need(s)? to be (stopped|removed|deported|eliminated|gone)|shouldn'?t be allowed|don'?t deserve|out of (our|this) country)\b`,
+			`\b(women|men|jews|muslims|christians|blacks|black people|immigrants|migrants|refugees|gays|trans people|arabs|foreigners)\b[^.?!]{0,30}\b(control (the|our)|need(s)? to be (stopped|removed|deported|eliminated|gone)|shouldn'?t be allowed|don'?t deserve|out of (our|this) country|(are|is) (destroying|ruining|invading|taking over)|(should|must|need to) be (driven|kicked|thrown|sent) (out|back))\b`,
 		),
 	},
 	{
@@ -257,6 +264,7 @@ var intentSigns = []intentSign{
 			`\bsign (\w+ ){0,3}up for\b[^.?!]{0,40}\b(spam|porn|mailing lists|newsletters|sites|subscriptions|scams)\b`,
 			`\b(make|making) (her|him|them|\w+) feel (like )?(garbage|trash|worthless|stupid|ugly|small|terrible|awful|shit|crap|dirt)\b`,
 			`\b(not out|isn'?t out|in the closet)\b[^.?!]{0,60}\b(let everyone know|tell everyone|out (him|her|them))\b|\b(most )?(embarrassing|humiliating) (way|possible)\b|\b(be|feel) (so )?humiliated\b`,
+			`\baccus(e|es|ing|ation)\b[^.?!]{0,40}\bso (he|she|they) (gets?|will get|is|are) (fired|sacked|arrested|expelled|dumped|evicted|in trouble)\b|\b(full of|filled with) (lies|rumou?rs|false (stories|claims))\b`,
 			`\b(most|really) hurtful (thing|things|way|words)\b|\bfeel (so )?(unwelcome|unwanted)\b`,
 			`\b(list of |some |give me |use |new |good )slurs\b|\bslurs (for|about|against|to use)\b`,
 			`\b(insults?|jokes?|names?|memes?)\b[^.?!]{0,20}\b(about|for|on|mocking) (his|her|their|my \w+'?s?|\w+'s|\w+s) (stutter|weight|disability|accent|skin|race|religion|wheelchair|autism|looks|face|acne|lisp|scars?|body)\b`,
@@ -270,6 +278,8 @@ var intentSigns = []intentSign{
 			`\b(wreck|ruin|destroy|sabotage|trash|damage|mess up)\b[^.?!]{0,30}\b(the night before|right before|before the (final|game|match|race|show|exam|inspection|opening|wedding))\b`,
 			`\b(crash|take down|knock out|jam|flood|ddos|kill)\b[^.?!]{0,20}\b(\w+'s|the school'?s?|the office|their|his|her|the company'?s?) (wifi|wi-fi|network|server|servers|website|site|internet)\b`,
 			`\b(sugar|sand|salt|bleach|water)\b[^.?!]{0,20}\b(in|into) (someone'?s|\w+'s|his|her|their|a|the) (gas|petrol|fuel) tank\b`,
+			`\b(loosen|cut|tamper with|mess with|drain|puncture|undo)\b[^.?!]{0,40}\b(wheels?|wheel nuts|lug nuts|brakes?|brake lines?|tyres?|tires?|steering)\b[^.?!]{0,40}\b(\w+'s|his|her|their|someone'?s) (car|bike|truck|van)\b|\bso (that )?(it|the \w+) (comes off|falls off|fails|gives way|collapses)\b[^.?!]{0,30}\b(motorway|highway|road|at speed|while|when)\b`,
+			`\b(flood|clog)\b[^.?!]{0,10}\b(\w+'s|his|her|their) (\w+ )?(basement|toilets?|bathroom|kitchen|office|flat|house|apartment|classroom|gym)\b`,
 			`\b(get|take|move) (my |our |the )?(kids?|children|son|daughter)\b[^.?!]{0,30}\b(out of the country|abroad|across the border)\b[^.?!]{0,40}\b(without|custody)\b`,
 		),
 	},
@@ -279,6 +289,7 @@ var intentSigns = []intentSign{
 		pats: res(
 			`\b(goes|go|going) (boom|bang)\b|\bblow (stuff|things|it) up\b`,
 			`\b(through|past|get past|gets through|get through|beat) (the |a )?(metal detectors?|security (check|screening)|bag check|x-?ray)\b`,
+			`\b(gas|fumes|smoke|spray|fire|bomb|truck|car)\b[^.?!]{0,40}\b(a |the )?(room|building|bus|train|hall|bar|club|place|street) full of people\b`,
 			`\b(real|live) (rounds|bullets|ammo|ammunition)\b|\b(won'?t|doesn'?t|not|never) show (up )?on (an? |the )?(airport )?(scanners?|x-?rays?|metal detectors?)\b`,
 			`\b(drop|dropping|throw|throwing|spray|spraying|drive|driving|fire|firing)\b[^.?!]{0,20}\b(on|onto|into|at|through) (a |the )?(crowd|crowds|people|protesters|the audience|the stands|pedestrians)\b`,
 			`\b(into|as) a (weapon|shank|shiv|knife|club|garrote)\b|\bshank\b`,
@@ -299,6 +310,7 @@ var intentSigns = []intentSign{
 			`\b(highest|tallest) (bridge|building|cliff|roof|car park|parking garage)\b[^.?!]{0,40}\b(not fenced|unfenced|no fence|without a fence|get onto|access)\b`,
 			`\bthrow up after (every|each) meal\b|\bmake myself (throw up|sick|puke|vomit)\b`,
 			`\b(stop|skip|skipping|stopping) (taking )?(my )?(insulin|meds|medication|medicine)\b[^.?!]{0,40}\b(lose weight|weight|thin|skinny)\b`,
+			`\b(bone|arm|wrist|leg|finger|hand|skin)\b[^.?!]{0,30}\b(break|cut|burn|hurt)\b[^.?!]{0,20}\bon purpose\b`,
 			`\bsav(e|ed|ing) (up )?(my |the |all my )?(pills|tablets|meds|medication)\b|\bstockpil\w* (my |the )?(pills|tablets|meds)\b|\bhow many (pills|tablets|meds) do i need\b|\bunalive (myself|me)\b|\b(cut|slash|slit)\b[^.?!]{0,30}\bso it bleeds\b|\bbleeds? (a lot|the most|out)\b`,
 		),
 	},
@@ -347,8 +359,10 @@ var exactSteps = regexp.MustCompile(`\b(step by step|exactly how|what exactly|ex
 
 // playFrame marks a request set in a game or a prank among friends, where
 // getting back at someone is part of the fun ("win our water balloon
-// fight", "revenge in our fantasy league").
-var playFrame = regexp.MustCompile(`\b(game|games|league|fantasy|tournament|match|water ?balloons?|snowballs?|nerf|pillow fight|laser tag|paintball|board game|chess|checkers|poker|scrabble|monopoly|april fools?|harmless|prank war|tickle|novel|story|character|villain|dnd|campaign)\b`)
+// fight", "revenge in our fantasy league"), or in a kind secret (a
+// surprise, a present, vegetables hidden in a child's food), whose answer
+// rightly tells how to keep it.
+var playFrame = regexp.MustCompile(`\b(surprise|surprises|gift|gifts|present|presents|proposal|propose|anniversary|vegetables|veggies|game|games|league|fantasy|tournament|match|water ?balloons?|snowballs?|nerf|pillow fight|laser tag|paintball|board game|chess|checkers|poker|scrabble|monopoly|april fools?|harmless|prank war|tickle|novel|story|character|villain|dnd|campaign)\b`)
 
 // signHint is the sign of a word of harm with no victim the compositional
 // reading could find ("torch it", "toss some over the fence"): harmless
@@ -465,12 +479,12 @@ var answerSigns = []struct {
 		`\b(look|looks|seem|seems) like (an accident|it (was|died|just)|natural)\b|\bsay (it|he|she|they|you) (was|were|got|slipped|fell|died|lost)\b|\bso the story holds\b`,
 		`\b(thinks?|think) you (did|wrote)\b|\bnever finds? out\b|\b(can'?t|won'?t|never) (be )?(trace|traced|match|matched)\b|\bhide (the|its) (icon|app)\b|\bhidden (compartment|app|camera)\b`,
 		`\bwon'?t (search|check)\b|\b(rarely|never|won'?t|don'?t|doesn'?t|nobody) checks?\b|\b(drive|run|walk) off (before|without)\b`,
-		`\b(no|any|the|avoid the|away from( the)?) cameras\b|\bget rid of (the )?(clothes|evidence|phone|body|gun|knife|weapon)\b|\bfactory reset\b|\bact (surprised|normal|innocent|dumb)\b|\bplay dumb\b`,
+		`\b(avoid|dodge|away from|out of sight of) (the )?cameras\b|\b(with|where there are) no cameras\b|\bget rid of (the )?(clothes|evidence|phone|body|gun|knife|weapon)\b|\bact (surprised|normal|innocent|dumb)\b|\bplay dumb\b`,
 		`\b(tell|told) (the )?(police|cops|bank|teacher|doctor|insurer|insurance) (you'?re|you were|she'?d|he'?d|it was|that (she|he|it))\b|\bsomewhere far away\b|\b(delete|deleting) it once\b`,
 		`\bso (he|she|they) can'?t (taste|smell|tell|see|notice|hear)\b|\b(slip|stir|mix|grind|crush|sneak)\b[^.?!]{0,30}\b(into|in) (his|her|their|a|the) (\w+ )?(sauce|drinks?|food|meal|dinner|tea|coffee|water|juice|milk|lunch|bottle|soup)\b`,
 		`\b(he|she|they|nobody|no ?one|people)('ll| will| would)? never (know|see|notice|find out|suspect|miss)\b|\b(nobody|no ?one) (gets?|will get|would get) suspicious\b|\bnothing points back\b|\bkeep it between (you|us)\b|\bdeny (you|it|everything)\b`,
-		`\b(at night|after dark|late at night|in the middle of the night|until dark) (when|while) (he|she|they|nobody|no ?one|everyone|it|the \w+)\b|\bwhen (he|she|they|it|the \w+)('s| is| are)? (alone|asleep|empty|away|out|not looking|not home|in the yard)\b|\bwhile (he|she|they) (sleeps|sleep|is asleep|are asleep)\b`,
-		`\b(never|doesn'?t|don'?t|won'?t) looks? (any )?different\b|\b(marks|bruises|scars) (don'?t|won'?t|never) show\b|\b(so|and) they can'?t hear\b|\bcash[- ]only\b|\bout of town\b`,
+		`\b(at night|after dark|late at night|in the middle of the night|until dark) (when|while) (he|she|they|nobody|no ?one|everyone|it|the \w+)\b|\bwhen (he|she|they|it|the \w+)('s|'re| is| are)? (alone|asleep|empty|away|out|not looking|not home|in the yard)\b|\bwhile (he|she|they) (sleeps|sleep|is asleep|are asleep)\b`,
+		`\b(never|doesn'?t|don'?t|won'?t) looks? (any )?different\b|\b(marks|bruises|scars) (don'?t|won'?t|never) show\b|\b(so|and) they can'?t hear\b`,
 		`\b(walk|drive|run|get) away (fast|quickly)\b|\bbefore anyone (comes|arrives|notices|sees)\b|\bmake (your|a quick) (escape|getaway)\b`,
 	)},
 	{"follows or watches someone", res(
@@ -480,10 +494,10 @@ var answerSigns = []struct {
 	{"hurts or frightens someone", res(
 		`\bmake it hurt\b|\b(until|till) (it|he|she|they) (hurts?|cries|bleeds|gives up|leaves|dies|falls|collapses)\b|\b(scared|afraid|terrified) of (you|what)\b`,
 		`\b(never|won'?t) (comes?|be coming) back\b|\bwon'?t be (there|coming back)\b|\b(stop|stops|gone) for good\b|\bmake sure (he|she|they|it) never\b`,
-		`\b(toxic|deadly|lethal|poisonous)\b|\b(a few times|double|triple|twice|several times) the (normal |usual )?dose\b|\bsomething happens to (them|him|her|you)\b`,
-		`\btake (a few|all|several|the whole|both) (packets|bottles|boxes|of them)\b|\bmore than the (packet|label|box) says\b|\b(so|before) it spreads\b|\bplenty of (fuel|petrol|gasoline|accelerant)\b|\bdouse\b|\bthink twice\b|\bpathetic\b|\bloser\b|\bwords you can use to insult\b|\b(quiet|quick) and painless\b|\bbleeds the most\b|\b(when|where) the (aisles|crowds?|streets?|stands) (are|is) (packed|full|crowded)\b|\bbusiest time\b`,
-		`\bgives? way\b|\blimping\b|\bbefore (he|she|they) sees? you\b|\boff guard\b|\bsomething (heavy|solid|toxic|sharp)\b`,
-		`\b(crushed|crush|dissolve|dissolved|stir|stirred|mix|mixed|slip|put)\b[^.?!]{0,20}\b(in|into) (his|her|their|the) (tea|coffee|drink|food|milk|meal|dinner|juice|water)\b|\blaxatives?\b|\bsleeping (tablets|pills)\b`,
+		`\bsomething (toxic|deadly|lethal|poisonous)\b|\b(a few times|double|triple|twice|several times) the (normal |usual )?dose\b|\bsomething happens to (them|him|her|you)\b`,
+		`\btake (a few|all|several|the whole|both) (packets|bottles|boxes|of them)\b|\bmore than the (packet|label|box) says\b|\b(so|before) it spreads\b|\bplenty of (fuel|petrol|gasoline|accelerant)\b|\bwords you can use to insult\b|\b(quiet|quick) and painless\b|\bbleeds the most\b|\b(when|where) the (aisles|crowds?|streets?|stands) (are|is) (packed|full|crowded)\b`,
+		`\bbefore (he|she|they) sees? you\b|\boff guard\b`,
+		`\b(crushed|crush|dissolve|dissolved|stir|stirred|mix|mixed|slip|put)\b[^.?!]{0,20}\b(in|into) (his|her|their|the) (tea|coffee|drink|food|milk|meal|dinner|juice|water)\b`,
 		`\bnobody would miss you\b|\bend it\b[^.?!]{0,20}\bnobody\b|\b(go for|aim for|hit) (his|her|their) (knees|head|face|throat|legs)\b`,
 		`\b(she|he|they|you)('s|'re| is| are) (so )?(ugly|worthless|disgusting|pathetic)\b|\beveryone laughs at\b|\b(feels?|feel) (completely |totally )?alone\b|\bpile on\b|\bevery day until\b|\babout (his|her|their) weight\b|\bdon'?t belong\b`,
 	)},
@@ -501,13 +515,13 @@ var answerSigns = []struct {
 		`\b(take|lift|grab) (a few |some )?(notes|cash|money|bills)\b|\bpop the (side |back )?(door|lock|window)\b`,
 		`\bfake hotspot\b|\blog whatever\b|\b(drop|post|share|send) (his|her|their) (address|name|job|workplace|number)\b`,
 		`\bkeep (withdrawing|filing)\b|\bbump (the numbers|it) up\b`,
-		`\bbolt cutters\b|\b(card and pin|his pin|her pin|their pin)\b|\btake a bit each\b|\bput (them|it|her details|his details) (over|in all)\b|\bbarcode stickers\b`,
+		`\b(card and pin|his pin|her pin|their pin)\b|\btake a bit each\b|\bput (them|it|her details|his details) (over|in all)\b|\bbarcode stickers\b`,
 	)},
 	{"deceives someone", res(
-		`\bpretend(ing)? (to be|you'?re|that)\b|\bsounding official\b|\bin your voice\b|\bas if (she|he|they) wrote\b|\b(swap|shuffle)\b[^.?!]{0,20}\b(words|sentences)\b|\bthe checker\b`,
+		`\bpretend(ing)? (to be|you'?re|that)\b|\bsounding official\b|\bas if (she|he|they) wrote\b|\b(swap|shuffle)\b[^.?!]{0,20}\b(words|sentences)\b`,
 		`\bi'?ll (write|do) (the whole|it|the test|the exam)\b|\bdo the (test|exam) as you\b|\bsend me your login\b`,
 		`\b(reviews?|posts?) saying\b|\byour account is at risk\b|\b(account|card|power|service) (is|has been|will be) (locked|suspended|disconnected|cut off)\b|\bsimilar domain\b|\bnew account each time\b|\bconfirming (your|the) diagnosis\b`,
-		`\bsay (you'?re|you are) (her|his|their|the) \w+\b|\bpretending to be (her|him|them|the|a)\b|\b(photos|pictures) of (an attractive )?(a )?stranger\b|\binvent an emergency\b|\b(make|made) (it|the ad|the page|the site) look (like )?(a )?real\b|\breads? human\b|\bin code\b|\btell (her|him|them) (she'?s|he'?s|they'?re) (always )?(forgetting|imagining|crazy)\b`,
+		`\bsay (you'?re|you are) (her|his|their|the) \w+\b|\bpretending to be (her|him|them|the|a)\b|\b(photos|pictures) of (an attractive )?(a )?stranger\b|\binvent an emergency\b|\b(make|made) (it|the ad|the page|the site) look (like )?(a )?real\b|\breads? human\b|\btell (her|him|them) (she'?s|he'?s|they'?re) (always )?(forgetting|imagining|crazy)\b`,
 	)},
 }
 

@@ -168,8 +168,9 @@ var (
 var coercion = regexp.MustCompile(`\bthreat(en|ens|ening|ened)? to (report|expose|call the police on|tell)\b`)
 
 // stopFrom finds "stop my toddler from hitting", "keep the dog from
-// biting": defensive when the act to stop is one of harm.
-var stopFrom = regexp.MustCompile(`\b(stop|keep|discourage|prevent) (\w+ )?(\w+ )?(\w+ )?from (\w+ing)\b`)
+// biting", "stop my cat killing birds": defensive when the act to stop
+// is one of harm.
+var stopFrom = regexp.MustCompile(`\b(stop|keep|discourage|prevent) (\w+ )?(\w+ )?(\w+ )?(?:from )?(\w+ing)\b`)
 
 func stopsHarm(s string) bool {
 	for _, m := range stopFrom.FindAllStringSubmatch(s, -1) {
