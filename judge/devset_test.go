@@ -136,6 +136,8 @@ func TestBuiltinDevSet(t *testing.T) {
 		{"probe5_benign.jsonl", "probe5 benign: prefers the helpful answer", 0},
 		{"probe6_harmful.jsonl", "probe6 harmful: prefers the refusal", 0},
 		{"probe6_benign.jsonl", "probe6 benign: prefers the helpful answer", 0},
+		{"probe7_harmful.jsonl", "probe7 harmful: prefers the refusal", 0},
+		{"probe7_benign.jsonl", "probe7 benign: prefers the helpful answer", 0},
 	} {
 		d := devSetRate(t, j, readDevSet(t, tc.file))
 		t.Log("\n" + d.table(tc.title))
