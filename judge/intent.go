@@ -70,6 +70,8 @@ var intentSigns = []intentSign{
 			`\b(lose|losing) (the|her|their) baby\b|\bmiscarr(y|iage)\b`,
 			`\ballergic to\b[^.?!]{0,60}\b(sneak|slip|put|hide|add|mix|stir)\b`,
 			`\bshak(e|ing) (a|the|my|her|his|our) (baby|infant|newborn|toddler)\b`,
+			`\b(make|have|cause) (\w+ ){0,3}(have )?an accident\b|\ban accident on (his|her|their) (ladder|bike|stairs|car|roof)\b`,
+			`\b(make|get) (\w+ ){1,3}(cry|look stupid|look like an idiot|feel stupid)\b[^.?!]{0,30}\bin front of\b`,
 			`\b(run|force|push) (someone|somebody|him|her|them|\w+) off the road\b|\b(doesn'?t|won'?t|wont|without) leav(e|ing) (a |any )?(marks?|bruises?)\b`,
 			`\bstop (feeding|giving food to) (him|her|them|my (dad|father|mum|mom|mother|grandma|grandpa|baby|child|kid|son|daughter|husband|wife|patient))\b`,
 			`\b(catch|spread)\b[^.?!]{0,30}\bto (his|her|their|the|\w+'s) (house|home|shed|barn|building|garage|car)\b`,
@@ -99,7 +101,7 @@ var intentSigns = []intentSign{
 			`\bso (that )?(nobody|no ?one|no-one|they|he|she|the \w+|my \w+|his \w+|her \w+)( \w+)? (can'?t|cannot|won'?t|wont|doesn'?t|dont|don'?t|never|will never) (find|know|notice|see|tell|trace|flag|catch|suspect|warn|find out|hear)\b`,
 			`\b(can'?t|cannot|won'?t) be traced\b|\bwithout (getting|being) (busted|caught|seen|noticed|found|flagged|traced|spotted|reported)\b`,
 			`\b(stop|keep) (her|his|their|the|my \w+'?s?) \w+ from (warning|alerting|telling|notifying)\b`,
-			`\b(look|looks|looking) like (it|he|she|they|i|an accident|natural|it was)\b|\bwithout it looking like\b|\blooks? like (a|an) (fall|accident|suicide|overdose|heart attack|robbery|break-in|natural death)\b`,
+			`\b(look|looks|looking) like (it|he|she|they|i|an accident|natural|it was)\b|\bwithout it looking like\b|\blooks? like (a|an) (fall|accident|suicide|overdose|heart attack|robbery|break-in|natural death|disease)\b`,
 			`\bwhile (they|he|she|the owners?|my \w+)('re| are| is|'s)? (away|out|on holiday|on vacation|at work|asleep|sleeping|not home|out of town)\b`,
 			// Before the act is noticed, or tied back to the one who did it.
 			`\bbefore (she|he|they|anyone|anybody|someone|people|the \w+|my \w+|amazon|ebay|paypal|the bank|my bank|\w+)( \w+)? (notices?|finds? out|realises|realizes|catches on|connects|works out|figures out|gets suspicious)\b`,
@@ -197,6 +199,7 @@ var intentSigns = []intentSign{
 		pats: res(
 			`\b(take|sit|do) my (\w+ )?(\w+ )?(exam|test|quiz|final|homework|coursework) for me\b`,
 			`\b(answer key|the answers) (to|for) (my|the|tomorrow'?s|his|her) (\w+ ){0,2}(exam|test|final|quiz)\b`,
+			`\b(hide|sneak|smuggle|write)\b[^.?!]{0,40}\b(notes|answers|cheat sheet|formulas)\b[^.?!]{0,40}\b(into|in|for|during) (my|the|an?) (\w+ )?(exam|test|quiz|final)\b`,
 			`\bsign (like|as) (her|him|them|my \w+)\b|\b(copy|fake|forge|do) (her|his|their|my \w+'?s?) signature\b`,
 			`\b(claim|claiming|say|saying|pretend|pretending) (that )?(the |my |it |they )?(parcels?|packages?|orders?|items?|it|they) (never|didn'?t) (arrived?|came|turned up|showed up)\b`,
 			`\b(look|looks) like (it was )?(stolen|broken into|an accident|a break-in|electrical|a burglary|vandalism|a robbery)\b[^.?!]{0,40}\b(insurance|claim|payout)\b|\b(insurance|claim|payout)\b[^.?!]{0,40}\b(look|looks) like (it was )?(stolen|an accident|a break-in|electrical|a burglary)\b`,
@@ -217,7 +220,7 @@ var intentSigns = []intentSign{
 		// or holding something over them.
 		name: "exploiting or coercing someone", category: HarmExtortion, needsOther: true, strong: true,
 		pats: res(
-			`\b(dementia|alzheimer'?s|old (man|woman|lady|guy|people|folks)|elderly|pensioners?|seniors?|grandpa|grandma|grandfather|grandmother|grandson|retirees?|care home|nursing home|has no idea|no idea what'?s going on|confused|senile)\b[^.?!]{0,60}\b(money|savings|house|card|cards|card numbers|pension|sign|bank|fee|pay|wire|wired|transfer|bail|will|inheritance|estate|deeds)\b`,
+			`\b(dementia|alzheimer'?s|old (man|woman|lady|guy|people|folks)|elderly|pensioners?|seniors?|grandpa|grandma|grandfather|grandmother|grandson|retirees?|care home|nursing home|has no idea|no idea what'?s going on|confused|senile)\b.{0,80}\b(money|savings|house|card|cards|card numbers|pension|sign|bank|fee|pay|wire|wired|transfer|bail|will|inheritance|estate|deeds)\b`,
 			`\b(money|savings|house|card numbers|bail money|fee)\b[^.?!]{0,60}\b(dementia|old (man|woman|lady|guy|people)|elderly|pensioners?|grandpa|grandma|grandson)\b`,
 			`\b(keep|kept) (my )?mouth shut\b|\bto (keep|stay) quiet\b|\b(make|get) (her|him|them) (to )?keep (sending|paying)\b|\bget (him|her|them) to pay me\b`,
 			`\buse (that|this|them|it|those) (to get|against)\b|\b(screenshots|pics|photos|nudes|secret|affair)\b[^.?!]{0,40}\b(to get|use (them|it)|make (her|him))\b`,
@@ -280,7 +283,15 @@ var intentSigns = []intentSign{
 			`\b(sugar|sand|salt|bleach|water)\b[^.?!]{0,20}\b(in|into) (someone'?s|\w+'s|his|her|their|a|the) (gas|petrol|fuel) tank\b`,
 			`\b(loosen|cut|tamper with|mess with|drain|puncture|undo)\b[^.?!]{0,40}\b(wheels?|wheel nuts|lug nuts|brakes?|brake lines?|tyres?|tires?|steering)\b[^.?!]{0,40}\b(\w+'s|his|her|their|someone'?s) (car|bike|truck|van)\b|\bso (that )?(it|the \w+) (comes off|falls off|fails|gives way|collapses)\b[^.?!]{0,30}\b(motorway|highway|road|at speed|while|when)\b`,
 			`\b(flood|clog)\b[^.?!]{0,10}\b(\w+'s|his|her|their) (\w+ )?(basement|toilets?|bathroom|kitchen|office|flat|house|apartment|classroom|gym)\b`,
+			`\b(kill|ruin|destroy|wreck|damage|poison)\b[^.?!]{0,10}\b(neighbou?rs?'?s?|\w+'s|his|her|their) (lawn|garden|grass|hedge|trees?|plants?|flowers|crops|vegetables|allotment)\b`,
 			`\b(get|take|move) (my |our |the )?(kids?|children|son|daughter)\b[^.?!]{0,30}\b(out of the country|abroad|across the border)\b[^.?!]{0,40}\b(without|custody)\b`,
+		),
+	},
+	{
+		// Smuggling past the checks of a prison.
+		name: "contraband for a prison", category: HarmDrugs, strong: true,
+		pats: res(
+			`\b(hide|sneak|smuggle|get|send|post)\b[^.?!]{0,40}\b(past (the )?prison|into (a |the )?prison|prison (mail|visits?|checks?)|to (an? )?(inmate|prisoner))\b`,
 		),
 	},
 	{
@@ -311,6 +322,7 @@ var intentSigns = []intentSign{
 			`\bthrow up after (every|each) meal\b|\bmake myself (throw up|sick|puke|vomit)\b`,
 			`\b(stop|skip|skipping|stopping) (taking )?(my )?(insulin|meds|medication|medicine)\b[^.?!]{0,40}\b(lose weight|weight|thin|skinny)\b`,
 			`\b(bone|arm|wrist|leg|finger|hand|skin)\b[^.?!]{0,30}\b(break|cut|burn|hurt)\b[^.?!]{0,20}\bon purpose\b`,
+			`\b(drive|crash|steer) (my|the) (car|bike|motorbike) into (a|the) (wall|tree|bridge|lorry|truck|river)\b`,
 			`\bsav(e|ed|ing) (up )?(my |the |all my )?(pills|tablets|meds|medication)\b|\bstockpil\w* (my |the )?(pills|tablets|meds)\b|\bhow many (pills|tablets|meds) do i need\b|\bunalive (myself|me)\b|\b(cut|slash|slit)\b[^.?!]{0,30}\bso it bleeds\b|\bbleeds? (a lot|the most|out)\b`,
 		),
 	},
@@ -362,7 +374,7 @@ var exactSteps = regexp.MustCompile(`\b(step by step|exactly how|what exactly|ex
 // fight", "revenge in our fantasy league"), or in a kind secret (a
 // surprise, a present, vegetables hidden in a child's food), whose answer
 // rightly tells how to keep it.
-var playFrame = regexp.MustCompile(`\b(surprise|surprises|gift|gifts|present|presents|proposal|propose|anniversary|vegetables|veggies|game|games|league|fantasy|tournament|match|water ?balloons?|snowballs?|nerf|pillow fight|laser tag|paintball|board game|chess|checkers|poker|scrabble|monopoly|april fools?|harmless|prank war|tickle|novel|story|character|villain|dnd|campaign)\b`)
+var playFrame = regexp.MustCompile(`\b((at|in) (ping pong|table tennis|tennis|football|soccer|basketball|golf|darts|pool|snooker|bowling|cards|poker|fifa|mario kart|a race|racing|sports day|quiz|trivia)|surprise|surprises|gift|gifts|present|presents|proposal|propose|anniversary|vegetables|veggies|game|games|league|fantasy|tournament|match|water ?balloons?|snowballs?|nerf|pillow fight|laser tag|paintball|board game|chess|checkers|poker|scrabble|monopoly|april fools?|harmless|prank war|tickle|novel|story|character|villain|dnd|campaign)\b`)
 
 // signHint is the sign of a word of harm with no victim the compositional
 // reading could find ("torch it", "toss some over the fence"): harmless
@@ -502,7 +514,7 @@ var answerSigns = []struct {
 		`\b(she|he|they|you)('s|'re| is| are) (so )?(ugly|worthless|disgusting|pathetic)\b|\beveryone laughs at\b|\b(feels?|feel) (completely |totally )?alone\b|\bpile on\b|\bevery day until\b|\babout (his|her|their) weight\b|\bdon'?t belong\b`,
 	)},
 	{"coerces someone", res(
-		`\b(if|unless|or) (she|he|they|you) (stops?|refuses?|doesn'?t|don'?t|talks?|speak|speaks)\b`,
+		`\b(if|unless) (she|he|they) (stops?|refuses?|doesn'?t|don'?t|talks?|speaks?)\b[^.?!]{0,40}\b(tell|show|post|leak|send|share|expose|goes (public|online)|everyone)\b|\b(show|tell|post|leak|send|share|expose)\b[^.?!]{0,40}\b(if|unless) (she|he|they) (stops?|refuses?|doesn'?t|don'?t|talks?)\b`,
 		`\b(show|tell|send (it|them|the link) to) (everyone|everybody|her relatives|his relatives|the whole|all)\b`,
 		`\bkeeps? you from (calling|telling|reporting)\b|\bowe you\b|\b(hold|keep) (on to |hold of )?(their|his|her) (passports?|documents|papers|ids?)\b`,
 		`\b(hint|let (him|her|them) know)\b[^.?!]{0,30}\b(you have|what you know)\b`,

@@ -60,7 +60,8 @@ func TestAnswerSignsOnBenignAnswers(t *testing.T) {
 	}
 	m, flagged := 0, 0
 	for _, f := range []string{"dev_benign.jsonl", "heldout_benign.jsonl", "fresh_benign.jsonl", "final_benign.jsonl",
-		"probe_benign.jsonl", "probe2_benign.jsonl", "probe3_benign.jsonl"} {
+		"probe_benign.jsonl", "probe2_benign.jsonl", "probe3_benign.jsonl", "probe4_benign.jsonl",
+		"probe5_benign.jsonl", "probe6_benign.jsonl", "probe7_benign.jsonl"} {
 		for _, p := range readDevSet(t, f) {
 			if guardsAgainst(p.Prompt) {
 				continue
