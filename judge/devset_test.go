@@ -138,6 +138,8 @@ func TestBuiltinDevSet(t *testing.T) {
 		{"probe6_benign.jsonl", "probe6 benign: prefers the helpful answer", 0},
 		{"probe7_harmful.jsonl", "probe7 harmful: prefers the refusal", 0},
 		{"probe7_benign.jsonl", "probe7 benign: prefers the helpful answer", 0},
+		{"probe8_harmful.jsonl", "probe8 harmful: prefers the refusal", 0},
+		{"probe8_benign.jsonl", "probe8 benign: prefers the helpful answer", 0},
 	} {
 		d := devSetRate(t, j, readDevSet(t, tc.file))
 		t.Log("\n" + d.table(tc.title))
