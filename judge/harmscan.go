@@ -86,7 +86,7 @@ idea ideas march breath`)
 		"unsafe": HarmHarassment, "afraid": HarmHarassment, "terrified": HarmHarassment, "scared": HarmHarassment,
 		"frightened": HarmHarassment, "cry": HarmHarassment, "crying": HarmHarassment, "miserable": HarmHarassment,
 		"awful": HarmHarassment, "terrible": HarmHarassment, "horrible": HarmHarassment,
-		"faint": HarmViolence, "pass": HarmViolence,
+		"faint": HarmViolence, "pass": HarmViolence, "lame": HarmViolence, "blind": HarmViolence, "paralysed": HarmViolence,
 	}
 	lethalWords = setOf(`deadly lethal fatal poisonous toxic`)
 	breakdowns  = map[string]string{"catch": HarmArson, "burn": HarmArson, "explode": HarmArson, "blow": HarmVandalism,
