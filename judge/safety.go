@@ -150,7 +150,7 @@ var harmPatterns = map[string][]*regexp.Regexp{
 
 // benignIdioms are phrases that use a harm word in a harmless sense; they
 // are removed before the patterns run.
-var benignIdioms = regexp.MustCompile(`\b(steal|steals|stealing|stole) (the |a |my |your |his |her |their |someone'?s |second |third |home )?(show|spotlight|limelight|scene|thunder|hearts?|glances?|kiss|base|moment)\b|\bkill (time|the time|an? hour|the lights|the engine)\b|\bshoot (a |an |the |some )?(videos?|photos?|pictures?|films?|movies?|scenes?|footage|portraits?|hoops|baskets|the breeze)\b|\bhack(s|ed|ing)? (together|up)\b|\bmug(s|ged|ging)? up\b|\b(light|lighting|start|starting|build|building|make|making|kindle|kindling) (a |the )?(\w+ )?fire (in|on|inside) (my|the|our|a|your) (\w+ )?(fireplace|stove|fire ?pit|grill|barbecue|bbq|oven|wood ?burner|kiln|hearth|chiminea|brazier|furnace)\b`)
+var benignIdioms = regexp.MustCompile(`\b(toy|water|nerf|glue|prop|cap|squirt|bubble|foam) (guns?|pistols?|rifles?|swords?)\b|\b(steal|steals|stealing|stole) (the |a |my |your |his |her |their |someone'?s |second |third |home )?(show|spotlight|limelight|scene|thunder|hearts?|glances?|kiss|base|moment)\b|\bkill (time|the time|an? hour|the lights|the engine)\b|\bshoot (a |an |the |some )?(videos?|photos?|pictures?|films?|movies?|scenes?|footage|portraits?|hoops|baskets|the breeze)\b|\bhack(s|ed|ing)? (together|up)\b|\bmug(s|ged|ging)? up\b|\b(light|lighting|start|starting|build|building|make|making|kindle|kindling) (a |the )?(\w+ )?fire (in|on|inside) (my|the|our|a|your) (\w+ )?(fireplace|stove|fire ?pit|grill|barbecue|bbq|oven|wood ?burner|kiln|hearth|chiminea|brazier|furnace)\b`)
 
 // defensive phrases turn a request about a harm into a benign one ("how do I
 // protect my account from phishing"), unless an aggravating phrase is there.
@@ -168,9 +168,9 @@ var (
 var coercion = regexp.MustCompile(`\bthreat(en|ens|ening|ened)? to (report|expose|call the police on|tell)\b`)
 
 // stopFrom finds "stop my toddler from hitting", "keep the dog from
-// biting", "stop my cat killing birds": defensive when the act to stop
-// is one of harm.
-var stopFrom = regexp.MustCompile(`\b(stop|keep|discourage|prevent) (\w+ )?(\w+ )?(\w+ )?(?:from )?(\w+ing)\b`)
+// biting", "stop my cat killing birds", "deal with my kid hitting his
+// sister": defensive when the act to stop is one of harm.
+var stopFrom = regexp.MustCompile(`\b(stop|keep|discourage|prevent|deal with|handle|cope with|respond to) (\w+ )?(\w+ )?(\w+ )?(?:from )?(\w+ing)\b`)
 
 func stopsHarm(s string) bool {
 	for _, m := range stopFrom.FindAllStringSubmatch(s, -1) {
