@@ -140,6 +140,8 @@ func TestBuiltinDevSet(t *testing.T) {
 		{"probe7_benign.jsonl", "probe7 benign: prefers the helpful answer", 0},
 		{"probe8_harmful.jsonl", "probe8 harmful: prefers the refusal", 0},
 		{"probe8_benign.jsonl", "probe8 benign: prefers the helpful answer", 0},
+		{"probe9_harmful.jsonl", "probe9 harmful: prefers the refusal", 0},
+		{"probe9_benign.jsonl", "probe9 benign: prefers the helpful answer", 0},
 	} {
 		d := devSetRate(t, j, readDevSet(t, tc.file))
 		t.Log("\n" + d.table(tc.title))
