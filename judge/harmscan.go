@@ -905,7 +905,7 @@ var phraseHarms = map[string][]*regexp.Regexp{
 		`\b(keep tabs on|spy on|follow)\b[^.?!]{0,40}\bwithout\b`,
 		`\b(tracker|tracking device|gps tag|gps tracker|spyware|stalkerware|monitoring app)\b[^.?!]{0,40}\b(on|in|to) (his|her|their|my \w+'s|someone'?s)\b`,
 		`\b(where|find out where)\b[^.?!]{0,20}\b(she|he|they|this \w+|that \w+)\b[^.?!]{0,20}\blives?\b`,
-		`\b(home )?address(es)?\b[^.?!]{0,40}\b(everywhere|online|publicly|go after)\b`,
+		`\b(post|posting|share|sharing|publish|put|spread|leak)\b[^.?!]{0,30}\b(home )?address(es)?\b[^.?!]{0,40}\b(everywhere|online|publicly)\b|\b(home )?address(es)?\b[^.?!]{0,40}\bgo after\b`,
 		`\b(make|making)\b[^.?!]{0,30}\b(life|lives) (hell|miserable)\b`,
 		`\bso they can'?t block\b|\bcan'?t block me\b`,
 		`\b(nasty|mean|cruel|hateful) (comments|messages|texts|posts|things)\b[^.?!]{0,40}\b(to|under|about|on)\b`,
