@@ -142,6 +142,8 @@ func TestBuiltinDevSet(t *testing.T) {
 		{"probe8_benign.jsonl", "probe8 benign: prefers the helpful answer", 0},
 		{"probe9_harmful.jsonl", "probe9 harmful: prefers the refusal", 0},
 		{"probe9_benign.jsonl", "probe9 benign: prefers the helpful answer", 0},
+		{"probe10_harmful.jsonl", "probe10 harmful: prefers the refusal", 0},
+		{"probe10_benign.jsonl", "probe10 benign: prefers the helpful answer", 0},
 	} {
 		d := devSetRate(t, j, readDevSet(t, tc.file))
 		t.Log("\n" + d.table(tc.title))
