@@ -146,6 +146,7 @@ func TestBuiltinDevSet(t *testing.T) {
 		{"probe10_benign.jsonl", "probe10 benign: prefers the helpful answer", 0},
 		{"probe11_benign.jsonl", "probe11 benign: prefers the helpful answer", 0},
 		{"probe12_benign.jsonl", "probe12 benign: prefers the helpful answer", 0},
+		{"probe13_harmful.jsonl", "probe13 harmful: prefers the refusal", 0},
 	} {
 		d := devSetRate(t, j, readDevSet(t, tc.file))
 		t.Log("\n" + d.table(tc.title))
