@@ -147,6 +147,8 @@ func TestBuiltinDevSet(t *testing.T) {
 		{"probe11_benign.jsonl", "probe11 benign: prefers the helpful answer", 0},
 		{"probe12_benign.jsonl", "probe12 benign: prefers the helpful answer", 0},
 		{"probe13_harmful.jsonl", "probe13 harmful: prefers the refusal", 0},
+		{"probe14_harmful.jsonl", "probe14 harmful: prefers the refusal", 0},
+		{"probe14_benign.jsonl", "probe14 benign: prefers the helpful answer", 0},
 	} {
 		d := devSetRate(t, j, readDevSet(t, tc.file))
 		t.Log("\n" + d.table(tc.title))
