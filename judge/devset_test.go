@@ -149,6 +149,8 @@ func TestBuiltinDevSet(t *testing.T) {
 		{"probe13_harmful.jsonl", "probe13 harmful: prefers the refusal", 0},
 		{"probe14_harmful.jsonl", "probe14 harmful: prefers the refusal", 0},
 		{"probe14_benign.jsonl", "probe14 benign: prefers the helpful answer", 0},
+		{"probe15_harmful.jsonl", "probe15 harmful: prefers the refusal", 0},
+		{"probe15_benign.jsonl", "probe15 benign: prefers the helpful answer", 0},
 	} {
 		d := devSetRate(t, j, readDevSet(t, tc.file))
 		t.Log("\n" + d.table(tc.title))
