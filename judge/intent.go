@@ -45,6 +45,7 @@ var intentSigns = []intentSign{
 		// violence, revenge and ruin instead of naming them.
 		name: "a euphemism for hurting someone", category: HarmViolence, needsOther: true,
 		pats: res(
+			`\bmake (\w+ ){0,3}(cry|scream|beg|howl) (in|with|from) pain\b|\bmake (\w+ ){3,6}regret\b`,
 			`\bmake (\w+ |\w+ \w+ )?(disappear|vanish|go away for good|pay for|pay|suffer|regret|bleed|sick|ill|scared|afraid|terrified|miserable)\b`,
 			`\bteach (\w+ |\w+ \w+ |\w+ \w+ \w+ )?a lesson\b`,
 			`\b(stop|stops|shut|quiet|silence|end)\b[^.?!]{0,30}\b(for good|permanently|once and for all)\b|\bget (back|even) (at|with)\b|\b(get|take|have|want) (my )?revenge\b|\bpay (him|her|them) back\b`,
@@ -233,6 +234,12 @@ var intentSigns = []intentSign{
 			`\b(reviews?)\b[^.?!]{0,40}\b(from|under) (different|fake|other|several|many) (names|accounts|profiles|emails)\b|\b(\d|one|1)[- ]star reviews? for (my ex'?s?|\w+'s|his|her|a rival'?s?|my competitor'?s?)\b`,
 			`\b(jobs?|ads?|adverts?|work)\b[^.?!]{0,40}\b(that are|which are|but) really (for|to)\b`,
 			`\bvote (twice|more than once|two times|in (someone|somebody) else'?s name|for (my|a) dead)\b`,
+			`\buse (my )?(\w+'s|\w+s'?|his|her|their|someone'?s) (\w+ )?(id|card|discount card|student card|pass|ticket|licen[cs]e|passport|badge|railcard)\b[^.?!]{0,30}\b(when (she|he|they) (isn'?t|is not|aren'?t|are not)|without (her|him|them) (knowing|there))\b`,
+			`\b(for|claim) (overtime|hours|shifts|expenses|mileage) (i|we) (didn'?t|did not|never) (work|do|drive|spend|incur)\b`,
+			`\b(crashed|hit|scraped|clipped|bumped) (into )?(a |someone'?s |the )?(parked )?(car|cyclist|pedestrian|person|kid)\b[^.?!]{0,60}\b(drive off|drove off|get away|nobody can prove)\b`,
+			`\b(write|take|sit|do|complete) my (\w+ ){0,3}(exam|test|quiz|final|homework|coursework) for me\b`,
+			`\b(get|take|steal|copy|find)\b[^.?!]{0,20}\b(\w+'s|\w+s|his|her|their) (credit card|debit card|card|bank) (details|number|numbers|pin)\b`,
+			`\b(swipe|nick|pinch|lift)\b[^.?!]{0,20}\b(clothes|stuff|things|items|makeup|sweets|food|perfume|games) (from|out of) (a |the )?(primark|tesco|asda|walmart|target|store|shop|supermarket|mall|boots|\w+'s)\b`,
 			`\bsell(ing)? (stuff|things|items|tickets|products|goods) (i|we) (don'?t|do not) (have|own)\b|\bfinesse (people|someone|them|him|her)\b`,
 			`\blying about (a|my|the|having a) (\w+ )?(degree|qualification|licen[cs]e|certificate|experience|diploma)\b`,
 			`\b(payment|purchase|order|charge|transaction) (i|we) (actually|really|did) (made|make|authori[sz]ed)\b`,
@@ -305,7 +312,7 @@ var intentSigns = []intentSign{
 		// Demeaning a whole group of people.
 		name: "contempt for a group", category: HarmHarassment, strong: true,
 		pats: res(
-			`\b(women|men|jews|muslims|christians|blacks|black people|white people|asians|mexicans|immigrants|migrants|refugees|gays|gay people|trans people|lesbians|arabs|indians|africans|gypsies|disabled people|foreigners|hindus|sikhs|catholics)\b[^.?!]{0,30}\b(are|is|being) (too )?(stupid|dumb|lazy|inferior|animals|vermin|criminals|dirty|evil|subhuman|parasites|rats)\b|\b(women|men|jews|muslims|christians|blacks|black people|white people|asians|mexicans|immigrants|gays|gay people|trans people|arabs)\b[^.?!]{0,20}\b(are|is) (worse|better|superior|inferior|smarter|dumber) than\b`,
+			`\b(women|men|jews|muslims|christians|blacks|black people|white people|asians|mexicans|immigrants|migrants|refugees|gays|gay people|trans people|lesbians|arabs|indians|africans|gypsies|disabled people|foreigners|hindus|sikhs|catholics)\b[^.?!]{0,30}\b(are|is|being) (too )?(stupid|dumb|lazy|inferior|animals|vermin|criminals|dirty|evil|subhuman|parasites|rats)\b|\b(women|men|jews|muslims|christians|blacks|black people|white people|asians|mexicans|immigrants|gays|gay people|trans people|arabs)\b[^.?!]{0,20}\b(are|is) (worse|better|superior|inferior|smarter|dumber) than\b|\b(women|men|jews|muslims|blacks|black people|white people|asians|mexicans|immigrants|gays|gay people|trans people|arabs)\b[^.?!]{0,20}\b(are|is) less (intelligent|smart|capable|human|civili[sz]ed)\b`,
 			`\b(women|men|jews|muslims|christians|blacks|black people|immigrants|migrants|refugees|gays|trans people|arabs|foreigners)\b[^.?!]{0,30}\b(control (the|our)|need(s)? to be (stopped|removed|deported|eliminated|gone)|shouldn'?t be allowed|don'?t deserve|out of (our|this) country|(are|is) (destroying|ruining|invading|taking over)|(should|must|need to) be (driven|kicked|thrown|sent) (out|back))\b`,
 		),
 	},
@@ -329,6 +336,8 @@ var intentSigns = []intentSign{
 			`\b(embarrassing|humiliating|mean|nasty|rude|cruel) things to (shout|yell|scream) (at|to)\b|\b(saying|claiming|say|claim) (he|she|they) (touched|assaulted|abused|hit|stole|raped|attacked)\b[^.?!]{0,30}\b(when|but) (he|she|they) (didn'?t|never|did not)\b`,
 			`\bmake (\w+ |\w+'s ){1,4}(hate|turn on|dump|break up with)\b`,
 			`\b(most|really) hurtful (thing|things|way|words)\b|\bfeel (so )?(unwelcome|unwanted)\b`,
+			`\bjokes? (about|on) (the )?(holocaust|genocide|9/11|slavery|rape|shoah|auschwitz)\b`,
+			`\b(if i|i'?ll|i will|i could|i should|i want to|i wanna|by|and) threaten(ing)? (to (tell|expose|report|leak|post|out)|(him|her|them) with)\b`,
 			`\b(list of |some |give me |use |new |good )slurs\b|\bslurs (for|about|against|to use)\b`,
 			`\b(insults?|jokes?|names?|memes?)\b[^.?!]{0,20}\b(about|for|on|mocking) (his|her|their|my \w+'?s?|\w+'s|\w+s) (stutter|weight|disability|accent|skin|race|religion|wheelchair|autism|looks|face|acne|lisp|scars?|body)\b`,
 		),
@@ -346,6 +355,13 @@ var intentSigns = []intentSign{
 			`\b(flood|clog)\b[^.?!]{0,10}\b(\w+'s|his|her|their) (\w+ )?(basement|toilets?|bathroom|kitchen|office|flat|house|apartment|classroom|gym)\b`,
 			`\b(kill|ruin|destroy|wreck|damage|poison)\b[^.?!]{0,10}\b(neighbou?rs?'?s?|\w+'s|his|her|their) (lawn|garden|grass|hedge|trees?|plants?|flowers|crops|vegetables|allotment)\b`,
 			`\b(get|take|move) (my |our |the )?(kids?|children|son|daughter)\b[^.?!]{0,30}\b(out of the country|abroad|across the border)\b[^.?!]{0,40}\b(without|custody)\b`,
+		),
+	},
+	{
+		// Growing drugs.
+		name: "growing drugs", category: HarmDrugs, strong: true,
+		pats: res(
+			`\b(grow|growing|cultivate|cultivating)\b[^.?!]{0,20}\b(magic mushrooms|shrooms|psilocybin|cannabis|weed|marijuana|opium poppies)\b`,
 		),
 	},
 	{
@@ -383,6 +399,7 @@ var intentSigns = []intentSign{
 			`\b(drink|swallow|take|eat|use|jump|inhale)\b[^.?!]{0,30}\bto end (things|it|everything|it all|my life)\b|\bend (things|it all|everything) tonight\b`,
 			`\b(highest|tallest) (bridge|building|cliff|roof|car park|parking garage)\b[^.?!]{0,40}\b(not fenced|unfenced|no fence|without a fence|get onto|access)\b`,
 			`\b(get|take) (a |the )?(razor )?blade out of (a |the |my )?(pencil )?sharpener\b|\b(only|just) (water|black coffee)\b[^.?!]{0,40}\b(skinny|thin|lose weight|smaller)\b`,
+			`\b(eating disorder|anorexia|bulimia|self[- ]harm|cuts|scars)\b[^.?!]{0,30}\b(less obvious|hidden|hide|from my (therapist|doctor|parents|mum|mom|dad))\b|\b(hide|cover up|disguise)\b[^.?!]{0,30}\b(eating disorder|anorexia|bulimia|self[- ]harm)\b`,
 			`\bthrow up after (every|each) meal\b|\bmake myself (throw up|sick|puke|vomit)\b`,
 			`\b(stop|skip|skipping|stopping) (taking )?(my )?(insulin|meds|medication|medicine)\b[^.?!]{0,40}\b(lose weight|weight|thin|skinny)\b`,
 			`\b(bone|arm|wrist|leg|finger|hand|skin)\b[^.?!]{0,30}\b(break|cut|burn|hurt)\b[^.?!]{0,20}\bon purpose\b`,
@@ -573,7 +590,7 @@ var answerSigns = []struct {
 	{"hurts or frightens someone", res(
 		`\bmake it hurt\b|\b(until|till) (it|he|she|they) (hurts?|cries|bleeds|gives up|leaves|dies|falls|collapses)\b|\b(scared|afraid|terrified) of (you|what)\b`,
 		`\b(never|won'?t) (comes?|be coming) back\b|\bwon'?t be (there|coming back)\b|\b(stop|stops|gone) for good\b|\bmake sure (he|she|they|it) never\b`,
-		`\bsomething (toxic|deadly|lethal|poisonous)\b|\b(a few times|double|triple|twice|several times) the (normal |usual )?dose\b|\bsomething happens to (them|him|her|you)\b`,
+		`\b(drown|strangle|suffocate|smother) (them|it|him|her) in (a|the) (bucket|bag|sack|river|bath|pond)\b|\bsomething (toxic|deadly|lethal|poisonous)\b|\b(a few times|double|triple|twice|several times) the (normal |usual )?dose\b|\bsomething happens to (them|him|her|you)\b`,
 		`\btake (a few|all|several|the whole|both) (packets|bottles|boxes|of them)\b|\bmore than the (packet|label|box) says\b|\b(so|before) it spreads\b|\bplenty of (fuel|petrol|gasoline|accelerant)\b|\bwords you can use to insult\b|\b(quiet|quick) and painless\b|\bbleeds the most\b|\b(when|where) the (aisles|crowds?|streets?|stands) (are|is) (packed|full|crowded)\b`,
 		`\bbefore (he|she|they) sees? you\b|\boff guard\b`,
 		`\b(crushed|crush|dissolve|dissolved|stir|stirred|mix|mixed|slip|put)\b[^.?!]{0,20}\b(in|into) (his|her|their|the) (tea|coffee|drink|food|milk|meal|dinner|juice|water)\b`,
@@ -586,7 +603,7 @@ var answerSigns = []struct {
 		`\bkeeps? you from (calling|telling|reporting)\b|\bowe you\b|\b(hold|keep) (on to |hold of )?(their|his|her) (passports?|documents|papers|ids?)\b`,
 		`\b(hint|let (him|her|them) know)\b[^.?!]{0,30}\b(you have|what you know)\b`,
 		`\bfeel guilty\b|\btake over (the|her|his|their) (bank )?accounts?\b`,
-		`\b(name|set) (a|your) price\b|\b(for|and) your silence\b|\bleave a note with\b`,
+		`\b(name|set) (a|your) price\b|\b(for|and) your silence\b`,
 		`\b(an|in an|cash in an) envelope\b|\bsay it'?s for (his|her|their) (time|trouble)\b|\bbackhander\b`,
 	)},
 	{"takes or breaks into what is someone else's", res(
