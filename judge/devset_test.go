@@ -151,6 +151,7 @@ func TestBuiltinDevSet(t *testing.T) {
 		{"probe14_benign.jsonl", "probe14 benign: prefers the helpful answer", 0},
 		{"probe15_harmful.jsonl", "probe15 harmful: prefers the refusal", 0},
 		{"probe15_benign.jsonl", "probe15 benign: prefers the helpful answer", 0},
+		{"probe16_benign.jsonl", "probe16 benign: prefers the helpful answer", 0},
 	} {
 		d := devSetRate(t, j, readDevSet(t, tc.file))
 		t.Log("\n" + d.table(tc.title))
