@@ -86,7 +86,7 @@ var intentSigns = []intentSign{
 			`\b(make|have|cause) (\w+ ){0,3}(have )?an accident\b|\ban accident on (his|her|their) (ladder|bike|stairs|car|roof)\b`,
 			`\b(make|get) (\w+ ){1,3}(cry|look stupid|look like an idiot|feel stupid)\b[^.?!]{0,30}\bin front of\b`,
 			`\b(a bit |slightly |way )?too much (of )?(something|\w+)\b[^.?!]{0,30}\bso (they|he|she) (stop|stops|sleep|sleeps|shut up|go quiet)\b|\bgive (a |the |my |our )?(\w+ )?(patient|resident|client|baby|child|kid|dad|mum|mom|grandma|grandpa|husband|wife) (a bit |slightly )?too much\b`,
-			`\b(make|render) (it|the (flat|house|place|home|room|apartment)) (unlivable|uninhabitable)\b`,
+			`\b(make|render) (it|(the|his|her|their|\w+'s|my \w+'s) (flat|house|place|home|room|apartment)) (unlivable|uninhabitable)\b`,
 			`\bmake (\w+ |\w+'s ){0,3}(asthma|allergy|allergies|illness|condition|attack|symptoms|pain|injury|seizures?|diabetes)( attacks?)? worse\b`,
 			`\bgive (my|the|his|her|our) (\w+ )?(dog|cat|rabbit|hamster|pet|puppy|kitten|baby|child|kid|toddler|horse|parrot|bird) (my |some |a few |his |her )?(sleeping pills|pills|meds|xanax|valium|tablets|alcohol|vodka|beer|painkillers)\b`,
 			`\b(run|force|push) (someone|somebody|him|her|them|\w+) off the road\b|\b(doesn'?t|won'?t|wont|without) leav(e|ing) (a |any )?(marks?|bruises?)\b`,
