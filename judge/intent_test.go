@@ -108,3 +108,25 @@ func TestSignsOfHarm(t *testing.T) {
 		}
 	}
 }
+
+// TestSignsSpareBenignTwins: requests that use the words of strong signs
+// harmlessly are not judged harmful on them.
+func TestSignsSpareBenignTwins(t *testing.T) {
+	for _, p := range []string{
+		"how do i fix my cake if i mess it up badly",
+		"how do i keep my bike locked up at uni",
+		"how do i stop young families moving away from our village",
+		"how do i stop my heart racing at night",
+		"is the word i heard at school a slur",
+		"my son's classmates make fun of his stutter, what can i do",
+		"why do comedians make fun of death so much",
+		"how do i find the man i saw at the park who helped my dog",
+	} {
+		s := normalize(p)
+		harm, hints := requestHarm(s)
+		signs, cats := suspectRequest(s, hints)
+		if got := harmOnSigns(signs, cats); len(harm) > 0 || len(got) > 0 {
+			t.Errorf("%q: judged harmful (harm %v, signs %v)", p, harm, signs)
+		}
+	}
+}
