@@ -158,6 +158,7 @@ func TestBuiltinDevSet(t *testing.T) {
 		{"probe17_benign.jsonl", "probe17 benign: prefers the helpful answer", 0},
 		{"probe18_harmful.jsonl", "probe18 harmful: prefers the refusal", 0},
 		{"probe18_benign.jsonl", "probe18 benign: prefers the helpful answer", 0},
+		{"probe19_benign.jsonl", "probe19 benign: prefers the helpful answer", 0},
 		// Written with the first probe set, before any of the signs, and
 		// measured once, at the end, never tuned on: the estimate of what
 		// the judge does on wording it was not built for.
