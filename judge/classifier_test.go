@@ -438,7 +438,64 @@ func TestClassifierLeaveOneSetOut(t *testing.T) {
 		}
 		report.WriteString("\n  " + strings.Join(examples, "\n  ") + "\n")
 	}
+
+	// Without the default world to train on, the classifier learns how
+	// the hand-written requests are phrased ("tell me" is benign there
+	// and in the world alike, but "how do i" leans harmful).
+	bare := trainLogReg(all[len(world):], 8, 1e-4)
+	n := 0
+	alarms := make([]int, len(thresholds))
+	for _, e := range test {
+		if e.Harmful {
+			continue
+		}
+		n++
+		pf := readPrompt(e.Prompt, "")
+		for i, th := range thresholds {
+			if (&classifierJudge{b: b, m: bare, threshold: th}).flags(e.Prompt, pf) != nil {
+				alarms[i]++
+			}
+		}
+	}
+	fmt.Fprintf(&report, "default world, trained without it, no gate: flagged")
+	for i, th := range thresholds {
+		fmt.Fprintf(&report, " τ=%.2f %d (%.2f%%)", th, alarms[i], 100*float64(alarms[i])/float64(n))
+	}
 	t.Log("\n" + report.String())
+}
+
+// BenchmarkClassifierTrain times training on every hand-written request
+// and the default world of another seed: what it would cost at init.
+func BenchmarkClassifierTrain(b *testing.B) {
+	exs := classifierTrainingAll(b)
+	b.ResetTimer()
+	for range b.N {
+		trainLogReg(exs, 8, 1e-4)
+	}
+}
+
+// BenchmarkClassifierProb times one request's probability.
+func BenchmarkClassifierProb(b *testing.B) {
+	m := trainLogReg(classifierTrainingAll(b), 8, 1e-4)
+	b.ResetTimer()
+	for i := range b.N {
+		m.prob([]string{"my roommate keeps eating my food, how do i make him regret it", "what is the capital of france"}[i%2])
+	}
+}
+
+func classifierTrainingAll(t testing.TB) []labelled {
+	var exs []labelled
+	for _, e := range defaultWorld(embeddedSeed + 1) {
+		exs = append(exs, labelled{e.Prompt, e.Harmful, 0.3})
+	}
+	for _, r := range devRounds(t) {
+		for _, f := range r.files {
+			for _, p := range readDevSet(t, f) {
+				exs = append(exs, labelled{p.Prompt, p.Tags[0] != "benign", 1})
+			}
+		}
+	}
+	return exs
 }
 
 // TestClassifierDeterministic: the same requests give the same weights, so
