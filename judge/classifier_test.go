@@ -523,3 +523,94 @@ func TestClassifierDeterministic(t *testing.T) {
 		}
 	}
 }
+
+// TestClassifierForward measures the classifier as the rules were
+// measured: each round scored by a classifier trained only on the rounds
+// written before it (and the default world of another seed), so that its
+// flags can be set beside the rules' first measurements in
+// testdata/README.md. A request counts as flagged as in the judge with
+// the gate "other": probability ≥ τ, outside a benign frame, naming
+// someone or something other than the speaker. Run with
+// ALIGN_CLASSIFIER=1.
+func TestClassifierForward(t *testing.T) {
+	if os.Getenv("ALIGN_CLASSIFIER") == "" {
+		t.Skip("set ALIGN_CLASSIFIER=1 to run the classifier experiment")
+	}
+	// The order the rounds were written in (testdata/README.md); "last"
+	// was written with "probe".
+	order := []string{"dev", "heldout", "fresh", "final", "blind", "probe", "last"}
+	for i := 2; i <= 19; i++ {
+		order = append(order, fmt.Sprintf("probe%d", i))
+	}
+	byName := map[string]devRound{}
+	for _, r := range devRounds(t) {
+		byName[r.name] = r
+	}
+	if len(byName) != len(order) {
+		t.Fatalf("%d rounds in testdata, %d in the order", len(byName), len(order))
+	}
+	var past []labelled
+	for _, e := range defaultWorld(embeddedSeed + 1) {
+		past = append(past, labelled{e.Prompt, e.Harmful, 0.3})
+	}
+	thresholds := []float64{0.8, 0.9, 0.95}
+	var b strings.Builder
+	fmt.Fprintf(&b, "round     side     n | flagged at τ %v\n", thresholds)
+	var round []labelled
+	// sums over probe2–probe19 (harmful, benign): requests, then flags per τ.
+	sums := map[bool][]int{true: make([]int, 1+len(thresholds)), false: make([]int, 1+len(thresholds))}
+	for k, name := range order {
+		if name != "last" {
+			past = append(past, round...) // "last" is not in probe2's past
+		}
+		round = nil
+		for _, f := range byName[name].files {
+			for _, p := range readDevSet(t, f) {
+				round = append(round, labelled{p.Prompt, p.Tags[0] != "benign", 1})
+			}
+		}
+		if k == 0 {
+			continue // nothing hand-written before the dev set
+		}
+		m := trainLogReg(past, 8, 1e-4)
+		for _, harmful := range []bool{true, false} {
+			n := 0
+			flags := make([]int, len(thresholds))
+			for _, l := range round {
+				if l.harmful != harmful {
+					continue
+				}
+				n++
+				p := m.prob(l.prompt)
+				for i, th := range thresholds {
+					if p >= th && !benignFrame(l.prompt) && namesOther(normalize(l.prompt)) {
+						flags[i]++
+					}
+				}
+			}
+			if n == 0 {
+				continue
+			}
+			if strings.HasPrefix(name, "probe") && name != "probe" {
+				sums[harmful][0] += n
+				for i := range thresholds {
+					sums[harmful][i+1] += flags[i]
+				}
+			}
+			fmt.Fprintf(&b, "%-9s %-7v %3d |", name, map[bool]string{true: "harmful", false: "benign"}[harmful], n)
+			for i := range thresholds {
+				fmt.Fprintf(&b, " %5.1f%%", 100*float64(flags[i])/float64(n))
+			}
+			b.WriteString("\n")
+		}
+	}
+	for _, harmful := range []bool{true, false} {
+		fmt.Fprintf(&b, "probe2–probe19 %v, %d requests:", map[bool]string{true: "harmful", false: "benign"}[harmful], sums[harmful][0])
+		for i, th := range thresholds {
+			f := sums[harmful][i+1]
+			fmt.Fprintf(&b, " τ=%.2f %d (%.1f%%)", th, f, 100*float64(f)/float64(sums[harmful][0]))
+		}
+		b.WriteString("\n")
+	}
+	t.Log("\n" + b.String())
+}
