@@ -549,29 +549,37 @@ func TestClassifierForward(t *testing.T) {
 	if len(byName) != len(order) {
 		t.Fatalf("%d rounds in testdata, %d in the order", len(byName), len(order))
 	}
-	var past []labelled
+	var world []labelled
 	for _, e := range defaultWorld(embeddedSeed + 1) {
-		past = append(past, labelled{e.Prompt, e.Harmful, 0.3})
+		world = append(world, labelled{e.Prompt, e.Harmful, 0.3})
+	}
+	read := func(name string) []labelled {
+		var out []labelled
+		for _, f := range byName[name].files {
+			for _, p := range readDevSet(t, f) {
+				out = append(out, labelled{p.Prompt, p.Tags[0] != "benign", 1})
+			}
+		}
+		return out
 	}
 	thresholds := []float64{0.8, 0.9, 0.95}
 	var b strings.Builder
 	fmt.Fprintf(&b, "round     side     n | flagged at τ %v\n", thresholds)
-	var round []labelled
 	// sums over probe2–probe19 (harmful, benign): requests, then flags per τ.
 	sums := map[bool][]int{true: make([]int, 1+len(thresholds)), false: make([]int, 1+len(thresholds))}
 	for k, name := range order {
-		if name != "last" {
-			past = append(past, round...) // "last" is not in probe2's past
-		}
-		round = nil
-		for _, f := range byName[name].files {
-			for _, p := range readDevSet(t, f) {
-				round = append(round, labelled{p.Prompt, p.Tags[0] != "benign", 1})
-			}
-		}
 		if k == 0 {
 			continue // nothing hand-written before the dev set
 		}
+		// The past of a round: the world and the rounds before it, but
+		// "last" is in no later round's past, and "probe" not in its.
+		past := slices.Clone(world)
+		for _, earlier := range order[:k] {
+			if earlier != "last" && !(name == "last" && earlier == "probe") {
+				past = append(past, read(earlier)...)
+			}
+		}
+		round := read(name)
 		m := trainLogReg(past, 8, 1e-4)
 		for _, harmful := range []bool{true, false} {
 			n := 0
