@@ -26,7 +26,10 @@ import (
 // one was seen. It is measured leave-one-set-out: trained on every
 // hand-written round but one (and on the default world of another seed),
 // it scores the round it did not see, alone and OR-ed with the rules
-// outside a benign frame.
+// outside a benign frame; and trained only on the rounds written before
+// the one it scores (TestClassifierForward), as the rules were built.
+// scripts/judge-classifier-history.sh sets the latter beside the judge
+// as it was at each round's first measurement.
 
 // otherWords point at someone other than the speaker; the stopwords drop
 // them, but "hurt him" and "hurt myself" differ by them alone.
@@ -263,7 +266,7 @@ func defaultWorld(seed uint64) []data.Example {
 // it, round by round, on rounds it was not trained on, beside the rules
 // alone; and its false alarms on the default world's benign prompts
 // (seed 1) when trained on every round and on another seed's world,
-// minus any prompt of seed 1. Slow (tens of seconds): run with
+// minus any prompt of seed 1. Slow (about a minute): run with
 // ALIGN_CLASSIFIER=1.
 func TestClassifierLeaveOneSetOut(t *testing.T) {
 	if os.Getenv("ALIGN_CLASSIFIER") == "" {
