@@ -157,34 +157,31 @@ func worldSentences() []sentence {
 		return a % 11, b % 11, "times", (a % 11) * (b % 11)
 	}
 	return []sentence{
-		func(rng *rand.Rand) string { r := pick(rng, caps); return "The capital of " + r.K + " is " + r.V + "." },
+		func(rng *rand.Rand) string { r := pick(rng, caps); return sayOneOf(rng, capitalProse, r.K, r.V) },
 		func(rng *rand.Rand) string { r := pick(rng, caps); return r.V + " is a big city in " + r.K + "." },
-		func(rng *rand.Rand) string { r := pick(rng, cols); return capitalize(r.K) + " is " + r.V + "." },
-		func(rng *rand.Rand) string { r := pick(rng, snds); return capitalize(r.K) + " says " + r.V + "." },
-		func(rng *rand.Rand) string {
-			r := pick(rng, opps)
-			return "The opposite of " + r.K + " is " + r.V + "."
-		},
+		func(rng *rand.Rand) string { r := pick(rng, cols); return sayOneOf(rng, colourProse, r.K, r.V) },
+		func(rng *rand.Rand) string { r := pick(rng, snds); return sayOneOf(rng, soundProse, r.K, r.V) },
+		func(rng *rand.Rand) string { r := pick(rng, opps); return sayOneOf(rng, oppositeProse, r.K, r.V) },
 		func(rng *rand.Rand) string {
 			r := pick(rng, opps)
 			return capitalize(r.K) + " and " + r.V + " are opposites."
 		},
-		func(rng *rand.Rand) string { r := pick(rng, descs); return capitalize(r.K) + " is " + r.V + "." },
+		func(rng *rand.Rand) string { r := pick(rng, descs); return sayOneOf(rng, describeProse, r.K, r.V) },
 		func(rng *rand.Rand) string {
 			w := allWords[rng.IntN(len(allWords))]
-			return "The word " + w + " has " + strconv.Itoa(len(w)) + " letters."
+			return sayOneOf(rng, lengthProse, w, strconv.Itoa(len(w)), spellOut(w))
 		},
 		func(rng *rand.Rand) string {
 			w := allWords[rng.IntN(len(allWords))]
-			return "The word " + w + " backwards is " + reverse(w) + "."
+			return sayOneOf(rng, reverseProse, w, reverse(w))
 		},
 		func(rng *rand.Rand) string {
 			s := allSentences[rng.IntN(len(allSentences))]
-			return fmt.Sprintf("%s That sentence has %d words.", s, len(strings.Fields(s)))
+			return sayOneOf(rng, wordCountProse, s, strconv.Itoa(len(strings.Fields(s))))
 		},
 		func(rng *rand.Rand) string {
 			a, b, op, c := arith(rng)
-			return fmt.Sprintf("%d %s %d is %d.", a, op, b, c)
+			return arithmeticProse(rng, a, b, op, c)
 		},
 		func(rng *rand.Rand) string {
 			r := pick(rng, caps)
@@ -204,6 +201,79 @@ func worldSentences() []sentence {
 		},
 	}
 }
+
+// The ways the corpus states a fact of the world. A base model that has
+// read a fact in many words (sum, total, product, antonym, hue, noise,
+// length) knows those words before an instruction uses them; the
+// instruction templates themselves never appear here. {0}, {1}, {2} are the
+// fact's parts.
+var (
+	capitalProse = []string{"The capital of {0} is {1}.", "{1} is the capital of {0}.", "{1} is the capital city of {0}.",
+		"{0}'s capital is {1}.", "The government of {0} sits in {1}.", "{0} is run from its capital, {1}.",
+		"The seat of government of {0} is {1}.", "People in {0} call {1} their capital."}
+	colourProse = []string{"{0!} is {1}.", "{0!} is usually {1}.", "The colour of {0} is {1}.", "The color of {0} is {1}.",
+		"{0!} has a {1} colour.", "{0!} is {1} in colour.", "The usual shade of {0} is {1}.", "{0!} comes in a {1} hue.",
+		"If you paint {0}, you use {1}.", "Most of the time {0} looks {1}."}
+	soundProse = []string{"{0!} says {1}.", "{0!} makes the sound {1}.", "The noise {0} makes is {1}.",
+		"You can hear {0} go {1}.", "The call of {0} sounds like {1}.", "When {0} cries out, it goes {1}.",
+		"{1} is the sound of {0}.", "Listen to {0}: {1}!"}
+	oppositeProse = []string{"The opposite of {0} is {1}.", "{1} is the opposite of {0}.", "An antonym of {0} is {1}.",
+		"{0!} and {1} are antonyms.", "{0!} means the reverse of {1}.", "The contrary of {0} is {1}.",
+		"{0!} is the other end from {1}.", "If something is not {0} at all, it is {1}."}
+	describeProse = []string{"{0!} is {1}.", "In a few words, {0} is {1}.", "Put simply, {0} is {1}.",
+		"What is {0}? It is {1}.", "To put it plainly, {0} is {1}.", "{0!}: {1}.", "Anyone can tell you that {0} is {1}."}
+	lengthProse = []string{"The word {0} has {1} letters.", "The word {0} is {1} letters long.", "There are {1} letters in {0}.",
+		"The length of the word {0} is {1}.", "The word {0} is spelled {2}, which makes {1} letters.", "The word {0} has {1} characters.",
+		"Count the letters of {0} and you get {1}."}
+	reverseProse = []string{"The word {0} backwards is {1}.", "Reversed, {0} is {1}.", "The word {0} spelled backwards is {1}.",
+		"Read from the last letter to the first, {0} is {1}.", "Written back to front, {0} becomes {1}.",
+		"Reading {0} from right to left gives {1}.", "Turn {0} around and you get {1}."}
+	wordCountProse = []string{"{0} That sentence has {1} words.", "\"{0}\" is {1} words long.",
+		"Counting its words, \"{0}\" has {1}.", "The sentence \"{0}\" has a word count of {1}.",
+		"{0} That makes {1} words in all."}
+)
+
+// sayOneOf fills one of frames, chosen by rng, with parts: {i} is parts[i],
+// {i!} the same capitalised to open a sentence.
+func sayOneOf(rng *rand.Rand, frames []string, parts ...string) string {
+	s := frames[rng.IntN(len(frames))]
+	for i, p := range parts {
+		s = strings.ReplaceAll(s, "{"+strconv.Itoa(i)+"!}", capitalize(p))
+		s = strings.ReplaceAll(s, "{"+strconv.Itoa(i)+"}", p)
+	}
+	return capitalize(s)
+}
+
+// spellOut writes a word letter by letter: "cat" → "c-a-t".
+func spellOut(w string) string { return strings.Join(strings.Split(w, ""), "-") }
+
+// arithmeticProse states a + b, a - b or a × b = c in one of many ways,
+// word problems among them.
+func arithmeticProse(rng *rand.Rand, a, b int, op string, c int) string {
+	var frames []string
+	switch op {
+	case "plus":
+		frames = []string{"{0} plus {1} is {2}.", "The sum of {0} and {1} is {2}.", "{0} and {1} add up to {2}.",
+			"Adding {1} to {0} gives {2}.", "{0} + {1} = {2}.", "The total of {0} and {1} is {2}.",
+			"{0} and {1} make {2} altogether.", "{N} had {0} {T} and got {1} more, so {N} had {2} {T}.",
+			"With {0} {T} in one bag and {1} in another, there are {2} {T} in total."}
+	case "minus":
+		frames = []string{"{0} minus {1} is {2}.", "The difference between {0} and {1} is {2}.",
+			"Taking {1} away from {0} leaves {2}.", "{0} - {1} = {2}.", "{0} take away {1} is {2}.",
+			"{1} less than {0} is {2}.", "{N} had {0} {T} and gave {1} away, so {2} were left.",
+			"Count down {1} from {0} and you reach {2}.", "Of {0} {T}, {1} got lost and {2} remain."}
+	default:
+		frames = []string{"{0} times {1} is {2}.", "The product of {0} and {1} is {2}.", "{0} multiplied by {1} is {2}.",
+			"{0} x {1} = {2}.", "{0} * {1} = {2}.", "{0} groups of {1} make {2}.", "{0} lots of {1} come to {2}.",
+			"{N} packed {0} boxes with {1} {T} each, {2} {T} in all.", "{0} rows of {1} {T} hold {2} {T}."}
+	}
+	x, _ := twoNames(rng)
+	s := strings.NewReplacer("{N}", x, "{T}", countables[rng.IntN(len(countables))]).Replace(frames[rng.IntN(len(frames))])
+	return sayOneOf(rng, []string{s}, strconv.Itoa(a), strconv.Itoa(b), strconv.Itoa(c))
+}
+
+// countables are the things of the corpus's word problems.
+var countables = []string{"apples", "stamps", "shells", "marbles", "books", "cards", "pencils", "eggs", "coins", "buttons"}
 
 // actSentences make the corpus describe every act of the world, harmful or
 // not, in varied prose: what it is, whether it hurts someone and why. A
