@@ -416,25 +416,7 @@ func TestClassifierLeaveOneSetOut(t *testing.T) {
 	m := trainLogReg(all, 8, 1e-4)
 	fmt.Fprintf(&report, "trained on %d requests, %d tokens, in %v\n", len(all), len(m.w), time.Since(start).Round(time.Millisecond))
 	for _, g := range gates {
-		n := 0
-		alarms := make([]int, len(thresholds))
-		var examples []string
-		for _, e := range test {
-			if e.Harmful {
-				continue
-			}
-			n++
-			pf := readPrompt(e.Prompt, "")
-			for i, th := range thresholds {
-				c := &classifierJudge{b: b, m: m, threshold: th, gate: g}
-				if c.flags(e.Prompt, pf) != nil {
-					alarms[i]++
-					if i == 0 && len(examples) < 5 {
-						examples = append(examples, fmt.Sprintf("%.2f %q", m.prob(e.Prompt), e.Prompt))
-					}
-				}
-			}
-		}
+		n, alarms, examples := benignAlarms(b, m, g, test, thresholds)
 		fmt.Fprintf(&report, "default world, %d benign prompts (seed %d), gate %q: flagged by the classifier outside the rules", n, embeddedSeed, g)
 		for i, th := range thresholds {
 			fmt.Fprintf(&report, " τ=%.2f %d (%.2f%%)", th, alarms[i], 100*float64(alarms[i])/float64(n))
@@ -446,8 +428,19 @@ func TestClassifierLeaveOneSetOut(t *testing.T) {
 	// the hand-written requests are phrased ("tell me" is benign there
 	// and in the world alike, but "how do i" leans harmful).
 	bare := trainLogReg(all[len(world):], 8, 1e-4)
-	n := 0
-	alarms := make([]int, len(thresholds))
+	n, alarms, _ := benignAlarms(b, bare, "", test, thresholds)
+	fmt.Fprintf(&report, "default world, trained without it, no gate: flagged")
+	for i, th := range thresholds {
+		fmt.Fprintf(&report, " τ=%.2f %d (%.2f%%)", th, alarms[i], 100*float64(alarms[i])/float64(n))
+	}
+	t.Log("\n" + report.String())
+}
+
+// benignAlarms counts the benign prompts of test that the classifier m
+// flags (outside the rules, through gate) at each threshold, with up to
+// five of those flagged at the first threshold.
+func benignAlarms(b *Builtin, m *logReg, gate string, test []data.Example, thresholds []float64) (n int, alarms []int, examples []string) {
+	alarms = make([]int, len(thresholds))
 	for _, e := range test {
 		if e.Harmful {
 			continue
@@ -455,16 +448,16 @@ func TestClassifierLeaveOneSetOut(t *testing.T) {
 		n++
 		pf := readPrompt(e.Prompt, "")
 		for i, th := range thresholds {
-			if (&classifierJudge{b: b, m: bare, threshold: th}).flags(e.Prompt, pf) != nil {
+			c := &classifierJudge{b: b, m: m, threshold: th, gate: gate}
+			if c.flags(e.Prompt, pf) != nil {
 				alarms[i]++
+				if i == 0 && len(examples) < 5 {
+					examples = append(examples, fmt.Sprintf("%.2f %q", m.prob(e.Prompt), e.Prompt))
+				}
 			}
 		}
 	}
-	fmt.Fprintf(&report, "default world, trained without it, no gate: flagged")
-	for i, th := range thresholds {
-		fmt.Fprintf(&report, " τ=%.2f %d (%.2f%%)", th, alarms[i], 100*float64(alarms[i])/float64(n))
-	}
-	t.Log("\n" + report.String())
+	return n, alarms, examples
 }
 
 // BenchmarkClassifierTrain times training on every hand-written request
