@@ -35,10 +35,6 @@ type intentSign struct {
 	strong bool
 }
 
-// otherPerson is a person the speaker could act on, by pronoun or by a
-// possessive that lost its apostrophe ("my girlfriends phone").
-const otherPerson = `(him|her|them|someone|somebody|some ?one|people|(my|his|her|their|the|a|an|this|that|our) (\w+ )?\w+?s?'?s?)`
-
 var intentSigns = []intentSign{
 	{
 		// Euphemisms of hurting someone: the idioms people use for

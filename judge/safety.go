@@ -322,12 +322,9 @@ func normalize(s string) string {
 	return strings.Join(strings.Fields(s), " ")
 }
 
-// harmMatches returns the categories of harm s asks for or describes,
+// harmMatchesAfter returns the categories of harm s asks for or describes,
 // sorted: those of the patterns and those of the compositional detector
-// over the WordNet lexicon (lexicalMatches).
-func harmMatches(s string) []string { return harmMatchesAfter("", s) }
-
-// harmMatchesAfter is harmMatches of s where the pronouns of s may stand
+// over the WordNet lexicon (lexicalMatches). The pronouns of s may stand
 // for the nouns of ctx: a response is read after its prompt.
 func harmMatchesAfter(ctx, s string) []string {
 	cats, _ := harmScan(ctx, s)

@@ -4,7 +4,7 @@
 // -check it writes nothing and reports whether the committed base is what
 // the settings make, byte for byte. Run it from the repository root:
 //
-//	go run ./scripts/makebase          # make it (about 40 minutes on two cores)
+//	go run ./scripts/makebase          # make it (about 30 minutes on two idle cores)
 //	go run ./scripts/makebase -check   # verify it
 package main
 
