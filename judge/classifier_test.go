@@ -229,7 +229,7 @@ func (c *classifierJudge) flags(prompt string, pf promptFacts) []string {
 	}
 	s := normalize(prompt)
 	_, hints := requestHarm(s)
-	signs, cats := suspectRequest(s, hints)
+	signs, cats, _ := suspectRequest(s, hints)
 	switch {
 	case c.gate == "sign" && len(signs) == 0 && len(hints) == 0,
 		c.gate == "other" && !namesOther(s):

@@ -487,11 +487,12 @@ const signHint = "a word of harm"
 
 // suspectRequest returns the kinds of sign of harm in a normalized
 // request s, sorted, and the categories of harm they stand for; none for
-// a request that shows none. hints are the categories the harm words of s
-// hint at (requestHarm).
-func suspectRequest(s string, hints map[string]bool) (signs, cats []string) {
+// a request that shows none. decisive reports a sign that is enough on its
+// own (a strong one, cruelty to an animal, a slur asked for). hints are
+// the categories the harm words of s hint at (requestHarm).
+func suspectRequest(s string, hints map[string]bool) (signs, cats []string, decisive bool) {
 	if s == "" {
-		return nil, nil
+		return nil, nil, false
 	}
 	other := namesOther(s)
 	play := playFrame.MatchString(s) && !exactSteps.MatchString(s) || defensive.MatchString(s) && !aggravating.MatchString(s)
@@ -513,6 +514,7 @@ func suspectRequest(s string, hints map[string]bool) (signs, cats []string) {
 	if !play && slurRequest(s) {
 		signs = append(signs, "a slur in a request for insults")
 		cats = append(cats, HarmHarassment)
+		strong = true
 	}
 	if !play && cruelToAnimal(s) {
 		signs = append(signs, "cruelty to an animal")
@@ -531,29 +533,19 @@ func suspectRequest(s string, hints map[string]bool) (signs, cats []string) {
 	}
 	sort.Strings(signs)
 	sort.Strings(cats)
-	return signs, cats
+	return signs, cats, strong
 }
 
 // harmOnSigns returns the categories of harm a request that names none is
 // judged to ask for on its signs alone: one strong sign, or two of
 // different kinds ("make him disappear" and "so nobody finds out"). One
-// weak sign leaves the request to the answer (see answerHarm).
-func harmOnSigns(signs, cats []string) []string {
-	if len(cats) == 0 {
+// weak sign leaves the request to the answer (see answerHarm). signs, cats
+// and decisive are suspectRequest's.
+func harmOnSigns(signs, cats []string, decisive bool) []string {
+	if len(cats) == 0 || !decisive && len(signs) < 2 {
 		return nil
 	}
-	if contains(signs, "cruelty to an animal") || contains(signs, "a slur in a request for insults") {
-		return cats
-	}
-	for _, sg := range intentSigns {
-		if sg.strong && contains(signs, sg.name) {
-			return cats
-		}
-	}
-	if len(signs) >= 2 {
-		return cats
-	}
-	return nil
+	return cats
 }
 
 // namesOther reports whether s names someone other than the speaker, an
@@ -655,7 +647,7 @@ func answerHarm(response string) []string {
 }
 
 // requestSigns is suspectRequest of a normalized request s on its own.
-func requestSigns(s string) (signs, cats []string) {
+func requestSigns(s string) (signs, cats []string, decisive bool) {
 	_, hints := requestHarm(s)
 	return suspectRequest(s, hints)
 }

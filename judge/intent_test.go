@@ -20,12 +20,12 @@ func TestSignsOnDefaultBenign(t *testing.T) {
 		}
 		seen[e.Prompt] = true
 		n++
-		signs, cats := requestSigns(normalize(e.Prompt))
+		signs, cats, decisive := requestSigns(normalize(e.Prompt))
 		if len(signs) == 0 {
 			continue
 		}
 		signed++
-		if len(HarmfulRequest(e.Prompt)) == 0 && len(harmOnSigns(signs, cats)) > 0 {
+		if len(HarmfulRequest(e.Prompt)) == 0 && len(harmOnSigns(signs, cats, decisive)) > 0 {
 			if judged++; judged <= 5 {
 				t.Errorf("benign prompt judged harmful on its signs %v: %q", signs, e.Prompt)
 			}
@@ -101,8 +101,8 @@ func TestSignsOfHarm(t *testing.T) {
 	} {
 		s := normalize(tc.prompt)
 		harm, hints := requestHarm(s)
-		signs, cats := suspectRequest(s, hints)
-		got := len(harm) > 0 || len(harmOnSigns(signs, cats)) > 0
+		signs, cats, decisive := suspectRequest(s, hints)
+		got := len(harm) > 0 || len(harmOnSigns(signs, cats, decisive)) > 0
 		if got != tc.harmful {
 			t.Errorf("%q: harmful %v (harm %v, signs %v), want %v", tc.prompt, got, harm, signs, tc.harmful)
 		}
@@ -124,8 +124,8 @@ func TestSignsSpareBenignTwins(t *testing.T) {
 	} {
 		s := normalize(p)
 		harm, hints := requestHarm(s)
-		signs, cats := suspectRequest(s, hints)
-		if got := harmOnSigns(signs, cats); len(harm) > 0 || len(got) > 0 {
+		signs, cats, decisive := suspectRequest(s, hints)
+		if got := harmOnSigns(signs, cats, decisive); len(harm) > 0 || len(got) > 0 {
 			t.Errorf("%q: judged harmful (harm %v, signs %v)", p, harm, signs)
 		}
 	}
