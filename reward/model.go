@@ -97,7 +97,7 @@ type Model struct {
 	Tok  *tokenizer.Tokenizer
 	Info Info
 
-	enc encoder
+	enc Encoder
 }
 
 // New makes a reward model from base (an SFT or pretrained model, with or
@@ -136,7 +136,7 @@ func newModel(net *model.Model, tok *tokenizer.Tokenizer, info Info) (*Model, er
 	if err := info.validate(); err != nil {
 		return nil, fmt.Errorf("reward model: %w", err)
 	}
-	enc, err := newEncoder(tok, min(info.MaxLen, net.Config.Context))
+	enc, err := NewEncoder(tok, min(info.MaxLen, net.Config.Context))
 	if err != nil {
 		return nil, fmt.Errorf("reward model: %w", err)
 	}
@@ -207,12 +207,12 @@ func (m *Model) Save(dir string) error {
 // Encode returns the scored sequence of a prompt and a response; see the
 // package doc.
 func (m *Model) Encode(prompt, response string) ([]int32, error) {
-	return m.enc.encode(prompt, response)
+	return m.enc.Encode(prompt, response)
 }
 
 // EncodePrompt renders a prompt the way Encode does, ending with the
 // assistant header: the prefix to pass to Sequence or to sample from.
-func (m *Model) EncodePrompt(prompt string) ([]int, error) { return m.enc.prompt(prompt) }
+func (m *Model) EncodePrompt(prompt string) ([]int, error) { return m.enc.Prompt(prompt) }
 
 // EOS returns the token appended to every scored sequence.
 func (m *Model) EOS() int { return m.enc.eos }

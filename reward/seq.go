@@ -40,24 +40,29 @@ func Sequence(promptIDs, responseIDs []int, eos int, stop []int, maxLen int) []i
 	return append(out, int32(eos))
 }
 
-// encoder turns text pairs into sequences with one tokenizer.
-type encoder struct {
+// Encoder turns text pairs into scored sequences with one tokenizer: the
+// prompt as a user turn with the chat template, the response after it, cut
+// to a longest length as Sequence cuts. The reward model and DPO share it,
+// so a preference pair is the same token sequence for both.
+type Encoder struct {
 	tok    *tokenizer.Tokenizer
 	eos    int
 	stop   []int
 	maxLen int
 }
 
-func newEncoder(tok *tokenizer.Tokenizer, maxLen int) (encoder, error) {
+// NewEncoder returns the encoder of tok for sequences of at most maxLen
+// tokens (≤ 1: no limit).
+func NewEncoder(tok *tokenizer.Tokenizer, maxLen int) (Encoder, error) {
 	f, err := tok.ChatFormat()
 	if err != nil {
-		return encoder{}, err
+		return Encoder{}, err
 	}
-	return encoder{tok: tok, eos: f.EndOfTurn, stop: f.Stop, maxLen: maxLen}, nil
+	return Encoder{tok: tok, eos: f.EndOfTurn, stop: f.Stop, maxLen: maxLen}, nil
 }
 
-// prompt renders prompt as a user turn followed by the assistant header.
-func (e encoder) prompt(prompt string) ([]int, error) {
+// Prompt renders prompt as a user turn followed by the assistant header.
+func (e Encoder) Prompt(prompt string) ([]int, error) {
 	ids, _, err := e.tok.RenderChat([]tokenizer.Message{{Role: "user", Content: prompt}}, true)
 	if err != nil {
 		return nil, fmt.Errorf("render prompt: %w", err)
@@ -65,11 +70,25 @@ func (e encoder) prompt(prompt string) ([]int, error) {
 	return ids, nil
 }
 
-// encode returns the sequence of (prompt, response); see Sequence.
-func (e encoder) encode(prompt, response string) ([]int32, error) {
-	p, err := e.prompt(prompt)
+// Encode returns the sequence of (prompt, response); see Sequence.
+func (e Encoder) Encode(prompt, response string) ([]int32, error) {
+	p, err := e.Prompt(prompt)
 	if err != nil {
 		return nil, err
 	}
-	return Sequence(p, e.tok.Encode(response), e.eos, nil, e.maxLen), nil
+	seq, _ := e.EncodeResponse(p, response)
+	return seq, nil
+}
+
+// EncodeResponse returns the sequence of a rendered prompt (from Prompt)
+// and a response, and how many of its tokens are the prompt's: the tokens
+// from promptLen on are the response and the closing end of turn, the part
+// whose log-probability DPO trains.
+func (e Encoder) EncodeResponse(promptIDs []int, response string) (seq []int32, promptLen int) {
+	seq = Sequence(promptIDs, e.tok.Encode(response), e.eos, nil, e.maxLen)
+	promptLen = len(promptIDs)
+	if e.maxLen > 1 {
+		promptLen = min(promptLen, e.maxLen-1) // Sequence keeps room for the end of turn
+	}
+	return seq, promptLen
 }

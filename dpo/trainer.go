@@ -1,0 +1,423 @@
+package dpo
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/align-project/align/internal/outguard"
+	"github.com/align-project/align/internal/trainkit"
+	"github.com/align-project/align/model"
+	"github.com/align-project/align/tokenizer"
+)
+
+// Files and directories of an output directory, besides the policy.
+const (
+	ConfigFile  = "config.yaml"   // the effective config
+	MetricsFile = "metrics.jsonl" // one Stats line per step
+	LastDir     = "last"          // the resumable checkpoint
+)
+
+// ErrInterrupted is returned (wrapped) by Run when its context is
+// cancelled; the checkpoint it saved lets Resume continue exactly.
+var ErrInterrupted = errors.New("dpo interrupted")
+
+// ErrDiverged is returned (wrapped) when the loss or a gradient becomes NaN
+// or infinite.
+var ErrDiverged = errors.New("dpo diverged")
+
+// Trainer runs DPO. Set the fields, then call Run once.
+type Trainer struct {
+	Config Config
+	// Policy is trained in place; at the end it holds the best parameters
+	// (highest held-out accuracy; the last without held-out pairs).
+	Policy *model.Model
+	// Ref is the frozen reference; nil means a copy of Policy as given.
+	Ref *model.Model
+	// Tokenizer is saved with the policy; nil saves the policy alone.
+	Tokenizer *tokenizer.Tokenizer
+	// Train are the training pairs, drawn BatchSize at a time in an order
+	// shuffled on every pass; HeldOut are evaluated (may be empty).
+	Train, HeldOut []Pair
+	// StopTokens end the responses sampled to measure the KL.
+	StopTokens []int32
+	// Out is the output directory: the best policy as a Hugging Face
+	// directory, config.yaml, metrics.jsonl, last/ and the reference cache.
+	// Empty means nothing is written.
+	Out    string
+	Resume bool // continue from Out/last
+
+	Progress  func(Stats)       // if set, gets the stats of every step
+	Warn      func(msg string)  // if set, gets each warning (also in metrics.jsonl)
+	AfterStep func(step int)    // if set, runs after each complete step (logged, checkpointed); tests interrupt with it
+	Note      func(note string) // if set, gets notes such as where the reference log-probs came from
+}
+
+// Result summarises a finished or interrupted run.
+type Result struct {
+	Steps int   // completed, over all resumed runs
+	Last  Stats // of the last step of this run
+	// BestAccuracy is the best held-out preference accuracy, at BestStep,
+	// whose policy the run keeps; NaN without held-out pairs.
+	BestAccuracy float64
+	BestStep     int
+	EarlyStopped bool
+	RefReused    bool // the reference log-probs came from the cache file
+	Elapsed      time.Duration
+	Config       Config // the run's settings
+	Out          string // the output directory ("" = nothing written)
+}
+
+// run is the state of one Run call.
+type run struct {
+	*Trainer
+	cfg               Config
+	steps             int // in the whole run
+	opt               *model.Optimizer
+	loop              loopState
+	refTrain, refHeld []refLogps
+	refReused         bool
+	metrics           *trainkit.Log
+	start             time.Time
+	best              []float32 // the best parameters when there is no Out to hold them
+	perm              []int     // pair order of the pass permPass
+	permPass          int
+	klPrompts         [][]int32
+	created           *outguard.Created // what a fresh run made in Out, until its first checkpoint
+}
+
+// Run trains for the configured steps (minus those a resumed checkpoint has
+// done), until early stopping, or until ctx is cancelled, which saves a
+// checkpoint and returns an error wrapping ErrInterrupted.
+func (t *Trainer) Run(ctx context.Context) (_ Result, err error) {
+	r, err := t.setup()
+	if err != nil {
+		return Result{}, err
+	}
+	defer func() {
+		if r.metrics != nil {
+			r.metrics.Close()
+		}
+		if err != nil {
+			r.created.Undo() // failed before its first checkpoint: nothing to resume, leave Out as found
+		}
+	}()
+	var last Stats
+	for r.loop.Step < r.steps && !r.loop.Stop.Stopped {
+		if err := ctx.Err(); err != nil {
+			return r.interrupt(last)
+		}
+		st, err := r.step()
+		if err != nil {
+			return r.result(last), err
+		}
+		if r.evalDue() {
+			if err := r.evaluate(&st); err != nil {
+				return r.result(last), err
+			}
+		}
+		last = st
+		if r.metrics != nil {
+			if err := r.metrics.Write(st); err != nil {
+				return r.result(last), fmt.Errorf("dpo: write metrics: %w", err)
+			}
+		}
+		if r.Progress != nil {
+			r.Progress(st)
+		}
+		s := r.loop.Step
+		if r.Out != "" && r.cfg.SaveEvery > 0 && s%r.cfg.SaveEvery == 0 && s < r.steps {
+			if err := r.saveLast(); err != nil {
+				return r.result(last), err
+			}
+		}
+		if r.AfterStep != nil {
+			r.AfterStep(s)
+		}
+	}
+	if err := r.finish(); err != nil {
+		return r.result(last), err
+	}
+	return r.result(last), nil
+}
+
+func (r *run) evalDue() bool {
+	s := r.loop.Step
+	return len(r.HeldOut) > 0 && (s == r.steps || (r.cfg.EvalEvery > 0 && s%r.cfg.EvalEvery == 0))
+}
+
+func (r *run) result(last Stats) Result {
+	res := Result{
+		Steps: r.loop.Step, Last: last, BestAccuracy: math.NaN(), BestStep: r.loop.Step,
+		EarlyStopped: r.loop.Stop.Stopped, RefReused: r.refReused,
+		Elapsed: time.Duration(r.elapsed() * float64(time.Second)), Config: r.cfg, Out: r.Out,
+	}
+	if b := r.loop.Stop.Best; b != nil {
+		res.BestAccuracy, res.BestStep = *b, r.loop.Stop.BestStep
+	}
+	return res
+}
+
+// elapsed is the training time over all resumed runs, in seconds.
+func (r *run) elapsed() float64 { return r.loop.Elapsed + time.Since(r.start).Seconds() }
+
+func (r *run) interrupt(last Stats) (Result, error) {
+	if r.Out != "" {
+		if err := r.saveLast(); err != nil {
+			return r.result(last), err
+		}
+	}
+	return r.result(last), fmt.Errorf("dpo: step %d: %w", r.loop.Step, ErrInterrupted)
+}
+
+// setup checks the trainer, computes or reads the reference log-probs and
+// restores a checkpoint when resuming.
+func (t *Trainer) setup() (_ *run, err error) {
+	cfg := t.Config
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	switch {
+	case t.Policy == nil:
+		return nil, errors.New("dpo: no policy")
+	case len(t.Train) == 0:
+		return nil, errors.New("dpo: no training pairs")
+	case t.Resume && t.Out == "":
+		return nil, errors.New("dpo: resume needs an output directory")
+	}
+	pc := t.Policy.Config
+	if err := checkPairs(t.Train, pc.Context, pc.VocabSize, "training"); err != nil {
+		return nil, err
+	}
+	if err := checkPairs(t.HeldOut, pc.Context, pc.VocabSize, "held-out"); err != nil {
+		return nil, err
+	}
+	r := &run{Trainer: t, cfg: cfg, start: time.Now(), steps: cfg.TotalSteps(len(t.Train)), permPass: -1}
+	if t.Ref == nil {
+		ref, err := model.New(pc, 0)
+		if err != nil {
+			return nil, fmt.Errorf("dpo: %w", err)
+		}
+		copy(ref.Params(), t.Policy.Params())
+		r.Ref = ref
+	}
+	if rc := r.Ref.Config; rc.VocabSize != pc.VocabSize || rc.Context < pc.Context {
+		return nil, fmt.Errorf("dpo: the reference (V %d, T %d) does not fit the policy (V %d, T %d)", rc.VocabSize, rc.Context, pc.VocabSize, pc.Context)
+	}
+	if r.opt, err = model.NewOptimizer(r.Policy, cfg.adam()); err != nil {
+		return nil, fmt.Errorf("dpo: %w", err)
+	}
+	key := refKey(r.Ref, t.Train, t.HeldOut)
+	r.loop = loopState{RefKey: fmt.Sprintf("%x", key[:16]), Data: dataHash(t.Train, t.HeldOut)}
+	resumeAt := -1
+	if t.Resume {
+		if err := r.restore(); err != nil {
+			return nil, err
+		}
+		if err := outputs(t.Out).Unfinish(); err != nil { // running again: unfinished until Train marks it
+			return nil, fmt.Errorf("dpo: %w", err)
+		}
+		resumeAt = r.loop.Step
+	}
+	if t.Out != "" {
+		if !t.Resume {
+			r.created = outputs(t.Out).Track()
+			defer func() {
+				if err != nil {
+					if r.metrics != nil {
+						r.metrics.Close()
+					}
+					r.created.Undo()
+				}
+			}()
+		}
+		if err := os.MkdirAll(t.Out, 0o755); err != nil {
+			return nil, fmt.Errorf("dpo: %w", err)
+		}
+	}
+	if err := r.loadRef(key); err != nil {
+		return nil, err
+	}
+	if t.Out != "" {
+		if err := os.WriteFile(filepath.Join(t.Out, ConfigFile), cfg.YAML(), 0o644); err != nil {
+			return nil, fmt.Errorf("dpo: %w", err)
+		}
+		if r.metrics, err = trainkit.OpenLog(filepath.Join(t.Out, MetricsFile), "step", resumeAt); err != nil {
+			return nil, fmt.Errorf("dpo: %w", err)
+		}
+	}
+	r.klPrompts = klPrompts(t.HeldOut, cfg.KLPrompts, pc.Context)
+	return r, nil
+}
+
+// loadRef reads the reference log-probs from the cache in Out when it was
+// made from this reference and these pairs, and otherwise computes them
+// (and writes the cache).
+func (r *run) loadRef(key [32]byte) error {
+	path := filepath.Join(r.Out, RefCacheFile)
+	if r.Out != "" {
+		train, held, ok, err := readRefCache(path, key, len(r.Train), len(r.HeldOut))
+		if err != nil {
+			return err
+		}
+		if ok {
+			r.refTrain, r.refHeld, r.refReused = train, held, true
+			r.note("reference log-probs read from " + path)
+			return nil
+		}
+	}
+	var err error
+	if r.refTrain, err = refLogProbs(r.Ref, r.Train, r.cfg.BatchSize); err != nil {
+		return err
+	}
+	if r.refHeld, err = refLogProbs(r.Ref, r.HeldOut, r.cfg.BatchSize); err != nil {
+		return err
+	}
+	if r.Out == "" {
+		return nil
+	}
+	r.note(fmt.Sprintf("reference log-probs of %d pairs computed and cached in %s", len(r.Train)+len(r.HeldOut), path))
+	return writeRefCache(path, key, r.refTrain, r.refHeld)
+}
+
+func (r *run) note(s string) {
+	if r.Note != nil {
+		r.Note(s)
+	}
+}
+
+func (r *run) warn(s string) {
+	if r.Warn != nil {
+		r.Warn(s)
+	}
+}
+
+// batch returns the training pairs of a step (0-based): its BatchSize pairs
+// are positions step·BatchSize onwards of the endless sequence of passes
+// over the pairs, and pass k is a permutation drawn from the seed and k, so
+// the order needs no state and a resumed run draws the same pairs.
+func (r *run) batch(step int) []int {
+	n, B := len(r.Train), r.cfg.BatchSize
+	out := make([]int, B)
+	for k := range out {
+		g := step*B + k
+		if pass := g / n; pass != r.permPass {
+			r.perm = rand.New(rand.NewPCG(r.cfg.Seed, uint64(pass)+1)).Perm(n)
+			r.permPass = pass
+		}
+		out[k] = r.perm[g%n]
+	}
+	return out
+}
+
+// step takes one optimizer step on a batch of pairs: the loss and its
+// gradient (batchLoss), one backward pass and AdamW.
+func (r *run) step() (Stats, error) {
+	t0 := time.Now()
+	cfg := r.cfg
+	idx := r.batch(r.loop.Step)
+	pairs, refs := make([]Pair, len(idx)), make([]refLogps, len(idx))
+	for k, i := range idx {
+		pairs[k], refs[k] = r.Train[i], r.refTrain[i]
+	}
+	st := Stats{Step: r.loop.Step + 1, Steps: r.steps, Epoch: float64((r.loop.Step+1)*cfg.BatchSize) / float64(len(r.Train)), LR: cfg.schedule(r.steps).At(r.loop.Step)}
+	m := r.Policy
+	b, err := cfg.batchLoss(m, pairs, refs, true)
+	if err != nil {
+		return st, err
+	}
+	st.Loss, st.Accuracy, st.Margin = b.loss, b.correct/float64(len(pairs)), b.margin
+	st.TimeForward, st.TimeLoss = b.timeForward, b.timeLoss
+	if !finite(st.Loss) {
+		return st, fmt.Errorf("dpo: step %d: %w: the loss is %v; lower lr (%g at this step) or raise beta (%g)", st.Step, ErrDiverged, st.Loss, st.LR, cfg.Beta)
+	}
+	t2 := time.Now()
+	m.ZeroGrad()
+	if err := m.Backward(); err != nil {
+		return st, fmt.Errorf("dpo: policy backward: %w", err)
+	}
+	t3 := time.Now()
+	if st.GradNorm, err = r.opt.Step(float32(st.LR)); err != nil {
+		return st, fmt.Errorf("dpo: step %d: %w: %w", st.Step, ErrDiverged, err)
+	}
+	r.loop.Step++
+	r.loop.TrainCorrect += b.correct
+	r.loop.TrainPairs += len(pairs)
+	st.TimeBackward, st.TimeOptim = t3.Sub(t2).Seconds(), time.Since(t3).Seconds()
+	st.TimeStep = time.Since(t0).Seconds()
+	st.Elapsed = r.elapsed()
+	return st, nil
+}
+
+// batchStats are a batch's loss and implicit-reward statistics.
+type batchStats struct {
+	loss, margin float64 // batch means
+	correct      float64 // pairs won (ties ½)
+
+	timeForward, timeLoss float64 // seconds
+}
+
+// batchLoss runs m forward once over the chosen and rejected sequences of
+// pairs and scores each pair against its reference log-probs refs. With
+// grad it also writes the gradient of the mean loss into m's DLogits, ready
+// for Backward.
+func (c Config) batchLoss(m *model.Model, pairs []Pair, refs []refLogps, grad bool) (batchStats, error) {
+	t0 := time.Now()
+	lc, lr, err := pairLogProbs(m, pairs)
+	if err != nil {
+		return batchStats{}, fmt.Errorf("dpo: policy forward: %w", err)
+	}
+	t1 := time.Now()
+	var b batchStats
+	inv := 1 / float64(len(pairs))
+	dlogp := make([][]float64, 2*len(pairs))
+	for k, p := range pairs {
+		pc, pr := f64(lc[k]), f64(lr[k])
+		loss, h, dc, dr := c.pairLoss(pc, pr, pairTerms{refC: refs[k].c, refR: refs[k].r, target: c.target(p.PChosen)})
+		b.loss += loss * inv
+		b.margin += h * inv
+		b.correct += won(h)
+		dlogp[2*k], dlogp[2*k+1] = fill(len(pc), dc*inv), fill(len(pr), dr*inv)
+	}
+	if grad {
+		seqs, plens := pairRows(pairs)
+		if err := m.LogProbGrads(seqs, plens, 1, dlogp, nil); err != nil {
+			return b, fmt.Errorf("dpo: policy gradient: %w", err)
+		}
+	}
+	b.timeForward, b.timeLoss = t1.Sub(t0).Seconds(), time.Since(t1).Seconds()
+	return b, nil
+}
+
+// won is 1 when the policy prefers the chosen response more than the
+// reference does, ½ on a tie, 0 otherwise: the implicit reward's accuracy.
+func won(h float64) float64 {
+	switch {
+	case h > 0:
+		return 1
+	case h == 0:
+		return 0.5
+	}
+	return 0
+}
+
+func f64(v []float32) []float64 {
+	out := make([]float64, len(v))
+	for i, x := range v {
+		out[i] = float64(x)
+	}
+	return out
+}
+
+func fill(n int, v float64) []float64 {
+	out := make([]float64, n)
+	for i := range out {
+		out[i] = v
+	}
+	return out
+}
