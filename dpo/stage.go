@@ -56,7 +56,7 @@ func (s TrainSpec) Validate() error {
 	case s.Data == "":
 		return yamlconf.Keyf("data", "a preferences file is required")
 	case !(s.HeldOutFrac >= 0 && s.HeldOutFrac < 1):
-		return yamlconf.Keyf("heldout_frac", "%v: must be in [0, 1)", s.HeldOutFrac)
+		return yamlconf.Keyf("held_out_frac", "%v: must be in [0, 1)", s.HeldOutFrac)
 	case s.Resume && s.Out == "":
 		return yamlconf.Keyf("resume", "resuming needs the output directory of the run")
 	}
@@ -177,15 +177,15 @@ func (s TrainSpec) pairs(tok *tokenizer.Tokenizer, context int, log io.Writer) (
 		prefs []data.Preference
 		out   *[]Pair
 		key   string
-		path  string
-	}{{trainPrefs, &train, "data", s.Data}, {heldPrefs, &held, "held_out", s.HeldOut}} {
+		what  string
+	}{{trainPrefs, &train, "data", "training"}, {heldPrefs, &held, "held_out", "held-out"}} {
 		pairs, skipped, err := EncodePairs(enc, part.prefs)
 		if err != nil {
 			return nil, nil, yamlconf.WrapKey(part.key, err)
 		}
 		if skipped > 0 {
 			fmt.Fprintf(log, "align: warning: %d of %d %s preferences are skipped: their two sequences are identical within %d tokens (equal responses, or a prompt that leaves no room for them)\n",
-				skipped, len(part.prefs), part.key, maxLen)
+				skipped, len(part.prefs), part.what, maxLen)
 		}
 		*part.out = pairs
 	}
