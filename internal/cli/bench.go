@@ -32,7 +32,7 @@ beside PyTorch). Random inputs come from --seed; --threads sets the workers.`,
 		},
 	}
 	cmd.AddCommand(newBenchMatmulCmd(g), newBenchTrainCmd(g), newBenchGenerateCmd(g))
-	cmd.AddCommand(newBenchPPOCmd(g))
+	cmd.AddCommand(newBenchPPOCmd(g), newBenchDPOCmd(g))
 	return cmd
 }
 
@@ -206,6 +206,43 @@ reference log-probs with values and rewards, and the update.`,
 	fs.IntVar(&spec.MiniBatch, "mini-batch", spec.MiniBatch, "responses per gradient step; must divide --prompts")
 	fs.IntVar(&spec.Epochs, "epochs", spec.Epochs, "PPO epochs per iteration")
 	fs.IntVar(&spec.Iterations, "iterations", spec.Iterations, "timed iterations")
+	fs.BoolVar(&asJSON, "json", false, "print one JSON object instead of a table")
+	return cmd
+}
+
+func newBenchDPOCmd(g *globals) *cobra.Command {
+	spec := bench.DefaultDPOSpec()
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "dpo",
+		Short: "Measure seconds per DPO step against an SFT step on the same batch",
+		Long: `dpo times DPO steps on a freshly initialised policy (seeded by --seed) and
+SFT steps on the same batch, one after the other, in the same run: --pairs
+random pairs of a --prompt-len token prompt and two responses of
+--response-len tokens. A DPO step runs the policy forward and backward over
+the chosen and the rejected sequences with the reference log-probs cached
+(as in training); an SFT step trains a second policy of the same shape on
+the (prompt, chosen) sequences, cross-entropy on the response tokens.
+
+--warmup untimed steps of each run first, then --steps timed ones. The
+report gives seconds per step of each, split into forward, loss, backward
+and AdamW, their ratio (two sequences per pair: about 2), and the one-off
+time of the reference log-probs.`,
+		Example: `  align bench dpo
+  align bench dpo --pairs 8 --response-len 32 --json`,
+		Args: noArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			spec.Seed = g.seed
+			return runBench(cmd, spec, asJSON, bench.DPO)
+		},
+	}
+	fs := cmd.Flags()
+	registerShape(fs, &spec.Shape)
+	fs.IntVar(&spec.Pairs, "pairs", spec.Pairs, "preference pairs per step (the SFT step trains on as many sequences)")
+	fs.IntVar(&spec.PromptLen, "prompt-len", spec.PromptLen, "tokens per random prompt")
+	fs.IntVar(&spec.ResponseLen, "response-len", spec.ResponseLen, "tokens per response")
+	fs.IntVar(&spec.Steps, "steps", spec.Steps, "timed steps of each")
+	fs.IntVar(&spec.Warmup, "warmup", spec.Warmup, "untimed steps of each before timing")
 	fs.BoolVar(&asJSON, "json", false, "print one JSON object instead of a table")
 	return cmd
 }

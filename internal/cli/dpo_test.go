@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/align-project/align/bench"
 	"github.com/align-project/align/checkpoint"
 	"github.com/align-project/align/dpo"
 	"github.com/align-project/align/internal/outguard"
@@ -135,5 +136,18 @@ func TestDpoHelp(t *testing.T) {
 		if !strings.Contains(stdout, want) {
 			t.Errorf("help lacks %q", want)
 		}
+	}
+}
+
+func TestBenchDpoJSON(t *testing.T) {
+	code, stdout, stderr := run(t, "bench", "dpo", "--layers", "1", "--dim", "32", "--heads", "2", "--ctx", "32", "--vocab", "64",
+		"--pairs", "3", "--prompt-len", "4", "--response-len", "6", "--steps", "1", "--warmup", "0", "--json")
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	var res bench.DPOResult
+	decodeOne(t, stdout, &res)
+	if res.DPO.Step <= 0 || res.SFT.Step <= 0 || res.Ratio <= 0 || res.Pairs != 3 {
+		t.Errorf("result %+v", res)
 	}
 }
