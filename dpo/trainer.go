@@ -271,6 +271,11 @@ func (r *run) loadRef(key [32]byte) error {
 			return nil
 		}
 	}
+	where := ""
+	if r.Out != "" {
+		where = "; cached in " + path
+	}
+	r.note(fmt.Sprintf("computing the reference log-probs of %d pairs, once%s", len(r.Train)+len(r.HeldOut), where))
 	var err error
 	if r.refTrain, err = refLogProbs(r.Ref, r.Train, r.cfg.BatchSize); err != nil {
 		return err
@@ -281,7 +286,6 @@ func (r *run) loadRef(key [32]byte) error {
 	if r.Out == "" {
 		return nil
 	}
-	r.note(fmt.Sprintf("reference log-probs of %d pairs computed and cached in %s", len(r.Train)+len(r.HeldOut), path))
 	return writeRefCache(path, key, r.refTrain, r.refHeld)
 }
 

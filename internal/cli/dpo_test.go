@@ -58,7 +58,7 @@ func TestDpoEndToEnd(t *testing.T) {
 	}
 	// The prompts of the longest records fill the tiny context: those
 	// pairs are skipped with a warning, not cut into identical sequences.
-	if !strings.Contains(stderr, "reference log-probs of 12 pairs computed") || !strings.Contains(stderr, "3 of 11 training preferences are skipped") {
+	if !strings.Contains(stderr, "computing the reference log-probs of 12 pairs, once; cached in") || !strings.Contains(stderr, "3 of 11 training preferences are skipped") {
 		t.Errorf("no note of the reference cache or of the skipped pairs in:\n%s", stderr)
 	}
 	if _, _, err := checkpoint.LoadPolicy(out); err != nil {
