@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -53,6 +54,18 @@ func TestTrainHoldsOutByPrompt(t *testing.T) {
 	}
 	if _, _, err := checkpoint.LoadPolicy(out); err != nil {
 		t.Errorf("the policy in Out: %v", err)
+	}
+	// Every file of a run is one outputs lists, so that overwrite clears it
+	// and a failed run can take it back.
+	entries, err := os.ReadDir(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	known := append(outputs(out).Files, outguard.FinishedFile)
+	for _, e := range entries {
+		if !slices.Contains(known, e.Name()) {
+			t.Errorf("%s is not among the outputs of a run", e.Name())
+		}
 	}
 	var sb strings.Builder
 	res.WriteText(&sb)
