@@ -1,6 +1,7 @@
 package dpo
 
 import (
+	"context"
 	"math/rand/v2"
 	"testing"
 
@@ -20,7 +21,7 @@ func BenchmarkStep(b *testing.B) {
 	pairs := randomPairs(rng, 8, 128, 48)
 	cfg := DefaultConfig()
 	cfg.BatchSize, cfg.Steps, cfg.KLPrompts = len(pairs), 1<<30, 0
-	r, err := (&Trainer{Config: cfg, Policy: m, Train: pairs}).setup()
+	r, err := (&Trainer{Config: cfg, Policy: m, Train: pairs}).setup(context.Background())
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -2,6 +2,7 @@ package dpo
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/binary"
 	"errors"
@@ -55,9 +56,12 @@ func refKey(ref *model.Model, train, held []Pair) [32]byte {
 
 // refLogProbs returns the reference's log-probability sums of each pair's
 // chosen and rejected responses, batch pairs per forward pass.
-func refLogProbs(ref *model.Model, pairs []Pair, batch int) ([]refLogps, error) {
+func refLogProbs(ctx context.Context, ref *model.Model, pairs []Pair, batch int) ([]refLogps, error) {
 	out := make([]refLogps, len(pairs))
 	for lo := 0; lo < len(pairs); lo += batch {
+		if err := ctx.Err(); err != nil {
+			return nil, fmt.Errorf("dpo: reference log-probs: %w", err)
+		}
 		part := pairs[lo:min(lo+batch, len(pairs))]
 		lc, lr, err := pairLogProbs(ref, part)
 		if err != nil {

@@ -95,7 +95,7 @@ type run struct {
 // done), until early stopping, or until ctx is cancelled, which saves a
 // checkpoint and returns an error wrapping ErrInterrupted.
 func (t *Trainer) Run(ctx context.Context) (_ Result, err error) {
-	r, err := t.setup()
+	r, err := t.setup(ctx)
 	if err != nil {
 		return Result{}, err
 	}
@@ -176,8 +176,9 @@ func (r *run) interrupt(last Stats) (Result, error) {
 }
 
 // setup checks the trainer, computes or reads the reference log-probs and
-// restores a checkpoint when resuming.
-func (t *Trainer) setup() (_ *run, err error) {
+// restores a checkpoint when resuming. A cancelled ctx stops the reference
+// pass (there is no checkpoint to save yet).
+func (t *Trainer) setup(ctx context.Context) (_ *run, err error) {
 	cfg := t.Config
 	if err := cfg.Validate(); err != nil {
 		return nil, err
@@ -240,7 +241,7 @@ func (t *Trainer) setup() (_ *run, err error) {
 			return nil, fmt.Errorf("dpo: %w", err)
 		}
 	}
-	if err := r.loadRef(key); err != nil {
+	if err := r.loadRef(ctx, key); err != nil {
 		return nil, err
 	}
 	if t.Out != "" {
@@ -258,7 +259,7 @@ func (t *Trainer) setup() (_ *run, err error) {
 // loadRef reads the reference log-probs from the cache in Out when it was
 // made from this reference and these pairs, and otherwise computes them
 // (and writes the cache).
-func (r *run) loadRef(key [32]byte) error {
+func (r *run) loadRef(ctx context.Context, key [32]byte) error {
 	path := filepath.Join(r.Out, RefCacheFile)
 	if r.Out != "" {
 		train, held, ok, err := readRefCache(path, key, len(r.Train), len(r.HeldOut))
@@ -277,10 +278,10 @@ func (r *run) loadRef(key [32]byte) error {
 	}
 	r.note(fmt.Sprintf("computing the reference log-probs of %d pairs, once%s", len(r.Train)+len(r.HeldOut), where))
 	var err error
-	if r.refTrain, err = refLogProbs(r.Ref, r.Train, r.cfg.BatchSize); err != nil {
+	if r.refTrain, err = refLogProbs(ctx, r.Ref, r.Train, r.cfg.BatchSize); err != nil {
 		return err
 	}
-	if r.refHeld, err = refLogProbs(r.Ref, r.HeldOut, r.cfg.BatchSize); err != nil {
+	if r.refHeld, err = refLogProbs(ctx, r.Ref, r.HeldOut, r.cfg.BatchSize); err != nil {
 		return err
 	}
 	if r.Out == "" {
