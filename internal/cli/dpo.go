@@ -50,8 +50,9 @@ func newDPOCmd(g *globals) *cobra.Command {
 		Short: "Fine-tune a policy directly on preference pairs with DPO (no reward model, no sampling)",
 		Long: `dpo trains the SFT checkpoint --policy with direct preference optimisation on
 the preferences of --data ({"prompt", "chosen", "rejected"} lines, optional
-"p_chosen"), each prompt rendered as a user turn with the chat template and
-cut to --max-len as the reward model cuts it.
+"p_chosen"; 'align label' writes them), each prompt rendered as a user turn
+with the chat template and cut to --max-len as the reward model cuts it; a
+pair the cut leaves without a difference is skipped with a warning.
 
 The policy is its own reward model: the implicit reward of a response is
 β·(log π(response) − log π_ref(response)) against the frozen reference
