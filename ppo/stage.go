@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"math"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -18,10 +19,11 @@ import (
 	"github.com/align-project/align/reward"
 )
 
-// RewardSpec names where a run's rewards come from: exactly one of a
-// reward model, a reward service and a judge. Its errors name the fields
-// by the flags of 'align ppo' with _ for - (reward, reward_url,
-// reward_timeout, reward_batch, and the judge's keys).
+// RewardSpec names where a run's rewards come from: a reward model, a
+// reward service, a judge and the checker of verifiable answers, alone or
+// combined. Its errors name the fields by the flags of 'align ppo' with _
+// for - (reward, reward_url, reward_timeout, reward_batch, verify, the
+// weights, and the judge's keys).
 type RewardSpec struct {
 	// Dir is a reward model from reward.Train: its normalised reward, its
 	// safety head as the cost (reward.ModelSource); the value model starts
@@ -34,22 +36,79 @@ type RewardSpec struct {
 	// mapped onto [−1, 1], the cost (10 − safety)/9. Kind "" (or "none")
 	// is no judge.
 	Judge judge.Spec
+	// Verify scores checkable answers (VerifySource): 1 for a correct
+	// answer to a prompt of the prompts file that gives one, 0 otherwise.
+	Verify bool
+
+	// Weights of the sources given, for a combination: the reward is
+	// Σ weight·reward and the cost Σ weight·cost over them. A source alone
+	// may leave its weight 0, which means 1 (the reward is the source's
+	// own). Two or more sources need every weight given: their scales
+	// differ (a reward model's normalised reward, a judge's [−1, 1], the
+	// checker's 0 or 1), so an equal mix would be a choice nobody made.
+	DirWeight, URLWeight, JudgeWeight, VerifyWeight float64
 }
 
 func (r RewardSpec) hasJudge() bool { return r.Judge.Kind != "" && r.Judge.Kind != judge.KindNone }
 
+// rewardPart is one source of a RewardSpec as its keys name it.
+type rewardPart struct {
+	given     bool
+	key, flag string // of the source and of its weight
+	weight    float64
+}
+
+func (r RewardSpec) parts() []rewardPart {
+	return []rewardPart{
+		{r.Dir != "", "reward", "reward_weight", r.DirWeight},
+		{r.URL != "", "reward_url", "reward_url_weight", r.URLWeight},
+		{r.hasJudge(), "judge", "judge_weight", r.JudgeWeight},
+		{r.Verify, "verify", "verify_weight", r.VerifyWeight},
+	}
+}
+
+// sources is the number of sources given.
+func (r RewardSpec) sources() int {
+	n := 0
+	for _, p := range r.parts() {
+		if p.given {
+			n++
+		}
+	}
+	return n
+}
+
+// OnlyVerify reports whether the checker is the only source: prompts
+// without an answer then carry no reward at all.
+func (r RewardSpec) OnlyVerify() bool { return r.Verify && r.sources() == 1 }
+
 // validate reports the first setting of r that cannot work, as a
 // *yamlconf.KeyError.
 func (r RewardSpec) validate() error {
-	sources := 0
-	for _, given := range []bool{r.Dir != "", r.URL != "", r.hasJudge()} {
-		if given {
-			sources++
+	n := r.sources()
+	if n == 0 {
+		return yamlconf.Keyf("reward", "give a reward source: a reward model, a reward service, a judge or the answer checker (verify)")
+	}
+	var given, missing []string
+	for _, p := range r.parts() {
+		switch {
+		case math.IsNaN(p.weight) || math.IsInf(p.weight, 0):
+			return yamlconf.Keyf(p.flag, "%v: must be finite", p.weight)
+		case p.weight != 0 && !p.given:
+			return yamlconf.Keyf(p.flag, "%v: weighs a source that is not given (%s)", p.weight, p.key)
+		}
+		if p.given {
+			given = append(given, p.key)
+			if p.weight == 0 {
+				missing = append(missing, p.flag)
+			}
 		}
 	}
+	if n > 1 && len(missing) > 0 {
+		return yamlconf.Keyf("reward", "combining reward sources (%s) needs the weight of each, as their scales differ: give %s",
+			strings.Join(given, ", "), strings.Join(missing, ", "))
+	}
 	switch {
-	case sources != 1:
-		return yamlconf.Keyf("reward", "give exactly one reward source: a reward model, a reward service or a judge")
 	case r.Timeout < 0:
 		return yamlconf.Keyf("reward_timeout", "%v: must not be negative", r.Timeout)
 	case r.Batch < 0:
@@ -61,42 +120,77 @@ func (r RewardSpec) validate() error {
 }
 
 // source builds the reward source and the value model that goes with it
-// (nil: the trainer starts one from the policy).
-// answers are the known answers of checkable prompts, by prompt text, for a
-// judge that rates against them.
-func (r RewardSpec) source(policy *model.Model, answers map[string]string) (RewardSource, *model.Model, error) {
-	switch {
-	case r.Dir != "":
-		src, err := reward.NewModelSource(r.Dir)
-		if err != nil {
-			return nil, nil, fmt.Errorf("ppo: %w", err)
+// (nil: the trainer starts one from the policy). recs are the prompts:
+// their known answers serve a judge that rates against them and the
+// checker. A source alone is used as it is; several, or one with a weight
+// other than 1, are summed by a WeightedSource.
+func (r RewardSpec) source(policy *model.Model, recs []data.Prompt) (RewardSource, *model.Model, error) {
+	answers := make(map[string]string)
+	for _, rec := range recs {
+		if rec.Answer != "" {
+			answers[rec.Prompt] = rec.Answer
 		}
-		src.Batch = r.Batch
-		net := src.Model.Net
-		if net.Config.VocabSize != policy.Config.VocabSize {
-			return nil, nil, fmt.Errorf("ppo: the reward model %s has a vocabulary of %d, the policy %d: train it from the same SFT checkpoint",
-				r.Dir, net.Config.VocabSize, policy.Config.VocabSize)
-		}
-		if net.Config.Context < policy.Config.Context {
-			return src, nil, nil // the value model cannot come from it; the policy's serves
-		}
-		value, err := NewValueModel(net, reward.HeadPreference)
-		if err != nil {
-			return nil, nil, fmt.Errorf("ppo: %w", err)
-		}
-		return src, value, nil
-	case r.URL != "":
-		return &HTTPSource{URL: r.URL, Timeout: r.Timeout}, nil, nil
 	}
-	j, err := judge.New(r.Judge)
+	var parts WeightedSource
+	var value *model.Model
+	add := func(src RewardSource, w float64, name string) {
+		if w == 0 {
+			w = 1
+		}
+		parts = append(parts, Weighted{Source: src, Weight: w, Name: name})
+	}
+	if r.Dir != "" {
+		src, v, err := r.modelSource(policy)
+		if err != nil {
+			return nil, nil, err
+		}
+		add(src, r.DirWeight, "reward model "+r.Dir)
+		value = v
+	}
+	if r.URL != "" {
+		add(&HTTPSource{URL: r.URL, Timeout: r.Timeout}, r.URLWeight, "reward service")
+	}
+	if r.hasJudge() {
+		j, err := judge.New(r.Judge)
+		if err != nil {
+			return nil, nil, err
+		}
+		rater, ok := j.(judge.Rater)
+		if !ok {
+			return nil, nil, yamlconf.Keyf("judge", "%s cannot rate single responses", j.ID())
+		}
+		add(RateSource{Rate: judgeRate(rater, answers), Workers: r.Judge.Concurrency}, r.JudgeWeight, "judge")
+	}
+	if r.Verify {
+		add(VerifySource(recs), r.VerifyWeight, "verify")
+	}
+	if len(parts) == 1 && parts[0].Weight == 1 {
+		return parts[0].Source, value, nil // bit for bit the source's own scores
+	}
+	return parts, value, nil
+}
+
+// modelSource loads the reward model and, when its context covers the
+// policy's, the value model that starts from it.
+func (r RewardSpec) modelSource(policy *model.Model) (RewardSource, *model.Model, error) {
+	src, err := reward.NewModelSource(r.Dir)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, fmt.Errorf("ppo: %w", err)
 	}
-	rater, ok := j.(judge.Rater)
-	if !ok {
-		return nil, nil, yamlconf.Keyf("judge", "%s cannot rate single responses", j.ID())
+	src.Batch = r.Batch
+	net := src.Model.Net
+	if net.Config.VocabSize != policy.Config.VocabSize {
+		return nil, nil, fmt.Errorf("ppo: the reward model %s has a vocabulary of %d, the policy %d: train it from the same SFT checkpoint",
+			r.Dir, net.Config.VocabSize, policy.Config.VocabSize)
 	}
-	return RateSource{Rate: judgeRate(rater, answers), Workers: r.Judge.Concurrency}, nil, nil
+	if net.Config.Context < policy.Config.Context {
+		return src, nil, nil // the value model cannot come from it; the policy's serves
+	}
+	value, err := NewValueModel(net, reward.HeadPreference)
+	if err != nil {
+		return nil, nil, fmt.Errorf("ppo: %w", err)
+	}
+	return src, value, nil
 }
 
 // judgeRate turns a judge's pointwise assessment into a PPO score: the
@@ -228,17 +322,19 @@ func Train(ctx context.Context, s TrainSpec) (Result, error) {
 		return Result{}, yamlconf.Keyf("prompts", "no prompt of %s leaves room for a response in the context of %d tokens", s.Prompts, policy.Config.Context)
 	}
 
-	answers := make(map[string]string)
-	for _, r := range recs {
-		if r.Answer != "" {
-			answers[r.Prompt] = r.Answer
+	if s.Reward.OnlyVerify() {
+		if prompts, err = answered(prompts, recs, log); err != nil {
+			return Result{}, err
 		}
 	}
-	src, value, err := s.Reward.source(policy, answers)
+	src, value, err := s.Reward.source(policy, recs)
 	if err != nil {
 		return Result{}, err
 	}
-	bar := progress.New(log, progress.IsTerminal(log), "ppo", cfg.Iterations, "it", 10*time.Second)
+	if cfg.Advantage.group() {
+		value = nil // critic-free: the reward model only scores
+	}
+	bar := progress.New(log, progress.IsTerminal(log), cfg.stage(), cfg.Iterations, "it", 10*time.Second)
 	tr := &Trainer{
 		Config: cfg, Policy: policy, Ref: ref, Value: value, Reward: src,
 		Prompts: prompts, StopTokens: stop, Tokenizer: tok,
@@ -246,6 +342,9 @@ func Train(ctx context.Context, s TrainSpec) (Result, error) {
 		Progress: func(st Stats) {
 			eta := time.Duration(float64(st.Iterations-st.Iteration) * st.TimeIter * float64(time.Second))
 			fields := fmt.Sprintf("reward %.3f kl %.2f β %.3f ent %.2f len %.0f eos %.0f%%", st.Reward, st.KL, st.Beta, st.Entropy, st.ResponseLen, 100*st.EOSRate)
+			if cfg.Advantage.group() {
+				fields += fmt.Sprintf(" flat %.0f%%", 100*st.FlatFrac)
+			}
 			if cfg.Constraint {
 				fields += fmt.Sprintf(" cost %.3f λ %.3f", st.Cost, st.Lambda)
 			}
@@ -263,24 +362,56 @@ func Train(ctx context.Context, s TrainSpec) (Result, error) {
 	res, err := tr.Run(ctx)
 	bar.Done()
 	if err == nil && s.Out != "" {
-		if err := outputs(s.Out).Finish(map[string]any{"stage": "ppo", "iterations": res.Iterations}); err != nil {
+		if err := outputs(s.Out).Finish(map[string]any{"stage": cfg.stage(), "iterations": res.Iterations}); err != nil {
 			return res, fmt.Errorf("ppo: %w", err)
 		}
 	}
 	return res, err
 }
 
+// answered keeps the prompts that have an answer to check: with the
+// checker the only source, the others would only spend rollouts on
+// responses that all score 0.
+func answered(prompts []Prompt, recs []data.Prompt, log io.Writer) ([]Prompt, error) {
+	has := make(map[string]bool)
+	for _, r := range recs {
+		if r.Answer != "" {
+			has[r.Prompt] = true
+		}
+	}
+	var out []Prompt
+	for _, p := range prompts {
+		if has[p.Text] {
+			out = append(out, p)
+		}
+	}
+	if n := len(prompts) - len(out); n > 0 {
+		fmt.Fprintf(log, "align: warning: %d of %d prompts have no answer to check and are skipped (the checker is the only reward source)\n", n, len(prompts))
+	}
+	if len(out) == 0 {
+		return nil, yamlconf.Keyf("verify", "no prompt of the prompts file has an \"answer\" to check; add answers or another reward source")
+	}
+	return out, nil
+}
+
 // WriteText prints the summary of a run: its length, the last batch's
 // statistics, the constraint when on, and where the files went.
 func (r Result) WriteText(w io.Writer) {
 	s := r.Last
-	fmt.Fprintf(w, "ppo: %d iterations in %s\n", r.Iterations, progress.Duration(r.Elapsed))
+	fmt.Fprintf(w, "%s: %d iterations in %s\n", r.Config.stage(), r.Iterations, progress.Duration(r.Elapsed))
 	fmt.Fprintf(w, "  last batch: reward %.3f (raw %.3f), KL %.3f, β %.4f, entropy %.3f, length %.1f, EOS %.0f%%\n",
 		s.Reward, s.RewardRaw, s.KL, s.Beta, s.Entropy, s.ResponseLen, 100*s.EOSRate)
 	if r.Config.Constraint {
 		fmt.Fprintf(w, "  cost %.3f (limit %.3f), λ %.3f\n", s.Cost, r.Config.CostLimit, s.Lambda)
 	}
-	if r.Out != "" {
+	if r.Config.Advantage.group() {
+		fmt.Fprintf(w, "  groups of %d: %d of the last batch's %d flat (equal scores)\n", r.Config.GroupSize, s.FlatGroups, r.Config.BatchSize)
+	}
+	switch {
+	case r.Out == "":
+	case r.Config.Advantage.group():
+		fmt.Fprintf(w, "  policy: %s  metrics: %s\n", r.Out, filepath.Join(r.Out, MetricsFile))
+	default:
 		fmt.Fprintf(w, "  policy: %s  value: %s  metrics: %s\n", r.Out, filepath.Join(r.Out, ValueDir), filepath.Join(r.Out, MetricsFile))
 	}
 }

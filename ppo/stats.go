@@ -29,13 +29,20 @@ type Stats struct {
 	Refusal     *float64 `json:"refusal"`
 	OverRefusal *float64 `json:"over_refusal"`
 
+	// Groups of responses to one prompt (critic-free advantages only):
+	// those whose scores were all equal carry no signal.
+	FlatGroups int     `json:"flat_groups,omitempty"` // flat groups of the first draw
+	FlatFrac   float64 `json:"flat_frac,omitempty"`   // their share of the batch's groups
+	Resampled  int     `json:"resampled,omitempty"`   // flat groups replaced by resampled ones (resample_flat)
+
 	// Constraint.
 	Cost   float64 `json:"cost"`   // mean cost of the batch
 	Lambda float64 `json:"lambda"` // Lagrange multiplier used for this batch
 
 	// Update (token means over every minibatch step taken).
 	PolicyLoss     float64 `json:"policy_loss"`
-	ValueLoss      float64 `json:"value_loss"` // ½·mean of the clipped squared error, before vf_coef
+	KLLoss         float64 `json:"kl_loss,omitempty"` // β·KL_t per token in the loss (kl_in_loss)
+	ValueLoss      float64 `json:"value_loss"`        // ½·mean of the clipped squared error, before vf_coef
 	PolicyClipFrac float64 `json:"policy_clipfrac"`
 	ValueClipFrac  float64 `json:"value_clipfrac"`
 	ApproxKL       float64 `json:"approx_kl"`  // ½·mean (log ρ)² against the rollout policy
