@@ -70,6 +70,9 @@ func (s Stats) Line() string {
 	fmt.Fprintf(&b, "iter %d/%d  reward %.3f (raw %.3f)  kl %.3f  β %.4f  entropy %.3f  len %.1f  eos %.0f%%",
 		s.Iteration, s.Iterations, s.Reward, s.RewardRaw, s.KL, s.Beta, s.Entropy, s.ResponseLen, 100*s.EOSRate)
 	fmt.Fprintf(&b, "  clip %.2f/%.2f  vloss %.4f", s.PolicyClipFrac, s.ValueClipFrac, s.ValueLoss)
+	if s.FlatFrac > 0 {
+		fmt.Fprintf(&b, "  flat %.0f%%", 100*s.FlatFrac)
+	}
 	if s.Lambda != 0 || s.Cost != 0 {
 		fmt.Fprintf(&b, "  cost %.3f λ %.3f", s.Cost, s.Lambda)
 	}
