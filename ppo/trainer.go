@@ -376,13 +376,15 @@ func (r *run) log(st Stats) error {
 }
 
 func (r *run) sampleTable(ro *rollout) error {
-	rows := make([]SampleRow, min(r.cfg.SampleRows, ro.n))
-	for i := range rows {
+	G := r.cfg.GroupSize // one response per group: different prompts
+	rows := make([]SampleRow, min(r.cfg.SampleRows, ro.n/G))
+	for row := range rows {
+		i := row * G
 		var kl float64
 		for _, k := range ro.kl[i] {
 			kl += float64(k)
 		}
-		rows[i] = SampleRow{
+		rows[row] = SampleRow{
 			Iteration: r.loop.Iteration,
 			Prompt:    r.Prompts[ro.prompts[i]].Text,
 			Response:  ro.texts[i],
