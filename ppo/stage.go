@@ -32,7 +32,7 @@ type TrainSpec struct {
 	// user turn with the chat template (ChatPrompts).
 	Prompts   string
 	Reward    RewardSpec
-	Out       string    // the policy, value/, config.yaml, metrics.jsonl, samples.jsonl, last/ ("" = nothing written)
+	Out       string    // the policy, value/ (advantage gae), config.yaml, metrics.jsonl, samples.jsonl, last/ ("" = nothing written)
 	Resume    bool      // continue the interrupted run in Out from Out/last
 	Overwrite bool      // discard the run Out holds (finished or not) instead of refusing to start
 	Log       io.Writer // progress bar, sample lines and warnings (nil = discarded)
@@ -57,7 +57,8 @@ func (s TrainSpec) Validate() error {
 
 // Train loads the policy and the prompts, builds the reward source, and
 // runs PPO (see Trainer.Run). Prompts that leave no room for a response in
-// the policy's context are skipped with a warning. Settings that cannot
+// the policy's context are skipped with a warning, and so are prompts
+// without an answer when the checker (Reward.Verify) is the only source. Settings that cannot
 // work and files named by a setting that cannot be read come back as
 // errors wrapping a *yamlconf.KeyError; a cancelled ctx saves a checkpoint
 // and returns an error wrapping ErrInterrupted.
