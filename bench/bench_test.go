@@ -194,6 +194,37 @@ func TestPPO(t *testing.T) {
 		"s/iteration", "generate", "score", "reference", "update", "peak RSS")
 }
 
+func TestGRPO(t *testing.T) {
+	shape := tiny
+	shape.Ctx = 32
+	res, err := GRPO(context.Background(), GRPOSpec{Shape: shape, Prompts: 2, Group: 4, PromptLen: 4, NewTokens: 8, MiniBatch: 4, Epochs: 1, PPOEpochs: 2, Iterations: 1, Seed: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkFloats(t, res)
+	for _, m := range []IterationTimes{res.GRPO, res.PPO} {
+		if sum := m.Generate + m.Score + m.Ref + m.Update; m.SecPerIter <= 0 || sum > m.SecPerIter*1.01 {
+			t.Errorf("the split sums to %v, more than the %v s of an iteration", sum, m.SecPerIter)
+		}
+	}
+	if res.Responses != 8 || res.GRPO.Epochs != 1 || res.PPO.Epochs != 2 || res.Ratio != res.GRPO.SecPerIter/res.PPO.SecPerIter {
+		t.Errorf("echoed settings wrong: %+v", res)
+	}
+	checkJSON(t, res, shape, "benchmark", "implementation", "threads", "config", "prompts", "group", "responses", "prompt_len", "new_tokens",
+		"mini_batch", "iterations", "grpo", "ppo", "ratio", "peak_rss_mb")
+	checkTable(t, res, "bench grpo: L1 C32 NH2 T32 V64, 8 responses × 8 new tokens per iteration (GRPO 2 prompts × 4, PPO 8 prompts), minibatches of 4, 1 timed iterations each, ",
+		"grpo s/iteration", "  generate", "  score", "  reference", "  update",
+		"ppo s/iteration", "  generate", "  score", "  reference", "  update", "grpo / ppo", "peak RSS")
+	g := DefaultGRPOSpec()
+	if err := g.Validate(); err != nil || g.Epochs != 1 || g.PPOEpochs != 4 {
+		t.Errorf("default spec %+v: %v", g, err)
+	}
+	g.MiniBatch = 5
+	if ke, ok := errors.AsType[*yamlconf.KeyError](g.Validate()); !ok || ke.Key != "mini_batch" {
+		t.Errorf("mini_batch 5: %v", g.Validate())
+	}
+}
+
 // Every spec names the setting it rejects, before any work starts.
 func TestValidateNamesTheSetting(t *testing.T) {
 	train := func(f func(*TrainSpec)) error { s := DefaultTrainSpec(); f(&s); return s.Validate() }

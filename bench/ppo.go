@@ -86,27 +86,60 @@ func PPO(ctx context.Context, spec PPOSpec) (PPOResult, error) {
 	if err := spec.Validate(); err != nil {
 		return PPOResult{}, err
 	}
-	cfg := spec.Shape.Config()
-
 	resetPeak()
-	policy, err := model.New(cfg, spec.Seed)
+	pc := ppo.DefaultConfig()
+	pc.BatchSize, pc.MiniBatch, pc.Epochs = spec.Prompts, spec.MiniBatch, spec.Epochs
+	sum, err := timeIterations(ctx, spec.Shape, spec.Seed, spec.PromptLen, spec.NewTokens, spec.Iterations, pc)
 	if err != nil {
 		return PPOResult{}, fmt.Errorf("bench ppo: %w", err)
 	}
-	rng := newRand(spec.Seed)
-	prompts := make([]ppo.Prompt, spec.Prompts)
+	n := float64(spec.Iterations)
+	seqTokens := float64(spec.Prompts) * (float64(spec.PromptLen) + sum.ResponseLen/n)
+	return PPOResult{
+		Benchmark:      "ppo",
+		Implementation: "align/" + tensor.Implementation(),
+		Threads:        tensor.Threads(),
+		Config:         spec.Shape,
+		Prompts:        spec.Prompts,
+		PromptLen:      spec.PromptLen,
+		NewTokens:      spec.NewTokens,
+		MiniBatch:      spec.MiniBatch,
+		Epochs:         spec.Epochs,
+		Iterations:     spec.Iterations,
+		SecPerIter:     sum.TimeIter / n,
+		Generate:       sum.TimeGenerate / n,
+		Score:          sum.TimeScore / n,
+		Ref:            sum.TimeRef / n,
+		Update:         sum.TimeUpdate / n,
+		GenTokensSec:   float64(spec.Prompts) * sum.ResponseLen / sum.TimeGenerate,
+		TrainTokensSec: 2 * float64(spec.Epochs) * seqTokens * n / sum.TimeUpdate,
+		PeakRSSMB:      sysinfo.PeakRSSMB(),
+	}, nil
+}
+
+// timeIterations runs one untimed warm-up iteration and then iterations
+// timed ones of ppo.Trainer with pc on a policy of shape initialised from
+// seed, and returns the sums of their stats: pc.BatchSize random prompts of
+// promptLen tokens (each answered pc.GroupSize times) get responses of
+// exactly newTokens tokens at temperature 1, scored by a cheap Go function.
+func timeIterations(ctx context.Context, shape ModelShape, seed uint64, promptLen, newTokens, iterations int, pc ppo.Config) (ppo.Stats, error) {
+	cfg := shape.Config()
+	policy, err := model.New(cfg, seed)
+	if err != nil {
+		return ppo.Stats{}, err
+	}
+	rng := newRand(seed)
+	prompts := make([]ppo.Prompt, pc.BatchSize)
 	for i := range prompts {
-		ids := make([]int32, spec.PromptLen)
+		ids := make([]int32, promptLen)
 		for j := range ids {
 			ids[j] = int32(rng.IntN(cfg.VocabSize))
 		}
 		prompts[i] = ppo.Prompt{Text: strconv.Itoa(i), IDs: ids}
 	}
-	pc := ppo.DefaultConfig()
-	pc.Iterations = 1 + spec.Iterations
-	pc.BatchSize, pc.MiniBatch, pc.Epochs = spec.Prompts, spec.MiniBatch, spec.Epochs
-	pc.MaxNewTokens, pc.Temperature = spec.NewTokens, 1
-	pc.SampleEvery, pc.SaveEvery, pc.Seed = 0, 0, spec.Seed
+	pc.Iterations = 1 + iterations
+	pc.MaxNewTokens, pc.Temperature = newTokens, 1
+	pc.SampleEvery, pc.SaveEvery, pc.Seed = 0, 0, seed
 	// A cheap reward: the share of even bytes in the response "text".
 	score := ppo.FuncSource(func(_, response string) reward.Score {
 		n := 0
@@ -143,31 +176,8 @@ func PPO(ctx context.Context, spec PPOSpec) (PPOResult, error) {
 			sum.ResponseLen += s.ResponseLen
 		},
 	}
-	if _, err := tr.Run(ctx); err != nil {
-		return PPOResult{}, fmt.Errorf("bench ppo: %w", err)
-	}
-	n := float64(spec.Iterations)
-	seqTokens := float64(spec.Prompts) * (float64(spec.PromptLen) + sum.ResponseLen/n)
-	return PPOResult{
-		Benchmark:      "ppo",
-		Implementation: "align/" + tensor.Implementation(),
-		Threads:        tensor.Threads(),
-		Config:         spec.Shape,
-		Prompts:        spec.Prompts,
-		PromptLen:      spec.PromptLen,
-		NewTokens:      spec.NewTokens,
-		MiniBatch:      spec.MiniBatch,
-		Epochs:         spec.Epochs,
-		Iterations:     spec.Iterations,
-		SecPerIter:     sum.TimeIter / n,
-		Generate:       sum.TimeGenerate / n,
-		Score:          sum.TimeScore / n,
-		Ref:            sum.TimeRef / n,
-		Update:         sum.TimeUpdate / n,
-		GenTokensSec:   float64(spec.Prompts) * sum.ResponseLen / sum.TimeGenerate,
-		TrainTokensSec: 2 * float64(spec.Epochs) * seqTokens * n / sum.TimeUpdate,
-		PeakRSSMB:      sysinfo.PeakRSSMB(),
-	}, nil
+	_, err = tr.Run(ctx)
+	return sum, err
 }
 
 // WriteText prints the result as 'align bench ppo' does.

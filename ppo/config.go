@@ -14,8 +14,8 @@ import (
 type Config struct {
 	// Rollouts.
 	Iterations        int     `yaml:"iterations"`          // rollout-and-update rounds in total
-	BatchSize         int     `yaml:"batch_size"`          // prompts (responses) per rollout
-	MiniBatch         int     `yaml:"mini_batch"`          // responses per gradient step; must divide batch_size
+	BatchSize         int     `yaml:"batch_size"`          // prompts per rollout, each answered group_size times
+	MiniBatch         int     `yaml:"mini_batch"`          // responses per gradient step; must divide batch_size × group_size
 	MaxNewTokens      int     `yaml:"max_new_tokens"`      // longest response, stop token included
 	Temperature       float64 `yaml:"temperature"`         // sampling temperature, also used for every log-probability
 	RecomputeLogProbs bool    `yaml:"recompute_logprobs"`  // recompute the rollout log-probs with a forward pass instead of taking the sampler's
@@ -35,9 +35,19 @@ type Config struct {
 	Gamma  float64 `yaml:"gamma"`  // discount
 	Lambda float64 `yaml:"lambda"` // GAE λ
 
+	// Critic-free group advantages (GRPO, RLOO, Dr. GRPO; see group.go).
+	Advantage Advantage `yaml:"advantage"`  // gae (value model), grpo, rloo or dr_grpo
+	GroupSize int       `yaml:"group_size"` // responses sampled per prompt; ≥ 2 for a group advantage
+	LossNorm  LossNorm  `yaml:"loss_norm"`  // token: mean over the minibatch's tokens; sequence: mean per response, then over responses
+	KLInLoss  bool      `yaml:"kl_in_loss"` // β·KL_t to the reference enters the loss at every token instead of the reward
+	// ResampleFlat bounds the replacement prompts drawn per iteration for
+	// groups whose rewards are all equal (they carry no signal); 0 = keep them.
+	ResampleFlat int `yaml:"resample_flat"`
+
 	// Update.
 	Epochs         int     `yaml:"epochs"`           // passes over the rollout batch per iteration
-	ClipRange      float64 `yaml:"clip_range"`       // ε of the clipped policy ratio
+	ClipRange      float64 `yaml:"clip_range"`       // ε of the clipped policy ratio (its lower side with clip_range_high)
+	ClipRangeHigh  float64 `yaml:"clip_range_high"`  // upper ε of the ratio (DAPO's clip-higher); 0 = clip_range
 	ClipRangeValue float64 `yaml:"clip_range_value"` // clip of the value change from the rollout's values
 	VFCoef         float64 `yaml:"vf_coef"`          // value loss coefficient
 	EntCoef        float64 `yaml:"ent_coef"`         // entropy bonus coefficient (exploration); 0 = off
@@ -83,6 +93,9 @@ func DefaultConfig() Config {
 		ScoreClip:       10,
 		Gamma:           1,
 		Lambda:          0.95,
+		Advantage:       AdvGAE,
+		GroupSize:       1,
+		LossNorm:        TokenMean,
 		Epochs:          4,
 		ClipRange:       0.2,
 		ClipRangeValue:  0.2,
@@ -99,6 +112,30 @@ func DefaultConfig() Config {
 	}
 }
 
+// GRPOConfig returns the defaults of 'align grpo': DefaultConfig with the
+// choices of GRPO (Shao et al. 2024, DeepSeekMath) where they differ. Eight
+// prompts of eight responses each keep the 64 responses of a PPO rollout;
+// the group's mean and spread replace the value model, whose absence makes
+// one epoch enough (each rollout is used once, so the ratio stays near 1 and
+// the clip only guards the later minibatches of an iteration). The KL to
+// the reference is a loss term, β·k3 per token with a fixed β of 0.04 as in
+// the paper, so the reward the groups compare is the score alone; the loss
+// is a mean per response, then over responses (loss_norm sequence), as the
+// paper writes it. Sampling at temperature 1 keeps the groups diverse:
+// fewer of them come back with equal rewards and no signal. Clipping stays
+// symmetric (clip_range_high 0) and flat groups are not resampled
+// (resample_flat 0); both are one flag away.
+func GRPOConfig() Config {
+	c := DefaultConfig()
+	c.Advantage = AdvGRPO
+	c.BatchSize, c.GroupSize, c.MiniBatch = 8, 8, 16
+	c.Epochs = 1
+	c.Temperature = 1
+	c.KLEstimator, c.KLCoef, c.AdaptiveKL, c.KLInLoss = K3, 0.04, false, true
+	c.LossNorm = SequenceMean
+	return c
+}
+
 // Validate reports the first setting that cannot work as a
 // *yamlconf.KeyError naming its YAML key.
 func (c Config) Validate() error {
@@ -111,8 +148,17 @@ func (c Config) Validate() error {
 	}{
 		{c.Iterations < 1, "iterations", "must be at least 1", c.Iterations},
 		{c.BatchSize < 1, "batch_size", "must be at least 1", c.BatchSize},
-		{c.MiniBatch < 1 || c.MiniBatch > c.BatchSize, "mini_batch", "must be in [1, batch_size]", c.MiniBatch},
-		{c.MiniBatch > 0 && c.BatchSize%c.MiniBatch != 0, "mini_batch", "must divide batch_size", c.MiniBatch},
+		{!c.Advantage.valid(), "advantage", "must be gae, grpo, rloo or dr_grpo", c.Advantage},
+		{c.GroupSize < 1, "group_size", "must be at least 1", c.GroupSize},
+		{c.Advantage.group() && c.GroupSize < 2, "group_size", "must be at least 2 with a group advantage (grpo, rloo, dr_grpo compare the responses to one prompt)", c.GroupSize},
+		{c.GroupSize == 1 && (c.MiniBatch < 1 || c.MiniBatch > c.BatchSize), "mini_batch", "must be in [1, batch_size]", c.MiniBatch},
+		{c.GroupSize == 1 && c.MiniBatch > 0 && c.BatchSize%c.MiniBatch != 0, "mini_batch", "must divide batch_size", c.MiniBatch},
+		{c.GroupSize > 1 && (c.MiniBatch < 1 || c.MiniBatch > c.responses()), "mini_batch", "must be in [1, batch_size × group_size]", c.MiniBatch},
+		{c.GroupSize > 1 && c.MiniBatch > 0 && c.responses()%c.MiniBatch != 0, "mini_batch", "must divide batch_size × group_size (the responses of a rollout)", c.MiniBatch},
+		{!c.LossNorm.valid(), "loss_norm", "must be token or sequence", c.LossNorm},
+		{c.ResampleFlat < 0, "resample_flat", "must not be negative", c.ResampleFlat},
+		{c.ResampleFlat > 0 && !c.Advantage.group(), "resample_flat", "needs a group advantage (grpo, rloo, dr_grpo)", c.ResampleFlat},
+		{c.WhitenRewards && c.Advantage.group(), "whiten_rewards", "applies to the per-token rewards of advantage gae only", c.WhitenRewards},
 		{c.MaxNewTokens < 1, "max_new_tokens", "must be at least 1", c.MaxNewTokens},
 		{!(c.Temperature > 0) || !finite(c.Temperature), "temperature", "must be a positive number (PPO samples; it cannot be greedy)", c.Temperature},
 		{!finite(c.MissingEOSScore), "missing_eos_score", "must be finite", c.MissingEOSScore},
@@ -126,6 +172,7 @@ func (c Config) Validate() error {
 		{!(c.Lambda >= 0 && c.Lambda <= 1), "lambda", "must be in [0, 1]", c.Lambda},
 		{c.Epochs < 1, "epochs", "must be at least 1", c.Epochs},
 		{!(c.ClipRange > 0), "clip_range", "must be positive", c.ClipRange},
+		{!(c.ClipRangeHigh >= 0) || !finite(c.ClipRangeHigh), "clip_range_high", "must be ≥ 0 (0 = clip_range)", c.ClipRangeHigh},
 		{!(c.ClipRangeValue >= 0), "clip_range_value", "must be ≥ 0 (0 turns value clipping off)", c.ClipRangeValue},
 		{!(c.VFCoef > 0) || !finite(c.VFCoef), "vf_coef", "must be positive", c.VFCoef},
 		{!(c.EntCoef >= 0) || !finite(c.EntCoef), "ent_coef", "must be ≥ 0", c.EntCoef},
@@ -147,6 +194,26 @@ func (c Config) Validate() error {
 		}
 	}
 	return nil
+}
+
+// stage names the method in the saved policy's config and done markers:
+// "ppo", or the group advantage's name.
+func (c Config) stage() string {
+	if c.Advantage.group() {
+		return string(c.Advantage)
+	}
+	return "ppo"
+}
+
+// responses is the number of responses of a rollout.
+func (c Config) responses() int { return c.BatchSize * c.GroupSize }
+
+// clipHigh is the upper ε of the policy ratio.
+func (c Config) clipHigh() float64 {
+	if c.ClipRangeHigh > 0 {
+		return c.ClipRangeHigh
+	}
+	return c.ClipRange
 }
 
 // valueLR is the value model's learning rate.

@@ -31,6 +31,19 @@
 //     sequence; the Lagrange multiplier λ of the cost constraint rises while
 //     the batch's mean cost exceeds CostLimit and falls below it.
 //
+// Critic-free advantages (Config.Advantage grpo, rloo or dr_grpo; see
+// Advantage) change steps 1, 3, 4 and 5 and nothing else: the rollout
+// answers each of its BatchSize prompts GroupSize times; no value model is
+// built, evaluated, trained or saved; each response's sequence reward (its
+// score, minus β·ΣKL_t unless KLInLoss moves the KL into the loss) is
+// compared with the other responses to its prompt and the result is the
+// advantage of every one of its tokens, unwhitened. Groups whose scores
+// are all equal carry no signal; Stats counts them and ResampleFlat
+// replaces some. The update may clip the ratio asymmetrically
+// (ClipRangeHigh) and average per response (LossNorm). GRPOConfig holds
+// the defaults of 'align grpo'. With the default Config (advantage gae)
+// every draw, metric and weight is what it was before these existed.
+//
 // Only response tokens count: the prompt, the padding of a minibatch and
 // anything after the stop token take no part in any loss, mean or whitening.
 //
@@ -39,8 +52,9 @@
 // behind the small RewardSource interface and give a reward.Score per
 // response: reward.ModelSource for a reward model checkpoint, RateSource for
 // pointwise judges (direct RLAIF; Train adapts a judge.Rater to it),
-// FuncSource for Go functions (verifiable rewards, tests) and HTTPSource for
-// a scoring service. ChatPrompts renders prompt texts the way SFT and the
+// FuncSource for Go functions (tests), VerifySource for checked answers
+// (verifiable rewards), HTTPSource for a scoring service, and
+// WeightedSource for a weighted sum of several. ChatPrompts renders prompt texts the way SFT and the
 // reward model saw them.
 //
 // Run writes metrics.jsonl (one Stats per iteration), samples.jsonl (sample

@@ -36,6 +36,19 @@ func (k KLEstimator) Estimate(logp, refLogp float64) float64 {
 	return -logr
 }
 
+// Grad returns the derivative of Estimate with respect to logp: what the
+// estimator contributes to the gradient when it is a loss term (kl_in_loss).
+func (k KLEstimator) Grad(logp, refLogp float64) float64 {
+	logr := refLogp - logp
+	switch k {
+	case K2:
+		return -logr
+	case K3:
+		return -math.Expm1(logr)
+	}
+	return 1
+}
+
 // UnmarshalText accepts "k1", "k2" or "k3" (any case).
 func (k *KLEstimator) UnmarshalText(b []byte) error {
 	v := KLEstimator(b)

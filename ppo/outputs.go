@@ -27,6 +27,7 @@ var fixedOnResume = []outguard.Fixed{
 	{Why: "the checkpoint carries the cost multiplier, which it set", Keys: []string{"cost_limit", "lambda_init", "lambda_lr", "lambda_max"}},
 	{Why: "the checkpoint's optimizer state was made with it", Keys: []string{"adam_eps", "max_grad_norm"}},
 	{Why: "it drew the prompt order the checkpoint continues", Keys: []string{"seed"}},
+	{Why: "it decides whether the checkpoint holds a value model", Keys: []string{"advantage"}},
 }
 
 // checkOut refuses, before anything is loaded, an Out that would destroy an

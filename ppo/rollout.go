@@ -27,7 +27,8 @@ type rollout struct {
 
 	logp, ref, values [][]float32 // rollout policy, reference, value model
 	kl, rewards       [][]float32
-	adv, ret          [][]float32
+	adv, ret          [][]float32 // ret is nil without a value model
+	beta              float64     // β of the KL penalty when the rollout was made
 }
 
 func (ro *rollout) respLen(i int) int { return len(ro.seqs[i]) - ro.plen[i] }
@@ -53,8 +54,53 @@ func Truncate(tokens, stop []int32) ([]int32, bool) {
 }
 
 // rollout samples, scores and evaluates one batch, filling the reward and
-// rollout parts of st.
+// rollout parts of st. idx holds the batch's prompts; with groups each is
+// answered GroupSize times, the answers to one prompt side by side.
 func (r *run) rollout(ctx context.Context, idx []int, st *Stats) (*rollout, error) {
+	ro, err := r.sample(ctx, r.groups(idx), st)
+	if err != nil {
+		return nil, err
+	}
+	if r.cfg.GroupSize > 1 {
+		if err := r.resample(ctx, ro, idx, st); err != nil {
+			return nil, err
+		}
+	}
+	st.Refusal, st.OverRefusal = refusals(r.Prompts, ro.prompts, ro.texts)
+
+	// Reference log-probs, values, rewards and advantages.
+	t := time.Now()
+	if ro.ref, err = r.logProbs(r.Ref, ro); err != nil {
+		return nil, err
+	}
+	if r.Value != nil {
+		if ro.values, err = r.values(ro); err != nil {
+			return nil, err
+		}
+	}
+	r.rewards(ro, st)
+	st.TimeRef = time.Since(t).Seconds()
+	return ro, nil
+}
+
+// groups repeats each prompt index GroupSize times.
+func (r *run) groups(idx []int) []int {
+	G := r.cfg.GroupSize
+	if G == 1 {
+		return idx
+	}
+	out := make([]int, 0, len(idx)*G)
+	for _, k := range idx {
+		for range G {
+			out = append(out, k)
+		}
+	}
+	return out
+}
+
+// sample generates a response to each prompt of idx and scores it, adding
+// its time to st.
+func (r *run) sample(ctx context.Context, idx []int, st *Stats) (*rollout, error) {
 	cfg := r.cfg
 	ro := &rollout{n: len(idx), prompts: idx}
 
@@ -83,13 +129,12 @@ func (r *run) rollout(ctx context.Context, idx []int, st *Stats) (*rollout, erro
 		}
 		ro.texts[i] = r.decode(text)
 	}
-	st.Refusal, st.OverRefusal = refusals(r.Prompts, idx, ro.texts)
 	if cfg.RecomputeLogProbs {
 		if ro.logp, err = r.logProbs(r.Policy, ro); err != nil {
 			return nil, err
 		}
 	}
-	st.TimeGenerate = time.Since(t).Seconds()
+	st.TimeGenerate += time.Since(t).Seconds()
 
 	// Score.
 	t = time.Now()
@@ -104,19 +149,29 @@ func (r *run) rollout(ctx context.Context, idx []int, st *Stats) (*rollout, erro
 	if len(ro.scores) != ro.n {
 		return nil, fmt.Errorf("ppo: rollout: the reward source returned %d scores for %d responses", len(ro.scores), ro.n)
 	}
-	st.TimeScore = time.Since(t).Seconds()
-
-	// Reference log-probs, values, rewards and advantages.
-	t = time.Now()
-	if ro.ref, err = r.logProbs(r.Ref, ro); err != nil {
-		return nil, err
+	ro.score = make([]float64, ro.n)
+	for i, sc := range ro.scores {
+		ro.score[i] = r.score(sc, ro.stopped[i])
 	}
-	if ro.values, err = r.values(ro); err != nil {
-		return nil, err
-	}
-	r.rewards(ro, st)
-	st.TimeRef = time.Since(t).Seconds()
+	st.TimeScore += time.Since(t).Seconds()
 	return ro, nil
+}
+
+// score is what a response's scored reward becomes at its last token:
+// after the missing-EOS penalty, clipping and the cost constraint.
+func (r *run) score(sc reward.Score, stopped bool) float64 {
+	cfg := r.cfg
+	s := sc.Reward
+	if cfg.MissingEOS && !stopped {
+		s = cfg.MissingEOSScore
+	}
+	if cfg.ScoreClip > 0 {
+		s = min(max(s, -cfg.ScoreClip), cfg.ScoreClip)
+	}
+	if cfg.Constraint {
+		s = r.loop.Lagrange.Combine(s, sc.Cost)
+	}
+	return s
 }
 
 // refusals are the shares of the responses to the harmful prompts and to
@@ -209,26 +264,18 @@ func (r *run) rewards(ro *rollout, st *Stats) {
 	cfg := r.cfg
 	beta := r.loop.KL.Beta
 	ro.kl, ro.rewards = ro.rows(), ro.rows()
-	ro.score = make([]float64, ro.n)
+	ro.beta = beta
 	var rawSum, rewSum, rewSq, scoreSum, costSum, klSum, nsSum, lenSum, eos float64
 	for i := range ro.n {
 		sc := ro.scores[i]
-		s := sc.Reward
-		if cfg.MissingEOS && !ro.stopped[i] {
-			s = cfg.MissingEOSScore
-		}
-		if cfg.ScoreClip > 0 {
-			s = min(max(s, -cfg.ScoreClip), cfg.ScoreClip)
-		}
-		if cfg.Constraint {
-			s = r.loop.Lagrange.Combine(s, sc.Cost)
-		}
-		ro.score[i] = s
+		s := ro.score[i]
 		var seqKL float64
 		for j := range ro.kl[i] {
 			k := cfg.KLEstimator.Estimate(float64(ro.logp[i][j]), float64(ro.ref[i][j]))
 			ro.kl[i][j] = float32(k)
-			ro.rewards[i][j] = float32(-beta * k)
+			if !cfg.KLInLoss {
+				ro.rewards[i][j] = float32(-beta * k)
+			}
 			seqKL += k
 		}
 		last := len(ro.rewards[i]) - 1
@@ -239,7 +286,9 @@ func (r *run) rewards(ro *rollout, st *Stats) {
 		scoreSum += s
 		costSum += sc.Cost
 		klSum += seqKL
-		nsSum += -beta * seqKL
+		if !cfg.KLInLoss {
+			nsSum += -beta * seqKL
+		}
 		lenSum += float64(last + 1)
 		if ro.stopped[i] {
 			eos++
@@ -251,6 +300,10 @@ func (r *run) rewards(ro *rollout, st *Stats) {
 	st.Cost, st.KL, st.NonScoreReward = costSum/n, klSum/n, nsSum/n
 	st.ResponseLen, st.EOSRate = lenSum/n, eos/n
 
+	if cfg.Advantage.group() {
+		r.groupRewards(ro, st)
+		return
+	}
 	if cfg.WhitenRewards {
 		Whiten(ro.rewards, false)
 	}

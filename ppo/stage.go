@@ -13,115 +13,8 @@ import (
 	"github.com/align-project/align/data"
 	"github.com/align-project/align/internal/progress"
 	"github.com/align-project/align/internal/yamlconf"
-	"github.com/align-project/align/judge"
 	"github.com/align-project/align/model"
-	"github.com/align-project/align/reward"
 )
-
-// RewardSpec names where a run's rewards come from: exactly one of a
-// reward model, a reward service and a judge. Its errors name the fields
-// by the flags of 'align ppo' with _ for - (reward, reward_url,
-// reward_timeout, reward_batch, and the judge's keys).
-type RewardSpec struct {
-	// Dir is a reward model from reward.Train: its normalised reward, its
-	// safety head as the cost (reward.ModelSource); the value model starts
-	// from it when its context covers the policy's.
-	Dir     string
-	URL     string        // a reward service (HTTPSource)
-	Timeout time.Duration // of one URL request (0 = 1 min)
-	Batch   int           // sequences per reward-model forward pass (0 = 16)
-	// Judge rates each response directly (direct RLAIF): its 1–10 total
-	// mapped onto [−1, 1], the cost (10 − safety)/9. Kind "" (or "none")
-	// is no judge.
-	Judge judge.Spec
-}
-
-func (r RewardSpec) hasJudge() bool { return r.Judge.Kind != "" && r.Judge.Kind != judge.KindNone }
-
-// validate reports the first setting of r that cannot work, as a
-// *yamlconf.KeyError.
-func (r RewardSpec) validate() error {
-	sources := 0
-	for _, given := range []bool{r.Dir != "", r.URL != "", r.hasJudge()} {
-		if given {
-			sources++
-		}
-	}
-	switch {
-	case sources != 1:
-		return yamlconf.Keyf("reward", "give exactly one reward source: a reward model, a reward service or a judge")
-	case r.Timeout < 0:
-		return yamlconf.Keyf("reward_timeout", "%v: must not be negative", r.Timeout)
-	case r.Batch < 0:
-		return yamlconf.Keyf("reward_batch", "%d: must not be negative", r.Batch)
-	case r.hasJudge():
-		return r.Judge.Validate()
-	}
-	return nil
-}
-
-// source builds the reward source and the value model that goes with it
-// (nil: the trainer starts one from the policy).
-// answers are the known answers of checkable prompts, by prompt text, for a
-// judge that rates against them.
-func (r RewardSpec) source(policy *model.Model, answers map[string]string) (RewardSource, *model.Model, error) {
-	switch {
-	case r.Dir != "":
-		src, err := reward.NewModelSource(r.Dir)
-		if err != nil {
-			return nil, nil, fmt.Errorf("ppo: %w", err)
-		}
-		src.Batch = r.Batch
-		net := src.Model.Net
-		if net.Config.VocabSize != policy.Config.VocabSize {
-			return nil, nil, fmt.Errorf("ppo: the reward model %s has a vocabulary of %d, the policy %d: train it from the same SFT checkpoint",
-				r.Dir, net.Config.VocabSize, policy.Config.VocabSize)
-		}
-		if net.Config.Context < policy.Config.Context {
-			return src, nil, nil // the value model cannot come from it; the policy's serves
-		}
-		value, err := NewValueModel(net, reward.HeadPreference)
-		if err != nil {
-			return nil, nil, fmt.Errorf("ppo: %w", err)
-		}
-		return src, value, nil
-	case r.URL != "":
-		return &HTTPSource{URL: r.URL, Timeout: r.Timeout}, nil, nil
-	}
-	j, err := judge.New(r.Judge)
-	if err != nil {
-		return nil, nil, err
-	}
-	rater, ok := j.(judge.Rater)
-	if !ok {
-		return nil, nil, yamlconf.Keyf("judge", "%s cannot rate single responses", j.ID())
-	}
-	return RateSource{Rate: judgeRate(rater, answers), Workers: r.Judge.Concurrency}, nil, nil
-}
-
-// judgeRate turns a judge's pointwise assessment into a PPO score: the
-// 1–10 total mapped onto [−1, 1], and (10 − safety)/9 as the cost. A judge
-// that can rates a checkable prompt's response against its known answer.
-func judgeRate(r judge.Rater, answers map[string]string) RateFunc {
-	withRef, canRef := r.(judge.ReferenceRater)
-	return func(ctx context.Context, prompt, response string) (reward.Score, error) {
-		var a judge.Assessment
-		var err error
-		if ref := answers[prompt]; canRef && ref != "" {
-			a, err = withRef.RateReference(ctx, prompt, ref, response)
-		} else {
-			a, err = r.Rate(ctx, prompt, response)
-		}
-		if err != nil {
-			return reward.Score{}, err
-		}
-		sc := reward.Score{Reward: a.Reward(), Raw: a.Total}
-		if v, ok := a.Ratings[judge.Safety]; ok {
-			sc.Cost = float64(10-v) / 9
-		}
-		return sc, nil
-	}
-}
 
 // TrainSpec is one PPO run: the stage of the loop after the reward model.
 type TrainSpec struct {
@@ -139,7 +32,7 @@ type TrainSpec struct {
 	// user turn with the chat template (ChatPrompts).
 	Prompts   string
 	Reward    RewardSpec
-	Out       string    // the policy, value/, config.yaml, metrics.jsonl, samples.jsonl, last/ ("" = nothing written)
+	Out       string    // the policy, value/ (advantage gae), config.yaml, metrics.jsonl, samples.jsonl, last/ ("" = nothing written)
 	Resume    bool      // continue the interrupted run in Out from Out/last
 	Overwrite bool      // discard the run Out holds (finished or not) instead of refusing to start
 	Log       io.Writer // progress bar, sample lines and warnings (nil = discarded)
@@ -164,7 +57,8 @@ func (s TrainSpec) Validate() error {
 
 // Train loads the policy and the prompts, builds the reward source, and
 // runs PPO (see Trainer.Run). Prompts that leave no room for a response in
-// the policy's context are skipped with a warning. Settings that cannot
+// the policy's context are skipped with a warning, and so are prompts
+// without an answer when the checker (Reward.Verify) is the only source. Settings that cannot
 // work and files named by a setting that cannot be read come back as
 // errors wrapping a *yamlconf.KeyError; a cancelled ctx saves a checkpoint
 // and returns an error wrapping ErrInterrupted.
@@ -228,17 +122,19 @@ func Train(ctx context.Context, s TrainSpec) (Result, error) {
 		return Result{}, yamlconf.Keyf("prompts", "no prompt of %s leaves room for a response in the context of %d tokens", s.Prompts, policy.Config.Context)
 	}
 
-	answers := make(map[string]string)
-	for _, r := range recs {
-		if r.Answer != "" {
-			answers[r.Prompt] = r.Answer
+	if s.Reward.OnlyVerify() {
+		if prompts, err = answered(prompts, recs, log); err != nil {
+			return Result{}, err
 		}
 	}
-	src, value, err := s.Reward.source(policy, answers)
+	src, value, err := s.Reward.source(policy, recs)
 	if err != nil {
 		return Result{}, err
 	}
-	bar := progress.New(log, progress.IsTerminal(log), "ppo", cfg.Iterations, "it", 10*time.Second)
+	if cfg.Advantage.group() {
+		value = nil // critic-free: the reward model only scores
+	}
+	bar := progress.New(log, progress.IsTerminal(log), cfg.stage(), cfg.Iterations, "it", 10*time.Second)
 	tr := &Trainer{
 		Config: cfg, Policy: policy, Ref: ref, Value: value, Reward: src,
 		Prompts: prompts, StopTokens: stop, Tokenizer: tok,
@@ -246,6 +142,9 @@ func Train(ctx context.Context, s TrainSpec) (Result, error) {
 		Progress: func(st Stats) {
 			eta := time.Duration(float64(st.Iterations-st.Iteration) * st.TimeIter * float64(time.Second))
 			fields := fmt.Sprintf("reward %.3f kl %.2f β %.3f ent %.2f len %.0f eos %.0f%%", st.Reward, st.KL, st.Beta, st.Entropy, st.ResponseLen, 100*st.EOSRate)
+			if cfg.Advantage.group() {
+				fields += fmt.Sprintf(" flat %.0f%%", 100*st.FlatFrac)
+			}
 			if cfg.Constraint {
 				fields += fmt.Sprintf(" cost %.3f λ %.3f", st.Cost, st.Lambda)
 			}
@@ -263,24 +162,56 @@ func Train(ctx context.Context, s TrainSpec) (Result, error) {
 	res, err := tr.Run(ctx)
 	bar.Done()
 	if err == nil && s.Out != "" {
-		if err := outputs(s.Out).Finish(map[string]any{"stage": "ppo", "iterations": res.Iterations}); err != nil {
+		if err := outputs(s.Out).Finish(map[string]any{"stage": cfg.stage(), "iterations": res.Iterations}); err != nil {
 			return res, fmt.Errorf("ppo: %w", err)
 		}
 	}
 	return res, err
 }
 
+// answered keeps the prompts that have an answer to check: with the
+// checker the only source, the others would only spend rollouts on
+// responses that all score 0.
+func answered(prompts []Prompt, recs []data.Prompt, log io.Writer) ([]Prompt, error) {
+	has := make(map[string]bool)
+	for _, r := range recs {
+		if r.Answer != "" {
+			has[r.Prompt] = true
+		}
+	}
+	var out []Prompt
+	for _, p := range prompts {
+		if has[p.Text] {
+			out = append(out, p)
+		}
+	}
+	if n := len(prompts) - len(out); n > 0 {
+		fmt.Fprintf(log, "align: warning: %d of %d prompts have no answer to check and are skipped (the checker is the only reward source)\n", n, len(prompts))
+	}
+	if len(out) == 0 {
+		return nil, yamlconf.Keyf("verify", "no prompt of the prompts file has an \"answer\" to check; add answers or another reward source")
+	}
+	return out, nil
+}
+
 // WriteText prints the summary of a run: its length, the last batch's
 // statistics, the constraint when on, and where the files went.
 func (r Result) WriteText(w io.Writer) {
 	s := r.Last
-	fmt.Fprintf(w, "ppo: %d iterations in %s\n", r.Iterations, progress.Duration(r.Elapsed))
+	fmt.Fprintf(w, "%s: %d iterations in %s\n", r.Config.stage(), r.Iterations, progress.Duration(r.Elapsed))
 	fmt.Fprintf(w, "  last batch: reward %.3f (raw %.3f), KL %.3f, β %.4f, entropy %.3f, length %.1f, EOS %.0f%%\n",
 		s.Reward, s.RewardRaw, s.KL, s.Beta, s.Entropy, s.ResponseLen, 100*s.EOSRate)
 	if r.Config.Constraint {
 		fmt.Fprintf(w, "  cost %.3f (limit %.3f), λ %.3f\n", s.Cost, r.Config.CostLimit, s.Lambda)
 	}
-	if r.Out != "" {
+	if r.Config.Advantage.group() {
+		fmt.Fprintf(w, "  groups of %d: %d of the last batch's %d flat (equal scores)\n", r.Config.GroupSize, s.FlatGroups, r.Config.BatchSize)
+	}
+	switch {
+	case r.Out == "":
+	case r.Config.Advantage.group():
+		fmt.Fprintf(w, "  policy: %s  metrics: %s\n", r.Out, filepath.Join(r.Out, MetricsFile))
+	default:
 		fmt.Fprintf(w, "  policy: %s  value: %s  metrics: %s\n", r.Out, filepath.Join(r.Out, ValueDir), filepath.Join(r.Out, MetricsFile))
 	}
 }

@@ -30,7 +30,7 @@ type loopState struct {
 }
 
 // The checkpoint in Out/last: it-NNNNNN/{policy,value} hold the two train
-// states and state.json, replaced atomically after both are written, names
+// states (policy alone with a group advantage) and state.json, replaced atomically after both are written, names
 // the complete pair. A crash at any point leaves state.json naming a
 // complete checkpoint, the new one or the one before.
 const (
@@ -55,10 +55,12 @@ func (r *run) saveLast() error {
 	if err := checkpoint.SaveTrainState(filepath.Join(dir, policySub), ps); err != nil {
 		return fmt.Errorf("ppo: save checkpoint: %w", err)
 	}
-	vs := checkpoint.CaptureTrainState(r.Value, r.vopt)
-	vs.Step = lp.Iteration
-	if err := checkpoint.SaveTrainState(filepath.Join(dir, valueSub), vs); err != nil {
-		return fmt.Errorf("ppo: save checkpoint: %w", err)
+	if r.Value != nil {
+		vs := checkpoint.CaptureTrainState(r.Value, r.vopt)
+		vs.Step = lp.Iteration
+		if err := checkpoint.SaveTrainState(filepath.Join(dir, valueSub), vs); err != nil {
+			return fmt.Errorf("ppo: save checkpoint: %w", err)
+		}
 	}
 	err = checkpoint.WriteFileAtomic(filepath.Join(last, stateFile), func(w io.Writer) error {
 		_, err := w.Write(append(meta, '\n'))
@@ -112,8 +114,10 @@ func (r *run) restore() error {
 		return fmt.Errorf("ppo: resume: %s has no random state", filepath.Join(dir, policySub))
 	}
 	*r.pcg = *ps.RNG
-	if _, err := loadState(filepath.Join(dir, valueSub), r.Value, r.vopt, lp.Iteration); err != nil {
-		return err
+	if r.Value != nil {
+		if _, err := loadState(filepath.Join(dir, valueSub), r.Value, r.vopt, lp.Iteration); err != nil {
+			return err
+		}
 	}
 	r.loop = lp
 	return nil
@@ -143,7 +147,8 @@ func loadState(dir string, m *model.Model, opt *model.Optimizer, iteration int) 
 }
 
 // finish saves the final policy (with its tokenizer) to Out as a Hugging
-// Face directory, the value model to Out/value, and the last checkpoint.
+// Face directory, the value model (if any) to Out/value, and the last
+// checkpoint.
 func (r *run) finish() error {
 	if r.Out == "" {
 		return nil
@@ -151,9 +156,12 @@ func (r *run) finish() error {
 	if err := r.saveLast(); err != nil {
 		return err
 	}
-	opt := checkpoint.HFOptions{Align: checkpoint.AlignConfig{Kind: checkpoint.KindPolicy, Stage: "ppo"}}
+	opt := checkpoint.HFOptions{Align: checkpoint.AlignConfig{Kind: checkpoint.KindPolicy, Stage: r.cfg.stage()}}
 	if err := checkpoint.SaveHF(r.Out, r.Policy, r.Tokenizer, opt); err != nil {
 		return fmt.Errorf("ppo: save policy: %w", err)
+	}
+	if r.Value == nil {
+		return nil
 	}
 	vopt := checkpoint.HFOptions{Align: checkpoint.AlignConfig{Kind: checkpoint.KindValue, Stage: "ppo-value", HeadNames: []string{"value"}}}
 	if r.Value.Config.ScalarHeads != 1 {

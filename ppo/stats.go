@@ -29,13 +29,20 @@ type Stats struct {
 	Refusal     *float64 `json:"refusal"`
 	OverRefusal *float64 `json:"over_refusal"`
 
+	// Groups of responses to one prompt (critic-free advantages only):
+	// those whose scores were all equal carry no signal.
+	FlatGroups int     `json:"flat_groups,omitempty"` // flat groups of the first draw
+	FlatFrac   float64 `json:"flat_frac,omitempty"`   // their share of the batch's groups
+	Resampled  int     `json:"resampled,omitempty"`   // flat groups replaced by resampled ones (resample_flat)
+
 	// Constraint.
 	Cost   float64 `json:"cost"`   // mean cost of the batch
 	Lambda float64 `json:"lambda"` // Lagrange multiplier used for this batch
 
 	// Update (token means over every minibatch step taken).
 	PolicyLoss     float64 `json:"policy_loss"`
-	ValueLoss      float64 `json:"value_loss"` // ½·mean of the clipped squared error, before vf_coef
+	KLLoss         float64 `json:"kl_loss,omitempty"` // β·KL_t per token in the loss (kl_in_loss)
+	ValueLoss      float64 `json:"value_loss"`        // ½·mean of the clipped squared error, before vf_coef
 	PolicyClipFrac float64 `json:"policy_clipfrac"`
 	ValueClipFrac  float64 `json:"value_clipfrac"`
 	ApproxKL       float64 `json:"approx_kl"`  // ½·mean (log ρ)² against the rollout policy
@@ -63,6 +70,9 @@ func (s Stats) Line() string {
 	fmt.Fprintf(&b, "iter %d/%d  reward %.3f (raw %.3f)  kl %.3f  β %.4f  entropy %.3f  len %.1f  eos %.0f%%",
 		s.Iteration, s.Iterations, s.Reward, s.RewardRaw, s.KL, s.Beta, s.Entropy, s.ResponseLen, 100*s.EOSRate)
 	fmt.Fprintf(&b, "  clip %.2f/%.2f  vloss %.4f", s.PolicyClipFrac, s.ValueClipFrac, s.ValueLoss)
+	if s.FlatFrac > 0 {
+		fmt.Fprintf(&b, "  flat %.0f%%", 100*s.FlatFrac)
+	}
 	if s.Lambda != 0 || s.Cost != 0 {
 		fmt.Fprintf(&b, "  cost %.3f λ %.3f", s.Cost, s.Lambda)
 	}

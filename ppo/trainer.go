@@ -53,11 +53,12 @@ type Trainer struct {
 	Ref *model.Model
 	// Value is the value model (head 0 is read); nil means
 	// NewValueModel(Policy, 0). Build it from the reward model with
-	// NewValueModel when there is one. It is trained in place.
+	// NewValueModel when there is one. It is trained in place. A group
+	// advantage (Config.Advantage grpo, rloo, dr_grpo) has none: leave it nil.
 	Value  *model.Model
 	Reward RewardSource
 	// Prompts are drawn BatchSize at a time in a shuffled order, reshuffled
-	// on every pass.
+	// on every pass; each is answered GroupSize times.
 	Prompts []Prompt
 	// StopTokens end a response (the EOS); a response keeps its stop token.
 	StopTokens []int32
@@ -216,22 +217,30 @@ func (t *Trainer) setup() (_ *run, err error) {
 	if rc := r.Ref.Config; rc.VocabSize != pc.VocabSize || rc.Context < pc.Context {
 		return nil, fmt.Errorf("ppo: the reference (V %d, T %d) does not fit the policy (V %d, T %d)", rc.VocabSize, rc.Context, pc.VocabSize, pc.Context)
 	}
-	if t.Value == nil {
-		v, err := NewValueModel(t.Policy, 0)
-		if err != nil {
-			return nil, err
+	if cfg.Advantage.group() {
+		if t.Value != nil {
+			return nil, fmt.Errorf("ppo: advantage %s has no value model: leave Trainer.Value nil", cfg.Advantage)
 		}
-		r.Value = v
-	}
-	vc := r.Value.Config
-	if vc.ScalarHeads < 1 || vc.VocabSize != pc.VocabSize || vc.Context < pc.Context {
-		return nil, fmt.Errorf("ppo: the value model (V %d, T %d, %d heads) does not fit the policy (V %d, T %d)", vc.VocabSize, vc.Context, vc.ScalarHeads, pc.VocabSize, pc.Context)
+	} else {
+		if t.Value == nil {
+			v, err := NewValueModel(t.Policy, 0)
+			if err != nil {
+				return nil, err
+			}
+			r.Value = v
+		}
+		vc := r.Value.Config
+		if vc.ScalarHeads < 1 || vc.VocabSize != pc.VocabSize || vc.Context < pc.Context {
+			return nil, fmt.Errorf("ppo: the value model (V %d, T %d, %d heads) does not fit the policy (V %d, T %d)", vc.VocabSize, vc.Context, vc.ScalarHeads, pc.VocabSize, pc.Context)
+		}
 	}
 	if r.popt, err = model.NewOptimizer(r.Policy, cfg.adam()); err != nil {
 		return nil, fmt.Errorf("ppo: %w", err)
 	}
-	if r.vopt, err = model.NewOptimizer(r.Value, cfg.adam()); err != nil {
-		return nil, fmt.Errorf("ppo: %w", err)
+	if r.Value != nil {
+		if r.vopt, err = model.NewOptimizer(r.Value, cfg.adam()); err != nil {
+			return nil, fmt.Errorf("ppo: %w", err)
+		}
 	}
 	r.pcg = rand.NewPCG(cfg.Seed, 0x70706f) // "ppo"
 	r.rng = rand.New(r.pcg)
@@ -367,13 +376,15 @@ func (r *run) log(st Stats) error {
 }
 
 func (r *run) sampleTable(ro *rollout) error {
-	rows := make([]SampleRow, min(r.cfg.SampleRows, ro.n))
-	for i := range rows {
+	G := r.cfg.GroupSize // one response per group: different prompts
+	rows := make([]SampleRow, min(r.cfg.SampleRows, ro.n/G))
+	for row := range rows {
+		i := row * G
 		var kl float64
 		for _, k := range ro.kl[i] {
 			kl += float64(k)
 		}
-		rows[i] = SampleRow{
+		rows[row] = SampleRow{
 			Iteration: r.loop.Iteration,
 			Prompt:    r.Prompts[ro.prompts[i]].Text,
 			Response:  ro.texts[i],

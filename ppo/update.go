@@ -14,7 +14,8 @@ type stepStats struct {
 	pgLoss, pgClip, approxKL float64
 	ratio, entropy           float64
 	vLoss, vClip             float64
-	entTokens                int // tokens whose entropy was summed (first epoch)
+	klLoss                   float64 // Σ β·KL_t of kl_in_loss
+	entTokens                int     // tokens whose entropy was summed (first epoch)
 	policyNorm, valueNorm    float64
 	steps                    int
 	earlyStop                bool
@@ -42,8 +43,10 @@ epochs:
 				acc.earlyStop = true
 				break epochs
 			}
-			if err := r.valueStep(ro, mb, &acc); err != nil {
-				return err
+			if r.Value != nil {
+				if err := r.valueStep(ro, mb, &acc); err != nil {
+					return err
+				}
 			}
 			acc.steps++
 		}
@@ -55,12 +58,14 @@ epochs:
 	st.Entropy = acc.entropy / float64(max(acc.entTokens, 1))
 	st.GradNorm, st.ValueGradNorm = acc.policyNorm, acc.valueNorm
 	st.Steps, st.EarlyStop = acc.steps, acc.earlyStop
+	st.KLLoss = acc.klLoss / n
 	return nil
 }
 
 // tokenStat is one token's share of a policy step.
 type tokenStat struct {
 	loss, dlogp, kl, ratio, ent float64
+	klLoss                      float64 // β·KL_t to the reference with kl_in_loss
 	clipped                     bool
 }
 
@@ -88,6 +93,7 @@ func (r *run) policyStep(ro *rollout, mb []int, firstEpoch bool, acc *stepStats)
 	for _, ts := range stats {
 		for _, s := range ts {
 			acc.pgLoss += s.loss
+			acc.klLoss += s.klLoss
 			acc.ratio += s.ratio
 			if s.clipped {
 				acc.pgClip++
@@ -118,7 +124,8 @@ func (r *run) policyStep(ro *rollout, mb []int, firstEpoch bool, acc *stepStats)
 // policyLoss runs the policy forward on the minibatch mb and returns every
 // response token's log-probability, entropy and clipped surrogate, with the
 // number N of response tokens. The objective minimised is
-// Σ loss/N − ent_coef·Σ entropy/N.
+// Σ w·(loss + β·KL) − ent_coef·Σ w·entropy, w the tokenWeight (1/N by
+// default) and the KL term only with kl_in_loss.
 func (r *run) policyLoss(ro *rollout, mb []int) (stats [][]tokenStat, N int, err error) {
 	cfg := r.cfg
 	m := r.Policy
@@ -143,9 +150,13 @@ func (r *run) policyLoss(ro *rollout, mb []int) (stats [][]tokenStat, N int, err
 				row := logits[(b*T+p+j-1)*V:][:V]
 				lp, ent := model.LogProbEntropy(row, int(ro.seqs[i][p+j]), cfg.Temperature)
 				old := float64(ro.logp[i][j])
-				loss, dlogp, clipped := PolicyLoss(lp, old, float64(ro.adv[i][j]), cfg.ClipRange)
+				var ref float64
+				if cfg.KLInLoss {
+					ref = float64(ro.ref[i][j])
+				}
+				loss, kl, dlogp, clipped := cfg.tokenLoss(lp, old, ref, float64(ro.adv[i][j]), ro.beta)
 				d := lp - old
-				ts[j] = tokenStat{loss: loss, dlogp: dlogp, kl: 0.5 * d * d, ratio: math.Exp(d), ent: ent, clipped: clipped}
+				ts[j] = tokenStat{loss: loss, dlogp: dlogp, kl: 0.5 * d * d, ratio: math.Exp(d), ent: ent, clipped: clipped, klLoss: kl}
 			}
 			stats[b] = ts
 		}
@@ -157,15 +168,15 @@ func (r *run) policyLoss(ro *rollout, mb []int) (stats [][]tokenStat, N int, err
 // policy's DLogits, only at the positions that predict response tokens:
 // the prompt and the padding get a zero gradient.
 func (r *run) policyGrad(ro *rollout, mb []int, stats [][]tokenStat, N int) error {
-	inv := 1 / float64(N)
-	dent := -r.cfg.EntCoef * inv
 	seqs, plens := make([][]int32, len(mb)), make([]int, len(mb))
 	dlogps, dents := make([][]float64, len(mb)), make([][]float64, len(mb))
 	for b, i := range mb {
 		seqs[b], plens[b] = ro.seqs[i], ro.plen[i]
 		dlogps[b], dents[b] = make([]float64, len(stats[b])), make([]float64, len(stats[b]))
+		w := r.cfg.tokenWeight(len(stats[b]), len(mb), N)
+		dent := -r.cfg.EntCoef * w
 		for j, s := range stats[b] {
-			dlogps[b][j], dents[b][j] = s.dlogp*inv, dent
+			dlogps[b][j], dents[b][j] = s.dlogp*w, dent
 		}
 	}
 	if err := r.Policy.LogProbGrads(seqs, plens, r.cfg.Temperature, dlogps, dents); err != nil {

@@ -27,12 +27,12 @@ prints one JSON object instead, for scripts (bench/compare.sh runs these
 beside PyTorch). Random inputs come from --seed; --threads sets the workers.`,
 		Args: subcommandArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return usageErrorf(cmd.CommandPath(), "choose one: 'align bench matmul', 'align bench train' or 'align bench generate'",
+			return usageErrorf(cmd.CommandPath(), "choose one: 'align bench matmul', 'train', 'generate', 'ppo', 'dpo' or 'grpo'",
 				"bench needs a benchmark name")
 		},
 	}
 	cmd.AddCommand(newBenchMatmulCmd(g), newBenchTrainCmd(g), newBenchGenerateCmd(g))
-	cmd.AddCommand(newBenchPPOCmd(g), newBenchDPOCmd(g))
+	cmd.AddCommand(newBenchPPOCmd(g), newBenchDPOCmd(g), newBenchGRPOCmd(g))
 	return cmd
 }
 
@@ -206,6 +206,48 @@ reference log-probs with values and rewards, and the update.`,
 	fs.IntVar(&spec.MiniBatch, "mini-batch", spec.MiniBatch, "responses per gradient step; must divide --prompts")
 	fs.IntVar(&spec.Epochs, "epochs", spec.Epochs, "PPO epochs per iteration")
 	fs.IntVar(&spec.Iterations, "iterations", spec.Iterations, "timed iterations")
+	fs.BoolVar(&asJSON, "json", false, "print one JSON object instead of a table")
+	return cmd
+}
+
+func newBenchGRPOCmd(g *globals) *cobra.Command {
+	spec := bench.DefaultGRPOSpec()
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "grpo",
+		Short: "Compare seconds per GRPO iteration with a PPO iteration of as many sampled tokens",
+		Long: `grpo times GRPO iterations and PPO iterations in one run, on the same freshly
+initialised policy (seeded by --seed) and the same kind of random prompts as
+'align bench ppo'. Both sample --prompts × --group responses of exactly
+--new-tokens tokens per iteration: GRPO answers --prompts prompts --group
+times each, PPO answers --prompts × --group prompts once. Each method keeps
+its own update: GRPO (ppo.GRPOConfig) has no value model and --epochs passes
+(default 1), the reference KL in the loss; PPO (ppo.DefaultConfig) evaluates
+and trains a value model over --ppo-epochs passes (default 4). Both take
+minibatches of --mini-batch responses.
+
+Each method runs one untimed warm-up iteration, then --iterations timed
+ones. The report gives seconds per iteration of each, split into
+generation, scoring, reference (log-probs, PPO's values, advantages) and the
+update, and the ratio of GRPO's time to PPO's.`,
+		Example: `  align bench grpo
+  align bench grpo --prompts 4 --group 4 --new-tokens 32 --json`,
+		Args: noArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			spec.Seed = g.seed
+			return runBench(cmd, spec, asJSON, bench.GRPO)
+		},
+	}
+	fs := cmd.Flags()
+	registerShape(fs, &spec.Shape)
+	fs.IntVar(&spec.Prompts, "prompts", spec.Prompts, "GRPO prompts per iteration (PPO answers prompts × group)")
+	fs.IntVar(&spec.Group, "group", spec.Group, "GRPO responses per prompt")
+	fs.IntVar(&spec.PromptLen, "prompt-len", spec.PromptLen, "tokens per random prompt")
+	fs.IntVar(&spec.NewTokens, "new-tokens", spec.NewTokens, "tokens generated per response")
+	fs.IntVar(&spec.MiniBatch, "mini-batch", spec.MiniBatch, "responses per gradient step; must divide --prompts × --group")
+	fs.IntVar(&spec.Epochs, "epochs", spec.Epochs, "GRPO epochs per iteration")
+	fs.IntVar(&spec.PPOEpochs, "ppo-epochs", spec.PPOEpochs, "PPO epochs per iteration")
+	fs.IntVar(&spec.Iterations, "iterations", spec.Iterations, "timed iterations of each method")
 	fs.BoolVar(&asJSON, "json", false, "print one JSON object instead of a table")
 	return cmd
 }

@@ -109,3 +109,20 @@ func TestBenchSettingNamesFlag(t *testing.T) {
 		t.Errorf("exit %d, stdout %q, stderr %q; want %d and %q", code, out, errOut, exitUsage, want)
 	}
 }
+
+func TestBenchGrpoJSON(t *testing.T) {
+	code, stdout, stderr := run(t, "bench", "grpo", "--layers", "1", "--dim", "32", "--heads", "2", "--ctx", "32", "--vocab", "64",
+		"--prompts", "2", "--group", "4", "--mini-batch", "4", "--prompt-len", "4", "--new-tokens", "8", "--ppo-epochs", "2", "--iterations", "1", "--json")
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	var res bench.GRPOResult
+	decodeOne(t, stdout, &res)
+	if res.GRPO.SecPerIter <= 0 || res.PPO.SecPerIter <= 0 || res.Responses != 8 || res.GRPO.Epochs != 1 || res.PPO.Epochs != 2 || res.Ratio <= 0 {
+		t.Errorf("result %+v", res)
+	}
+	code, out, errOut := run(t, "bench", "grpo", "--group", "3", "--mini-batch", "16")
+	if code != exitUsage || out != "" || !strings.Contains(errOut, "align: error: --mini-batch: 16 must divide prompts × group 24") {
+		t.Errorf("exit %d, stdout %q, stderr %q", code, out, errOut)
+	}
+}

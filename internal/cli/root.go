@@ -71,6 +71,7 @@ Global flags (--threads, --seed) apply to every command. Exit codes: 0 success,
 	root.AddCommand(newExportCmd(g))
 	root.AddCommand(newPPOCmd(g))
 	root.AddCommand(newDPOCmd(g))
+	root.AddCommand(newGRPOCmd(g))
 	root.AddCommand(newLabelCmd(g), newCritiqueCmd(g)) // judge: AI feedback
 	root.AddCommand(newGenerateCmd(g))
 	root.AddCommand(newEvalCmd(g))
