@@ -43,6 +43,10 @@ type ReportInput struct {
 	Checks []Check
 
 	RoundsInput // iterated RLAIF (rounds_report.go)
+
+	// Methods are the methods of a run that compares them, the run's
+	// policy first (methods_report.go); fewer than two: no comparison.
+	Methods []MethodRun
 }
 
 // Check is one target of a run: Value Op Target, e.g. a refusal rate >= 0.9.
@@ -94,6 +98,10 @@ type Summary struct {
 	Checks []Check `json:"checks"`
 
 	RoundsSummary // iterated RLAIF (rounds_report.go)
+
+	// Methods holds a comparison of methods: a row per method and split
+	// (methods_report.go); empty without one.
+	Methods []ComparisonVariant `json:"methods"`
 }
 
 // SplitSummary is the headline of one split of the evaluation: the win
@@ -259,6 +267,9 @@ func WriteReport(dir string, in ReportInput) error {
 	}
 
 	if err := writeRounds(dir, in.RoundsInput, &sum.RoundsSummary, &sum.Plots, add); err != nil {
+		return err
+	}
+	if err := writeMethods(dir, in.Methods, &sum, add); err != nil {
 		return err
 	}
 

@@ -178,17 +178,20 @@ type Comparison struct {
 
 // ComparisonVariant is one way to the aligned policy and its evaluation.
 type ComparisonVariant struct {
-	Name   string `json:"name"`   // e.g. "1 round", "3 rounds", "judge as reward"
-	Split  string `json:"split"`  // the evaluation split its numbers are of, e.g. "unseen prompts"
-	Run    string `json:"run"`    // its run directory
-	Rounds int    `json:"rounds"` // rounds of the run config
-	Reward string `json:"reward"` // ppo.reward: model or judge
+	Name   string `json:"name"`             // e.g. "1 round", "3 rounds", "judge as reward"
+	Method string `json:"method,omitempty"` // of a comparison of methods: ppo, dpo or grpo
+	Split  string `json:"split"`            // the evaluation split its numbers are of, e.g. "unseen prompts"
+	Run    string `json:"run"`              // its run directory
+	Rounds int    `json:"rounds"`           // rounds of the run config
+	Reward string `json:"reward"`           // ppo.reward: model or judge
 	// Preferences are the labels its last reward model trained on (nil for
 	// the judge as the reward, whose policy learns from none).
 	Preferences *int `json:"preferences"`
 	// By the held-out judge on the evaluation prompts: the win rate over
 	// SFT (ties half), the share of decided prompts won, and the counts.
 	WinRate *float64 `json:"win_rate"`
+	CILow   *float64 `json:"ci_low,omitempty"` // the win rate's bootstrap interval
+	CIHigh  *float64 `json:"ci_high,omitempty"`
 	Decided *float64 `json:"decided"`
 	Wins    int      `json:"wins"`
 	Ties    int      `json:"ties"`
@@ -202,9 +205,13 @@ type ComparisonVariant struct {
 	Accuracy    *float64 `json:"accuracy"`
 	KL          *float64 `json:"kl"`
 	// Seconds are those of its own stages (after SFT, evaluation
-	// included); PPOSeconds those of PPO alone.
-	Seconds    float64 `json:"seconds"`
-	PPOSeconds float64 `json:"ppo_seconds"`
+	// included); TrainSeconds those of its policy training (PPO, DPO or
+	// GRPO) alone.
+	Seconds      float64 `json:"seconds"`
+	TrainSeconds float64 `json:"train_seconds"`
+	// PeakMemoryMB is the peak resident memory of its training stage (nil:
+	// not measured).
+	PeakMemoryMB *float64 `json:"peak_memory_mb,omitempty"`
 }
 
 // NewComparisonVariants makes a variant's rows, one per split of its
@@ -220,8 +227,9 @@ func NewComparisonVariants(common ComparisonVariant, res *Result) []ComparisonVa
 			v.Refusal, v.Coherent, v.OverRefusal, v.Accuracy, v.KL = m.Refusal, m.Coherent, m.Over, m.Accuracy, m.KL
 		}
 		if w := s.HeldOutWinRate; w != nil && w.Prompts > 0 {
-			rate := w.Rate
+			rate, lo, hi := w.Rate, w.CILow, w.CIHigh
 			v.WinRate, v.Decided, v.Wins, v.Ties, v.Losses = &rate, w.Decided, w.Wins, w.Ties, w.Losses
+			v.CILow, v.CIHigh = &lo, &hi
 		}
 		out = append(out, v)
 	}
@@ -247,7 +255,7 @@ func (c *Comparison) Markdown() string {
 	for _, v := range c.Variants {
 		fmt.Fprintf(&b, "| %s | %s | %s | %s | %d/%d/%d | %s | %s | %s | %s | %s | %s | %s |\n", v.Name, v.Split,
 			pctText(v.Decided), pctText(v.WinRate), v.Wins, v.Ties, v.Losses, pctText(v.Refusal), pctText(v.Coherent),
-			pctText(v.OverRefusal), pctText(v.Accuracy), numText(v.KL), secsText(v.Seconds), secsText(v.PPOSeconds))
+			pctText(v.OverRefusal), pctText(v.Accuracy), numText(v.KL), secsText(v.Seconds), secsText(v.TrainSeconds))
 	}
 	fmt.Fprintf(&b, "\nProfile %s; pretraining and SFT, shared by every variant, took %s.\n", c.Profile, secsText(c.SharedSeconds))
 	return b.String()
@@ -274,7 +282,7 @@ const ComparisonPlot = "comparison.png"
 
 // WriteComparisonPlot draws the comparison's rates side by side, one group
 // of bars per measure and one bar per variant, into a PNG at path.
-func WriteComparisonPlot(path string, c *Comparison) error {
+func WriteComparisonPlot(path, title string, c *Comparison) error {
 	measures := []struct {
 		name string
 		get  func(ComparisonVariant) *float64
@@ -287,7 +295,7 @@ func WriteComparisonPlot(path string, c *Comparison) error {
 		{"accuracy", func(v ComparisonVariant) *float64 { return v.Accuracy }},
 	}
 	p := plot.New()
-	p.Title.Text = "One round, several rounds, the judge as the reward"
+	p.Title.Text = title
 	p.Y.Label.Text = "share of prompts"
 	p.Y.Min, p.Y.Max = 0, 1+0.1*float64(len(c.Variants)) // room for the legend above the bars
 	p.Y.Tick.Marker = plot.ConstantTicks{{Value: 0, Label: "0"}, {Value: 0.25, Label: "0.25"}, {Value: 0.5, Label: "0.5"}, {Value: 0.75, Label: "0.75"}, {Value: 1, Label: "1"}}
@@ -322,6 +330,9 @@ func WriteComparisonPlot(path string, c *Comparison) error {
 	}
 	return nil
 }
+
+// RoundsComparisonTitle is the title of the plot of experiments/rlaif_rounds' comparison.
+const RoundsComparisonTitle = "One round, several rounds, the judge as the reward"
 
 // roundsPlots are the report's plots of a run of several rounds.
 var roundsPlots = []string{"rounds.png", "rounds_ppo_reward.png", "rounds_ppo_kl.png"}
@@ -388,7 +399,7 @@ func writeRounds(dir string, in RoundsInput, sum *RoundsSummary, plots *[]string
 		_ = os.Remove(cmpPlot)
 		return nil
 	}
-	if err := WriteComparisonPlot(cmpPlot, in.Comparison); err != nil {
+	if err := WriteComparisonPlot(cmpPlot, RoundsComparisonTitle, in.Comparison); err != nil {
 		return fmt.Errorf("report: %w", err)
 	}
 	*plots = append(*plots, ComparisonPlot)
@@ -409,7 +420,7 @@ const roundsHTML = `{{with .Summary.Rounds}}{{if gt (len .) 1}}
 <p class="muted">experiments/rlaif_rounds: the same SFT model aligned three ways, each evaluated as this run (held-out judge; ties count half in the win rate). Profile {{.Profile}}; pretraining and SFT, shared, took {{secs .SharedSeconds}}.</p>
 <table>
 <tr><th>variant</th><th>split</th><th>preferred where decided</th><th>win rate</th><th>wins/ties/losses</th><th>refusal</th><th>coherent</th><th>over-refusal</th><th>accuracy</th><th>KL</th><th>time</th><th>PPO time</th></tr>
-{{range .Variants}}<tr><td>{{.Name}}</td><td>{{.Split}}</td><td class="num">{{pct .Decided}}</td><td class="num">{{pct .WinRate}}</td><td class="num">{{.Wins}}/{{.Ties}}/{{.Losses}}</td><td class="num">{{pct .Refusal}}</td><td class="num">{{pct .Coherent}}</td><td class="num">{{pct .OverRefusal}}</td><td class="num">{{pct .Accuracy}}</td><td class="num">{{num .KL}}</td><td class="num">{{secs .Seconds}}</td><td class="num">{{secs .PPOSeconds}}</td></tr>
+{{range .Variants}}<tr><td>{{.Name}}</td><td>{{.Split}}</td><td class="num">{{pct .Decided}}</td><td class="num">{{pct .WinRate}}</td><td class="num">{{.Wins}}/{{.Ties}}/{{.Losses}}</td><td class="num">{{pct .Refusal}}</td><td class="num">{{pct .Coherent}}</td><td class="num">{{pct .OverRefusal}}</td><td class="num">{{pct .Accuracy}}</td><td class="num">{{num .KL}}</td><td class="num">{{secs .Seconds}}</td><td class="num">{{secs .TrainSeconds}}</td></tr>
 {{end}}</table>
 <figure><img src="` + ComparisonPlot + `" alt="comparison"><figcaption>The variants' rates side by side.</figcaption></figure>
 {{end}}`

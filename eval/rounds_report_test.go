@@ -79,7 +79,7 @@ func TestReadRounds(t *testing.T) {
 
 func testComparison() *Comparison {
 	v := func(name string, decided, refusal float64) ComparisonVariant {
-		return ComparisonVariant{Name: name, Decided: &decided, Refusal: &refusal, Wins: 3, Ties: 2, Losses: 1, Seconds: 12, PPOSeconds: 5}
+		return ComparisonVariant{Name: name, Decided: &decided, Refusal: &refusal, Wins: 3, Ties: 2, Losses: 1, Seconds: 12, TrainSeconds: 5}
 	}
 	return &Comparison{Profile: "quick", SharedSeconds: 30, Variants: []ComparisonVariant{v("1 round", 0.5, 0.2), v("3 rounds", 0.6, 0.4), v("judge as reward", 0.55, 0.9)}}
 }

@@ -31,7 +31,7 @@ func TestChecksPerSplit(t *testing.T) {
 	}}
 	cfg := ppo.DefaultConfig()
 	got := map[string]bool{}
-	for _, c := range Checks(res, cfg) {
+	for _, c := range Checks(res, MethodPPO, cfg.TargetKL) {
 		got[c.Name] = c.Pass
 	}
 	want := map[string]bool{
@@ -65,7 +65,7 @@ func TestChecksPerSplit(t *testing.T) {
 	}
 	// The KL target is the PPO config's.
 	cfg.TargetKL = 0.5
-	for _, c := range Checks(res, cfg) {
+	for _, c := range Checks(res, MethodPPO, cfg.TargetKL) {
 		if strings.Contains(c.Name, "KL") && (c.Pass || c.Target != 0.5) {
 			t.Errorf("%+v: want unmet against a target of 0.5", c)
 		}

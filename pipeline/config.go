@@ -15,6 +15,7 @@ import (
 
 	"github.com/align-project/align/chat"
 	"github.com/align-project/align/data"
+	"github.com/align-project/align/dpo"
 	"github.com/align-project/align/eval"
 	"github.com/align-project/align/internal/yamlconf"
 	"github.com/align-project/align/judge"
@@ -31,15 +32,65 @@ import (
 // the stage's command with _ for -, and it is checked by that package.
 // Every stage takes the run's seed.
 type Config struct {
-	Seed     uint64              `yaml:"seed"`
-	Rounds   int                 `yaml:"rounds"` // of iterated online RLAIF (see runner.roundStages); 1 = one pass
+	Seed   uint64 `yaml:"seed"`
+	Rounds int    `yaml:"rounds"` // of iterated online RLAIF (see runner.roundStages); 1 = one pass
+	// Method is the stage after the reward model that makes the aligned
+	// policy: ppo, dpo (which trains on the preferences directly) or grpo.
+	Method string `yaml:"method"`
+	// Compare runs each of these methods from the same SFT model and
+	// preferences, evaluates each against SFT and reports them side by
+	// side; the first is the run's policy (its checks and its report).
+	// Empty: Method alone.
+	Compare  []string            `yaml:"compare"`
 	Pretrain PretrainConfig      `yaml:"pretrain"`
 	SFT      SFTConfig           `yaml:"sft"`
 	Generate chat.GenerateConfig `yaml:"generate"`
 	Label    LabelConfig         `yaml:"label"`
 	Reward   RewardConfig        `yaml:"reward"`
 	PPO      PPOConfig           `yaml:"ppo"`
+	DPO      DPOConfig           `yaml:"dpo"`
+	GRPO     PPOConfig           `yaml:"grpo"` // the ppo package's trainer with group advantages (ppo.GRPOConfig)
 	Eval     EvalConfig          `yaml:"eval"`
+}
+
+// The methods of the stage after the reward model (Config.Method).
+const (
+	MethodPPO  = rundir.PPO
+	MethodDPO  = rundir.DPO
+	MethodGRPO = rundir.GRPO
+)
+
+// Methods are the methods the run trains, the run's policy first.
+func (c Config) Methods() []string {
+	if len(c.Compare) > 0 {
+		return c.Compare
+	}
+	return []string{c.Method}
+}
+
+// validateMethods checks method and compare.
+func (c Config) validateMethods() error {
+	known := []string{MethodPPO, MethodDPO, MethodGRPO}
+	if !slices.Contains(known, c.Method) {
+		return yamlconf.Keyf("method", "%q: must be ppo, dpo or grpo", c.Method)
+	}
+	for i, m := range c.Compare {
+		switch {
+		case !slices.Contains(known, m):
+			return yamlconf.Keyf("compare", "%q: each method must be ppo, dpo or grpo", m)
+		case slices.Index(c.Compare, m) != i:
+			return yamlconf.Keyf("compare", "%s is named twice", m)
+		}
+	}
+	if ms := c.Methods(); c.Rounds > 1 && (len(ms) != 1 || ms[0] != MethodPPO) {
+		return yamlconf.Keyf("rounds", "%d: rounds of online RLAIF continue PPO; use method: ppo without compare, or one round", c.Rounds)
+	}
+	return nil
+}
+
+// DPOConfig is 'align dpo' on the run's preferences, from the SFT model.
+type DPOConfig struct {
+	dpo.Config `yaml:",inline"`
 }
 
 // PretrainConfig is 'align pretrain': the corpus and the train.Config keys.
@@ -146,7 +197,7 @@ type EvalConfig struct {
 // Default is the profile of 'align run' without flags: the whole loop on
 // the embedded world in about a quarter of an hour on two cores.
 func Default() Config {
-	c := Config{Seed: 1, Rounds: 1}
+	c := Config{Seed: 1, Rounds: 1, Method: MethodPPO}
 	// The run starts from the shipped base; --from-scratch pretrains it
 	// again in the run with the same settings.
 	c.Pretrain = PretrainConfig{Data: data.Embedded, Config: baseConfig()}
@@ -176,6 +227,14 @@ func Default() Config {
 	// iterations raise refusal of unseen harmful prompts from 93% to 94%.
 	c.PPO = PPOConfig{Prompts: data.Embedded, Reward: RewardJudge, Config: ppo.DefaultConfig()}
 	c.PPO.Iterations, c.PPO.LR = 45, 3e-5
+	// DPO sees each preference about once in 300 steps of 16 pairs, and
+	// keeps the policy of its best held-out preference accuracy.
+	c.DPO = DPOConfig{dpo.DefaultConfig()}
+	c.DPO.Steps, c.DPO.SaveEvery = 300, 50
+	// GRPO samples as many responses as PPO (8 prompts × 8), from the same
+	// judge, for as many iterations.
+	c.GRPO = PPOConfig{Prompts: data.Embedded, Reward: RewardJudge, Config: ppo.GRPOConfig()}
+	c.GRPO.Iterations, c.GRPO.LR = c.PPO.Iterations, c.PPO.LR
 	c.Eval = EvalConfig{Config: eval.DefaultConfig(), Judge: judge.KindBuiltin, Base: true}
 	c.Eval.MaxNewTokens = 48
 	c.syncSeeds()
@@ -199,6 +258,10 @@ func Quick() Config {
 	r.Steps, r.EvalEvery, r.NormSamples, r.NormMaxNew = 40, 20, 32, 32
 	q := &c.PPO.Config
 	q.Iterations, q.BatchSize, q.MiniBatch, q.MaxNewTokens, q.Epochs, q.SampleEvery, q.SaveEvery = 4, 16, 8, 24, 2, 2, 2
+	g := &c.GRPO.Config
+	g.Iterations, g.BatchSize, g.GroupSize, g.MiniBatch, g.MaxNewTokens, g.SampleEvery, g.SaveEvery = 4, 4, 4, 8, 24, 2, 2
+	d := &c.DPO.Config
+	d.Steps, d.BatchSize, d.EvalEvery, d.SaveEvery, d.KLPrompts, d.KLMaxNewTokens = 12, 8, 6, 6, 4, 16
 	c.Eval.Limit, c.Eval.MaxNewTokens = 48, 32
 	return c
 }
@@ -253,6 +316,7 @@ func (c *Config) Load(path string) error {
 // syncSeeds gives every stage the run's seed.
 func (c *Config) syncSeeds() {
 	c.Pretrain.Seed, c.SFT.Seed, c.Reward.Seed, c.PPO.Seed = c.Seed, c.Seed, c.Seed, c.Seed
+	c.DPO.Seed, c.GRPO.Seed = c.Seed, c.Seed
 }
 
 // SetSeed sets the run's seed and every stage's.
@@ -288,7 +352,11 @@ func (c Config) Validate() error {
 	check(rundir.Label, c.Label.validate())
 	check(rundir.Reward, c.Reward.Validate())
 	check(rundir.PPO, c.PPO.validate(c.Label))
-	if err := c.validateRounds(); err != nil {
+	check(rundir.DPO, c.DPO.Validate())
+	check(rundir.GRPO, c.GRPO.validate(c.Label))
+	if err := c.validateMethods(); err != nil {
+		errs = append(errs, err)
+	} else if err := c.validateRounds(); err != nil {
 		errs = append(errs, err)
 	}
 	check(rundir.Eval, c.Eval.Validate())

@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/align-project/align/chat"
+	"github.com/align-project/align/dpo"
 	"github.com/align-project/align/eval"
 	"github.com/align-project/align/internal/yamlconf"
 	"github.com/align-project/align/judge"
@@ -92,6 +93,13 @@ func (f *fakeSteps) steps() Steps {
 			}
 			return ppo.Result{}, f.call(filepath.Base(s.Out), s.Resume)
 		},
+		DPO: func(_ context.Context, s dpo.TrainSpec) (dpo.Result, error) {
+			f.specs = append(f.specs, s)
+			if err := mkLast(s.Out); err != nil {
+				return dpo.Result{}, err
+			}
+			return dpo.Result{}, f.call(filepath.Base(s.Out), s.Resume)
+		},
 		Eval: func(_ context.Context, s eval.Spec) (*eval.Result, error) {
 			f.specs = append(f.specs, s)
 			kl, ref, over, acc, decided := 1.5, 0.95, 0.05, 0.8, 0.9
@@ -106,7 +114,7 @@ func (f *fakeSteps) steps() Steps {
 			if err := os.WriteFile(s.Out, b, 0o644); err != nil {
 				return nil, err
 			}
-			return res, f.call("eval", false)
+			return res, f.call(filepath.Base(filepath.Dir(s.Out)), false)
 		},
 	}
 }

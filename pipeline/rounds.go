@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
+	"slices"
 
 	"github.com/align-project/align/chat"
 	"github.com/align-project/align/data"
@@ -177,13 +178,34 @@ func (r *runner) roundStages(k int) []stage {
 		},
 	}
 
-	pc := c.PPO
-	pc.Config = c.roundPPO(k)
+	stages := []stage{generate, label, rm}
+	if slices.Contains(c.Methods(), MethodPPO) {
+		pc := c.PPO
+		pc.Config = c.roundPPO(k)
+		stages = append(stages, r.rlStage(name(rundir.PPO), rundir.PPO, pc, k, file(rundir.PPOPromptsFile)))
+	}
+	return stages
+}
+
+// rlStage is the stage of round k that trains a policy with package ppo's
+// trainer, PPO itself or GRPO (ppo.GRPOConfig): named name, its settings
+// pc from the config section, its rollout prompts written to prompts. It
+// starts from the SFT model in round 1 and from the previous round's
+// policy after, with the SFT model as the KL reference.
+func (r *runner) rlStage(name, section string, pc PPOConfig, k int, prompts string) stage {
+	c := r.o.Config
+	dir := r.stageDir
+	l := c.Label
+	sampled := rundir.SFT
+	if k > 1 {
+		sampled = rundir.Round(rundir.PPO, k-1)
+	}
+	rewardStage := rundir.Round(rundir.Reward, k)
 	var pconf any = pc
-	rs := ppo.RewardSpec{Dir: dir(name(rundir.Reward)), Batch: 16}
-	pdeps := []string{rundir.SFT, name(rundir.Reward)}
-	pinputs := files(c.PPO.Prompts)
-	if c.PPO.Reward == RewardJudge {
+	rs := ppo.RewardSpec{Dir: dir(rewardStage), Batch: 16}
+	pdeps := []string{rundir.SFT, rewardStage}
+	pinputs := files(pc.Prompts)
+	if pc.Reward == RewardJudge {
 		// The judge rates the rollouts: its settings are the label
 		// section's, and the reward model is not read.
 		rs = ppo.RewardSpec{Judge: l.judgeSpec(c.Seed)}
@@ -192,19 +214,18 @@ func (r *runner) roundStages(k int) []stage {
 			Judge judge.Spec
 		}{pc, rs.Judge}
 		pdeps = []string{rundir.SFT}
-		pinputs = files(c.PPO.Prompts, l.Constitution, l.FewShot, l.Lexicon)
+		pinputs = files(pc.Prompts, l.Constitution, l.FewShot, l.Lexicon)
 	}
 	reference := "" // round 1: the starting policy, the SFT model
 	if k > 1 {
 		reference = dir(rundir.SFT)
 		pdeps = append(pdeps, sampled)
 	}
-	policy := stage{
-		name: name(rundir.PPO), section: rundir.PPO, weight: 30 / float64(n), config: c.roundConfig(pconf, k), deps: pdeps,
-		inputs: pinputs, outputs: []string{file(rundir.PPOPromptsFile)}, resumable: hasCheckpoint,
+	return stage{
+		name: name, section: section, weight: 30 / float64(c.Rounds), config: c.roundConfig(pconf, k), deps: pdeps,
+		inputs: pinputs, outputs: []string{prompts}, resumable: hasCheckpoint,
 		run: func(ctx context.Context, sio stageIO, resume bool) error {
-			prompts := file(rundir.PPOPromptsFile)
-			ps, err := data.LoadPrompts(c.PPO.Prompts, c.Seed, data.TrainPrompts)
+			ps, err := data.LoadPrompts(pc.Prompts, c.Seed, data.TrainPrompts)
 			if err != nil {
 				return yamlconf.WrapKey("prompts", err)
 			}
@@ -212,7 +233,7 @@ func (r *runner) roundStages(k int) []stage {
 				return err
 			}
 			res, err := r.steps.PPO(ctx, ppo.TrainSpec{Config: pc.Config, Policy: dir(sampled), Reference: reference, Prompts: prompts,
-				Reward: rs, Out: dir(name(rundir.PPO)), Resume: resume, Log: sio.log})
+				Reward: rs, Out: dir(name), Resume: resume, Log: sio.log})
 			if err != nil {
 				return err
 			}
@@ -220,7 +241,6 @@ func (r *runner) roundStages(k int) []stage {
 			return nil
 		},
 	}
-	return []stage{generate, label, rm, policy}
 }
 
 // labelRound labels round k's samples with the AI judge and writes the
@@ -253,8 +273,8 @@ func (r *runner) labelRound(k int) func(context.Context, stageIO, bool) error {
 
 // roundsReport adds the rounds to the report's input: the numbers of each
 // round, the comparison of experiments/rlaif_rounds when it is there, and
-// the last round's reward model and PPO as the training curves, since
-// they made the policy the evaluation measured.
+// the last round's reward model's training curves (the one whose reward
+// the evaluation reports).
 func (r *runner) roundsReport(in *eval.ReportInput) error {
 	n := r.o.Config.Rounds
 	rounds, err := eval.ReadRounds(r.o.Dir, n)
@@ -266,7 +286,6 @@ func (r *runner) roundsReport(in *eval.ReportInput) error {
 		return err
 	}
 	in.Rounds, in.Comparison = rounds, cmp
-	metrics := func(s string) string { return filepath.Join(r.stageDir(rundir.Round(s, n)), rundir.MetricsFile) }
-	in.Reward, in.PPO = metrics(rundir.Reward), metrics(rundir.PPO)
+	in.Reward = filepath.Join(r.stageDir(rundir.Round(rundir.Reward, n)), rundir.MetricsFile)
 	return nil
 }

@@ -8,10 +8,13 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"time"
 
+	"github.com/align-project/align/eval"
 	"github.com/align-project/align/internal/atomicfile"
 	"github.com/align-project/align/internal/progress"
+	"github.com/align-project/align/internal/sysinfo"
 	"github.com/align-project/align/rundir"
 )
 
@@ -36,7 +39,10 @@ type Marker struct {
 	Stage   string  `json:"stage"`
 	Hash    string  `json:"hash"`    // of the stage's config and those of the stages it reads
 	Seconds float64 `json:"seconds"` // wall time of the run that finished it
-	Time    string  `json:"time"`
+	// PeakMemoryMB is the peak resident memory while it ran (0: the
+	// platform cannot tell).
+	PeakMemoryMB float64 `json:"peak_memory_mb,omitempty"`
+	Time         string  `json:"time"`
 }
 
 // Result is what Run did.
@@ -45,7 +51,10 @@ type Result struct {
 	Report                string // path of report/index.html
 	Summary               string // path of report/summary.json
 	Checks                []Check
-	Elapsed               time.Duration
+	// Methods compares the methods of --compare, a row per method and
+	// split (empty without a comparison).
+	Methods []eval.ComparisonVariant
+	Elapsed time.Duration
 }
 
 // ErrInterrupted reports a run stopped by its context; the run directory
@@ -131,6 +140,10 @@ func Run(ctx context.Context, o Options) (Result, error) {
 		fmt.Fprintf(o.Stdout, "%s: %s\n", stageLabel(i, len(stages), s.name), how)
 		upstreamRan = upstreamRan || !s.always
 		t0 := time.Now()
+		// The stage's own peak memory: what earlier stages freed goes back
+		// to the system first, so that it does not count.
+		debug.FreeOSMemory()
+		peakReset := sysinfo.ResetPeakRSS() == nil
 		err := r.runStage(ctx, s, resume)
 		if ctx.Err() != nil {
 			return res, fmt.Errorf("%s: %w; run the same command again to resume from here", s.name, ErrInterrupted)
@@ -138,14 +151,18 @@ func Run(ctx context.Context, o Options) (Result, error) {
 		if err != nil {
 			return res, fmt.Errorf("stage %s: %w (its output: %s)", s.name, sectionError(s.sectionName(), err), filepath.Join(dir, rundir.LogFile))
 		}
-		if err := writeMarker(filepath.Join(dir, rundir.DoneFile), Marker{Stage: s.name, Hash: h, Seconds: time.Since(t0).Seconds()}); err != nil {
+		done := Marker{Stage: s.name, Hash: h, Seconds: time.Since(t0).Seconds()}
+		if peakReset {
+			done.PeakMemoryMB = sysinfo.PeakRSSMB()
+		}
+		if err := writeMarker(filepath.Join(dir, rundir.DoneFile), done); err != nil {
 			return res, err
 		}
 		res.Ran = append(res.Ran, s.name)
 	}
 	res.Report = filepath.Join(o.Dir, rundir.ReportDir, "index.html")
 	res.Summary = filepath.Join(o.Dir, rundir.ReportDir, "summary.json")
-	res.Checks = r.checks
+	res.Checks, res.Methods = r.checks, r.methods
 	res.Elapsed = time.Since(start)
 	return res, nil
 }

@@ -30,6 +30,8 @@ const (
 	Label    = "label"
 	Reward   = "reward"
 	PPO      = "ppo"
+	DPO      = "dpo"  // in place of (or beside) ppo: see MethodStages
+	GRPO     = "grpo" // likewise
 	Eval     = "eval"
 	Report   = "report"
 )
@@ -52,6 +54,29 @@ func RunStages(rounds int) []string {
 		}
 	}
 	return append(names, Eval, Report)
+}
+
+// MethodStages lists the stage names of a one-round run that aligns the
+// SFT model with each of methods (ppo, dpo, grpo) from the same
+// preferences: the shared stages, one training stage per method, one
+// evaluation per method (MethodEval) and the report. For methods [ppo] it
+// is Stages().
+func MethodStages(methods []string) []string {
+	names := []string{Pretrain, SFT, Generate, Label, Reward}
+	names = append(names, methods...)
+	for i := range methods {
+		names = append(names, MethodEval(methods, i))
+	}
+	return append(names, Report)
+}
+
+// MethodEval is the evaluation stage of methods[i]: eval for the first,
+// the run's policy, and eval-<method> for the others it is compared with.
+func MethodEval(methods []string, i int) string {
+	if i == 0 {
+		return Eval
+	}
+	return Eval + "-" + methods[i]
 }
 
 // Round is the name of a round stage (generate, label, reward, ppo) in
@@ -81,6 +106,7 @@ const (
 	HumanPrefsFile  = "human_preferences.jsonl" // label: the human labels
 	PreferencesFile = "preferences.jsonl"       // label: both, what the reward model trains on
 	PPOPromptsFile  = "ppo_prompts.jsonl"       // ppo: the prompts of the rollouts
+	GRPOPromptsFile = "grpo_prompts.jsonl"      // grpo: the prompts of the rollouts
 	EvalFile        = "eval.json"               // eval: the evaluation (eval.Result)
 )
 

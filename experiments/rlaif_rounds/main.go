@@ -85,7 +85,7 @@ func cmdCompare(args []string, stdout io.Writer) error {
 	}); err != nil {
 		return err
 	}
-	if err := eval.WriteComparisonPlot(filepath.Join(*out, eval.ComparisonPlot), c); err != nil {
+	if err := eval.WriteComparisonPlot(filepath.Join(*out, eval.ComparisonPlot), eval.RoundsComparisonTitle, c); err != nil {
 		return err
 	}
 	for _, run := range runs {
@@ -139,7 +139,7 @@ func readVariant(name, run string) ([]eval.ComparisonVariant, float64, error) {
 		case own(n):
 			v.Seconds += secs[i]
 			if base == rundir.PPO {
-				v.PPOSeconds += secs[i]
+				v.TrainSeconds += secs[i]
 			}
 		}
 	}

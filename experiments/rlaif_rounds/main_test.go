@@ -91,8 +91,8 @@ func TestCompare(t *testing.T) {
 		if (want.prefs == 0) != (v.Preferences == nil) || v.Preferences != nil && *v.Preferences != want.prefs {
 			t.Errorf("%s: preferences %v, want %d", v.Name, v.Preferences, want.prefs)
 		}
-		if v.Seconds != want.seconds || v.PPOSeconds != want.ppo {
-			t.Errorf("%s: %v s, PPO %v s; want %v and %v", v.Name, v.Seconds, v.PPOSeconds, want.seconds, want.ppo)
+		if v.Seconds != want.seconds || v.TrainSeconds != want.ppo {
+			t.Errorf("%s: %v s, PPO %v s; want %v and %v", v.Name, v.Seconds, v.TrainSeconds, want.seconds, want.ppo)
 		}
 		if !strings.Contains(stdout.String(), want.inStdio) {
 			t.Errorf("table lacks %q:\n%s", want.inStdio, stdout.String())

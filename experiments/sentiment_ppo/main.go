@@ -51,7 +51,6 @@ import (
 	"github.com/align-project/align/data"
 	"github.com/align-project/align/eval"
 	"github.com/align-project/align/judge"
-	"github.com/align-project/align/ppo"
 )
 
 func main() {
@@ -66,6 +65,10 @@ func main() {
 		err = cmdVaderInput(args)
 	case "summary":
 		err = cmdSummary(args, os.Stdout)
+	case "score-input":
+		err = cmdScoreInput(args)
+	case "dpo-pairs":
+		err = cmdDPOPairs(args)
 	default:
 		usage()
 	}
@@ -80,7 +83,7 @@ func main() {
 }
 
 func usage() {
-	fmt.Fprintln(os.Stderr, "usage: sentiment_ppo prompts|vader-input|summary [flags] (see the package comment)")
+	fmt.Fprintln(os.Stderr, "usage: sentiment_ppo prompts|vader-input|summary|score-input|dpo-pairs [flags] (see the package comment)")
 	os.Exit(2)
 }
 
@@ -320,31 +323,31 @@ type ModelSummary struct {
 
 // Sample is one held-out prompt with both responses and their scores.
 type Sample struct {
-	Prompt       string  `json:"prompt"`
-	SFT          string  `json:"sft"`
-	PPO          string  `json:"ppo"`
-	SFTCompound  float64 `json:"sft_vader"`
-	PPOCompound  float64 `json:"ppo_vader"`
-	PPOPreferred float64 `json:"ppo_preferred"` // 1, 0.5 or 0
+	Prompt          string  `json:"prompt"`
+	SFT             string  `json:"sft"`
+	Policy          string  `json:"policy"`
+	SFTCompound     float64 `json:"sft_vader"`
+	PolicyCompound  float64 `json:"policy_vader"`
+	PolicyPreferred float64 `json:"policy_preferred"` // 1, 0.5 or 0
 }
 
 // Summary is OUT/summary.json.
 type Summary struct {
+	Method          string         `json:"method"` // ppo, dpo or grpo: how the policy was trained
 	Prompts         int            `json:"heldout_prompts"`
-	VaderPreference float64        `json:"vader_preference_ppo_over_sft"`
+	VaderPreference float64        `json:"vader_preference_over_sft"`
 	VaderPrefCI     [2]float64     `json:"vader_preference_ci95"`
 	VaderTies       int            `json:"vader_ties"`
 	Target          float64        `json:"target_preference"`
-	KL              float64        `json:"kl_ppo_to_sft"`
+	KL              float64        `json:"kl_to_sft"`
 	TargetKL        float64        `json:"target_kl"`
-	KLEstimator     string         `json:"kl_estimator"`
 	KLWithinTarget  bool           `json:"kl_within_target"`
 	Pass            bool           `json:"pass"`
 	SFT             ModelSummary   `json:"sft"`
-	PPO             ModelSummary   `json:"ppo"`
+	Policy          ModelSummary   `json:"policy"`
 	Samples         []Sample       `json:"samples"`
 	Judge           string         `json:"judge"`
-	PPOConfig       map[string]any `json:"ppo_config"` // the run's config.yaml
+	Config          map[string]any `json:"config"` // the training run's config.yaml
 	Threads         int            `json:"threads,omitempty"`
 	Seconds         int            `json:"wall_seconds,omitempty"` // the whole script, as it reports
 }
@@ -355,9 +358,11 @@ var errMissed = errors.New("a target was missed")
 
 func cmdSummary(args []string, stdout io.Writer) error {
 	fs := flag.NewFlagSet("summary", flag.ExitOnError)
-	evalPath := fs.String("eval", "", "'align eval --json' result (baseline SFT, policy PPO)")
+	evalPath := fs.String("eval", "", "'align eval --json' result (baseline SFT, the trained policy)")
 	vaderPath := fs.String("vader", "", "the vader-input lines scored by vader_score.mjs")
-	cfgPath := fs.String("ppo-config", "", "the PPO run's config.yaml (its target_kl is the KL bound)")
+	method := fs.String("method", "ppo", "how the policy was trained: ppo, dpo or grpo")
+	cfgPath := fs.String("config", "", "the training run's config.yaml, recorded in the summary")
+	targetKL := fs.Float64("target-kl", 6, "the KL to SFT, in nats per response, the policy must stay within")
 	out := fs.String("out", "", "summary JSON to write")
 	target := fs.Float64("target", 0.70, "VADER preference the experiment must reach")
 	nSamples := fs.Int("samples", 12, "sample rows in the summary")
@@ -365,22 +370,19 @@ func cmdSummary(args []string, stdout io.Writer) error {
 	seconds := fs.Int("seconds", 0, "wall time of the run so far, recorded in the summary")
 	_ = fs.Parse(args)
 	if *evalPath == "" || *vaderPath == "" || *cfgPath == "" || *out == "" {
-		return errors.New("summary: --eval, --vader, --ppo-config and --out are required")
+		return errors.New("summary: --eval, --vader, --config and --out are required")
 	}
 	r, err := readEval(*evalPath)
 	if err != nil {
-		return err
-	}
-	cfg := ppo.DefaultConfig()
-	if err := cfg.LoadYAML(*cfgPath); err != nil {
 		return err
 	}
 	comp, err := readVader(*vaderPath, r)
 	if err != nil {
 		return err
 	}
-	s := summarize(r, comp, cfg, *target, *nSamples)
-	if s.PPOConfig, err = yamlMap(*cfgPath); err != nil {
+	s := summarize(r, comp, *targetKL, *target, *nSamples)
+	s.Method = *method
+	if s.Config, err = yamlMap(*cfgPath); err != nil {
 		return err
 	}
 	s.Threads, s.Seconds = *threads, *seconds
@@ -438,14 +440,13 @@ func readVader(path string, r *eval.Split) ([2][]float64, error) {
 	return comp, nil
 }
 
-func summarize(r *eval.Split, comp [2][]float64, cfg ppo.Config, target float64, nSamples int) Summary {
+func summarize(r *eval.Split, comp [2][]float64, targetKL, target float64, nSamples int) Summary {
 	n := len(r.Samples)
 	s := Summary{
 		Prompts:         n,
 		VaderPreference: Preference(comp[0], comp[1]),
 		Target:          target,
-		TargetKL:        cfg.TargetKL,
-		KLEstimator:     string(cfg.KLEstimator),
+		TargetKL:        targetKL,
 		Judge:           "VADER compound (npm vader-sentiment@1.1.3), never used in training",
 	}
 	// The interval of the preference over prompts resampled with
@@ -458,7 +459,7 @@ func summarize(r *eval.Split, comp [2][]float64, cfg ppo.Config, target float64,
 		}
 	}
 	cols := r.Table.Columns
-	for c, dst := range []*ModelSummary{&s.SFT, &s.PPO} {
+	for c, dst := range []*ModelSummary{&s.SFT, &s.Policy} {
 		m := ModelSummary{Name: cols[c].Name, Reward: cols[c].Reward, KL: cols[c].KL, Length: cols[c].Length, EOSRate: cols[c].EOSRate}
 		for _, v := range comp[c] {
 			m.VaderMean += v / float64(n)
@@ -472,8 +473,8 @@ func summarize(r *eval.Split, comp [2][]float64, cfg ppo.Config, target float64,
 		*dst = m
 	}
 	s.KL = math.NaN()
-	if s.PPO.KL != nil {
-		s.KL = *s.PPO.KL
+	if s.Policy.KL != nil {
+		s.KL = *s.Policy.KL
 	}
 	s.KLWithinTarget = s.KL <= s.TargetKL
 	s.Pass = s.VaderPreference >= target && s.KLWithinTarget
@@ -482,9 +483,9 @@ func summarize(r *eval.Split, comp [2][]float64, cfg ppo.Config, target float64,
 		j := i * n / k // spread over the prompts
 		smp := r.Samples[j]
 		s.Samples = append(s.Samples, Sample{
-			Prompt: smp.Prompt, SFT: smp.Responses[0], PPO: smp.Responses[1],
-			SFTCompound: comp[0][j], PPOCompound: comp[1][j],
-			PPOPreferred: Preference(comp[0][j:j+1], comp[1][j:j+1]),
+			Prompt: smp.Prompt, SFT: smp.Responses[0], Policy: smp.Responses[1],
+			SFTCompound: comp[0][j], PolicyCompound: comp[1][j],
+			PolicyPreferred: Preference(comp[0][j:j+1], comp[1][j:j+1]),
 		})
 	}
 	return s
@@ -497,31 +498,32 @@ func (s Summary) print(w io.Writer) {
 		}
 		return fmt.Sprintf("%.3f", *p)
 	}
-	fmt.Fprintf(w, "sentiment PPO on %d held-out prompts (judge: %s)\n\n", s.Prompts, s.Judge)
-	fmt.Fprintf(w, "  %-32s %10s %10s\n", "", "SFT", "PPO")
-	fmt.Fprintf(w, "  %-32s %10.3f %10.3f\n", "VADER compound, mean", s.SFT.VaderMean, s.PPO.VaderMean)
-	fmt.Fprintf(w, "  %-32s %10.3f %10.3f\n", "VADER positive share (≥0.05)", s.SFT.VaderPositive, s.PPO.VaderPositive)
-	fmt.Fprintf(w, "  %-32s %10.3f %10.3f\n", "VADER negative share (≤−0.05)", s.SFT.VaderNegative, s.PPO.VaderNegative)
-	fmt.Fprintf(w, "  %-32s %10s %10s\n", "reward model, mean reward", ptr(s.SFT.Reward), ptr(s.PPO.Reward))
-	fmt.Fprintf(w, "  %-32s %10s %10s\n", "KL to SFT, nats per response", ptr(s.SFT.KL), ptr(s.PPO.KL))
-	fmt.Fprintf(w, "  %-32s %10.1f %10.1f\n", "response tokens", s.SFT.Length, s.PPO.Length)
-	fmt.Fprintf(w, "  %-32s %10.3f %10.3f\n\n", "EOS rate", s.SFT.EOSRate, s.PPO.EOSRate)
+	name := strings.ToUpper(s.Method)
+	fmt.Fprintf(w, "sentiment %s on %d held-out prompts (judge: %s)\n\n", name, s.Prompts, s.Judge)
+	fmt.Fprintf(w, "  %-32s %10s %10s\n", "", "SFT", name)
+	fmt.Fprintf(w, "  %-32s %10.3f %10.3f\n", "VADER compound, mean", s.SFT.VaderMean, s.Policy.VaderMean)
+	fmt.Fprintf(w, "  %-32s %10.3f %10.3f\n", "VADER positive share (≥0.05)", s.SFT.VaderPositive, s.Policy.VaderPositive)
+	fmt.Fprintf(w, "  %-32s %10.3f %10.3f\n", "VADER negative share (≤−0.05)", s.SFT.VaderNegative, s.Policy.VaderNegative)
+	fmt.Fprintf(w, "  %-32s %10s %10s\n", "reward model, mean reward", ptr(s.SFT.Reward), ptr(s.Policy.Reward))
+	fmt.Fprintf(w, "  %-32s %10s %10s\n", "KL to SFT, nats per response", ptr(s.SFT.KL), ptr(s.Policy.KL))
+	fmt.Fprintf(w, "  %-32s %10.1f %10.1f\n", "response tokens", s.SFT.Length, s.Policy.Length)
+	fmt.Fprintf(w, "  %-32s %10.3f %10.3f\n\n", "EOS rate", s.SFT.EOSRate, s.Policy.EOSRate)
 	mark := func(ok bool) string {
 		if ok {
 			return "ok"
 		}
 		return "MISSED"
 	}
-	fmt.Fprintf(w, "  VADER prefers PPO over SFT on %.3f of prompts (95%% CI %.3f–%.3f, %d ties counted half); target ≥ %.2f: %s\n",
-		s.VaderPreference, s.VaderPrefCI[0], s.VaderPrefCI[1], s.VaderTies, s.Target, mark(s.VaderPreference >= s.Target))
-	fmt.Fprintf(w, "  KL of PPO to SFT %.3f nats per response (%s), target_kl %.3g: %s\n",
-		s.KL, s.KLEstimator, s.TargetKL, mark(s.KLWithinTarget))
+	fmt.Fprintf(w, "  VADER prefers %s over SFT on %.3f of prompts (95%% CI %.3f–%.3f, %d ties counted half); target ≥ %.2f: %s\n",
+		name, s.VaderPreference, s.VaderPrefCI[0], s.VaderPrefCI[1], s.VaderTies, s.Target, mark(s.VaderPreference >= s.Target))
+	fmt.Fprintf(w, "  KL of %s to SFT %.3f nats per response, bound %.3g: %s\n",
+		name, s.KL, s.TargetKL, mark(s.KLWithinTarget))
 	if s.Seconds > 0 {
 		fmt.Fprintf(w, "  wall time %dm%02ds with %d kernel threads\n", s.Seconds/60, s.Seconds%60, s.Threads)
 	}
 	fmt.Fprintln(w)
 	for _, x := range s.Samples {
-		fmt.Fprintf(w, "  %s\n    SFT %+.3f  %s\n    PPO %+.3f  %s\n", x.Prompt, x.SFTCompound, x.SFT, x.PPOCompound, x.PPO)
+		fmt.Fprintf(w, "  %s\n    SFT %+.3f  %s\n    %s %+.3f  %s\n", x.Prompt, x.SFTCompound, x.SFT, name, x.PolicyCompound, x.Policy)
 	}
 }
 

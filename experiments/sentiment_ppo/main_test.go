@@ -160,6 +160,17 @@ func TestPromptsSplit(t *testing.T) {
 	}
 }
 
+// TestDPOPairs: the best and worst response of each prompt make a pair;
+// a prompt whose responses score alike makes none.
+func TestDPOPairs(t *testing.T) {
+	got := DPOPairs([]ScoredLine{
+		{"p1", "meh", 0.1}, {"p2", "same", 0.3}, {"p1", "great", 0.9}, {"p1", "awful", -0.8}, {"p2", "same too", 0.3}, {"p1", "ok", 0.2},
+	})
+	if len(got) != 1 || got[0].Prompt != "p1" || got[0].Chosen != "great" || got[0].Rejected != "awful" {
+		t.Errorf("pairs %+v", got)
+	}
+}
+
 // TestSummary runs the summary on a small eval result and scored lines.
 func TestSummary(t *testing.T) {
 	dir := t.TempDir()
@@ -190,7 +201,7 @@ func TestSummary(t *testing.T) {
 		return p
 	}
 	args := []string{"--eval", write("eval.json", ev), "--vader", write("vader.jsonl", vl.String()),
-		"--ppo-config", write("config.yaml", string(cfg.YAML())), "--out", filepath.Join(dir, "summary.json"), "--target", "0.8"}
+		"--config", write("config.yaml", string(cfg.YAML())), "--target-kl", "6", "--out", filepath.Join(dir, "summary.json"), "--target", "0.8"}
 	var out bytes.Buffer
 	if err := cmdSummary(args, &out); err != nil {
 		t.Fatalf("%v\n%s", err, out.String())
@@ -200,19 +211,19 @@ func TestSummary(t *testing.T) {
 	if err := json.Unmarshal(b, &s); err != nil {
 		t.Fatal(err)
 	}
-	if want := 2.5 / 3; math.Abs(s.VaderPreference-want) > 1e-12 || s.VaderTies != 1 || !s.Pass || s.KL != 2.5 || s.TargetKL != cfg.TargetKL {
-		t.Errorf("summary %+v: want preference %v with 1 tie, KL 2.5 within %v, pass", s, want, cfg.TargetKL)
+	if want := 2.5 / 3; math.Abs(s.VaderPreference-want) > 1e-12 || s.VaderTies != 1 || !s.Pass || s.KL != 2.5 || s.TargetKL != 6 || s.Method != "ppo" {
+		t.Errorf("summary %+v: want ppo's preference %v with 1 tie, KL 2.5 within 6, pass", s, want)
 	}
-	if s.PPOConfig["target_kl"] != cfg.TargetKL {
-		t.Errorf("ppo_config target_kl %v, want %v", s.PPOConfig["target_kl"], cfg.TargetKL)
+	if s.Config["target_kl"] != cfg.TargetKL {
+		t.Errorf("config target_kl %v, want %v", s.Config["target_kl"], cfg.TargetKL)
 	}
 	if !strings.Contains(out.String(), "VADER prefers PPO over SFT on 0.833") {
 		t.Errorf("printed summary lacks the preference:\n%s", out.String())
 	}
 
-	// A KL beyond the target fails the summary with errMissed.
+	// A KL beyond the bound fails the summary with errMissed.
 	args[len(args)-1] = "0.5"
-	write("config.yaml", "target_kl: 2\n")
+	args[7] = "2"
 	if err := cmdSummary(args, &out); err != errMissed {
 		t.Errorf("KL 2.5 over target 2: err %v, want errMissed", err)
 	}

@@ -33,6 +33,7 @@
 # Env:   ALIGN_ASSETS (see install-test-assets.sh), PRETRAIN_STEPS, SFT_STEPS,
 #        RM_STEPS, RM_FLAGS (more 'align reward train' flags), DATA_FLAGS (more
 #        sentiment_reward flags), THREADS (default: all cores).
+#        A base, SFT model or reward model already in OUT is reused (delete it to train again).
 #        Takes about 10 minutes with THREADS=1 on a busy two-core machine
 #        (measured 424 s, and 575 s under a heavier load: pretrain 117-143 s,
 #        SFT 85-102 s, the two reward models 90-186 s each).
@@ -86,16 +87,20 @@ rm_flags=(--threads "$threads" --seed 1 --base "$out/sft"
 	--group=false --eval-every 50 --patience 2 --train-eval-pairs 300 --norm-samples 64 --norm-max-new 40
 	--flip-rate 0.1
 	"${rm_extra[@]}")
-log "4/6 reward model on the training pairs"
-"$align" reward train "${rm_flags[@]}" --data "$out/data/train.jsonl" --heldout "$out/data/validation.jsonl" --out "$out/rm"
+if [[ ! -f "$out/rm/eval.json" ]]; then
+	log "4/6 reward model on the training pairs"
+	"$align" reward train "${rm_flags[@]}" --data "$out/data/train.jsonl" --heldout "$out/data/validation.jsonl" --out "$out/rm"
+fi
 stage rm
-log "5/6 reward model with 20% of the training labels flipped"
-"$align" reward train "${rm_flags[@]}" --data "$out/data/train_noisy.jsonl" --heldout "$out/data/validation_noisy.jsonl" --out "$out/rm-noisy"
+if [[ ! -f "$out/rm-noisy/eval.json" ]]; then
+	log "5/6 reward model with 20% of the training labels flipped"
+	"$align" reward train "${rm_flags[@]}" --data "$out/data/train_noisy.jsonl" --heldout "$out/data/validation_noisy.jsonl" --out "$out/rm-noisy"
+fi
 stage rm_noisy
 
 log "6/6 evaluation on the test pairs"
 for m in rm rm-noisy; do
-	"$align" reward eval --threads "$threads" --model "$out/$m" --data "$out/data/heldout.jsonl" --out "$out/$m/test_eval.json" >/dev/null
+	"$align" reward eval --threads "$threads" --model "$out/$m" --data "$out/data/heldout.jsonl" --out "$out/${m}_test_eval.json" >/dev/null
 done
 stage eval
 python3 - "$out" "$threads" "${secs[data]}" "${secs[pretrain]}" "${secs[sft]}" "${secs[rm]}" "${secs[rm_noisy]}" "${secs[eval]}" <<'PY'
@@ -104,7 +109,7 @@ out, threads = sys.argv[1], int(sys.argv[2])
 secs = dict(zip(["data", "pretrain", "sft", "rm", "rm_noisy", "eval"], map(int, sys.argv[3:])))
 afinn = json.load(open(f"{out}/data/afinn.json"))
 rm, noisy = json.load(open(f"{out}/rm/eval.json")), json.load(open(f"{out}/rm-noisy/eval.json"))
-test, test_noisy = json.load(open(f"{out}/rm/test_eval.json")), json.load(open(f"{out}/rm-noisy/test_eval.json"))
+test, test_noisy = json.load(open(f"{out}/rm_test_eval.json")), json.load(open(f"{out}/rm-noisy_test_eval.json"))
 summary = {
     "heldout_pairs": afinn["heldout_pairs"],
     "afinn_accuracy": afinn["pair_accuracy"],

@@ -14,13 +14,16 @@ import (
 
 func newBenchCmd(g *globals) *cobra.Command {
 	cmd := &cobra.Command{
-		Use:   "bench matmul|train|generate",
+		Use:   "bench matmul|train|generate|ppo|dpo|grpo",
 		Short: "Measure kernel, training and generation speed",
 		Long: `bench measures how fast this machine runs align's work:
 
   matmul     one fp32 matrix multiplication, in GFLOP/s
   train      GPT training steps (forward, loss, backward, AdamW), in tokens/s
   generate   sampling with the KV cache, in new tokens/s
+  ppo        whole PPO iterations, in seconds and their split
+  dpo        a DPO step beside an SFT step on the same batch
+  grpo       a GRPO iteration beside a PPO iteration of as many sampled tokens
 
 Each prints its throughput and the process's peak resident memory; --json
 prints one JSON object instead, for scripts (bench/compare.sh runs these

@@ -5,10 +5,13 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
+	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/spf13/cobra"
 
+	"github.com/align-project/align/eval"
 	"github.com/align-project/align/internal/progress"
 	"github.com/align-project/align/pipeline"
 )
@@ -18,12 +21,14 @@ type runFlags struct {
 	quick, printOnly bool
 	fromScratch      bool
 	rounds           int
+	method           string
+	compare          []string
 }
 
 func newRunCmd(g *globals) *cobra.Command {
 	var f runFlags
 	cmd := &cobra.Command{
-		Use:   "run [--config FILE] [--quick] [--out DIR]",
+		Use:   "run [--config FILE] [--quick] [--out DIR] [--method ppo|dpo|grpo] [--compare ppo,dpo,grpo]",
 		Short: "The whole loop in one command: pretrain, SFT, preferences, reward model, PPO, eval, report",
 		Long: `run takes a model from pretrained to aligned and evaluated, on embedded defaults:
 
@@ -40,6 +45,13 @@ PPO learns from the judge rating each rollout (ppo.reward: judge). With
 --rounds N (iterated online RLAIF, ppo.reward: model) stages 3-6 repeat N
 times: round k labels round k-1's samples on fresh prompts, trains the reward
 model on all labels so far and continues PPO, the reference staying SFT.
+
+--method picks stage 6: ppo, dpo (trains on the preferences of stage 4
+directly, align dpo) or grpo (critic-free, G samples per prompt, align grpo;
+rewarded as ppo is). --compare ppo,dpo,grpo trains each from the same SFT
+model and preferences, evaluates each against SFT with the same held-out
+judge (stages eval, eval-dpo, eval-grpo) and reports them side by side with
+their training time, peak memory and curves; the first is the run's policy.
 
 Every stage is the library call behind the align command named beside it,
 writing into OUT: config.yaml (the resolved settings), stages/<stage>/ (its
@@ -74,6 +86,8 @@ harmful requests, coherent refusals, over-refusal, accuracy and KL.`,
 	fs.BoolVar(&f.printOnly, "print-config", false, "print the resolved settings as YAML and exit")
 	fs.IntVar(&f.rounds, "rounds", 0, "rounds of iterated online RLAIF; above 1 PPO learns from the reward model (ppo.reward: model) (default: the config's rounds, 1)")
 	fs.BoolVar(&f.fromScratch, "from-scratch", false, "pretrain in the run instead of starting from the shipped base (pretrain.from_scratch)")
+	fs.StringVar(&f.method, "method", "", "the stage after the reward model: ppo, dpo or grpo (default: the config's method, ppo)")
+	fs.StringSliceVar(&f.compare, "compare", nil, "train and evaluate these methods side by side from the same SFT model and preferences, e.g. ppo,dpo,grpo")
 	return cmd
 }
 
@@ -98,6 +112,12 @@ func runRun(cmd *cobra.Command, g *globals, f *runFlags) error {
 		}
 	}
 	cfg.Pretrain.FromScratch = cfg.Pretrain.FromScratch || f.fromScratch
+	if cmd.Flags().Changed("method") {
+		cfg.Method = f.method
+	}
+	if cmd.Flags().Changed("compare") {
+		cfg.Compare = f.compare
+	}
 	if err := cfg.Validate(); err != nil {
 		return &hintError{err: err, hint: hint}
 	}
@@ -126,6 +146,7 @@ func runRun(cmd *cobra.Command, g *globals, f *runFlags) error {
 	}
 	fmt.Fprintf(w, "\nrun: %d stages ran, %d skipped, in %s\n", len(res.Ran), len(res.Skipped), progress.Duration(res.Elapsed))
 	printChecks(w, res.Checks)
+	printMethods(w, res.Methods)
 	fmt.Fprintf(w, "report: %s\nsummary: %s\n", res.Report, res.Summary)
 	return nil
 }
@@ -145,7 +166,36 @@ func rerunCommand(f *runFlags, out string) string {
 	if f.fromScratch {
 		s += " --from-scratch"
 	}
+	if f.method != "" {
+		s += " --method " + f.method
+	}
+	if len(f.compare) > 0 {
+		s += " --compare " + strings.Join(f.compare, ",")
+	}
 	return s + " --out " + out
+}
+
+// printMethods prints the comparison of --compare, a line per method and
+// split, as the report's table has it.
+func printMethods(w io.Writer, rows []eval.ComparisonVariant) {
+	if len(rows) == 0 {
+		return
+	}
+	pct := func(p *float64) string {
+		if p == nil {
+			return "–"
+		}
+		return fmt.Sprintf("%.1f%%", 100**p)
+	}
+	fmt.Fprintf(w, "\n  %-6s %-16s %8s %8s %8s %8s %8s %8s %7s %9s\n", "method", "split", "decided", "win", "refusal", "coherent", "over", "accuracy", "KL", "training")
+	for _, v := range rows {
+		kl := "–"
+		if v.KL != nil {
+			kl = fmt.Sprintf("%.2f", *v.KL)
+		}
+		fmt.Fprintf(w, "  %-6s %-16s %8s %8s %8s %8s %8s %8s %7s %9s\n", v.Method, v.Split, pct(v.Decided), pct(v.WinRate), pct(v.Refusal),
+			pct(v.Coherent), pct(v.OverRefusal), pct(v.Accuracy), kl, progress.Duration(time.Duration(v.TrainSeconds*float64(time.Second))))
+	}
 }
 
 func printChecks(w io.Writer, cs []pipeline.Check) {
