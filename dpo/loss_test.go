@@ -6,6 +6,7 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/align-project/align/internal/testkit"
 	"github.com/align-project/align/model"
 )
 
@@ -178,46 +179,8 @@ func randomPairs(rng *rand.Rand, n, V, maxLen int) []Pair {
 }
 
 // checkParamGrads compares m's gradients of the 10 largest entries with
-// central differences of objective (float32 forward passes: a loose
-// tolerance).
+// central differences of objective.
 func checkParamGrads(t *testing.T, m *model.Model, objective func() float64) {
 	t.Helper()
-	grads := slices.Clone(m.Grads())
-	idx := make([]int, len(grads))
-	for i := range idx {
-		idx[i] = i
-	}
-	slices.SortFunc(idx, func(a, b int) int {
-		ga, gb := math.Abs(float64(grads[a])), math.Abs(float64(grads[b]))
-		switch {
-		case ga > gb:
-			return -1
-		case ga < gb:
-			return 1
-		}
-		return 0
-	})
-	params := m.Params()
-	checked := 0
-	for _, i := range idx[:10] {
-		g := float64(grads[i])
-		if g == 0 {
-			continue
-		}
-		h := float32(1e-2)
-		old := params[i]
-		params[i] = old + h
-		fp := objective()
-		params[i] = old - h
-		fm := objective()
-		params[i] = old
-		fd := (fp - fm) / (2 * float64(h))
-		if math.Abs(fd-g) > 0.03*math.Abs(g)+1e-5 {
-			t.Errorf("parameter %d: gradient %.6g, finite differences %.6g", i, g, fd)
-		}
-		checked++
-	}
-	if checked == 0 {
-		t.Fatal("all gradients are zero")
-	}
+	testkit.CheckParamGrads(t, m.Params(), m.Grads(), 10, objective)
 }

@@ -1,12 +1,16 @@
 // Package testkit holds the checks that the tests of several packages
-// share: that an error names the right setting, and that a directory was
-// left exactly as it was.
+// share: that an error names the right setting, that a directory was left
+// exactly as it was, and that a model's gradients match finite
+// differences.
 package testkit
 
 import (
+	"cmp"
 	"errors"
+	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -58,5 +62,43 @@ func Unchanged(t testing.TB, what string, before, after map[string]string) {
 		if after[name] != b {
 			t.Errorf("%s: %s changed", what, name)
 		}
+	}
+}
+
+// CheckParamGrads compares the n largest of grads, the gradients of
+// objective with respect to params as a backward pass left them, with
+// central differences of objective. The forward passes are float32, so the
+// tolerance is loose (3% and 1e-5); a sign or factor error still fails.
+func CheckParamGrads(t testing.TB, params, grads []float32, n int, objective func() float64) {
+	t.Helper()
+	grads = slices.Clone(grads)
+	idx := make([]int, len(grads))
+	for i := range idx {
+		idx[i] = i
+	}
+	slices.SortFunc(idx, func(a, b int) int {
+		return -cmp.Compare(math.Abs(float64(grads[a])), math.Abs(float64(grads[b])))
+	})
+	checked := 0
+	for _, i := range idx[:min(n, len(idx))] {
+		g := float64(grads[i])
+		if g == 0 {
+			continue
+		}
+		h := float32(1e-2)
+		old := params[i]
+		params[i] = old + h
+		fp := objective()
+		params[i] = old - h
+		fm := objective()
+		params[i] = old
+		fd := (fp - fm) / (2 * float64(h))
+		if math.Abs(fd-g) > 0.03*math.Abs(g)+1e-5 {
+			t.Errorf("parameter %d: gradient %.6g, finite differences %.6g", i, g, fd)
+		}
+		checked++
+	}
+	if checked == 0 {
+		t.Fatal("all gradients are zero")
 	}
 }
