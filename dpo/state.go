@@ -63,7 +63,7 @@ func (r *run) restore() error {
 	case len(st.Params) != len(m.Params()):
 		return fmt.Errorf("dpo: resume: %s has %d parameters, not %d", dir, len(st.Params), len(m.Params()))
 	case lp.RefKey != r.loop.RefKey:
-		return fmt.Errorf("dpo: resume: the reference policy or the pairs differ from those of the checkpoint in %s (pass the same --policy, --reference, --data, --held-out and max_len)", dir)
+		return fmt.Errorf("dpo: resume: the reference policy or the pairs differ from those of the checkpoint in %s (pass the same --policy, --reference, --data, --heldout and max_len)", dir)
 	case lp.Data != r.loop.Data:
 		return fmt.Errorf("dpo: resume: the preference labels differ from those of the checkpoint in %s", dir)
 	case lp.Step != st.Step || lp.Step > r.steps:

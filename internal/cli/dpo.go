@@ -61,7 +61,7 @@ the chosen responses over the rejected ones by the loss of --loss. The
 reference's log-probabilities are computed once and cached in
 OUT/ref_logprobs.bin.
 
-Held-out data is --held-out FILE, else --held-out-frac of --data chosen by a
+Held-out data is --heldout FILE, else --heldout-frac of --data chosen by a
 hash of the prompt. Every --eval-every steps the run measures on it the
 implicit reward's accuracy and mean margin, the chosen and rejected
 log-probs and their change from the reference (a large fall of the chosen
@@ -75,7 +75,7 @@ and the reference cache.
 
 ` + seedRule,
 		Example: `  align dpo --policy runs/sft --data prefs.jsonl --out runs/dpo
-  align dpo --policy runs/sft --data prefs.jsonl --held-out held.jsonl --out runs/ipo --loss ipo --beta 0.5
+  align dpo --policy runs/sft --data prefs.jsonl --heldout held.jsonl --out runs/ipo --loss ipo --beta 0.5
   align dpo --policy runs/sft --data noisy.jsonl --out runs/rdpo --loss robust --label-flip-rate 0.2
   align dpo --policy runs/dpo --reference runs/sft --data more.jsonl --out runs/dpo2`,
 		Args: noArgs,
@@ -85,8 +85,8 @@ and the reference cache.
 	fs.StringVar(&f.policy, "policy", "", "SFT checkpoint directory: the starting policy and, without --reference, the reference (required)")
 	fs.StringVar(&f.reference, "reference", "", "reference checkpoint when --policy is not it (a policy trained further: its SFT model)")
 	fs.StringVar(&f.data, "data", "", "preferences JSONL (required)")
-	fs.StringVar(&f.heldOut, "held-out", "", "held-out preferences JSONL (default: --held-out-frac of --data)")
-	fs.Float64Var(&f.heldOutFrac, "held-out-frac", dpo.DefaultHeldOutFrac, "share of --data held out by prompt hash when --held-out is not given")
+	fs.StringVar(&f.heldOut, "heldout", "", "held-out preferences JSONL (default: --heldout-frac of --data)")
+	fs.Float64Var(&f.heldOutFrac, "heldout-frac", dpo.DefaultHeldOutFrac, "share of --data held out by prompt hash when --heldout is not given")
 	fs.StringVar(&f.out, "out", "", "output directory (required)")
 	f.cfg.register(fs, dpo.DefaultConfig(), dpoConfigHelp, true)
 	return cmd

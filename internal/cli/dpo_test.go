@@ -47,7 +47,7 @@ func TestDpoEndToEnd(t *testing.T) {
 	policy, _ := ppotest.Fixture(t)
 	data, held := dpoPrefs(t, "prefs.jsonl", 11, 0), dpoPrefs(t, "held.jsonl", 5, 0)
 	out := filepath.Join(t.TempDir(), "dpo")
-	args := append([]string{"dpo", "--policy", policy, "--data", data, "--held-out", held, "--out", out,
+	args := append([]string{"dpo", "--policy", policy, "--data", data, "--heldout", held, "--out", out,
 		"--loss", "conservative", "--label-flip-rate", "0.1", "--use-soft-labels"}, dpoTiny...)
 	code, stdout, stderr := run(t, args...)
 	if code != exitOK {
@@ -132,7 +132,7 @@ func TestDpoHelp(t *testing.T) {
 			t.Errorf("help lacks %s", flag)
 		}
 	}
-	for _, want := range []string{"--policy", "--data", "--held-out", "--reference", "--resume", "--overwrite", "--config", "implicit reward"} {
+	for _, want := range []string{"--policy", "--data", "--heldout", "--reference", "--resume", "--overwrite", "--config", "implicit reward"} {
 		if !strings.Contains(stdout, want) {
 			t.Errorf("help lacks %q", want)
 		}
