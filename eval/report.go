@@ -26,6 +26,9 @@ type ReportInput struct {
 	// training (reward.Metrics lines) and PPO (ppo.Stats lines). A path that
 	// does not exist is a stage that did not run.
 	Pretrain, SFT, Reward, PPO string
+	// RL names the method whose ppo.Stats lines PPO holds in the plots'
+	// titles: PPO (the default) or GRPO, which the same trainer runs.
+	RL string
 	// Eval is the evaluation of the policies side by side.
 	Eval *Result
 	// Config is the run's effective configuration (YAML), shown verbatim.
@@ -245,19 +248,23 @@ func WriteReport(dir string, in ReportInput) error {
 		return err
 	}
 	pl := lines["ppo"]
+	method := in.RL
+	if method == "" {
+		method = "PPO"
+	}
 	ppoPlots := []struct {
 		file, title, caption, y string
 		series                  []Series
 	}{
-		{"ppo_reward.png", "PPO reward", "Mean reward of each rollout batch: normalised, raw, and the score that entered the last token.", "reward",
+		{"ppo_reward.png", method + " reward", "Mean reward of each rollout batch: normalised, raw, and the score that entered the last token.", "reward",
 			[]Series{named(column(pl, "iteration", "reward"), "reward"), named(column(pl, "iteration", "reward_raw"), "raw"), named(column(pl, "iteration", "score"), "score")}},
-		{"ppo_kl.png", "PPO KL to the reference", "Per-response KL to the SFT policy; the controller moves β to keep it near the target.", "nats",
+		{"ppo_kl.png", method + " KL to the reference", "Per-response KL to the SFT policy; the controller moves β to keep it near the target.", "nats",
 			[]Series{named(column(pl, "iteration", "kl"), "KL")}},
-		{"ppo_beta.png", "PPO KL coefficient β", "β of the KL penalty (adaptive controller).", "β",
+		{"ppo_beta.png", method + " KL coefficient β", "β of the KL penalty (adaptive controller).", "β",
 			[]Series{named(column(pl, "iteration", "beta"), "β")}},
-		{"ppo_entropy.png", "PPO policy entropy", "Entropy per token at the sampling temperature; a collapse means little exploration is left.", "nats/token",
+		{"ppo_entropy.png", method + " policy entropy", "Entropy per token at the sampling temperature; a collapse means little exploration is left.", "nats/token",
 			[]Series{named(column(pl, "iteration", "entropy"), "entropy")}},
-		{"ppo_cost.png", "PPO cost and multiplier", "Mean cost of each batch and the Lagrange multiplier λ of the cost constraint.", "",
+		{"ppo_cost.png", method + " cost and multiplier", "Mean cost of each batch and the Lagrange multiplier λ of the cost constraint.", "",
 			[]Series{named(column(pl, "iteration", "cost"), "cost"), named(column(pl, "iteration", "lambda"), "λ")}},
 	}
 	for _, p := range ppoPlots {

@@ -386,7 +386,7 @@ func (r *runner) report(_ context.Context, sio stageIO, _ bool) error {
 		in.Eval = run.Eval
 		// The policy's training curves: PPO's and GRPO's are of the same
 		// kind; DPO's are drawn with the methods.
-		in.PPO = ""
+		in.PPO, in.RL = "", strings.ToUpper(m)
 		if m != MethodDPO {
 			in.PPO = run.Metrics
 		}
