@@ -53,5 +53,50 @@
 // returns exactly ChatText, and the ids of a prompt are a prefix of the ids of the
 // same prompt with its reply.
 //
+// A tokenizer with Llama 3's <|start_header_id|>, <|end_header_id|> and
+// <|eot_id|> (and no ChatML tokens) uses the Llama 3 format: the BOS before the
+// first turn, no line break between turns, contents trimmed of surrounding white
+// space as Meta's templates trim them, and <|end_of_text|> as a further stop id:
+//
+//	<|begin_of_text|><|start_header_id|>user<|end_header_id|>\n\nHello<|eot_id|><|start_header_id|>assistant<|end_header_id|>\n\n
+//
+// # Model directories: chat_template and generation_config.json
+//
+// Load on a Hugging Face model directory also reads tokenizer_config.json's
+// chat_template and generation_config.json. We do not run Jinja: the template is
+// recognised by its markers as one of the formats above, with the variations the
+// models we load ship, and rendered by our code (checked against Jinja2 in the
+// tests):
+//
+//   - ChatML (<|im_start|>, <|im_end|>). A system turn written out whole as one
+//     literal is the template's default system prompt, rendered when the
+//     conversation does not start with a system message: Qwen2's "You are a
+//     helpful assistant.", Qwen2.5's "You are Qwen, created by Alibaba Cloud.
+//     ...", SmolLM2's "You are a helpful AI assistant named SmolLM, trained by
+//     Hugging Face". Qwen3's template (it has <think>) renders as its Jinja does
+//     with enable_thinking left at its default: the generation prompt opens no
+//     thinking block; the last reply, when it follows the last user message, is
+//     written <think>\n\n</think>\n\nreply (or with its reasoning, when the content
+//     carries "<think>r</think>"), and earlier replies lose their reasoning.
+//     The thinking block belongs to the reply in the SFT mask: the model is
+//     taught to write it after the generation prompt.
+//   - Llama 3 (<|start_header_id|>, <|end_header_id|>, <|eot_id|>). Llama 3.1 and
+//     3.2 templates ("Cutting Knowledge Date") always open with a system turn
+//     whose text is the cut-off line, "Today Date: " and the template's default
+//     date_string, a blank line, then the trimmed system message if the
+//     conversation has one. Llama 3.2's Jinja writes today's date when run by
+//     transformers (strftime_now); we write its fixed fallback, 26 Jul 2024, so
+//     that a rendering does not depend on the day. Tools and the "Environment:
+//     ipython" line are not rendered (messages have no tools).
+//   - align's own plain format, as checkpoint directories carry it.
+//
+// Any other template is an error that names the file and says that align
+// cannot render it; the tokenizer still loads (text encodes as usual) and only
+// ChatFormat, RenderChat and ChatText fail. Without a chat_template the format
+// follows the special tokens as above. generation_config.json's eos_token_id
+// (one id or a list) joins ChatFormat.Stop, after the format's own stop ids, and
+// its bos_token_id is ChatFormat.BOS. A directory without these files loads as
+// before.
+//
 // For pretraining, documents are joined with <|endoftext|> between them.
 package tokenizer

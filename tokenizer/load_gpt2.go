@@ -11,7 +11,10 @@ import (
 )
 
 // Load reads a tokenizer from path: a tokenizer.json file, or a directory holding
-// tokenizer.json or else GPT-2's encoder.json and vocab.bpe.
+// tokenizer.json or else GPT-2's encoder.json and vocab.bpe. From a directory it
+// also reads, when present, tokenizer_config.json's chat_template (the chat
+// format, see ChatFormat) and generation_config.json's eos_token_id and
+// bos_token_id (added to ChatFormat's Stop and BOS).
 func Load(path string) (*Tokenizer, error) {
 	st, err := os.Stat(path)
 	if err != nil {
@@ -20,15 +23,26 @@ func Load(path string) (*Tokenizer, error) {
 	if !st.IsDir() {
 		return LoadTokenizerJSON(path)
 	}
+	var t *Tokenizer
 	tj := filepath.Join(path, "tokenizer.json")
-	if _, err := os.Stat(tj); err == nil {
-		return LoadTokenizerJSON(tj)
-	}
 	enc, voc := filepath.Join(path, "encoder.json"), filepath.Join(path, "vocab.bpe")
-	if _, err := os.Stat(enc); err == nil {
-		return LoadGPT2(enc, voc)
+	if _, err := os.Stat(tj); err == nil {
+		t, err = LoadTokenizerJSON(tj)
+		if err != nil {
+			return nil, err
+		}
+	} else if _, err := os.Stat(enc); err == nil {
+		t, err = LoadGPT2(enc, voc)
+		if err != nil {
+			return nil, err
+		}
+	} else {
+		return nil, fmt.Errorf("tokenizer: %s holds neither tokenizer.json nor encoder.json + vocab.bpe", path)
 	}
-	return nil, fmt.Errorf("tokenizer: %s holds neither tokenizer.json nor encoder.json + vocab.bpe", path)
+	if err := t.readHFConfigs(path); err != nil {
+		return nil, err
+	}
+	return t, nil
 }
 
 // LoadGPT2 reads OpenAI's GPT-2 files: encoder.json (token → id) and vocab.bpe

@@ -30,6 +30,11 @@ type Tokenizer struct {
 	// <|endoftext|>); a saved tokenizer.json lists them there too.
 	addedInVocab map[int]bool
 
+	// chat and gen come from the tokenizer_config.json and
+	// generation_config.json of a model directory (nil without them).
+	chat *chatTemplate
+	gen  *genConfig
+
 	cache wordCache
 }
 
