@@ -442,7 +442,7 @@ func TestQwen3DirChatMatchesHF(t *testing.T) {
 }
 
 // TestChatMatchesJinja renders conversations with the templates above and
-// Qwen3's real one (not under -short) through Jinja2 (python3-jinja2, run as transformers runs
+// Qwen3's and Qwen2's real ones (not under -short) through Jinja2 (python3-jinja2, run as transformers runs
 // templates) and checks that ChatText gives the same text. Skipped where
 // python3 with jinja2 is not installed.
 func TestChatMatchesJinja(t *testing.T) {
@@ -471,10 +471,12 @@ func TestChatMatchesJinja(t *testing.T) {
 		if err := json.Unmarshal(data, &c); err != nil {
 			t.Fatal(err)
 		}
-		templates = append(templates, struct {
-			tok      *Tokenizer
-			template string
-		}{chatml, c.ChatTemplate})
+		for _, tm := range []string{c.ChatTemplate, qwen2GGUFTemplate(t)} {
+			templates = append(templates, struct {
+				tok      *Tokenizer
+				template string
+			}{chatml, tm})
+		}
 	}
 	convs := [][]Message{sysUser, userOnly, multi, conversationTrimmed,
 		{{Role: "user", Content: "Hi"}, {Role: "assistant", Content: "<think>\nhm\n</think>\n\nHello!"}, {Role: "user", Content: "Bye"}, {Role: "assistant", Content: "<think>\n\nfarewell\n</think>See you."}}}

@@ -71,7 +71,7 @@
 //   - ChatML (<|im_start|>, <|im_end|>). A system turn written out whole as one
 //     literal is the template's default system prompt, rendered when the
 //     conversation does not start with a system message: Qwen2's "You are a
-//     helpful assistant.", Qwen2.5's "You are Qwen, created by Alibaba Cloud.
+//     helpful assistant", Qwen2.5's "You are Qwen, created by Alibaba Cloud.
 //     ...", SmolLM2's "You are a helpful AI assistant named SmolLM, trained by
 //     Hugging Face". Qwen3's template (it has <think>) renders as its Jinja does
 //     with enable_thinking left at its default: the generation prompt opens no
