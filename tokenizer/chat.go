@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"unicode"
 )
 
 // Message is one turn of a conversation, as in the {"messages": [...]} data format.
@@ -265,6 +266,12 @@ func splitThinking(content string) (answer, reasoning string) {
 	return strings.TrimLeft(answer, "\n"), strings.TrimLeft(before, "\n")
 }
 
+// jinjaTrim is Jinja's trim filter, Python's str.strip(): Go's unicode.IsSpace
+// plus the separators U+001C–U+001F, which Python also counts as white space.
+func jinjaTrim(s string) string {
+	return strings.TrimFunc(s, func(r rune) bool { return unicode.IsSpace(r) || r >= 0x1c && r <= 0x1f })
+}
+
 // llama3Segments renders <|start_header_id|>role<|end_header_id|>\n\ncontent<|eot_id|>
 // turns, contents trimmed of surrounding white space as the templates trim them,
 // after the BOS and, for Llama 3.1+ templates, the system turn they always open
@@ -281,7 +288,7 @@ func (t *Tokenizer) llama3Segments(msgs []Message, addGenerationPrompt bool, f C
 	if tmpl.alwaysSystem {
 		system := ""
 		if len(msgs) > 0 && msgs[0].Role == "system" {
-			system, msgs = strings.TrimSpace(msgs[0].Content), msgs[1:]
+			system, msgs = jinjaTrim(msgs[0].Content), msgs[1:]
 		}
 		header("system")
 		segs = append(segs, segment{text: tmpl.systemPreamble + system, id: -1}, segment{id: f.EndOfTurn})
@@ -289,7 +296,7 @@ func (t *Tokenizer) llama3Segments(msgs []Message, addGenerationPrompt bool, f C
 	for _, m := range msgs {
 		a := m.Role == "assistant"
 		header(m.Role)
-		segs = append(segs, segment{text: strings.TrimSpace(m.Content), id: -1, assistant: a}, segment{id: f.EndOfTurn, assistant: a})
+		segs = append(segs, segment{text: jinjaTrim(m.Content), id: -1, assistant: a}, segment{id: f.EndOfTurn, assistant: a})
 	}
 	if addGenerationPrompt {
 		header("assistant")

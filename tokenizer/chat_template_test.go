@@ -358,6 +358,12 @@ func TestChatTemplateErrors(t *testing.T) {
 	if _, err := tok.ChatFormat(); err == nil || !strings.Contains(err.Error(), "<|start_header_id|>") {
 		t.Fatalf("Llama 3 template on a ChatML tokenizer: %v", err)
 	}
+	if src, ok := tok.ChatTemplate(); !ok || src != llama3Template {
+		t.Fatalf("ChatTemplate: %q, %v", src, ok)
+	}
+	if _, ok := base.ChatTemplate(); ok {
+		t.Fatal("ChatTemplate of a tokenizer without tokenizer_config.json")
+	}
 	// A template list picks "default"; one without it is an error.
 	list, _ := json.Marshal(map[string]any{"chat_template": []map[string]string{{"name": "tool_use", "template": gemmaTemplate}, {"name": "default", "template": alignChatMLTemplate}}})
 	tok, _ = hfDir(t, base, string(list), "")
@@ -479,6 +485,7 @@ func TestChatMatchesJinja(t *testing.T) {
 		}
 	}
 	convs := [][]Message{sysUser, userOnly, multi, conversationTrimmed,
+		{{Role: "system", Content: "\x1f\u3000sys\u00a0\n"}, {Role: "user", Content: "\x1c\t Hi \u2028"}},
 		{{Role: "user", Content: "Hi"}, {Role: "assistant", Content: "<think>\nhm\n</think>\n\nHello!"}, {Role: "user", Content: "Bye"}, {Role: "assistant", Content: "<think>\n\nfarewell\n</think>See you."}}}
 	type jcase struct {
 		Template string    `json:"template"`

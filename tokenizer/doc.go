@@ -56,7 +56,7 @@
 // A tokenizer with Llama 3's <|start_header_id|>, <|end_header_id|> and
 // <|eot_id|> (and no ChatML tokens) uses the Llama 3 format: the BOS before the
 // first turn, no line break between turns, contents trimmed of surrounding white
-// space as Meta's templates trim them, and <|end_of_text|> as a further stop id:
+// space as Meta's templates trim them (Jinja's trim: Python's str.strip()), and <|end_of_text|> as a further stop id:
 //
 //	<|begin_of_text|><|start_header_id|>user<|end_header_id|>\n\nHello<|eot_id|><|start_header_id|>assistant<|end_header_id|>\n\n
 //
@@ -96,7 +96,8 @@
 // follows the special tokens as above. generation_config.json's eos_token_id
 // (one id or a list) joins ChatFormat.Stop, after the format's own stop ids, and
 // its bos_token_id is ChatFormat.BOS. A directory without these files loads as
-// before.
+// before. ChatTemplate returns the template text as read, for writing a model
+// directory back out unchanged.
 //
 // For pretraining, documents are joined with <|endoftext|> between them.
 package tokenizer

@@ -23,6 +23,7 @@ const (
 // we load ship differ only in these variations.
 type chatTemplate struct {
 	source string // the file, for errors
+	text   string // the Jinja source, for writing it out again
 	err    error  // non-nil: a template we cannot render
 	format string // ChatML, ChatLlama3 or ChatPlain
 
@@ -99,7 +100,7 @@ func parseTokenizerConfig(data []byte, name string) (*chatTemplate, error) {
 		return nil, fmt.Errorf("bos_token: %v", err)
 	}
 	ct := recogniseTemplate(src, name)
-	ct.bosToken = bos
+	ct.text, ct.bosToken = src, bos
 	return ct, nil
 }
 
@@ -229,4 +230,15 @@ func (t *Tokenizer) parseGenerationConfig(data []byte) (*genConfig, error) {
 		g.bos = *c.BOS
 	}
 	return g, nil
+}
+
+// ChatTemplate returns the chat_template Load read from tokenizer_config.json
+// (the "default" one of a list), as written there, and whether there was one.
+// Code that saves a model directory can write it back as it came, default
+// system prompt and all, rather than the plain Jinja form of ChatFormat's Name.
+func (t *Tokenizer) ChatTemplate() (string, bool) {
+	if t.chat == nil {
+		return "", false
+	}
+	return t.chat.text, true
 }
