@@ -107,8 +107,8 @@ func GGUF(m *model.Model, tok *tokenizer.Tokenizer, opt GGUFExportOptions) ([]KV
 		BlockCount: cfg.Layers, HeadCount: cfg.Heads, LayerNormEpsilon: tensor.LayerNormEps,
 	}
 	extra := []KV{{KeyAddBOSToken, false}}
-	if f, err := tok.ChatFormat(); err == nil {
-		extra = append(extra, KV{KeyChatTemplate, chatTemplates[f.Name]})
+	if t, ok := chatTemplate(tok); ok {
+		extra = append(extra, KV{KeyChatTemplate, t})
 	}
 	return GPT2GGUF(p, vocab, hf, GPT2Options{Name: opt.Name, F16: opt.F16, Extra: extra})
 }

@@ -258,6 +258,22 @@ var chatTemplates = map[string]string{
 		"{% endfor %}{% if add_generation_prompt %}{{ 'Assistant:\\n' }}{% endif %}",
 }
 
+// chatTemplate is the Jinja chat template to save with tok: the one its
+// directory shipped when it was loaded from one (a model's own template,
+// default system prompt and all, survives a round trip), else the Jinja
+// form of its chat format.
+func chatTemplate(tok *tokenizer.Tokenizer) (string, bool) {
+	if t, ok := tok.ChatTemplate(); ok {
+		return t, true
+	}
+	f, err := tok.ChatFormat()
+	if err != nil {
+		return "", false
+	}
+	t, ok := chatTemplates[f.Name]
+	return t, ok
+}
+
 // saveHFTokenizer writes tokenizer.json, tokenizer_config.json and
 // special_tokens_map.json.
 func saveHFTokenizer(dir string, tok *tokenizer.Tokenizer, maxLen, bos, eos int) error {
@@ -296,8 +312,8 @@ func saveHFTokenizer(dir string, tok *tokenizer.Tokenizer, maxLen, bos, eos int)
 	for k, v := range special {
 		tc[k] = v
 	}
-	if f, err := tok.ChatFormat(); err == nil {
-		tc["chat_template"] = chatTemplates[f.Name]
+	if t, ok := chatTemplate(tok); ok {
+		tc["chat_template"] = t
 	}
 	if err := writeJSONFile(filepath.Join(dir, HFTokenizerConfigFile), tc); err != nil {
 		return err
