@@ -247,3 +247,59 @@ func gather(dst, src []float32, n, stride int) {
 	}
 	gatherGo(dst, src, n, stride)
 }
+
+//go:noescape
+func rmsScaleAVX512(out, x, w *float32, n int, r float32)
+
+//go:noescape
+func rmsBackApplyAVX512(dinp, dw, dy, x, w *float32, n int, r, c2 float32)
+
+//go:noescape
+func ropeAVX512(out, x, cos, sin *float32, nh, h int, sgn float32)
+
+//go:noescape
+func swigluAVX512(out, gate, up *float32, n int)
+
+//go:noescape
+func swigluBackAVX512(dgate, dup, dout, gate, up *float32, n int)
+
+func rmsScale(out, x, w []float32, r float32) {
+	if useAVX512 {
+		rmsScaleAVX512(&out[0], &x[0], &w[0], len(x), r)
+		return
+	}
+	rmsScaleGo(out, x, w, r)
+}
+
+func rmsBackApply(dinp, dw, g, x, w []float32, r, c2 float32) {
+	if useAVX512 {
+		rmsBackApplyAVX512(&dinp[0], &dw[0], &g[0], &x[0], &w[0], len(x), r, c2)
+		return
+	}
+	rmsBackApplyGo(dinp, dw, g, x, w, r, c2)
+}
+
+func rope(out, x, cos, sin []float32, nh int, sgn float32) {
+	if useAVX512 {
+		_, _ = out[2*len(cos)*nh-1], x[2*len(cos)*nh-1]
+		ropeAVX512(&out[0], &x[0], &cos[0], &sin[0], nh, len(cos), sgn)
+		return
+	}
+	ropeGo(out, x, cos, sin, nh, sgn)
+}
+
+func swiglu(out, gate, up []float32) {
+	if useAVX512 {
+		swigluAVX512(&out[0], &gate[0], &up[0], len(gate))
+		return
+	}
+	swigluGo(out, gate, up)
+}
+
+func swigluBack(dgate, dup, dout, gate, up []float32) {
+	if useAVX512 {
+		swigluBackAVX512(&dgate[0], &dup[0], &dout[0], &gate[0], &up[0], len(gate))
+		return
+	}
+	swigluBackGo(dgate, dup, dout, gate, up)
+}
