@@ -80,28 +80,32 @@ func RoPETable(cos, sin []float32, t, d int, theta float64, s *RoPEScaling) {
 	}
 }
 
-// RoPEForward rotates the NH heads of every position of inp, laid out
-// [B, T, NH, D] as a q or k projection leaves them, into out, using the
-// t×(d/2) tables of RoPETable: the element at position p uses row p. out may
-// alias inp, which is the usual use. To rotate a decoding step at position
-// p0, pass the tables from row p0 on (cos[p0·D/2:]).
-func RoPEForward(out, inp, cos, sin []float32, b, t, nh, d int) {
-	ropeRows(out, inp, cos, sin, b, t, nh, d, 1)
+// RoPEForward rotates the NH heads of D elements at every position of inp
+// into out, using the t×(d/2) tables of RoPETable: the heads at position p
+// use row p. The B·T positions follow each other at stride ld: ld = NH·D for
+// a q or k tensor laid out [B, T, NH, D] as a projection leaves it, or the
+// width of a fused qkv row, with inp and out starting at the q or the k part
+// of the first row; elements between the heads of consecutive positions are
+// neither read nor written. out may alias inp, which is the usual use. To
+// rotate a decoding step at position p0, pass the tables from row p0 on
+// (cos[p0·D/2:]).
+func RoPEForward(out, inp, cos, sin []float32, b, t, nh, d, ld int) {
+	ropeRows(out, inp, cos, sin, b, t, nh, d, ld, 1)
 }
 
-// RoPEBackward writes into dinp the gradient of RoPEForward given dout: the
-// inverse rotation (by the negated angles) of dout. Unlike the other
-// backward passes it overwrites rather than accumulates, so that dinp may
-// alias dout: the rotation sits between the attention backward, which
-// produces dq and dk, and the projection backward, which consumes them, and
-// is best done in place on that buffer.
-func RoPEBackward(dinp, dout, cos, sin []float32, b, t, nh, d int) {
-	ropeRows(dinp, dout, cos, sin, b, t, nh, d, -1)
+// RoPEBackward writes into dinp the gradient of RoPEForward given dout (same
+// layout and stride): the inverse rotation, by the negated angles, of dout.
+// Unlike the other backward passes it overwrites rather than accumulates, so
+// that dinp may alias dout: the rotation sits between the attention backward,
+// which produces dq and dk, and the projection backward, which consumes them,
+// and is best done in place on that buffer.
+func RoPEBackward(dinp, dout, cos, sin []float32, b, t, nh, d, ld int) {
+	ropeRows(dinp, dout, cos, sin, b, t, nh, d, ld, -1)
 }
 
 // ropeRows rotates every head of every position by the table's angles,
 // negated when sgn is −1.
-func ropeRows(out, inp, cos, sin []float32, b, t, nh, d int, sgn float32) {
+func ropeRows(out, inp, cos, sin []float32, b, t, nh, d, ld int, sgn float32) {
 	n, c := b*t, nh*d
 	if n <= 0 || c <= 0 {
 		return
@@ -109,13 +113,16 @@ func ropeRows(out, inp, cos, sin []float32, b, t, nh, d int, sgn float32) {
 	if d%2 != 0 {
 		panic("tensor: RoPE head dimension is odd")
 	}
+	if ld < c {
+		panic("tensor: RoPE ld < NH·D")
+	}
 	h := d / 2
-	_, _ = out[n*c-1], inp[n*c-1]
+	_, _ = out[(n-1)*ld+c-1], inp[(n-1)*ld+c-1]
 	_, _ = cos[t*h-1], sin[t*h-1]
 	parallelRows(n, c, func(lo, hi int) {
 		for i := lo; i < hi; i++ {
 			p := i % t
-			rope(out[i*c:(i+1)*c], inp[i*c:(i+1)*c], cos[p*h:(p+1)*h], sin[p*h:(p+1)*h], nh, sgn)
+			rope(out[i*ld:i*ld+c], inp[i*ld:i*ld+c], cos[p*h:(p+1)*h], sin[p*h:(p+1)*h], nh, sgn)
 		}
 	})
 }

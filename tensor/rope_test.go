@@ -7,7 +7,7 @@ import (
 	"testing"
 )
 
-// refRoPE rotates x ([B, T, NH, D]) in float64 by the angles p·f[i], or by
+// refRoPE rotates x ([B, T, NH, D], contiguous) in float64 by the angles p·f[i], or by
 // their negatives when inverse is set, in the rotate_half convention.
 func refRoPE(x, f []float64, b, t, nh, d int, inverse bool) []float64 {
 	h := d / 2
@@ -88,23 +88,26 @@ func TestRoPETable(t *testing.T) {
 	}
 }
 
-type ropeCase struct{ b, t, nh, d int }
+type ropeCase struct{ b, t, nh, d, pad int } // pad: gap between positions
 
-func (c ropeCase) String() string { return fmt.Sprintf("B=%d T=%d NH=%d D=%d", c.b, c.t, c.nh, c.d) }
+func (c ropeCase) String() string {
+	return fmt.Sprintf("B=%d T=%d NH=%d D=%d ld=NH·D+%d", c.b, c.t, c.nh, c.d, c.pad)
+}
 
 func TestRoPE(t *testing.T) {
 	r := newRand(t)
 	// The float64 backward (the inverse rotation) agrees with finite
 	// differences of the forward.
 	{
-		c := ropeCase{2, 3, 2, 6}
+		c := ropeCase{2, 3, 2, 6, 0}
 		f := RoPEInvFreq(c.d, 10000, nil)
 		n := c.b * c.t * c.nh * c.d
 		x, proj := to64(randVec(r, n, 2)), to64(randVec(r, n, 1))
 		loss := func(x []float64) float64 { return weightedSum(proj, refRoPE(x, f, c.b, c.t, c.nh, c.d, false)) }
 		fdCheck(t, "rope dinp", r, loss, x, refRoPE(proj, f, c.b, c.t, c.nh, c.d, true))
 	}
-	cases := []ropeCase{{1, 1, 1, 2}, {2, 3, 3, 6}, {2, 5, 4, 34}, {1, 7, 2, 64}, {2, 9, 3, 128}, {1, 3, 1, 258}, {3, 40, 9, 64}}
+	cases := []ropeCase{{1, 1, 1, 2, 0}, {2, 3, 3, 6, 0}, {2, 5, 4, 34, 0}, {1, 7, 2, 64, 0}, {2, 9, 3, 128, 0},
+		{1, 3, 1, 258, 0}, {3, 40, 9, 64, 0}, {2, 5, 3, 34, 5}, {2, 7, 2, 64, 128}}
 	forEachImpl(t, func(t *testing.T) {
 		for _, c := range cases {
 			for _, th := range []int{1, 2, 3} {
@@ -116,7 +119,9 @@ func TestRoPE(t *testing.T) {
 
 func checkRoPE(t *testing.T, r *rand.Rand, c ropeCase) {
 	name := fmt.Sprintf("%v threads=%d", c, Threads())
-	n, h := c.b*c.t*c.nh*c.d, c.d/2
+	h, hw := c.d/2, c.nh*c.d
+	ld := hw + c.pad
+	n := (c.b*c.t-1)*ld + hw // the strided span
 	theta, s := 10000.0, (*RoPEScaling)(nil)
 	if r.Intn(2) == 0 {
 		theta, s = 500000, llama3Scaling
@@ -127,22 +132,42 @@ func checkRoPE(t *testing.T, r *rand.Rand, c ropeCase) {
 	sin.check(t, "sin")
 	f := RoPEInvFreq(c.d, theta, s)
 	cos0, sin0 := clone(cos.s()), clone(sin.s())
+	// pack gathers the heads of the strided span into [B, T, NH, D];
+	// gaps returns what lies between the positions.
+	pack := func(x []float32) []float64 {
+		var y []float64
+		for i := 0; i < c.b*c.t; i++ {
+			y = append(y, to64(x[i*ld:i*ld+hw])...)
+		}
+		return y
+	}
+	gaps := func(x []float32) []float32 {
+		var y []float32
+		for i := 0; i+1 < c.b*c.t; i++ {
+			y = append(y, x[i*ld+hw:(i+1)*ld]...)
+		}
+		return y
+	}
 
-	x, out := randGuarded(r, n, 2), newGuarded(r, n)
-	x0 := clone(x.s())
-	RoPEForward(out.s(), x.s(), cos.s(), sin.s(), c.b, c.t, c.nh, c.d)
-	near(t, "RoPEForward "+name, out.s(), refRoPE(to64(x0), f, c.b, c.t, c.nh, c.d, false), 1e-5, 1e-6)
+	x, out := randGuarded(r, n, 2), randGuarded(r, n, 1)
+	x0, outGaps := clone(x.s()), gaps(out.s())
+	RoPEForward(out.s(), x.s(), cos.s(), sin.s(), c.b, c.t, c.nh, c.d, ld)
+	want := refRoPE(pack(x0), f, c.b, c.t, c.nh, c.d, false)
+	got := pack(out.s())
+	near(t, "RoPEForward "+name, to32(got), want, 1e-5, 1e-6)
 	out.check(t, "RoPEForward")
+	unchanged(t, "RoPEForward gaps", gaps(out.s()), outGaps)
 	unchanged(t, "RoPEForward inp", x.s(), x0)
 	unchanged(t, "cos", cos.s(), cos0)
 	unchanged(t, "sin", sin.s(), sin0)
 
 	// A rotation preserves each head's norm.
-	for k := 0; k < n; k += c.d {
+	x64 := pack(x0)
+	for k := 0; k < len(x64); k += c.d {
 		var a, b float64
 		for i := k; i < k+c.d; i++ {
-			a += float64(x0[i]) * float64(x0[i])
-			b += float64(out.s()[i]) * float64(out.s()[i])
+			a += x64[i] * x64[i]
+			b += got[i] * got[i]
 		}
 		if math.Abs(math.Sqrt(a)-math.Sqrt(b)) > 1e-5*math.Sqrt(a) {
 			t.Fatalf("RoPEForward %s: head at %d has norm %v, input %v", name, k, math.Sqrt(b), math.Sqrt(a))
@@ -150,22 +175,33 @@ func checkRoPE(t *testing.T, r *rand.Rand, c ropeCase) {
 	}
 
 	in := clone(x0) // in place
-	RoPEForward(in, in, cos.s(), sin.s(), c.b, c.t, c.nh, c.d)
-	if !bitsEqual(in, out.s()) {
+	RoPEForward(in, in, cos.s(), sin.s(), c.b, c.t, c.nh, c.d, ld)
+	if !bitsEqual(to32(pack(in)), to32(got)) {
 		t.Fatalf("RoPEForward in place differs, %s", name)
 	}
+	unchanged(t, "RoPEForward in place gaps", gaps(in), gaps(x0))
 
 	dout, dinp := randGuarded(r, n, 1), randGuarded(r, n, 1)
-	dout0 := clone(dout.s())
-	RoPEBackward(dinp.s(), dout.s(), cos.s(), sin.s(), c.b, c.t, c.nh, c.d)
-	near(t, "RoPEBackward "+name, dinp.s(), refRoPE(to64(dout0), f, c.b, c.t, c.nh, c.d, true), 1e-5, 1e-6)
+	dout0, dinpGaps := clone(dout.s()), gaps(dinp.s())
+	RoPEBackward(dinp.s(), dout.s(), cos.s(), sin.s(), c.b, c.t, c.nh, c.d, ld)
+	near(t, "RoPEBackward "+name, to32(pack(dinp.s())), refRoPE(pack(dout0), f, c.b, c.t, c.nh, c.d, true), 1e-5, 1e-6)
 	dinp.check(t, "RoPEBackward")
+	unchanged(t, "RoPEBackward gaps", gaps(dinp.s()), dinpGaps)
 	unchanged(t, "RoPEBackward dout", dout.s(), dout0)
 
 	// Backward after forward gives back the input: the rotation is
 	// orthogonal, its inverse is its transpose.
-	RoPEBackward(in, in, cos.s(), sin.s(), c.b, c.t, c.nh, c.d)
-	near(t, "RoPEBackward∘RoPEForward "+name, in, to64(x0), 1e-5, 1e-6)
+	RoPEBackward(in, in, cos.s(), sin.s(), c.b, c.t, c.nh, c.d, ld)
+	near(t, "RoPEBackward∘RoPEForward "+name, to32(pack(in)), x64, 1e-5, 1e-6)
+}
+
+// to32 rounds x to float32.
+func to32(x []float64) []float32 {
+	y := make([]float32, len(x))
+	for i, v := range x {
+		y[i] = float32(v)
+	}
+	return y
 }
 
 func BenchmarkRoPE(b *testing.B) {
@@ -179,14 +215,14 @@ func BenchmarkRoPE(b *testing.B) {
 		b.Run("forward", func(b *testing.B) {
 			stop := cpuTimer(b)
 			for b.Loop() {
-				RoPEForward(x, x, cos, sin, bb, tt, nh, d)
+				RoPEForward(x, x, cos, sin, bb, tt, nh, d, nh*d)
 			}
 			stop()
 		})
 		b.Run("backward", func(b *testing.B) {
 			stop := cpuTimer(b)
 			for b.Loop() {
-				RoPEBackward(x, x, cos, sin, bb, tt, nh, d)
+				RoPEBackward(x, x, cos, sin, bb, tt, nh, d, nh*d)
 			}
 			stop()
 		})

@@ -110,8 +110,8 @@ func TestLlamaKernelsDoNotAllocate(t *testing.T) {
 	f := func() {
 		RMSNormForward(out, rstd, x, w, b*tt, c, 1e-5)
 		RMSNormBackward(dx, dw, dout, x, w, rstd, b*tt, c)
-		RoPEForward(out, out, cos, sin, b, tt, nh, d)
-		RoPEBackward(dx, dx, cos, sin, b, tt, nh, d)
+		RoPEForward(out, out, cos, sin, b, tt, nh, d, c)
+		RoPEBackward(dx, dx, cos, sin, b, tt, nh, d, c)
 		SwiGLUForward(out, x, dout)
 		SwiGLUBackward(dx, out, dout, x, dout)
 	}
