@@ -61,10 +61,14 @@ func TestSwiGLU(t *testing.T) {
 				t.Fatalf("SwiGLUForward in place differs")
 			}
 		}
-		var nan [1]float32
-		SwiGLUForward(nan[:], []float32{float32(math.NaN())}, []float32{1})
-		if !math.IsNaN(float64(nan[0])) {
-			t.Fatalf("SwiGLU(NaN) = %v", nan[0])
+		// NaN stays NaN, in the vector loops (n = 16) as in the Go tails.
+		for _, n := range []int{1, 16} {
+			g, u, y := make([]float32, n), make([]float32, n), make([]float32, n)
+			g[n-1], u[n-1] = float32(math.NaN()), 1
+			SwiGLUForward(y, g, u)
+			if !math.IsNaN(float64(y[n-1])) {
+				t.Fatalf("SwiGLU(NaN) = %v, n=%d", y[n-1], n)
+			}
 		}
 	})
 }
