@@ -115,13 +115,13 @@ func AttentionForwardGQA(out, att, qkv []float32, b, t, c, nh, nkv int) {
 // scratch (hs·Tp + 2·Tp floats). Query rows go in pairs (VecMat2), which
 // halves the loads of Kᵀ and V.
 func attnHeadForward(out, att, qkv, s []float32, bi, h int, sh attnShape) {
-	t, hs, nh, c, c3 := sh.t, sh.hs, sh.nh, sh.c, sh.ld
+	t, hs, nh, c, ld := sh.t, sh.hs, sh.nh, sh.c, sh.ld
 	tp := attnPad(t)
 	qo, ko, vo := sh.offsets(h)
-	base := bi * t * c3
+	base := bi * t * ld
 	q, k, v := qkv[base+qo:], qkv[base+ko:], qkv[base+vo:]
 	kt, s0, s1 := s[:hs*tp], s[hs*tp:hs*tp+tp], s[hs*tp+tp:hs*tp+2*tp]
-	transposeRows(kt, k, t, hs, c3, tp)
+	transposeRows(kt, k, t, hs, ld, tp)
 	scale := float32(1 / math.Sqrt(float64(hs)))
 	a := att[(bi*nh+h)*t*t:][:t*t]
 	o := out[bi*t*c+h*hs:]
@@ -130,21 +130,21 @@ func attnHeadForward(out, att, qkv, s []float32, bi, h int, sh attnShape) {
 		// Rows i and i+1; row i's weight at i+1 is zero, so both rows
 		// can take i+2 values.
 		n := min((i+17)&^15, tp)
-		VecMat2(s0, s1, q[i*c3:i*c3+hs], q[(i+1)*c3:(i+1)*c3+hs], kt, hs, n, tp, false)
+		VecMat2(s0, s1, q[i*ld:i*ld+hs], q[(i+1)*ld:(i+1)*ld+hs], kt, hs, n, tp, false)
 		r0, r1 := a[i*t:(i+1)*t], a[(i+1)*t:(i+2)*t]
 		softmaxRow(r0[:i+1], s0[:i+1], scale)
 		clear(r0[i+1:])
 		softmaxRow(r1[:i+2], s1[:i+2], scale)
 		clear(r1[i+2:])
-		VecMat2(o[i*c:], o[(i+1)*c:], r0[:i+2], r1[:i+2], v, i+2, hs, c3, false)
+		VecMat2(o[i*c:], o[(i+1)*c:], r0[:i+2], r1[:i+2], v, i+2, hs, ld, false)
 	}
 	if i < t {
 		n := min((i+16)&^15, tp)
-		VecMat(s0, q[i*c3:i*c3+hs], kt, hs, n, tp, false)
+		VecMat(s0, q[i*ld:i*ld+hs], kt, hs, n, tp, false)
 		r0 := a[i*t : (i+1)*t]
 		softmaxRow(r0[:i+1], s0[:i+1], scale)
 		clear(r0[i+1:])
-		VecMat(o[i*c:], r0[:i+1], v, i+1, hs, c3, false)
+		VecMat(o[i*c:], r0[:i+1], v, i+1, hs, ld, false)
 	}
 }
 
@@ -200,16 +200,16 @@ func AttentionBackwardGQA(dqkv, dout, qkv, att, scratch []float32, b, t, c, nh, 
 // scratch (attnBackFloats floats). With P the gradient of the pre-softmax
 // scores: dV = attᵀ·dO, dQ = P·K·scale, dK = Pᵀ·Q·scale (scale folded into P).
 func attnHeadBackward(dqkv, dout, qkv, att, s []float32, bi, h int, sh attnShape) {
-	t, hs, nh, c, c3 := sh.t, sh.hs, sh.nh, sh.c, sh.ld
+	t, hs, nh, c, ld := sh.t, sh.hs, sh.nh, sh.c, sh.ld
 	tp := attnPad(t)
 	qo, ko, vo := sh.offsets(h)
-	base := bi * t * c3
+	base := bi * t * ld
 	q, k, v := qkv[base+qo:], qkv[base+ko:], qkv[base+vo:]
 	dq, dk, dv := dqkv[base+qo:], dqkv[base+ko:], dqkv[base+vo:]
 	do := dout[bi*t*c+h*hs:]
 	a := att[(bi*nh+h)*t*t:][:t*t]
 	vt, p, tt := s[:hs*tp], s[hs*tp:hs*tp+t*tp], s[hs*tp+t*tp:hs*tp+2*t*tp]
-	transposeRows(vt, v, t, hs, c3, tp)
+	transposeRows(vt, v, t, hs, ld, tp)
 	scale := float32(1 / math.Sqrt(float64(hs)))
 	// P = gradient of the scores, rows in pairs as in the forward pass;
 	// entry i+1 of row i is zeroed so both rows of a pair take i+2 values.
@@ -221,22 +221,22 @@ func attnHeadBackward(dqkv, dout, qkv, att, s []float32, bi, h int, sh attnShape
 		softmaxBackRow(p0[:i+1], a[i*t:i*t+i+1], scale)
 		p0[i+1] = 0
 		softmaxBackRow(p1[:i+2], a[(i+1)*t:(i+1)*t+i+2], scale)
-		VecMat2(dq[i*c3:], dq[(i+1)*c3:], p0[:i+2], p1[:i+2], k, i+2, hs, c3, true)
+		VecMat2(dq[i*ld:], dq[(i+1)*ld:], p0[:i+2], p1[:i+2], k, i+2, hs, ld, true)
 	}
 	if i < t {
 		n := min((i+16)&^15, tp)
 		p0 := p[i*tp : (i+1)*tp]
 		VecMat(p0, do[i*c:i*c+hs], vt, hs, n, tp, false)
 		softmaxBackRow(p0[:i+1], a[i*t:i*t+i+1], scale)
-		VecMat(dq[i*c3:], p0[:i+1], k, i+1, hs, c3, true)
+		VecMat(dq[i*ld:], p0[:i+1], k, i+1, hs, ld, true)
 	}
 	// dV = attᵀ·dO and dK = Pᵀ·Q, row j of the transposes holding the
 	// column j entries i ≥ j; pairs of rows start at column j, with the
 	// second row's entry j zeroed.
 	transposeLower(tt, a, t, t, tp)
-	attnPairsT(dv, tt, do, t, hs, tp, c3, c)
+	attnPairsT(dv, tt, do, t, hs, tp, ld, c)
 	transposeLower(tt, p, t, tp, tp)
-	attnPairsT(dk, tt, q, t, hs, tp, c3, c3)
+	attnPairsT(dk, tt, q, t, hs, tp, ld, ld)
 }
 
 // attnPairsT adds to row j of d (stride ldd) Σ_{i≥j} tt[j·tp+i]·m[i·ldm:],
