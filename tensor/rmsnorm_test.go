@@ -77,7 +77,7 @@ func TestRMSNorm(t *testing.T) {
 		fdCheck(t, "rms dw", r, func(x []float64) float64 { return loss(inp, x) }, w, dw)
 	}
 	forEachImpl(t, func(t *testing.T) {
-		for _, n := range []int{1, 2, 5, 33} {
+		for _, n := range []int{1, 2, 5, 33, 67} { // 67×257 is enough to use the pool
 			for _, c := range []int{1, 7, 16, 33, 64, 257} {
 				for _, th := range []int{1, 2, 3} {
 					runThreads(th, func() { checkRMSNorm(t, r, n, c) })
