@@ -247,3 +247,113 @@ func gather(dst, src []float32, n, stride int) {
 	}
 	gatherGo(dst, src, n, stride)
 }
+
+// Llama row kernels: llama_amd64.s (AVX-512, any n) and llama_avx2_amd64.s
+// (AVX2, n a multiple of 8, the tail left to Go).
+
+//go:noescape
+func rmsScaleAVX512(out, x, w *float32, n int, r float32)
+
+//go:noescape
+func rmsScaleAVX2(out, x, w *float32, n int, r float32)
+
+//go:noescape
+func rmsBackApplyAVX512(dinp, dw, dy, x, w *float32, n int, r, c2 float32)
+
+//go:noescape
+func rmsBackApplyAVX2(dinp, dw, dy, x, w *float32, n int, r, c2 float32)
+
+//go:noescape
+func ropeAVX512(out, x, cos, sin *float32, nh, h int, sgn float32)
+
+// h a multiple of 8.
+//
+//go:noescape
+func ropeAVX2(out, x, cos, sin *float32, nh, h int, sgn float32)
+
+//go:noescape
+func swigluAVX512(out, gate, up *float32, n int)
+
+//go:noescape
+func swigluAVX2(out, gate, up *float32, n int)
+
+//go:noescape
+func swigluBackAVX512(dgate, dup, dout, gate, up *float32, n int)
+
+//go:noescape
+func swigluBackAVX2(dgate, dup, dout, gate, up *float32, n int)
+
+func rmsScale(out, x, w []float32, r float32) {
+	switch {
+	case useAVX512:
+		rmsScaleAVX512(&out[0], &x[0], &w[0], len(x), r)
+		return
+	case useAVX2:
+		n := len(x) &^ 7
+		if n > 0 {
+			rmsScaleAVX2(&out[0], &x[0], &w[0], n, r)
+		}
+		out, x, w = out[n:], x[n:], w[n:]
+	}
+	rmsScaleGo(out, x, w, r)
+}
+
+func rmsBackApply(dinp, dw, g, x, w []float32, r, c2 float32) {
+	switch {
+	case useAVX512:
+		rmsBackApplyAVX512(&dinp[0], &dw[0], &g[0], &x[0], &w[0], len(x), r, c2)
+		return
+	case useAVX2:
+		n := len(x) &^ 7
+		if n > 0 {
+			rmsBackApplyAVX2(&dinp[0], &dw[0], &g[0], &x[0], &w[0], n, r, c2)
+		}
+		dinp, dw, g, x, w = dinp[n:], dw[n:], g[n:], x[n:], w[n:]
+	}
+	rmsBackApplyGo(dinp, dw, g, x, w, r, c2)
+}
+
+func rope(out, x, cos, sin []float32, nh int, sgn float32) {
+	h := len(cos)
+	switch {
+	case useAVX512:
+		_, _, _ = out[2*h*nh-1], x[2*h*nh-1], sin[h-1]
+		ropeAVX512(&out[0], &x[0], &cos[0], &sin[0], nh, h, sgn)
+		return
+	case useAVX2 && h%8 == 0:
+		_, _, _ = out[2*h*nh-1], x[2*h*nh-1], sin[h-1]
+		ropeAVX2(&out[0], &x[0], &cos[0], &sin[0], nh, h, sgn)
+		return
+	}
+	ropeGo(out, x, cos, sin, nh, sgn)
+}
+
+func swiglu(out, gate, up []float32) {
+	switch {
+	case useAVX512:
+		swigluAVX512(&out[0], &gate[0], &up[0], len(gate))
+		return
+	case useAVX2:
+		n := len(gate) &^ 7
+		if n > 0 {
+			swigluAVX2(&out[0], &gate[0], &up[0], n)
+		}
+		out, gate, up = out[n:], gate[n:], up[n:]
+	}
+	swigluGo(out, gate, up)
+}
+
+func swigluBack(dgate, dup, dout, gate, up []float32) {
+	switch {
+	case useAVX512:
+		swigluBackAVX512(&dgate[0], &dup[0], &dout[0], &gate[0], &up[0], len(gate))
+		return
+	case useAVX2:
+		n := len(gate) &^ 7
+		if n > 0 {
+			swigluBackAVX2(&dgate[0], &dup[0], &dout[0], &gate[0], &up[0], n)
+		}
+		dgate, dup, dout, gate, up = dgate[n:], dup[n:], dout[n:], gate[n:], up[n:]
+	}
+	swigluBackGo(dgate, dup, dout, gate, up)
+}

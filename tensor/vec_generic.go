@@ -35,3 +35,15 @@ func vecMat2(y0, y1, x0, x1, b []float32, k, n, ldb int, acc bool) {
 }
 
 func gather(dst, src []float32, n, stride int) { gatherGo(dst, src, n, stride) }
+
+func rmsScale(out, x, w []float32, r float32) { rmsScaleGo(out, x, w, r) }
+
+func rmsBackApply(dinp, dw, g, x, w []float32, r, c2 float32) {
+	rmsBackApplyGo(dinp, dw, g, x, w, r, c2)
+}
+
+func rope(out, x, cos, sin []float32, nh int, sgn float32) { ropeGo(out, x, cos, sin, nh, sgn) }
+
+func swiglu(out, gate, up []float32) { swigluGo(out, gate, up) }
+
+func swigluBack(dgate, dup, dout, gate, up []float32) { swigluBackGo(dgate, dup, dout, gate, up) }
