@@ -11,10 +11,11 @@ cd "$(dirname "$0")"
 # ---- what the tests need beyond Go: add one line per package ----------------
 # Debian packages:
 #   python3-torch  PyTorch 1.13, the independent reference for checkpoint logits
+#   python3-jinja2 renders the chat templates models ship, the reference for align's chat formats
 #   chromium       real browser for the annotation app's end-to-end test (chromedp)
 #   postgresql     the annotation store's tests run on SQLite and on PostgreSQL
 #   nodejs         runs HF tokenizers and llama.cpp (node-llama-cpp) as peers
-apt_packages=(python3-torch chromium postgresql)
+apt_packages=(python3-torch python3-jinja2 chromium postgresql)
 command -v node >/dev/null || apt_packages+=(nodejs)
 # Third-party test files (npm tarballs, llama.cpp vocabularies) are fetched by
 # scripts/install-test-assets.sh into $ALIGN_ASSETS (default .assets); it needs
