@@ -2,6 +2,7 @@ package model
 
 import (
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -257,5 +258,48 @@ func TestLlamaConfigValidate(t *testing.T) {
 	}
 	if err := ok.Validate(); err != nil {
 		t.Error(err)
+	}
+}
+
+// LogProbs and the scalar-only path run unchanged on a Llama model.
+func TestLlamaLogProbsAndScalarOnly(t *testing.T) {
+	cfg := llamaCases[2].cfg // has scalar heads
+	m := roughLlama(t, cfg, 21)
+	seqs := [][]int32{llamaInputs(cfg, 1, 9, 22), llamaInputs(cfg, 1, 5, 23)}
+	prompts := []int{3, 2}
+	lps, _, err := m.LogProbs(seqs, prompts, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	V := cfg.VocabSize
+	for i, s := range seqs {
+		padded := append(slices.Clone(s), make([]int32, 9-len(s))...)
+		logits, _ := refLlamaForward(cfg, llamaParams64(m), padded, 1, 9)
+		for j, lp := range lps[i] {
+			p := prompts[i] + j // token p, predicted by the logits at p−1
+			row := logits[(p-1)*V : p*V]
+			want := row[s[p]]
+			var sum float64
+			for _, z := range row {
+				sum += math.Exp(z)
+			}
+			want -= math.Log(sum)
+			if math.Abs(float64(lp)-want) > 1e-4 {
+				t.Errorf("sequence %d token %d: log-prob %v, reference %v", i, p, lp, want)
+			}
+		}
+	}
+	m.SetComputeLogits(false)
+	in := llamaInputs(cfg, 2, 6, 24)
+	if err := m.Forward(in, 2, 6); err != nil {
+		t.Fatal(err)
+	}
+	copy(m.DScalars(), randSlice(newRNG(25), len(m.DScalars()), 1))
+	m.ZeroGrad()
+	if err := m.Backward(); err != nil {
+		t.Fatal(err)
+	}
+	if allZero(m.G.Headw) || allZero(m.lg.qkvw) {
+		t.Error("scalar-only backward left the head or the blocks without gradient")
 	}
 }

@@ -7,7 +7,7 @@ import (
 	"github.com/align-project/align/tensor"
 )
 
-// Model is a GPT-2 with its parameters, gradients and the activations of the
+// Model is a GPT-2 or Llama-family model with its parameters, gradients and the activations of the
 // last Forward. It is not safe for concurrent use.
 type Model struct {
 	Config Config
