@@ -1,7 +1,9 @@
 package model
 
 import (
+	"encoding/json"
 	"math"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -301,5 +303,32 @@ func TestLlamaLogProbsAndScalarOnly(t *testing.T) {
 	}
 	if allZero(m.G.Headw) || allZero(m.lg.qkvw) {
 		t.Error("scalar-only backward left the head or the blocks without gradient")
+	}
+}
+
+// A GPT-2 config's JSON has exactly its old keys, and a Llama config's
+// survives a round trip (rope_scaling under Hugging Face's key names).
+func TestConfigJSON(t *testing.T) {
+	gpt2, err := json.Marshal(Config{VocabSize: 5, Context: 4, Layers: 1, Heads: 1, Channels: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := `{"vocab_size":5,"context":4,"layers":1,"heads":1,"channels":4,"scalar_heads":0}`; string(gpt2) != want {
+		t.Errorf("GPT-2 config JSON %s, want %s", gpt2, want)
+	}
+	cfg := llamaCases[3].cfg
+	data, err := json.Marshal(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(data), `"original_max_position_embeddings":6`) {
+		t.Errorf("rope scaling not under Hugging Face's names: %s", data)
+	}
+	var back Config
+	if err := json.Unmarshal(data, &back); err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(back, cfg) {
+		t.Errorf("round trip gave %+v, want %+v", back, cfg)
 	}
 }
