@@ -3,6 +3,7 @@ package model
 import (
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"strings"
 )
 
@@ -91,7 +92,7 @@ func (m *Model) llamaTensors() []Tensor {
 				for _, q := range p.spec.Parts {
 					parts = append(parts, TensorPart{Name: strings.ReplaceAll(q.Name, "{l}", fmt.Sprint(l)), Rows: q.Rows})
 				}
-				out = append(out, Tensor{Name: p.spec.NameAt(l), Shape: p.spec.Shape, Data: m.params[lo : lo+n : lo+n],
+				out = append(out, Tensor{Name: p.spec.NameAt(l), Shape: slices.Clone(p.spec.Shape), Data: m.params[lo : lo+n : lo+n],
 					Grad: m.grads[lo : lo+n : lo+n], Decay: p.spec.Decay, Parts: parts})
 			}
 		}
@@ -103,7 +104,7 @@ func (m *Model) llamaTensors() []Tensor {
 			perLayer = append(perLayer, placed{p, off})
 		} else {
 			flushLayers()
-			out = append(out, Tensor{Name: p.Name, Shape: p.Shape, Data: m.params[off : off+n : off+n],
+			out = append(out, Tensor{Name: p.Name, Shape: slices.Clone(p.Shape), Data: m.params[off : off+n : off+n],
 				Grad: m.grads[off : off+n : off+n], Decay: p.Decay})
 		}
 		off += n
