@@ -18,7 +18,7 @@ type Config struct {
 	VocabSize   int `json:"vocab_size"`   // V: number of token ids
 	Context     int `json:"context"`      // T (max): rows of the position table, longest sequence
 	Layers      int `json:"layers"`       // L: transformer blocks
-	Heads       int `json:"heads"`        // NH: attention heads per block; must divide Channels
+	Heads       int `json:"heads"`        // NH: attention heads per block; must divide Channels unless HeadDim is set
 	Channels    int `json:"channels"`     // C: width of the residual stream
 	ScalarHeads int `json:"scalar_heads"` // K: scalar outputs read from the final hidden state (0 = none)
 

@@ -21,15 +21,15 @@ type Decoder struct {
 	m             *Model
 	batch, maxLen int
 	tp            int       // maxLen rounded up to 16
-	k             []float32 // (L, B, NH, C/NH, tp) cached keys, transposed per head
-	v             []float32 // (L, B, maxLen, C) cached values
+	k             []float32 // (L, B, NH, C/NH, tp) cached keys, transposed per head; Llama: (L, B, maxLen, NKV·HD)
+	v             []float32 // (L, B, maxLen, C) cached values; Llama: (L, B, maxLen, NKV·HD)
 	lens          []int     // tokens cached per sequence
 
 	qkRaw, qkRstd []float32 // Llama QKNorm scratch: (rows, (NH+NKV)·HD), (rows·(NH+NKV))
 
 	capRows             int
-	x, ln, qkv, atty    []float32 // (rows, C), (rows, C), (rows, 3C), (rows, C)
-	fch, gelu           []float32 // (rows, 4C)
+	x, ln, qkv, atty    []float32 // (rows, C), (rows, C), (rows, 3C), (rows, C); Llama: qkv (rows, QKV), atty (rows, NH·HD)
+	fch, gelu           []float32 // (rows, 4C); Llama: gate|up (rows, 2H) and SwiGLU output (rows, H)
 	att                 []float32 // (rows, NH, tp) attention weights
 	mean, rstd          []float32 // (rows)
 	rowSeq, rowPos      []int     // sequence and position of each row

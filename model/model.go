@@ -7,8 +7,8 @@ import (
 	"github.com/align-project/align/tensor"
 )
 
-// Model is a GPT-2 or Llama-family model with its parameters, gradients and the activations of the
-// last Forward. It is not safe for concurrent use.
+// Model is a GPT-2 or Llama-family model with its parameters, gradients and
+// the activations of the last Forward. It is not safe for concurrent use.
 type Model struct {
 	Config Config
 	W      Weights // named views into Params()
