@@ -96,6 +96,9 @@ type GGUFExportOptions struct {
 // architecture (see GPT2GGUF). Scalar heads have no place in llama.cpp and
 // are left out.
 func GGUF(m *model.Model, tok *tokenizer.Tokenizer, opt GGUFExportOptions) ([]KV, []Tensor, error) {
+	if err := gpt2Only(m); err != nil {
+		return nil, nil, fmt.Errorf("gguf: %w", err)
+	}
 	vocab, err := GGUFVocabOf(tok, m.Config.VocabSize)
 	if err != nil {
 		return nil, nil, err

@@ -119,6 +119,17 @@ func hfName(name string) string {
 	return "transformer." + name
 }
 
+// gpt2Only refuses a model of another architecture: the Hugging Face and
+// GGUF layouts written here are GPT-2's, and a Llama-family model's tensors
+// would be saved under names and a config.json that no loader reads back
+// as the same model.
+func gpt2Only(m *model.Model) error {
+	if m.Config.IsLlama() {
+		return fmt.Errorf("saving %s models is not supported yet, only GPT-2", m.Config.Arch)
+	}
+	return nil
+}
+
 // HFTensors returns m's parameters under Hugging Face GPT-2 names and
 // layouts: Conv1D matrices transposed to [in, out] (copies), every other
 // tensor sharing m's buffer. The tied LM head is left out, as transformers
@@ -197,6 +208,9 @@ func NewHFConfig(m *model.Model, tok *tokenizer.Tokenizer, align AlignConfig, dt
 // config.json holds a complete model.
 func SaveHF(dir string, m *model.Model, tok *tokenizer.Tokenizer, opt HFOptions) error {
 	fail := func(err error) error { return fmt.Errorf("save model %s: %w", dir, err) }
+	if err := gpt2Only(m); err != nil {
+		return fail(err)
+	}
 	K := m.Config.ScalarHeads
 	a := opt.Align
 	for _, s := range []struct {

@@ -705,3 +705,19 @@ func ExampleSaveHF() {
 	fmt.Println(hm.Model.Config.Layers, hm.Align.HeadNames, hm.Tokenizer.VocabSize()) // training stops early on a tiny text
 	// Output: 2 [reward] 260
 }
+
+// A Llama-family model cannot be written in GPT-2's layouts: saving it is
+// refused rather than written under names no loader maps back.
+func TestSaveRefusesLlama(t *testing.T) {
+	cfg := model.Config{Arch: model.ArchLlama, VocabSize: 11, Context: 8, Layers: 1, Heads: 2, Channels: 8, Hidden: 12}
+	m, err := model.New(cfg, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := SaveHF(t.TempDir(), m, nil, HFOptions{DType: F32}); err == nil {
+		t.Error("SaveHF of a llama model: want an error")
+	}
+	if _, _, err := GGUF(m, nil, GGUFExportOptions{}); err == nil {
+		t.Error("GGUF of a llama model: want an error")
+	}
+}

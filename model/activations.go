@@ -27,6 +27,9 @@ type activations struct {
 	dscalars         []float32 // (B,T,K)
 	losses, lossW    []float32 // (B,T) per-token loss and normalised weight
 
+	qkRaw  []float32 // (L, B,T,(NH+NKV)·HD) Llama q and k heads before QKNorm, or empty
+	qkRstd []float32 // (L, B,T,NH+NKV) their RMSNorm scales
+
 	dres       []float32 // (B,T,C) gradient of the residual stream
 	g4a, g4b   []float32 // (B,T,4C) scratch: GELU output and intermediate gradients
 	attScratch []float32 // scratch for attention backward, grown on demand
@@ -42,6 +45,17 @@ func (m *Model) reserve(b, t int) {
 	bt, btt := max(b*t, a.capBT), max(b*t*t, a.capBTT)
 	cfg := m.Config
 	L, C, V, K, NH := cfg.Layers, cfg.Channels, cfg.VocabSize, cfg.ScalarHeads, cfg.Heads
+	// GPT-2: qkv 3C, attention output C, MLP 4C, scratch 4C. Llama keeps
+	// gate and up side by side (2H) and needs scratch for dgate|dup, for
+	// dq and its pre-norm gradient, and for dqkv.
+	qkvW, attW, mlpW, scratchW, qkW := 3*C, C, 4*C, 4*C, 0
+	if cfg.IsLlama() {
+		qkvW, attW, mlpW = cfg.qkvWidth(), cfg.attnWidth(), 2*cfg.hidden()
+		scratchW = max(mlpW, 2*attW, qkvW, C)
+		if cfg.QKNorm {
+			qkW = NH + cfg.kvHeads()
+		}
+	}
 	nV := bt * V
 	if m.noLogits {
 		nV = 0
@@ -54,17 +68,18 @@ func (m *Model) reserve(b, t int) {
 		{&a.ln1, L * bt * C}, {&a.ln2, L * bt * C},
 		{&a.ln1Mean, L * bt}, {&a.ln1Rstd, L * bt},
 		{&a.ln2Mean, L * bt}, {&a.ln2Rstd, L * bt},
-		{&a.qkv, L * bt * 3 * C},
-		{&a.atty, L * bt * C},
+		{&a.qkv, L * bt * qkvW},
+		{&a.atty, L * bt * attW},
 		{&a.att, L * NH * btt},
 		{&a.res2, L * bt * C},
-		{&a.fch, L * bt * 4 * C},
+		{&a.fch, L * bt * mlpW},
+		{&a.qkRaw, L * bt * qkW * cfg.headDim()}, {&a.qkRstd, L * bt * qkW},
 		{&a.lnf, bt * C}, {&a.lnfMean, bt}, {&a.lnfRstd, bt},
 		{&a.logits, nV}, {&a.dlogits, nV},
 		{&a.scalars, bt * K}, {&a.dscalars, bt * K},
 		{&a.losses, bt}, {&a.lossW, bt},
 		{&a.dres, bt * C},
-		{&a.g4a, bt * 4 * C}, {&a.g4b, bt * 4 * C},
+		{&a.g4a, bt * scratchW}, {&a.g4b, bt * scratchW},
 	}
 	total := 0
 	for _, s := range sizes {

@@ -21,13 +21,15 @@ type Decoder struct {
 	m             *Model
 	batch, maxLen int
 	tp            int       // maxLen rounded up to 16
-	k             []float32 // (L, B, NH, C/NH, tp) cached keys, transposed per head
-	v             []float32 // (L, B, maxLen, C) cached values
+	k             []float32 // (L, B, NH, C/NH, tp) cached keys, transposed per head; Llama: (L, B, maxLen, NKV·HD)
+	v             []float32 // (L, B, maxLen, C) cached values; Llama: (L, B, maxLen, NKV·HD)
 	lens          []int     // tokens cached per sequence
 
+	qkRaw, qkRstd []float32 // Llama QKNorm scratch: (rows, (NH+NKV)·HD), (rows·(NH+NKV))
+
 	capRows             int
-	x, ln, qkv, atty    []float32 // (rows, C), (rows, C), (rows, 3C), (rows, C)
-	fch, gelu           []float32 // (rows, 4C)
+	x, ln, qkv, atty    []float32 // (rows, C), (rows, C), (rows, 3C), (rows, C); Llama: qkv (rows, QKV), atty (rows, NH·HD)
+	fch, gelu           []float32 // (rows, 4C); Llama: gate|up (rows, 2H) and SwiGLU output (rows, H)
 	att                 []float32 // (rows, NH, tp) attention weights
 	mean, rstd          []float32 // (rows)
 	rowSeq, rowPos      []int     // sequence and position of each row
@@ -52,8 +54,15 @@ func (m *Model) NewDecoder(batch, maxLen int) (*Decoder, error) {
 	L, C, V := cfg.Layers, cfg.Channels, cfg.VocabSize
 	d := &Decoder{m: m, batch: batch, maxLen: maxLen, lens: make([]int, batch)}
 	d.tp = (maxLen + 15) &^ 15
-	d.k = make([]float32, L*batch*d.tp*C)
-	d.v = make([]float32, L*batch*maxLen*C)
+	if cfg.IsLlama() {
+		// (L, B, maxLen, NKV·HD) rows of rotated keys and of values.
+		kvW := cfg.kvHeads() * cfg.headDim()
+		d.k = make([]float32, L*batch*maxLen*kvW)
+		d.v = make([]float32, L*batch*maxLen*kvW)
+	} else {
+		d.k = make([]float32, L*batch*d.tp*C)
+		d.v = make([]float32, L*batch*maxLen*C)
+	}
 	d.lastLn = make([]float32, batch*C)
 	d.lastMean = make([]float32, batch)
 	d.lastRstd = make([]float32, batch)
@@ -103,6 +112,11 @@ func (d *Decoder) Append(tokens [][]int32) ([]float32, error) {
 			pos := d.lens[i] + j
 			d.rowSeq[r], d.rowPos[r] = i, pos
 			x := d.x[r*C : (r+1)*C]
+			if cfg.IsLlama() {
+				copy(x, d.m.lw.embed[int(tok)*C:])
+				r++
+				continue
+			}
 			e, p := d.m.W.Wte[int(tok)*C:][:C], d.m.W.Wpe[pos*C:][:C]
 			for c := range x {
 				x[c] = e[c] + p[c]
@@ -114,9 +128,16 @@ func (d *Decoder) Append(tokens [][]int32) ([]float32, error) {
 			d.lastSeqOf = append(d.lastSeqOf, i)
 		}
 	}
-	x := d.blockActs(rows)
-	for l := 0; l < cfg.Layers; l++ {
-		blockForward(d.m.W.layer(l, C), x, rows, C, l, d)
+	if cfg.IsLlama() {
+		x := d.llamaActs(rows)
+		for l := 0; l < cfg.Layers; l++ {
+			llamaBlockForward(d.m.lw.layer(l, cfg.Layers), x, rows, l, cfg, d)
+		}
+	} else {
+		x := d.blockActs(rows)
+		for l := 0; l < cfg.Layers; l++ {
+			blockForward(d.m.W.layer(l, C), x, rows, C, l, d)
+		}
 	}
 	// Final layernorm and LM head only for each sequence's last new token.
 	nl := len(d.lastRows)
@@ -124,9 +145,15 @@ func (d *Decoder) Append(tokens [][]int32) ([]float32, error) {
 		copy(d.ln[q*C:(q+1)*C], d.x[r*C:(r+1)*C])
 	}
 	ln := d.lastLn[:nl*C]
-	tensor.LayerNormForward(ln, d.lastMean[:nl], d.lastRstd[:nl], d.ln[:nl*C], d.m.W.Lnfw, d.m.W.Lnfb, nl, C)
+	head := d.m.W.Wte
+	if cfg.IsLlama() {
+		tensor.RMSNormForward(ln, d.lastRstd[:nl], d.ln[:nl*C], d.m.lw.norm, nl, C, cfg.normEps())
+		head = d.m.lw.head()
+	} else {
+		tensor.LayerNormForward(ln, d.lastMean[:nl], d.lastRstd[:nl], d.ln[:nl*C], d.m.W.Lnfw, d.m.W.Lnfb, nl, C)
+	}
 	out := d.gelu[:nl*V] // free scratch now, (nl, V)
-	tensor.MatMulNT(out, ln, d.m.W.Wte, nl, V, C, false)
+	tensor.MatMulNT(out, ln, head, nl, V, C, false)
 	for q, i := range d.lastSeqOf {
 		copy(d.logits[i*V:(i+1)*V], out[q*V:(q+1)*V])
 		d.lens[i] += len(tokens[i])
@@ -159,6 +186,10 @@ func (d *Decoder) blockActs(rows int) blockActs {
 // transposed keys and the output against the values. att holds NH·tp scores
 // per row.
 func (d *Decoder) attend(l int, out, att, qkv []float32) {
+	if d.m.Config.IsLlama() {
+		d.llamaAttend(l, out, att, qkv)
+		return
+	}
 	C, NH := d.m.Config.Channels, d.m.Config.Heads
 	hs, tp := C/NH, d.tp
 	rows := len(out) / C
@@ -193,24 +224,36 @@ func (d *Decoder) attend(l int, out, att, qkv []float32) {
 }
 
 func (d *Decoder) layerCache(l int) (k, v []float32) {
-	C := d.m.Config.Channels
-	nk, nv := d.batch*d.tp*C, d.batch*d.maxLen*C
+	L := d.m.Config.Layers
+	nk, nv := len(d.k)/L, len(d.v)/L
 	return d.k[l*nk : (l+1)*nk], d.v[l*nv : (l+1)*nv]
 }
 
 // reserve sizes the per-row scratch for rows new tokens.
 func (d *Decoder) reserve(rows int) {
-	C, NH, V := d.m.Config.Channels, d.m.Config.Heads, d.m.Config.VocabSize
+	cfg := d.m.Config
+	C, NH, V := cfg.Channels, cfg.Heads, cfg.VocabSize
 	if rows <= d.capRows && len(d.gelu) >= d.batch*V {
 		return
 	}
 	rows = max(rows, d.capRows)
+	// GPT-2's MLP keeps 4C pre-activations and 4C GELU outputs per row;
+	// Llama's keeps gate and up (2H) and the SwiGLU output (H).
+	mlpW, actW, qkW := 4*C, 4*C, 0
+	if cfg.IsLlama() {
+		mlpW, actW = 2*cfg.hidden(), cfg.hidden()
+		if cfg.QKNorm {
+			qkW = cfg.Heads + cfg.kvHeads()
+		}
+	}
 	d.x = make([]float32, rows*C)
 	d.ln = make([]float32, rows*C)
-	d.qkv = make([]float32, rows*3*C)
-	d.atty = make([]float32, rows*C)
-	d.fch = make([]float32, rows*4*C)
-	d.gelu = make([]float32, max(rows*4*C, d.batch*V))
+	d.qkv = make([]float32, rows*cfg.qkvWidth())
+	d.atty = make([]float32, rows*cfg.attnWidth())
+	d.fch = make([]float32, rows*mlpW)
+	d.gelu = make([]float32, max(rows*actW, d.batch*V))
+	d.qkRaw = make([]float32, rows*qkW*cfg.headDim())
+	d.qkRstd = make([]float32, rows*qkW)
 	d.att = make([]float32, rows*NH*d.tp)
 	d.mean = make([]float32, rows)
 	d.rstd = make([]float32, rows)

@@ -1,5 +1,11 @@
-// Package model is the GPT-2 that align trains at every stage: pretraining,
-// supervised fine-tuning, the reward model and PPO's policy and value.
+// Package model is the language model that align trains at every stage:
+// pretraining, supervised fine-tuning, the reward model and PPO's policy and
+// value. Config.Arch picks GPT-2 (learned positions, LayerNorm, GELU, the
+// default) or the Llama family (RMSNorm, rotary positions with optional
+// Llama 3 scaling, SwiGLU, grouped-query attention, optional q/k/v biases as
+// in Qwen2 and q/k RMSNorm as in Qwen3, tied or separate LM head). A Llama
+// model's parameters are described once by Config.ParamSpecs, from which its
+// buffer layout, initialisation, weight-decay mask and tensor names follow.
 //
 // A Model keeps all parameters in one contiguous float32 buffer with named
 // views (Weights, and Tensors for checkpoints), its gradients in a second
@@ -28,6 +34,7 @@
 // from the loss's derivatives per token, ready for Backward.
 //
 // Dimension names: B batch, T time, C channels, V vocabulary, L layers,
-// NH heads, K scalar heads. Results are bit-identical for the same seed and
+// NH heads, K scalar heads; for Llama also NKV key/value heads, HD head
+// width, H MLP width. Results are bit-identical for the same seed and
 // thread count.
 package model

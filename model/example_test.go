@@ -51,3 +51,29 @@ func Example() {
 	// learned: true
 	// continuation: [5 6 7 0 1 2]
 }
+
+// A Qwen3-style model: grouped-query attention with two kv heads, a head
+// width other than C/NH, q/k RMSNorm and tied embeddings. Its tensors carry
+// Hugging Face's names; the fused qkv lists the tensors it concatenates.
+func ExampleConfig_llama() {
+	cfg := model.Config{
+		Arch: model.ArchLlama, VocabSize: 100, Context: 64, Layers: 2,
+		Heads: 4, KVHeads: 2, HeadDim: 16, Channels: 48, Hidden: 128,
+		RopeTheta: 1e6, QKNorm: true, TiedEmbeddings: true,
+	}
+	m, err := model.New(cfg, 1)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println(cfg.NumParams(), "parameters")
+	for _, t := range m.Tensors()[:4] {
+		fmt.Println(t.Name, t.Shape, len(t.Parts))
+	}
+	// Output:
+	// 60400 parameters
+	// model.embed_tokens.weight [100 48] 0
+	// model.layers.0.input_layernorm.weight [48] 0
+	// model.layers.0.self_attn.qkv_proj.weight [128 48] 3
+	// model.layers.0.self_attn.q_norm.weight [16] 0
+}

@@ -7,12 +7,18 @@ import (
 	"github.com/align-project/align/tensor"
 )
 
-// Model is a GPT-2 with its parameters, gradients and the activations of the
-// last Forward. It is not safe for concurrent use.
+// Model is a GPT-2 or Llama-family model with its parameters, gradients and
+// the activations of the last Forward. It is not safe for concurrent use.
 type Model struct {
 	Config Config
 	W      Weights // named views into Params()
 	G      Weights // named views into Grads()
+
+	// A Llama-family model's views come from its ParamSpecs; W and G then
+	// hold only the tensors GPT-2 shares a meaning with (Wte, Lnfw, Headw,
+	// Headb), so callers that touch those work for both.
+	lw, lg           llamaWeights
+	ropeCos, ropeSin []float32 // (Context, HD/2) rotation tables
 
 	params []float32 // every parameter, in Weights order
 	grads  []float32 // their gradients, same layout
@@ -24,7 +30,8 @@ type Model struct {
 	decoder  *Decoder
 }
 
-// New allocates a model for cfg with GPT-2's initialisation drawn from seed.
+// New allocates a model for cfg with its architecture's initialisation
+// (GPT-2's, or the one its ParamSpecs give) drawn from seed.
 // The same config and seed always give bit-identical parameters.
 func New(cfg Config, seed uint64) (*Model, error) {
 	if err := cfg.Validate(); err != nil {
@@ -32,6 +39,10 @@ func New(cfg Config, seed uint64) (*Model, error) {
 	}
 	n := cfg.NumParams()
 	m := &Model{Config: cfg, params: make([]float32, n), grads: make([]float32, n)}
+	if cfg.IsLlama() {
+		m.initLlamaModel(seed)
+		return m, nil
+	}
 	m.W = newWeights(m.params, cfg)
 	m.G = newWeights(m.grads, cfg)
 	initWeights(&m.W, cfg, seed)
@@ -109,6 +120,10 @@ func (m *Model) Forward(inputs []int32, b, t int) error {
 	n, C, V, K := b*t, cfg.Channels, cfg.VocabSize, cfg.ScalarHeads
 	copy(m.inputs, inputs)
 	a := &m.acts
+	if cfg.IsLlama() {
+		m.llamaForward()
+		return nil
+	}
 
 	encoderForward(a.res[:n*C], inputs, m.W.Wte, m.W.Wpe, b, t, C)
 	for l := 0; l < cfg.Layers; l++ {
@@ -134,6 +149,10 @@ func (m *Model) Forward(inputs []int32, b, t int) error {
 func (m *Model) Backward() error {
 	if m.b == 0 {
 		return errors.New("model backward: no forward pass to differentiate")
+	}
+	if m.Config.IsLlama() {
+		m.llamaBackward()
+		return nil
 	}
 	cfg := m.Config
 	n, C, V, K := m.b*m.t, cfg.Channels, cfg.VocabSize, cfg.ScalarHeads
@@ -168,6 +187,10 @@ func (m *Model) Backward() error {
 // attend is training's attention: causal within each of the B sequences of
 // T tokens, keeping the (B,NH,T,T) weights in att for Backward.
 func (m *Model) attend(_ int, out, att, qkv []float32) {
+	if m.Config.IsLlama() {
+		m.llamaAttend(out, att, qkv)
+		return
+	}
 	tensor.AttentionForward(out, att, qkv, m.b, m.t, m.Config.Channels, m.Config.Heads)
 }
 

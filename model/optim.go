@@ -50,6 +50,10 @@ func NewOptimizer(m *Model, cfg AdamWConfig) (*Optimizer, error) {
 	}
 	n := len(m.params)
 	o := &Optimizer{Config: cfg, M: make([]float32, n), V: make([]float32, n), model: m}
+	if m.Config.IsLlama() {
+		o.ranges = m.Config.llamaDecayRanges()
+		return o, nil
+	}
 	off := 0
 	for g, size := range m.Config.groupSizes() {
 		lo, hi := off, off+int(size)

@@ -80,12 +80,21 @@ type Tensor struct {
 	Data  []float32 // view into Params()
 	Grad  []float32 // view into Grads()
 	Decay bool      // weight decay applies (matrices and embeddings)
+	// Parts is set on a fused tensor (a Llama layer's qkv_proj): the Hugging
+	// Face tensors it concatenates along dimension 0, in order.
+	Parts []TensorPart
 }
 
 // Tensors lists every parameter tensor, per layer, in a stable order: the
 // embeddings, then each block, then the final layernorm and the scalar heads.
 // Together they cover the flat buffer exactly once.
+//
+// A Llama-family model's tensors are named as in Hugging Face's state dict
+// ("model.layers.0.mlp.up_proj.weight"), from its ParamSpecs.
 func (m *Model) Tensors() []Tensor {
+	if m.Config.IsLlama() {
+		return m.llamaTensors()
+	}
 	cfg := m.Config
 	C, L := cfg.Channels, cfg.Layers
 	var out []Tensor

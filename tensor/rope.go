@@ -17,12 +17,13 @@ import "math"
 
 // RoPEScaling is the Llama 3 ("rope_type": "llama3") adjustment of the
 // inverse frequencies, with the fields of the rope_scaling block of a Hugging
-// Face config.
+// Face config (and its JSON names, so a model config that embeds it reads
+// like Hugging Face's).
 type RoPEScaling struct {
-	Factor               float64 // factor: low frequencies are divided by it
-	LowFreqFactor        float64 // low_freq_factor
-	HighFreqFactor       float64 // high_freq_factor
-	OriginalMaxPositions int     // original_max_position_embeddings
+	Factor               float64 `json:"factor"`                           // low frequencies are divided by it
+	LowFreqFactor        float64 `json:"low_freq_factor"`                  // lower blend threshold
+	HighFreqFactor       float64 `json:"high_freq_factor"`                 // upper blend threshold
+	OriginalMaxPositions int     `json:"original_max_position_embeddings"` // the context trained before scaling
 }
 
 // RoPEInvFreq returns the D/2 inverse frequencies f[i] = θ^(−2i/D), adjusted

@@ -1,0 +1,57 @@
+package model
+
+import (
+	"math/rand/v2"
+	"testing"
+	"time"
+)
+
+// llamaRefCfg is the reference config's Llama counterpart: the same width,
+// depth and vocabulary, two kv heads per four query heads, an MLP of about
+// 8C/3 as Llama sizes it, tied embeddings.
+var llamaRefCfg = Config{Arch: ArchLlama, VocabSize: 256, Context: 128, Layers: 4, Heads: 4, KVHeads: 2,
+	Channels: 256, Hidden: 688, TiedEmbeddings: true}
+
+// BenchmarkLlamaTrainStep: forward, loss, backward and AdamW on B=8 × T=128
+// tokens, as BenchmarkTrainStep for GPT-2.
+func BenchmarkLlamaTrainStep(b *testing.B) {
+	m, err := New(llamaRefCfg, 1)
+	if err != nil {
+		b.Fatal(err)
+	}
+	opt, err := NewOptimizer(m, DefaultAdamW())
+	if err != nil {
+		b.Fatal(err)
+	}
+	inputs, targets := fixedBatch(llamaRefCfg, refB, llamaRefCfg.Context, 1)
+	s := &refStep{m, opt, inputs, targets}
+	s.run(b)
+	b.ResetTimer()
+	start := time.Now()
+	for b.Loop() {
+		s.run(b)
+	}
+	b.ReportMetric(float64(b.N*refB*llamaRefCfg.Context)/time.Since(start).Seconds(), "tokens/s")
+}
+
+// BenchmarkLlamaGenerate: 8 prompts of 16 tokens, 64 new tokens each.
+func BenchmarkLlamaGenerate(b *testing.B) {
+	m, err := New(llamaRefCfg, 1)
+	if err != nil {
+		b.Fatal(err)
+	}
+	prompts := make([][]int32, refB)
+	for i := range prompts {
+		prompts[i], _ = fixedBatch(llamaRefCfg, 1, 16, uint64(i))
+	}
+	opts := SampleOptions{MaxNewTokens: 64, Temperature: 1, TopK: 50}
+	rng := rand.New(rand.NewPCG(1, 2))
+	b.ResetTimer()
+	start := time.Now()
+	for b.Loop() {
+		if _, err := m.Generate(prompts, opts, rng); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.N*refB*opts.MaxNewTokens)/time.Since(start).Seconds(), "tokens/s")
+}
