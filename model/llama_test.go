@@ -2,13 +2,10 @@ package model
 
 import (
 	"math"
-	"math/rand/v2"
 	"slices"
 	"strconv"
 	"strings"
 	"testing"
-
-	"github.com/align-project/align/tensor"
 )
 
 // llamaInputs returns B·T token ids drawn from seed.
@@ -262,24 +259,5 @@ func TestLlamaDeterministic(t *testing.T) {
 		t.Error("two identical runs differ")
 	}
 
-	m := roughLlama(t, cfg, 9)
-	prompts := [][]int32{{1, 2, 3, 4, 5}, {6}, {7, 8}}
-	opts := SampleOptions{MaxNewTokens: 10, Temperature: 0.9, TopK: 10}
-	defer tensor.SetThreads(tensor.Threads())
-	var runs [][]Sample
-	for _, threads := range []int{1, 2, 3} {
-		tensor.SetThreads(threads)
-		s, err := m.Generate(prompts, opts, rand.New(rand.NewPCG(8, 9)))
-		if err != nil {
-			t.Fatal(err)
-		}
-		runs = append(runs, s)
-	}
-	for _, r := range runs[1:] {
-		for i := range r {
-			if !slices.Equal(r[i].Tokens, runs[0][i].Tokens) || !slices.Equal(r[i].LogProbs, runs[0][i].LogProbs) {
-				t.Fatalf("prompt %d: samples depend on the thread count", i)
-			}
-		}
-	}
+	checkGenerateThreadIndependent(t, roughLlama(t, cfg, 9), 10)
 }
