@@ -20,7 +20,11 @@
 // first; GGUF stores them reversed (ggml order, innermost first), which
 // [GGUFTensorInfo] exposes as Dims next to Shape.
 //
-// A model directory ([SaveHF], [LoadHF]) records in config.json's align
+// A model directory ([SaveHF], [LoadHF]) is Hugging Face's layout of a GPT-2
+// (hf_gpt2.go) or of a Llama, Qwen2 or Qwen3 model (hf_llama.go: config.json
+// mapped to model.Config, the fused q/k/v split into q_proj, k_proj and
+// v_proj, one model.safetensors or shards with model.safetensors.index.json).
+// It records in config.json's align
 // section what it is, a [Kind]: policy, reward model or value model.
 // [LoadKind] and [LoadPolicy] refuse another kind with a [*KindError];
 // directories that record none are told by their scalar heads. Weights that
