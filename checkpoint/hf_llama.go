@@ -166,6 +166,7 @@ type hfLlamaIn struct {
 	RMSNormEps            *float64        `json:"rms_norm_eps"`
 	RopeTheta             *float64        `json:"rope_theta"`
 	RopeScaling           json.RawMessage `json:"rope_scaling"`
+	RopeParameters        json.RawMessage `json:"rope_parameters"` // transformers 5: rope_theta and the scaling together
 	AttentionBias         *bool           `json:"attention_bias"`
 	MLPBias               *bool           `json:"mlp_bias"`
 	UseSlidingWindow      *bool           `json:"use_sliding_window"`
@@ -247,7 +248,24 @@ func parseHFLlamaConfig(data []byte, name, mt string) (model.Config, HFConfig, e
 	case in.UseSlidingWindow != nil && *in.UseSlidingWindow:
 		return fail("use_sliding_window true is not supported")
 	}
-	scaling, err := parseRopeScaling(in.RopeScaling)
+	rawScaling := in.RopeScaling
+	if len(in.RopeParameters) > 0 && string(in.RopeParameters) != "null" {
+		// Newer configs move rope_theta into rope_parameters: missing it
+		// would silently rotate by the default θ.
+		var p struct {
+			RopeTheta *float64 `json:"rope_theta"`
+		}
+		if err := json.Unmarshal(in.RopeParameters, &p); err != nil {
+			return fail("rope_parameters: %v", err)
+		}
+		if p.RopeTheta != nil {
+			c.RopeTheta = *p.RopeTheta
+		}
+		if len(rawScaling) == 0 || string(rawScaling) == "null" {
+			rawScaling = in.RopeParameters
+		}
+	}
+	scaling, err := parseRopeScaling(rawScaling)
 	if err != nil {
 		return fail("%v", err)
 	}
@@ -287,8 +305,9 @@ func parseHFLlamaConfig(data []byte, name, mt string) (model.Config, HFConfig, e
 	return cfg, hc, nil
 }
 
-// parseRopeScaling reads rope_scaling: absent, null or of type "default"
-// is none; "llama3" (under rope_type, or type in older configs) is Llama
+// parseRopeScaling reads rope_scaling (or transformers 5's
+// rope_parameters): absent, null, of type "default" or with no type and no
+// factor is none; "llama3" (under rope_type, or type in older configs) is Llama
 // 3's; any other type changes the positions in a way align does not
 // compute.
 func parseRopeScaling(raw json.RawMessage) (*HFRopeScaling, error) {
@@ -306,10 +325,10 @@ func parseRopeScaling(raw json.RawMessage) (*HFRopeScaling, error) {
 	if t == "" {
 		t = s.Type
 	}
-	switch t {
-	case "default":
+	switch {
+	case t == "default", t == "" && s.Factor == 0: // e.g. rope_parameters holding only rope_theta
 		return nil, nil
-	case "llama3":
+	case t == "llama3":
 		s.HFRopeScaling.RopeType = t
 		return &s.HFRopeScaling, nil
 	}

@@ -460,3 +460,64 @@ func TestHFLlamaTorchSeesSwap(t *testing.T) {
 		t.Errorf("swapping gate_proj and up_proj changes the logits by only %.3g: the comparison is too weak", e)
 	}
 }
+
+// Published config.json files (as on the Hub, tokenizer-side fields kept)
+// read as the models they describe. Llama 3.2 declares 131072 positions,
+// capped to HFMaxContext; the transformers 5 form keeps θ in
+// rope_parameters.
+func TestParseHFLlamaConfigReal(t *testing.T) {
+	for _, tc := range []struct {
+		name, config string
+		want         model.Config
+	}{
+		{"SmolLM2-135M", `{"architectures": ["LlamaForCausalLM"], "attention_bias": false, "attention_dropout": 0.0,
+			"bos_token_id": 0, "eos_token_id": 0, "hidden_act": "silu", "hidden_size": 576, "initializer_range": 0.041666666666666664,
+			"intermediate_size": 1536, "is_llama_config": true, "max_position_embeddings": 8192, "mlp_bias": false,
+			"model_type": "llama", "num_attention_heads": 9, "num_hidden_layers": 30, "num_key_value_heads": 3,
+			"pretraining_tp": 1, "rms_norm_eps": 1e-05, "rope_interleaved": false, "rope_scaling": null,
+			"rope_theta": 100000, "tie_word_embeddings": true, "torch_dtype": "bfloat16", "transformers_version": "4.40.1",
+			"use_cache": true, "vocab_size": 49152}`,
+			model.Config{Arch: model.ArchLlama, VocabSize: 49152, Context: 8192, Layers: 30, Heads: 9, KVHeads: 3, Channels: 576,
+				Hidden: 1536, RopeTheta: 100000, NormEps: 1e-5, TiedEmbeddings: true}},
+		{"Llama-3.2-1B", `{"architectures": ["LlamaForCausalLM"], "attention_bias": false, "attention_dropout": 0.0,
+			"bos_token_id": 128000, "eos_token_id": 128001, "head_dim": 64, "hidden_act": "silu", "hidden_size": 2048,
+			"initializer_range": 0.02, "intermediate_size": 8192, "max_position_embeddings": 131072, "mlp_bias": false,
+			"model_type": "llama", "num_attention_heads": 32, "num_hidden_layers": 16, "num_key_value_heads": 8,
+			"pretraining_tp": 1, "rms_norm_eps": 1e-05, "rope_scaling": {"factor": 32.0, "high_freq_factor": 4.0,
+			"low_freq_factor": 1.0, "original_max_position_embeddings": 8192, "rope_type": "llama3"},
+			"rope_theta": 500000.0, "tie_word_embeddings": true, "torch_dtype": "bfloat16", "use_cache": true, "vocab_size": 128256}`,
+			model.Config{Arch: model.ArchLlama, VocabSize: 128256, Context: HFMaxContext, Layers: 16, Heads: 32, KVHeads: 8,
+				Channels: 2048, Hidden: 8192, RopeTheta: 500000, NormEps: 1e-5, TiedEmbeddings: true,
+				RopeScaling: &tensor.RoPEScaling{Factor: 32, LowFreqFactor: 1, HighFreqFactor: 4, OriginalMaxPositions: 8192}}},
+		{"Qwen2.5-0.5B", `{"architectures": ["Qwen2ForCausalLM"], "attention_dropout": 0.0, "bos_token_id": 151643,
+			"eos_token_id": 151643, "hidden_act": "silu", "hidden_size": 896, "initializer_range": 0.02, "intermediate_size": 4864,
+			"max_position_embeddings": 32768, "max_window_layers": 24, "model_type": "qwen2", "num_attention_heads": 14,
+			"num_hidden_layers": 24, "num_key_value_heads": 2, "rms_norm_eps": 1e-06, "rope_theta": 1000000.0,
+			"sliding_window": 32768, "tie_word_embeddings": true, "torch_dtype": "bfloat16", "use_cache": true,
+			"use_sliding_window": false, "vocab_size": 151936}`,
+			model.Config{Arch: model.ArchLlama, VocabSize: 151936, Context: 32768, Layers: 24, Heads: 14, KVHeads: 2,
+				Channels: 896, Hidden: 4864, RopeTheta: 1e6, NormEps: 1e-6, QKVBias: true, TiedEmbeddings: true}},
+		{"Qwen3-0.6B", `{"architectures": ["Qwen3ForCausalLM"], "attention_bias": false, "attention_dropout": 0.0,
+			"bos_token_id": 151643, "eos_token_id": 151645, "head_dim": 128, "hidden_act": "silu", "hidden_size": 1024,
+			"initializer_range": 0.02, "intermediate_size": 3072, "max_position_embeddings": 40960, "max_window_layers": 28,
+			"model_type": "qwen3", "num_attention_heads": 16, "num_hidden_layers": 28, "num_key_value_heads": 8,
+			"rms_norm_eps": 1e-06, "rope_scaling": null, "rope_theta": 1000000, "sliding_window": null,
+			"tie_word_embeddings": true, "torch_dtype": "bfloat16", "use_cache": true, "use_sliding_window": false, "vocab_size": 151936}`,
+			model.Config{Arch: model.ArchLlama, VocabSize: 151936, Context: HFMaxContext, Layers: 28, Heads: 16, KVHeads: 8,
+				HeadDim: 128, Channels: 1024, Hidden: 3072, RopeTheta: 1e6, NormEps: 1e-6, QKNorm: true, TiedEmbeddings: true}},
+		{"transformers 5 rope_parameters", `{"model_type": "qwen3", "vocab_size": 100, "hidden_size": 64, "intermediate_size": 96,
+			"num_hidden_layers": 2, "num_attention_heads": 4, "num_key_value_heads": 2, "head_dim": 32, "max_position_embeddings": 512,
+			"rope_parameters": {"rope_theta": 1000000, "rope_type": "default"}}`,
+			model.Config{Arch: model.ArchLlama, VocabSize: 100, Context: 512, Layers: 2, Heads: 4, KVHeads: 2, HeadDim: 32,
+				Channels: 64, Hidden: 96, RopeTheta: 1e6, NormEps: 1e-6, QKNorm: true}},
+	} {
+		cfg, _, err := ParseHFConfig([]byte(tc.config), tc.name)
+		if err != nil {
+			t.Errorf("%s: %v", tc.name, err)
+			continue
+		}
+		if !reflect.DeepEqual(cfg, tc.want) {
+			t.Errorf("%s: config\n%+v\nwant\n%+v", tc.name, cfg, tc.want)
+		}
+	}
+}

@@ -45,11 +45,7 @@ func openHFWeights(dir string) (*hfWeights, error) {
 		if err != nil {
 			return nil, err
 		}
-		w := &hfWeights{files: []*SafetensorsFile{sf}, where: map[string]*SafetensorsFile{}, desc: single}
-		for _, t := range sf.Tensors {
-			w.where[t.Name] = sf
-		}
-		return w, nil
+		return singleHFWeights(sf), nil
 	}
 	indexPath := filepath.Join(dir, HFIndexFile)
 	data, err := os.ReadFile(indexPath)
@@ -104,6 +100,15 @@ func openHFWeights(dir string) (*hfWeights, error) {
 		}
 	}
 	return w, nil
+}
+
+// singleHFWeights is the weights of one safetensors file.
+func singleHFWeights(sf *SafetensorsFile) *hfWeights {
+	w := &hfWeights{files: []*SafetensorsFile{sf}, where: map[string]*SafetensorsFile{}, desc: sf.Name}
+	for _, t := range sf.Tensors {
+		w.where[t.Name] = sf
+	}
+	return w
 }
 
 // hfLlamaShapes gives the Hugging Face name and shape of every tensor of a

@@ -632,6 +632,14 @@ func FuzzLoadHF(f *testing.F) {
 	WriteSafetensors(&st16, HFTensors(m, F16), nil)
 	f.Add([]byte(strings.Replace(conf, `, "align": {"scalar_heads": 1}`, "", 1)), st16.Bytes())
 	f.Add([]byte(`{"n_embd": 4, "n_head": 1, "n_layer": 1000, "vocab_size": 2000000, "n_inner": null}`), st.Bytes()[:100])
+	lcfg := model.Config{Arch: model.ArchLlama, VocabSize: 8, Context: 4, Layers: 1, Heads: 2, KVHeads: 1, Channels: 4, Hidden: 6, QKNorm: true}
+	lm := must(model.New(lcfg, 1))
+	var lst bytes.Buffer
+	if err := WriteSafetensors(&lst, HFLlamaTensors(lm, BF16), nil); err != nil {
+		f.Fatal(err)
+	}
+	f.Add([]byte(`{"model_type": "qwen3", "vocab_size": 8, "max_position_embeddings": 4, "hidden_size": 4, "num_hidden_layers": 1,
+		"num_attention_heads": 2, "num_key_value_heads": 1, "intermediate_size": 6}`), lst.Bytes())
 	f.Fuzz(func(t *testing.T, config, weights []byte) {
 		cfg, hc, err := ParseHFConfig(config, "config.json")
 		if err != nil {
@@ -641,13 +649,23 @@ func FuzzLoadHF(f *testing.F) {
 		if err != nil {
 			return
 		}
-		cfg, lmHead, err := checkHFTensors(sf, cfg, hc)
-		if err != nil {
-			return
-		}
-		m, err := readHFTensors(sf, cfg, lmHead)
-		if err != nil {
-			return
+		var m *model.Model
+		if cfg.IsLlama() {
+			w := singleHFWeights(sf)
+			if cfg, err = checkLlamaTensors(w, cfg, hc); err != nil {
+				return
+			}
+			if m, err = readLlamaTensors(w, cfg); err != nil {
+				return
+			}
+		} else {
+			cfg, lmHead, err := checkHFTensors(sf, cfg, hc)
+			if err != nil {
+				return
+			}
+			if m, err = readHFTensors(sf, cfg, lmHead); err != nil {
+				return
+			}
 		}
 		if n := m.Config.NumParams(); n*2 > len(weights) {
 			t.Fatalf("loaded %d parameters from %d bytes", n, len(weights))
