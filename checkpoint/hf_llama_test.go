@@ -163,6 +163,22 @@ func TestHFLlamaShards(t *testing.T) {
 		t.Errorf("%d shards, want several", len(shards))
 	}
 	sameWeights(t, m, must(LoadHF(dir)).Model, dtypeRounding[F32])
+	// Fewer shards, then one file: no shard of the earlier saves is left.
+	for _, limit := range []int64{40000, 0} {
+		if err := SaveHF(dir, m, nil, HFOptions{MaxShardBytes: limit}); err != nil {
+			t.Fatal(err)
+		}
+		now, _ := filepath.Glob(filepath.Join(dir, "model-*-of-*.safetensors"))
+		for _, p := range now {
+			if !strings.HasSuffix(p, fmt.Sprintf("-of-%05d.safetensors", len(now))) {
+				t.Errorf("max shard bytes %d: stale shard %s left", limit, filepath.Base(p))
+			}
+		}
+		if limit == 0 && len(now) > 0 {
+			t.Errorf("one file: shards %v left", now)
+		}
+		sameWeights(t, m, must(LoadHF(dir)).Model, dtypeRounding[F32])
+	}
 
 	// By hand: tensors dealt to two shards in turn, BF16.
 	hand := t.TempDir()

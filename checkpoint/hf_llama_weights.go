@@ -278,14 +278,19 @@ func saveLlamaWeights(dir string, m *model.Model, opt HFOptions) error {
 		if err := removeIfExists(filepath.Join(dir, HFIndexFile)); err != nil {
 			return err
 		}
-		return SaveSafetensors(filepath.Join(dir, HFWeightsFile), ts, meta)
+		if err := SaveSafetensors(filepath.Join(dir, HFWeightsFile), ts, meta); err != nil {
+			return err
+		}
+		return removeStaleShards(dir, nil)
 	}
 	weightMap := map[string]string{}
+	written := map[string]bool{}
 	for i, shard := range shards {
 		name := fmt.Sprintf("model-%05d-of-%05d.safetensors", i+1, len(shards))
 		if err := SaveSafetensors(filepath.Join(dir, name), shard, meta); err != nil {
 			return err
 		}
+		written[name] = true
 		for _, t := range shard {
 			weightMap[t.Name] = name
 		}
@@ -294,7 +299,29 @@ func saveLlamaWeights(dir string, m *model.Model, opt HFOptions) error {
 		return err
 	}
 	index := map[string]any{"metadata": map[string]any{"total_size": total}, "weight_map": weightMap}
-	return writeJSONFile(filepath.Join(dir, HFIndexFile), index)
+	if err := writeJSONFile(filepath.Join(dir, HFIndexFile), index); err != nil {
+		return err
+	}
+	return removeStaleShards(dir, written)
+}
+
+// removeStaleShards removes the shards of an earlier save into dir (files
+// named as saveLlamaWeights names them) that keep is not the set of: a
+// model saved again with fewer shards must not leave half a gigabyte of
+// files no index names.
+func removeStaleShards(dir string, keep map[string]bool) error {
+	old, err := filepath.Glob(filepath.Join(dir, "model-[0-9][0-9][0-9][0-9][0-9]-of-[0-9][0-9][0-9][0-9][0-9].safetensors"))
+	if err != nil {
+		return err
+	}
+	for _, p := range old {
+		if !keep[filepath.Base(p)] {
+			if err := removeIfExists(p); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // removeIfExists removes path, which need not exist.
