@@ -56,7 +56,7 @@ func (s TrainSpec) Validate() error {
 	case s.Data == "":
 		return yamlconf.Keyf("data", "a preferences file is required")
 	case !(s.HeldOutFrac >= 0 && s.HeldOutFrac < 1):
-		return yamlconf.Keyf("held_out_frac", "%v: must be in [0, 1)", s.HeldOutFrac)
+		return yamlconf.Keyf("heldout_frac", "%v: must be in [0, 1)", s.HeldOutFrac)
 	case s.Resume && s.Out == "":
 		return yamlconf.Keyf("resume", "resuming needs the output directory of the run")
 	}
@@ -83,7 +83,7 @@ func Train(ctx context.Context, s TrainSpec) (Result, error) {
 		return Result{}, err
 	}
 	if err := outguard.Check(outputs(s.Out), s.Resume, s.Overwrite, filepath.Join(s.Out, ConfigFile), s.Config, fixedOnResume,
-		outguard.In("policy", s.Policy), outguard.In("reference", s.Reference), outguard.In("data", s.Data), outguard.In("held_out", s.HeldOut)); err != nil {
+		outguard.In("policy", s.Policy), outguard.In("reference", s.Reference), outguard.In("data", s.Data), outguard.In("heldout", s.HeldOut)); err != nil {
 		return Result{}, err
 	}
 	log := s.Log
@@ -157,12 +157,12 @@ func (s TrainSpec) pairs(tok *tokenizer.Tokenizer, context int, log io.Writer) (
 	trainPrefs, heldPrefs := prefs, []data.Preference(nil)
 	if s.HeldOut != "" {
 		if heldPrefs, err = readPreferences(s.HeldOut, log); err != nil {
-			return nil, nil, yamlconf.WrapKey("held_out", err)
+			return nil, nil, yamlconf.WrapKey("heldout", err)
 		}
 	} else {
 		trainPrefs, heldPrefs = data.Split(prefs, s.HeldOutFrac)
 		if len(trainPrefs) == 0 {
-			return nil, nil, yamlconf.Keyf("held_out", "every prompt of %s fell into the held-out part: name a held-out file", s.Data)
+			return nil, nil, yamlconf.Keyf("heldout", "every prompt of %s fell into the held-out part: name a held-out file", s.Data)
 		}
 	}
 	maxLen := context
@@ -178,7 +178,7 @@ func (s TrainSpec) pairs(tok *tokenizer.Tokenizer, context int, log io.Writer) (
 		out   *[]Pair
 		key   string
 		what  string
-	}{{trainPrefs, &train, "data", "training"}, {heldPrefs, &held, "held_out", "held-out"}} {
+	}{{trainPrefs, &train, "data", "training"}, {heldPrefs, &held, "heldout", "held-out"}} {
 		pairs, skipped, err := EncodePairs(enc, part.prefs)
 		if err != nil {
 			return nil, nil, yamlconf.WrapKey(part.key, err)

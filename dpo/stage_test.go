@@ -89,7 +89,7 @@ func TestTrainHoldsOutByPrompt(t *testing.T) {
 	}{
 		{TrainSpec{Config: bad, Policy: policy, Data: "x"}, "loss"},
 		{TrainSpec{Config: cfg, Data: "x"}, "policy"},
-		{TrainSpec{Config: cfg, Policy: policy, Data: "x", HeldOutFrac: 1}, "held_out_frac"},
+		{TrainSpec{Config: cfg, Policy: policy, Data: "x", HeldOutFrac: 1}, "heldout_frac"},
 		{TrainSpec{Config: cfg, Policy: policy, Data: filepath.Join(out, "missing.jsonl")}, "data"},
 		{TrainSpec{Config: cfg, Policy: policy, Data: writePrefs(t, 3), Reference: filepath.Join(out, "missing")}, "reference"},
 	} {
