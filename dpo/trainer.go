@@ -199,11 +199,10 @@ func (t *Trainer) setup(ctx context.Context) (_ *run, err error) {
 	}
 	r := &run{Trainer: t, cfg: cfg, start: time.Now(), steps: cfg.TotalSteps(len(t.Train)), permPass: -1}
 	if t.Ref == nil {
-		ref, err := model.New(pc, 0)
+		ref, err := t.Policy.Clone()
 		if err != nil {
 			return nil, fmt.Errorf("dpo: %w", err)
 		}
-		copy(ref.Params(), t.Policy.Params())
 		r.Ref = ref
 	}
 	if rc := r.Ref.Config; rc.VocabSize != pc.VocabSize || rc.Context < pc.Context {

@@ -49,6 +49,18 @@ func New(cfg Config, seed uint64) (*Model, error) {
 	return m, nil
 }
 
+// Clone returns an independent copy of m: the same config and parameters,
+// no gradients or optimizer state. The trainers keep their frozen
+// reference policy as one.
+func (m *Model) Clone() (*Model, error) {
+	c, err := New(m.Config, 0)
+	if err != nil {
+		return nil, fmt.Errorf("model clone: %w", err)
+	}
+	copy(c.Params(), m.Params())
+	return c, nil
+}
+
 // Params returns the flat parameter buffer; Tensors and W name its parts.
 func (m *Model) Params() []float32 { return m.params }
 

@@ -208,9 +208,9 @@ func (t *Trainer) setup() (_ *run, err error) {
 	}
 	r := &run{Trainer: t, cfg: cfg, start: time.Now(), perms: map[int][]int{}}
 	if t.Ref == nil {
-		ref, err := Clone(t.Policy)
+		ref, err := t.Policy.Clone()
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("ppo: %w", err)
 		}
 		r.Ref = ref
 	}

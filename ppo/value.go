@@ -52,14 +52,3 @@ func NewValueModel(src *model.Model, head int) (*model.Model, error) {
 	v.SetComputeLogits(false)
 	return v, nil
 }
-
-// Clone returns an independent copy of m (same config and parameters): the
-// frozen reference policy.
-func Clone(m *model.Model) (*model.Model, error) {
-	c, err := model.New(m.Config, 0)
-	if err != nil {
-		return nil, fmt.Errorf("ppo clone: %w", err)
-	}
-	copy(c.Params(), m.Params())
-	return c, nil
-}
