@@ -114,7 +114,11 @@ func (r ExportResult) WriteText(w io.Writer) error {
 	case c.ScalarHeads > 1:
 		heads = fmt.Sprintf(" with %d scalar heads", c.ScalarHeads)
 	}
-	_, err := fmt.Fprintf(w, "exported %s, %s (GPT-2 L%d C%d NH%d T%d V%d%s, %d parameters), to %s (%s, %s%s)\n",
-		r.Model, r.Kind.noun(), c.Layers, c.Channels, c.Heads, c.Context, c.VocabSize, heads, c.NumParams(), r.Out, r.Format, r.DType, size)
+	shape := c.Shape()
+	if !c.IsLlama() {
+		shape = "GPT-2 " + shape
+	}
+	_, err := fmt.Fprintf(w, "exported %s, %s (%s%s, %d parameters), to %s (%s, %s%s)\n",
+		r.Model, r.Kind.noun(), shape, heads, c.NumParams(), r.Out, r.Format, r.DType, size)
 	return err
 }

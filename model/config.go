@@ -271,3 +271,24 @@ func (cfg Config) groupSizes() [numGroups]int64 {
 		gHeadb:    K,
 	}
 }
+
+// Shape is the model's shape in the letters the package comments use:
+// "L4 C256 NH4 T128 V2048" for GPT-2, and for the Llama family the name and
+// the settings GPT-2 lacks, "Llama L30 C576 NH9 KV3 HD64 H1536 T2048 V49152 tied".
+func (cfg Config) Shape() string {
+	base := fmt.Sprintf("L%d C%d NH%d T%d V%d", cfg.Layers, cfg.Channels, cfg.Heads, cfg.Context, cfg.VocabSize)
+	if !cfg.IsLlama() {
+		return base
+	}
+	s := fmt.Sprintf("Llama L%d C%d NH%d KV%d HD%d H%d T%d V%d",
+		cfg.Layers, cfg.Channels, cfg.Heads, cfg.kvHeads(), cfg.headDim(), cfg.hidden(), cfg.Context, cfg.VocabSize)
+	for _, f := range []struct {
+		on   bool
+		name string
+	}{{cfg.TiedEmbeddings, "tied"}, {cfg.QKVBias, "qkv-bias"}, {cfg.QKNorm, "qk-norm"}, {cfg.RopeScaling != nil, "rope-scaled"}} {
+		if f.on {
+			s += " " + f.name
+		}
+	}
+	return s
+}

@@ -20,6 +20,15 @@ type Config struct {
 	Ctx    int `yaml:"ctx"`    // context length (T): tokens per training row
 	Vocab  int `yaml:"vocab"`  // BPE vocabulary size trained on the corpus (V)
 
+	// The architecture: "" or "gpt2", or "llama" (RMSNorm, RoPE, SwiGLU,
+	// grouped-query attention). The other keys are Llama settings; they are
+	// left out of a GPT-2 run's config.yaml, which reads as it always did.
+	Arch      string  `yaml:"arch,omitempty"`
+	KVHeads   int     `yaml:"kv_heads,omitempty"`   // key/value heads (GQA); 0 = heads
+	MLPHidden int     `yaml:"mlp_hidden,omitempty"` // SwiGLU width; 0 = 8/3·dim rounded up to a multiple of 64
+	RopeTheta float64 `yaml:"rope_theta,omitempty"` // RoPE base θ; 0 = 10000
+	Tied      bool    `yaml:"tied,omitempty"`       // the LM head is the token embedding
+
 	// Optimisation.
 	Steps       int     `yaml:"steps"`        // optimizer updates in total
 	Batch       int     `yaml:"batch"`        // rows (sequences of Ctx tokens) per micro-batch (B)
@@ -104,7 +113,21 @@ func DefaultSFT() Config {
 // vocabulary size given (that of the trained tokenizer, which may be smaller
 // than Vocab).
 func (c Config) ModelConfig(vocab int) model.Config {
-	return model.Config{VocabSize: vocab, Context: c.Ctx, Layers: c.Layers, Heads: c.Heads, Channels: c.Dim}
+	mc := model.Config{VocabSize: vocab, Context: c.Ctx, Layers: c.Layers, Heads: c.Heads, Channels: c.Dim}
+	if c.Arch == model.ArchGPT2 {
+		mc.Arch = c.Arch
+	}
+	if c.Arch != model.ArchLlama {
+		return mc
+	}
+	mc.Arch, mc.KVHeads, mc.RopeTheta, mc.TiedEmbeddings = c.Arch, c.KVHeads, c.RopeTheta, c.Tied
+	mc.Hidden = c.MLPHidden
+	if mc.Hidden == 0 {
+		// Llama's rule: two thirds of GPT-2's 4C, since SwiGLU has three
+		// matrices where GPT-2's MLP has two, rounded up for the kernels.
+		mc.Hidden = (8*c.Dim/3 + 63) / 64 * 64
+	}
+	return mc
 }
 
 // AdamW returns the optimizer settings of c.
@@ -129,6 +152,12 @@ func (c Config) Validate() error {
 		{c.Dim < 1, "dim", "must be at least 1", c.Dim},
 		{c.Heads < 1 || (c.Dim > 0 && c.Dim%c.Heads != 0), "heads", "must be at least 1 and divide dim", c.Heads},
 		{c.Ctx < 2, "ctx", "must be at least 2", c.Ctx},
+		{c.Arch != "" && c.Arch != model.ArchGPT2 && c.Arch != model.ArchLlama, "arch", `must be "gpt2" or "llama"`, c.Arch},
+		{c.Arch != model.ArchLlama && (c.KVHeads != 0 || c.MLPHidden != 0 || c.RopeTheta != 0 || c.Tied), "arch",
+			"kv_heads, mlp_hidden, rope_theta and tied are Llama settings: set arch: llama", c.Arch},
+		{c.KVHeads < 0 || (c.KVHeads > 0 && c.Heads%c.KVHeads != 0), "kv_heads", "must divide heads", c.KVHeads},
+		{c.MLPHidden < 0, "mlp_hidden", "must not be negative", c.MLPHidden},
+		{!(c.RopeTheta >= 0), "rope_theta", "must not be negative", c.RopeTheta},
 		{c.Vocab < 257, "vocab", "must be at least 257 (256 bytes plus <|endoftext|>)", c.Vocab},
 		{c.Steps < 1, "steps", "must be at least 1", c.Steps},
 		{c.Batch < 1, "batch", "must be at least 1", c.Batch},

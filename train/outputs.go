@@ -22,7 +22,7 @@ func outputs(out string) outguard.Run {
 // takes its shape from the base, so only pretraining checks it.
 var (
 	fixedShape = outguard.Fixed{Why: "the model's shape is set when a run starts",
-		Keys: []string{"layers", "dim", "heads", "ctx", "vocab"}}
+		Keys: []string{"layers", "dim", "heads", "ctx", "vocab", "arch", "kv_heads", "mlp_hidden", "rope_theta", "tied"}}
 	fixedData = outguard.Fixed{Why: "it decides the training rows and their order, which the checkpoint continues",
 		Keys: []string{"heldout", "seed"}}
 	fixedRows = outguard.Fixed{Why: "it decides how SFT examples fill the rows the checkpoint continues",

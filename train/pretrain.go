@@ -117,8 +117,8 @@ func Pretrain(ctx context.Context, s PretrainSpec) (Result, error) {
 		}
 	}
 	mc := m.Config
-	fmt.Fprintf(log, "pretrain: L%d C%d NH%d T%d V%d (%.2fM params); %d training rows (%d tokens), %d held-out rows\n",
-		mc.Layers, mc.Channels, mc.Heads, mc.Context, mc.VocabSize, float64(mc.NumParams())/1e6,
+	fmt.Fprintf(log, "pretrain: %s (%.2fM params); %d training rows (%d tokens), %d held-out rows\n",
+		mc.Shape(), float64(mc.NumParams())/1e6,
 		trainRows.Len(), trainRows.Len()*cfg.Ctx, heldRows.Len())
 
 	if err := outputs(s.Out).Begin(s.Resume, s.Overwrite); err != nil {

@@ -9,6 +9,8 @@ import (
 	"slices"
 	"testing"
 	"time"
+
+	"github.com/align-project/align/model"
 )
 
 // resumeConfig saves a checkpoint every 10 steps and evaluates every 10.
@@ -20,9 +22,11 @@ func resumeConfig() Config {
 
 // reference runs resumeConfig without interruption and returns the final
 // parameters and metrics.
-func reference(t *testing.T) ([]float32, []Metrics) {
+func reference(t *testing.T) ([]float32, []Metrics) { return referenceOf(t, resumeConfig()) }
+
+func referenceOf(t *testing.T, c Config) ([]float32, []Metrics) {
 	t.Helper()
-	tr := tinyTrainer(t, resumeConfig(), t.TempDir())
+	tr := tinyTrainer(t, c, t.TempDir())
 	if _, err := tr.Run(context.Background()); err != nil {
 		t.Fatal(err)
 	}
@@ -34,13 +38,15 @@ func reference(t *testing.T) ([]float32, []Metrics) {
 }
 
 // resume continues the run in out and returns the same as reference.
-func resume(t *testing.T, out string) ([]float32, []Metrics) {
+func resume(t *testing.T, out string) ([]float32, []Metrics) { return resumeOf(t, resumeConfig(), out) }
+
+func resumeOf(t *testing.T, c Config, out string) ([]float32, []Metrics) {
 	t.Helper()
 	m, tok, err := ResumeModel(out)
 	if err != nil {
 		t.Fatal(err)
 	}
-	tr := tinyTrainer(t, resumeConfig(), out)
+	tr := tinyTrainer(t, c, out)
 	tr.Model, tr.Tokenizer, tr.Resume = m, tok, true
 	if _, err := tr.Run(context.Background()); err != nil {
 		t.Fatal(err)
@@ -79,24 +85,30 @@ func sameMetrics(a, b Metrics) bool {
 }
 
 // TestResumeAfterInterrupt cancels the context (Ctrl-C) at step 13, which
-// checkpoints there, and resumes.
+// checkpoints there, and resumes, for GPT-2 and for a Llama-shaped model.
 func TestResumeAfterInterrupt(t *testing.T) {
-	wantP, wantM := reference(t)
-	out := t.TempDir()
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	tr := tinyTrainer(t, resumeConfig(), out)
-	tr.AfterStep = func(step int) {
-		if step == 13 {
-			cancel()
-		}
+	llama := resumeConfig()
+	llama.Arch, llama.Heads, llama.KVHeads, llama.Tied = model.ArchLlama, 4, 2, true
+	for _, c := range []Config{resumeConfig(), llama} {
+		t.Run(c.ModelConfig(c.Vocab).Shape(), func(t *testing.T) {
+			wantP, wantM := referenceOf(t, c)
+			out := t.TempDir()
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			tr := tinyTrainer(t, c, out)
+			tr.AfterStep = func(step int) {
+				if step == 13 {
+					cancel()
+				}
+			}
+			res, err := tr.Run(ctx)
+			if !errors.Is(err, ErrInterrupted) || res.Steps != 13 {
+				t.Fatalf("interrupted run: %d steps, err %v", res.Steps, err)
+			}
+			gotP, gotM := resumeOf(t, c, out)
+			sameRun(t, wantP, gotP, wantM, gotM)
+		})
 	}
-	res, err := tr.Run(ctx)
-	if !errors.Is(err, ErrInterrupted) || res.Steps != 13 {
-		t.Fatalf("interrupted run: %d steps, err %v", res.Steps, err)
-	}
-	gotP, gotM := resume(t, out)
-	sameRun(t, wantP, gotP, wantM, gotM)
 }
 
 // TestResumeAfterKill simulates a kill at step 17: the directory as it is

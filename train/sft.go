@@ -103,8 +103,8 @@ func SFT(ctx context.Context, s SFTSpec) (SFTResult, error) {
 	if len(genEx) == 0 {
 		genRows = nil
 	}
-	fmt.Fprintf(log, "sft: L%d C%d NH%d T%d V%d; %d training examples in %d rows of %d tokens, %d validation examples in %d rows\n",
-		mc.Layers, mc.Channels, mc.Heads, mc.Context, mc.VocabSize, len(trainEx), trainRows.Len(), trainRows.T, len(heldEx), heldRows.Len())
+	fmt.Fprintf(log, "sft: %s; %d training examples in %d rows of %d tokens, %d validation examples in %d rows\n",
+		mc.Shape(), len(trainEx), trainRows.Len(), trainRows.T, len(heldEx), heldRows.Len())
 	if genRows != nil {
 		fmt.Fprintf(log, "sft: %d held-out-template examples in %d rows (generalization_loss in metrics.jsonl)\n", len(genEx), genRows.Len())
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/align-project/align/checkpoint"
 	"github.com/align-project/align/data"
 	"github.com/align-project/align/internal/yamlconf"
+	"github.com/align-project/align/model"
 )
 
 // stageConfig is a pretraining config that runs on the embedded corpus in
@@ -153,6 +154,12 @@ func TestStageErrorsNameTheSetting(t *testing.T) {
 	bad.LR = -1
 	huge := stageConfig()
 	huge.Ctx = 1 << 20
+	unknownArch := stageConfig()
+	unknownArch.Arch = "mamba"
+	gpt2GQA := stageConfig()
+	gpt2GQA.KVHeads = 1
+	oddKV := stageConfig()
+	oddKV.Arch, oddKV.Heads, oddKV.KVHeads = model.ArchLlama, 4, 3
 	for _, tc := range []struct {
 		key string
 		pre PretrainSpec
@@ -160,6 +167,9 @@ func TestStageErrorsNameTheSetting(t *testing.T) {
 	}{
 		{key: "lr", pre: PretrainSpec{Config: bad, Data: missing, Out: dir}},
 		{key: "ctx", pre: PretrainSpec{Config: huge, Data: missing, Out: dir}},
+		{key: "arch", pre: PretrainSpec{Config: unknownArch, Data: missing, Out: dir}},
+		{key: "arch", pre: PretrainSpec{Config: gpt2GQA, Data: missing, Out: dir}},
+		{key: "kv_heads", pre: PretrainSpec{Config: oddKV, Data: missing, Out: dir}},
 		{key: "data", pre: PretrainSpec{Config: stageConfig(), Data: missing, Out: dir}},
 		{key: "base", sft: &SFTSpec{Config: sftStageConfig(), Out: dir}},
 		{key: "base", sft: &SFTSpec{Config: sftStageConfig(), Base: missing, Out: dir}},

@@ -111,7 +111,7 @@ func bindConfig(fs *pflag.FlagSet, shadow any, help map[string]string, skip ...s
 				walk(fv)
 				continue
 			}
-			key := field.Tag.Get("yaml")
+			key := yamlconf.Key(field)
 			if key == "seed" || slices.Contains(skip, key) || fv.Kind() == reflect.Map {
 				continue
 			}

@@ -63,7 +63,7 @@ rate only. The report is written to OUT/eval.json.
 	fs.StringVar(&f.data, "data", "embedded", `SFT examples: a JSONL file of {"prompt","completion"} or {"messages"} records, or "embedded"`)
 	fs.StringVar(&f.out, "out", "", "output directory (required)")
 	fs.StringVar(&f.evalPrompts, "eval-prompts", "", "prompts JSONL (with tags and answers) for the final evaluation")
-	f.cfg.register(fs, train.DefaultSFT(), configHelp, true, "layers", "dim", "heads", "ctx", "vocab")
+	f.cfg.register(fs, train.DefaultSFT(), configHelp, true, "layers", "dim", "heads", "ctx", "vocab", "arch", "kv_heads", "mlp_hidden", "rope_theta", "tied")
 	return cmd
 }
 

@@ -219,7 +219,7 @@ func field(v reflect.Value, key string) reflect.Value {
 			}
 			continue
 		}
-		if f.Tag.Get("yaml") == key {
+		if yamlconf.Key(f) == key {
 			return v.Field(i)
 		}
 	}

@@ -11,6 +11,7 @@ import (
 	"io"
 	"os"
 	"reflect"
+	"strings"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -55,12 +56,19 @@ func Encode[T any](c T) []byte {
 	return buf.Bytes()
 }
 
-// Keys lists the yaml tags of T's fields in field order.
+// Key is the YAML key of a struct field: its yaml tag without options such
+// as omitempty.
+func Key(f reflect.StructField) string {
+	key, _, _ := strings.Cut(f.Tag.Get("yaml"), ",")
+	return key
+}
+
+// Keys lists the yaml keys of T's fields in field order.
 func Keys[T any]() []string {
 	t := reflect.TypeFor[T]()
 	keys := make([]string, 0, t.NumField())
 	for i := range t.NumField() {
-		keys = append(keys, t.Field(i).Tag.Get("yaml"))
+		keys = append(keys, Key(t.Field(i)))
 	}
 	return keys
 }
@@ -82,7 +90,7 @@ func copyKey(dst, src reflect.Value, key string) bool {
 			}
 			continue
 		}
-		if f.Tag.Get("yaml") == key {
+		if Key(f) == key {
 			dst.Field(i).Set(src.Field(i))
 			return true
 		}
@@ -108,7 +116,7 @@ func firstDifference(a, b reflect.Value) string {
 			continue
 		}
 		if !reflect.DeepEqual(a.Field(i).Interface(), b.Field(i).Interface()) {
-			return f.Tag.Get("yaml")
+			return Key(f)
 		}
 	}
 	return ""
@@ -131,7 +139,7 @@ func setKey(dst reflect.Value, key string, v reflect.Value) bool {
 			}
 			continue
 		}
-		if f.Tag.Get("yaml") == key && v.Type().ConvertibleTo(f.Type) {
+		if Key(f) == key && v.Type().ConvertibleTo(f.Type) {
 			dst.Field(i).Set(v.Convert(f.Type))
 			return true
 		}
