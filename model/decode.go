@@ -26,6 +26,7 @@ type Decoder struct {
 	lens          []int     // tokens cached per sequence
 
 	qkRaw, qkRstd []float32 // Llama QKNorm scratch: (rows, (NH+NKV)·HD), (rows·(NH+NKV))
+	lora          []float32 // LoRA scratch: (adapters, rows, r)
 
 	capRows             int
 	x, ln, qkv, atty    []float32 // (rows, C), (rows, C), (rows, 3C), (rows, C); Llama: qkv (rows, QKV), atty (rows, NH·HD)
@@ -131,7 +132,7 @@ func (d *Decoder) Append(tokens [][]int32) ([]float32, error) {
 	if cfg.IsLlama() {
 		x := d.llamaActs(rows)
 		for l := 0; l < cfg.Layers; l++ {
-			llamaBlockForward(d.m.lw.layer(l, cfg.Layers), x, rows, l, cfg, d)
+			llamaBlockForward(d.m.llamaLayerW(l), x, rows, l, cfg, d)
 		}
 	} else {
 		x := d.blockActs(rows)
@@ -233,6 +234,9 @@ func (d *Decoder) layerCache(l int) (k, v []float32) {
 func (d *Decoder) reserve(rows int) {
 	cfg := d.m.Config
 	C, NH, V := cfg.Channels, cfg.Heads, cfg.VocabSize
+	if need := rows * d.m.loraWidth(); len(d.lora) < need {
+		d.lora = make([]float32, max(rows, d.capRows)*d.m.loraWidth())
+	}
 	if rows <= d.capRows && len(d.gelu) >= d.batch*V {
 		return
 	}

@@ -28,6 +28,9 @@ type Model struct {
 	b, t     int     // shape of the last Forward; 0 before the first
 	noLogits bool    // skip the LM head (scalar-only callers)
 	decoder  *Decoder
+
+	lora   *loraState // attached adapters (base frozen), or nil
+	frozen bool       // a read-only base view (Base)
 }
 
 // New allocates a model for cfg with its architecture's initialisation
@@ -52,24 +55,47 @@ func New(cfg Config, seed uint64) (*Model, error) {
 // Clone returns an independent copy of m: the same config and parameters,
 // no gradients or optimizer state. The trainers keep their frozen
 // reference policy as one.
+//
+// A model with adapters clones with copies of its base and its adapters; a
+// base view (Base) clones into an ordinary, trainable model.
 func (m *Model) Clone() (*Model, error) {
 	c, err := New(m.Config, 0)
 	if err != nil {
 		return nil, fmt.Errorf("model clone: %w", err)
 	}
 	copy(c.Params(), m.Params())
+	if m.lora != nil {
+		if err := c.attachLoRA(m.lora.cfg); err != nil {
+			return nil, fmt.Errorf("model clone: %w", err)
+		}
+		copy(c.lora.params, m.lora.params)
+	}
 	return c, nil
 }
 
 // Params returns the flat parameter buffer; Tensors and W name its parts.
+// With adapters attached it is the frozen base (see TrainableParams).
 func (m *Model) Params() []float32 { return m.params }
 
-// Grads returns the flat gradient buffer, laid out like Params.
+// Grads returns the flat gradient buffer, laid out like Params; nil while
+// adapters are attached (the base is frozen) and for a base view.
 func (m *Model) Grads() []float32 { return m.grads }
 
-// ZeroGrad clears the gradient buffer. Backward accumulates, so call it
-// before each step (or after each accumulation of micro-batches).
-func (m *Model) ZeroGrad() { clear(m.grads) }
+// ZeroGrad clears the gradients of the trainable parameters. Backward
+// accumulates, so call it before each step (or after each accumulation of
+// micro-batches).
+func (m *Model) ZeroGrad() {
+	clear(m.TrainableGrads())
+	if m.lora != nil {
+		// The sink of the frozen norm gains' gradients: never read, kept
+		// small in magnitude.
+		clear(m.lg.attnNorm)
+		clear(m.lg.mlpNorm)
+		clear(m.lg.norm)
+		clear(m.lg.qNorm)
+		clear(m.lg.kNorm)
+	}
+}
 
 // SetComputeLogits turns the LM head on (the default) or off. A reward model
 // that reads only Scalars saves the (B·T)×V×C matmuls with it off; Logits and
@@ -159,6 +185,9 @@ func (m *Model) Forward(inputs []int32, b, t int) error {
 // Forward, accumulating into Grads. An all-zero DLogits or DScalars is
 // skipped, so a caller may use either output alone.
 func (m *Model) Backward() error {
+	if m.frozen {
+		return errors.New("model backward: a base view is frozen")
+	}
 	if m.b == 0 {
 		return errors.New("model backward: no forward pass to differentiate")
 	}

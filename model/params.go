@@ -168,6 +168,13 @@ func (m *Model) CheckFinite() error {
 		}
 		return fmt.Errorf("model: parameter %d is %v", i, m.params[i])
 	}
+	if m.lora != nil && firstNonFinite(m.lora.params) >= 0 {
+		for _, t := range m.LoRATensors() {
+			if j := firstNonFinite(t.Data); j >= 0 {
+				return fmt.Errorf("model: adapter %s[%d] is %v", t.Name, j, t.Data[j])
+			}
+		}
+	}
 	return nil
 }
 
