@@ -97,8 +97,9 @@ func (c LoRAConfig) NumParams(cfg Config) int {
 	return n * cfg.Layers
 }
 
-// canonical returns c with its targets in layout order.
-func (c LoRAConfig) canonical() LoRAConfig {
+// Canonical returns c with its targets in layout order (as LoRA reports
+// them), dropping unknown names.
+func (c LoRAConfig) Canonical() LoRAConfig {
 	ids := c.targetIDs()
 	c.Targets = make([]string, len(ids))
 	for i, t := range ids {
@@ -208,7 +209,7 @@ func (m *Model) attachLoRA(c LoRAConfig) error {
 		return err
 	}
 	cfg := m.Config
-	c = c.canonical()
+	c = c.Canonical()
 	ids := c.targetIDs()
 	n := c.NumParams(cfg)
 	s := &loraState{cfg: c, params: make([]float32, n), grads: make([]float32, n), layers: make([]loraLayer, cfg.Layers)}
@@ -289,20 +290,36 @@ func (m *Model) LoRATensors() []Tensor {
 	if m.lora == nil {
 		return nil
 	}
-	var out []Tensor
-	for l, ll := range m.lora.layers {
-		for t, ad := range ll.ad {
+	out := LoRATensorShapes(m.Config, m.lora.cfg)
+	i := 0
+	for _, ll := range m.lora.layers {
+		for _, ad := range ll.ad {
 			if ad == nil {
 				continue
 			}
+			out[i].Data, out[i].Grad = ad.a, ad.ga
+			out[i+1].Data, out[i+1].Grad = ad.b, ad.gb
+			i += 2
+		}
+	}
+	return out
+}
+
+// LoRATensorShapes lists the tensors LoRATensors would give a model of cfg
+// with adapters c (which must validate), with names and shapes only.
+func LoRATensorShapes(cfg Config, c LoRAConfig) []Tensor {
+	var out []Tensor
+	for l := 0; l < cfg.Layers; l++ {
+		for _, t := range c.targetIDs() {
+			in, o, _ := cfg.loraDims(t)
 			mod := "mlp."
 			if t <= loraO {
 				mod = "self_attn."
 			}
 			p := fmt.Sprintf("model.layers.%d.%s%s.", l, mod, loraTargetNames[t])
 			out = append(out,
-				Tensor{Name: p + "lora_A.weight", Shape: []int{ll.r, ad.in}, Data: ad.a, Grad: ad.ga, Decay: true},
-				Tensor{Name: p + "lora_B.weight", Shape: []int{ad.out, ll.r}, Data: ad.b, Grad: ad.gb, Decay: true})
+				Tensor{Name: p + "lora_A.weight", Shape: []int{c.Rank, in}, Decay: true},
+				Tensor{Name: p + "lora_B.weight", Shape: []int{o, c.Rank}, Decay: true})
 		}
 	}
 	return out
