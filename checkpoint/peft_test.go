@@ -361,3 +361,43 @@ func TestLoRATrainStateResume(t *testing.T) {
 		t.Error("restoring a full state onto a LoRA model succeeded")
 	}
 }
+
+// TestPEFTTorch runs PyTorch (scripts/torch_check_llama.py, which applies a
+// PEFT adapter directory as peft's LoraLayer does, unmerged, reading only
+// the files) on the base plus adapters and on the merged export, and
+// compares both with align's adapter model.
+func TestPEFTTorch(t *testing.T) {
+	python := llamaTorchPython(t)
+	var dirs []string
+	var ours [][]float32
+	ids := testIDs(16, 300, 9)
+	for i, f := range llamaFlavours {
+		targets := loraAll
+		if i%2 == 1 {
+			targets = []string{"q_proj", "v_proj", "up_proj"}
+		}
+		m := loraModel(t, f.cfg, targets, uint64(60+i))
+		adapted, merged := t.TempDir(), t.TempDir()
+		if err := SaveHF(adapted, m.Base(), nil, HFOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		if err := SaveLoRA(adapted, m, PEFTOptions{BaseModel: adapted}); err != nil {
+			t.Fatal(err)
+		}
+		if err := SaveHF(merged, m, nil, HFOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		dirs = append(dirs, adapted, merged)
+		want := forwardLogits(t, m, ids)
+		ours = append(ours, want, want)
+	}
+	res := torchLlamaLogits(t, python, ids, dirs...)
+	for i, r := range res {
+		name := llamaFlavours[i/2].name + [2]string{" base+adapter", " merged"}[i%2]
+		e := relErr64(ours[i], r)
+		t.Logf("%s: PyTorch (float64) vs align's adapter model, max relative error of the logits %.3g", name, e)
+		if e > 1e-4 {
+			t.Errorf("%s: relative error %.3g, want < 1e-4", name, e)
+		}
+	}
+}

@@ -83,6 +83,14 @@ func (c LoRAConfig) Validate(cfg Config) error {
 		}
 		seen[t] = true
 	}
+	var n int64
+	for _, t := range c.targetIDs() {
+		in, out, _ := cfg.loraDims(t)
+		n += int64(c.Rank) * int64(in+out) * int64(cfg.Layers)
+	}
+	if n > maxParams {
+		return fmt.Errorf("lora: %d adapter parameters are too many (rank %d)", n, c.Rank)
+	}
 	return nil
 }
 
