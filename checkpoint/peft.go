@@ -87,6 +87,10 @@ func SaveLoRA(dir string, m *model.Model, opt PEFTOptions) error {
 	cfg := PEFTConfig{
 		PeftType: "LORA", TaskType: "CAUSAL_LM", BaseModel: opt.BaseModel,
 		R: lc.Rank, LoraAlpha: lc.Alpha, TargetModules: targets, Bias: "none", InferenceMode: true,
+		// GPT-2's Conv1D stores its weights (in, out); PEFT sets this for
+		// it (and ignores it on nn.Linear). lora_A and lora_B keep their
+		// shapes either way.
+		FanInFanOut:     !m.Config.IsLlama(),
 		InitLoraWeights: json.RawMessage("true"), ModulesToSave: json.RawMessage("null"),
 		LayersToTransform: json.RawMessage("null"), LayersPattern: json.RawMessage("null"),
 		RankPattern: json.RawMessage("{}"), AlphaPattern: json.RawMessage("{}"), Revision: json.RawMessage("null"),
@@ -133,8 +137,6 @@ func ReadLoRAConfig(dir string) (model.LoRAConfig, PEFTConfig, error) {
 		return model.LoRAConfig{}, pc, fail("use_dora: DoRA adapters are not supported")
 	case pc.UseRSLoRA:
 		return model.LoRAConfig{}, pc, fail("use_rslora: rank-stabilised scaling is not supported")
-	case pc.FanInFanOut:
-		return model.LoRAConfig{}, pc, fail("fan_in_fan_out is set, but Llama projections are stored (out, in)")
 	case !isNull(pc.ModulesToSave):
 		return model.LoRAConfig{}, pc, fail("modules_to_save %s: adapters with fully trained modules are not supported", pc.ModulesToSave)
 	case !isNull(pc.LayersToTransform) || !isNull(pc.LayersPattern):
@@ -152,7 +154,7 @@ func ReadLoRAConfig(dir string) (model.LoRAConfig, PEFTConfig, error) {
 		if one != "all-linear" {
 			return model.LoRAConfig{}, pc, fail("target_modules %q: a regular expression is not supported (list the modules)", one)
 		}
-		lc.Targets = model.LoRATargets()
+		lc.Targets = []string{model.LoRAAllLinear}
 	default:
 		return model.LoRAConfig{}, pc, fail("target_modules must be a list of module names")
 	}

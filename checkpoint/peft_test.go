@@ -401,3 +401,55 @@ func TestPEFTTorch(t *testing.T) {
 		}
 	}
 }
+
+// TestPEFTGPT2: GPT-2 adapters save under PEFT's GPT-2 names (Conv1D:
+// fan_in_fan_out), load back bit-exactly, and SaveHF writes them merged.
+func TestPEFTGPT2(t *testing.T) {
+	m := testModel(t, tinyConfig, 3)
+	if err := m.AddLoRA(model.LoRAConfig{Rank: 2, Alpha: 4, Targets: []string{"c_attn", "c_proj"}}, 1); err != nil {
+		t.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(3, 4))
+	for i := range m.TrainableParams() {
+		m.TrainableParams()[i] = float32(rng.NormFloat64() * 0.2)
+	}
+	ids := testIDs(12, tinyConfig.VocabSize, 1)
+	want := forwardLogits(t, m, ids)
+	dir := t.TempDir()
+	if err := SaveLoRA(dir, m, PEFTOptions{BaseModel: "gpt2"}); err != nil {
+		t.Fatal(err)
+	}
+	sf := must(OpenSafetensors(filepath.Join(dir, PEFTWeightsFile)))
+	for name, shape := range map[string][]int{
+		"base_model.model.transformer.h.0.attn.c_attn.lora_A.weight": {2, 16},
+		"base_model.model.transformer.h.0.attn.c_attn.lora_B.weight": {48, 2},
+		"base_model.model.transformer.h.1.attn.c_proj.lora_B.weight": {16, 2},
+		"base_model.model.transformer.h.1.mlp.c_proj.lora_A.weight":  {2, 64},
+	} {
+		if st, ok := sf.Tensor(name); !ok || !slices.Equal(st.Shape, shape) {
+			t.Errorf("%s: %+v (present %v), want %v", name, st, ok, shape)
+		}
+	}
+	sf.Close()
+	var c map[string]any
+	if err := json.Unmarshal(must(os.ReadFile(filepath.Join(dir, PEFTConfigFile))), &c); err != nil {
+		t.Fatal(err)
+	}
+	if c["fan_in_fan_out"] != true {
+		t.Errorf("fan_in_fan_out = %v for GPT-2", c["fan_in_fan_out"])
+	}
+	r := must(m.Base().Clone())
+	if err := LoadLoRA(dir, r); err != nil {
+		t.Fatal(err)
+	}
+	if got := forwardLogits(t, r, ids); !slices.Equal(got, want) {
+		t.Error("logits differ after a round trip")
+	}
+	hf := t.TempDir()
+	if err := SaveHF(hf, m, nil, HFOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(must(LoadHF(hf)).Model.Params(), must(m.Merged()).Params()) {
+		t.Error("SaveHF did not write the merged GPT-2")
+	}
+}

@@ -87,7 +87,7 @@ func (s *TrainState) RestoreInto(m *model.Model, opt *model.Optimizer) error {
 			return fail("the state holds a full model, the model has LoRA adapters")
 		}
 		return fail("the state holds LoRA adapters (rank %d on %v), the model has none", s.LoRA.Rank, s.LoRA.Targets)
-	case hasLoRA && (lc.Rank != s.LoRA.Rank || lc.Alpha != s.LoRA.Alpha || !slices.Equal(lc.Targets, s.LoRA.Canonical().Targets)):
+	case hasLoRA && (lc.Rank != s.LoRA.Rank || lc.Alpha != s.LoRA.Alpha || !slices.Equal(lc.Targets, s.LoRA.Canonical(s.Config).Targets)):
 		return fail("the state's adapters (rank %d, alpha %v on %v) differ from the model's (rank %d, alpha %v on %v)",
 			s.LoRA.Rank, s.LoRA.Alpha, s.LoRA.Targets, lc.Rank, lc.Alpha, lc.Targets)
 	case s.AdamW != opt.Config:

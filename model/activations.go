@@ -113,7 +113,12 @@ func (m *Model) layerActs(l int) blockActs {
 	a := &m.acts
 	n, C, NH := m.b*m.t, m.Config.Channels, m.Config.Heads
 	at := func(s []float32, w int) []float32 { return s[l*n*w : (l+1)*n*w : (l+1)*n*w] }
+	var lora []float32
+	if lw := m.loraWidth(); lw > 0 {
+		lora = at(a.lora, lw)
+	}
 	return blockActs{
+		lora:    lora,
 		in:      at(a.res, C),
 		mid:     at(a.res2, C),
 		out:     a.res[(l+1)*n*C : (l+2)*n*C],

@@ -137,7 +137,7 @@ func (d *Decoder) Append(tokens [][]int32) ([]float32, error) {
 	} else {
 		x := d.blockActs(rows)
 		for l := 0; l < cfg.Layers; l++ {
-			blockForward(d.m.W.layer(l, C), x, rows, C, l, d)
+			blockForward(d.m.gpt2LayerW(l), x, rows, C, l, d)
 		}
 	}
 	// Final layernorm and LM head only for each sequence's last new token.
@@ -177,6 +177,7 @@ func (d *Decoder) blockActs(rows int) blockActs {
 		atty: d.atty[:rows*C],
 		fch:  d.fch[:rows*4*C],
 		gelu: d.gelu[:rows*4*C],
+		lora: d.lora[:rows*d.m.loraWidth()],
 	}
 }
 

@@ -64,7 +64,7 @@ func BenchmarkLlamaLoRATrainStep(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	lc := LoRAConfig{Rank: 8, Alpha: 16, Targets: LoRATargets()}
+	lc := LoRAConfig{Rank: 8, Alpha: 16, Targets: LoRATargets(llamaRefCfg)}
 	if err := m.AddLoRA(lc, 1); err != nil {
 		b.Fatal(err)
 	}

@@ -25,8 +25,9 @@ import (
 // shares its weights, so one copy serves as the policy's base and as the
 // reference policy.
 
-// LoRA target modules of a Llama-family model, named as PEFT's
-// target_modules name them, in the order the adapters are laid out.
+// LoRA targets, by index into loraLayer.ad: a Llama-family model's seven
+// projections, or GPT-2's four, each named as PEFT's target_modules name
+// them, in the order the adapters are laid out.
 const (
 	loraQ = iota
 	loraK
@@ -38,19 +39,49 @@ const (
 	numLoRATargets
 )
 
-var loraTargetNames = [numLoRATargets]string{"q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"}
+const (
+	loraAttn     = iota // GPT-2 attn.c_attn (q, k and v fused, as in Hugging Face's GPT-2)
+	loraAttnProj        // attn.c_proj
+	loraFc              // mlp.c_fc
+	loraFcProj          // mlp.c_proj
+	numGPT2LoRATargets
+)
 
-// LoRATargets returns the target module names a Llama-family model
-// supports, in layout order.
-func LoRATargets() []string { return slices.Clone(loraTargetNames[:]) }
+var (
+	llamaLoRANames = []string{"q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"}
+	gpt2LoRANames  = []string{"c_attn", "attn.c_proj", "c_fc", "mlp.c_proj"}
+	// gpt2LoRAAliases are the other names PEFT matches (by suffix) to the
+	// same modules: "c_proj" is both projections.
+	gpt2LoRAAliases = map[string][]int{
+		"attn.c_attn": {loraAttn}, "c_proj": {loraAttnProj, loraFcProj}, "mlp.c_fc": {loraFc},
+	}
+)
+
+// LoRAAllLinear is PEFT's target_modules shorthand for every linear layer
+// but the output head.
+const LoRAAllLinear = "all-linear"
+
+// loraNames returns cfg's target names in layout order.
+func (cfg Config) loraNames() []string {
+	if cfg.IsLlama() {
+		return llamaLoRANames
+	}
+	return gpt2LoRANames
+}
+
+// LoRATargets returns the target module names a model of cfg supports, in
+// layout order: q_proj, k_proj, v_proj, o_proj, gate_proj, up_proj and
+// down_proj for the Llama family; c_attn, attn.c_proj, c_fc and mlp.c_proj
+// for GPT-2 (which also takes c_proj, both projections, and "all-linear").
+func LoRATargets(cfg Config) []string { return slices.Clone(cfg.loraNames()) }
 
 // LoRAConfig describes the adapters: their rank, their scale's numerator
 // and the projections they attach to (PEFT's r, lora_alpha and
-// target_modules).
+// target_modules). Dropout is not implemented (PEFT's lora_dropout 0).
 type LoRAConfig struct {
 	Rank    int      `json:"r"`
 	Alpha   float64  `json:"lora_alpha"`
-	Targets []string `json:"target_modules"` // PEFT module names: q_proj, k_proj, v_proj, o_proj, gate_proj, up_proj, down_proj
+	Targets []string `json:"target_modules"` // PEFT module names (LoRATargets), or "all-linear"
 }
 
 // Maximum rank, beyond which a LoRA config is rejected as absurd.
@@ -61,22 +92,20 @@ func (c LoRAConfig) Scale() float64 { return c.Alpha / float64(c.Rank) }
 
 // Validate reports why c cannot adapt a model of cfg, or nil.
 func (c LoRAConfig) Validate(cfg Config) error {
-	if !cfg.IsLlama() {
-		return errors.New("lora: adapters are implemented for Llama-family models only")
-	}
 	if c.Rank <= 0 || c.Rank > maxLoRARank {
 		return fmt.Errorf("lora: rank %d must be in [1, %d]", c.Rank, maxLoRARank)
 	}
 	if !(c.Alpha > 0) || math.IsInf(c.Alpha, 0) {
 		return fmt.Errorf("lora: alpha %v must be positive and finite", c.Alpha)
 	}
+	names := strings.Join(cfg.loraNames(), ", ")
 	if len(c.Targets) == 0 {
-		return fmt.Errorf("lora: no target modules (choose from %s)", strings.Join(loraTargetNames[:], ", "))
+		return fmt.Errorf("lora: no target modules (choose from %s)", names)
 	}
 	seen := map[string]bool{}
 	for _, t := range c.Targets {
-		if loraTargetIndex(t) < 0 {
-			return fmt.Errorf("lora: unknown target module %q (choose from %s)", t, strings.Join(loraTargetNames[:], ", "))
+		if cfg.loraTargetIDs(t) == nil {
+			return fmt.Errorf("lora: unknown target module %q (choose from %s)", t, names)
 		}
 		if seen[t] {
 			return fmt.Errorf("lora: target module %q is named twice", t)
@@ -84,7 +113,7 @@ func (c LoRAConfig) Validate(cfg Config) error {
 		seen[t] = true
 	}
 	var n int64
-	for _, t := range c.targetIDs() {
+	for _, t := range c.targetIDs(cfg) {
 		in, out, _ := cfg.loraDims(t)
 		n += int64(c.Rank) * int64(in+out) * int64(cfg.Layers)
 	}
@@ -98,49 +127,80 @@ func (c LoRAConfig) Validate(cfg Config) error {
 // of cfg (which must validate).
 func (c LoRAConfig) NumParams(cfg Config) int {
 	n := 0
-	for _, t := range c.targetIDs() {
+	for _, t := range c.targetIDs(cfg) {
 		in, out, _ := cfg.loraDims(t)
 		n += c.Rank * (in + out)
 	}
 	return n * cfg.Layers
 }
 
-// Canonical returns c with its targets in layout order (as LoRA reports
-// them), dropping unknown names.
-func (c LoRAConfig) Canonical() LoRAConfig {
-	ids := c.targetIDs()
+// Canonical returns c with its targets as a model of cfg reports them
+// (LoRA): each module once, by its name in LoRATargets, in layout order,
+// with aliases and "all-linear" resolved and unknown names dropped.
+func (c LoRAConfig) Canonical(cfg Config) LoRAConfig {
+	ids := c.targetIDs(cfg)
 	c.Targets = make([]string, len(ids))
 	for i, t := range ids {
-		c.Targets[i] = loraTargetNames[t]
+		c.Targets[i] = cfg.loraNames()[t]
 	}
 	return c
 }
 
-// targetIDs returns the known targets of c in layout order.
-func (c LoRAConfig) targetIDs() []int {
+// targetIDs returns the targets c names in layout order.
+func (c LoRAConfig) targetIDs(cfg Config) []int {
+	on := make([]bool, len(cfg.loraNames()))
+	for _, name := range c.Targets {
+		for _, t := range cfg.loraTargetIDs(name) {
+			on[t] = true
+		}
+	}
 	var ids []int
-	for t, name := range loraTargetNames {
-		if slices.Contains(c.Targets, name) {
+	for t, ok := range on {
+		if ok {
 			ids = append(ids, t)
 		}
 	}
 	return ids
 }
 
-func loraTargetIndex(name string) int {
-	for t, n := range loraTargetNames {
-		if n == name {
-			return t
+// loraTargetIDs returns the modules name stands for, or nil.
+func (cfg Config) loraTargetIDs(name string) []int {
+	names := cfg.loraNames()
+	if name == LoRAAllLinear {
+		ids := make([]int, len(names))
+		for i := range ids {
+			ids[i] = i
 		}
+		return ids
 	}
-	return -1
+	if i := slices.Index(names, name); i >= 0 {
+		return []int{i}
+	}
+	if !cfg.IsLlama() {
+		return gpt2LoRAAliases[name]
+	}
+	return nil
 }
 
 // loraDims returns a target's input and output widths and the column where
 // its output starts in the buffer the base projection writes (q, k and v
 // share the fused qkv rows).
 func (cfg Config) loraDims(t int) (in, out, off int) {
-	C, H, q, kv := cfg.Channels, cfg.hidden(), cfg.Heads*cfg.headDim(), cfg.kvHeads()*cfg.headDim()
+	C := cfg.Channels
+	if !cfg.IsLlama() {
+		switch t {
+		case loraAttn:
+			return C, 3 * C, 0
+		case loraAttnProj:
+			return C, C, 0
+		case loraFc:
+			return C, 4 * C, 0
+		case loraFcProj:
+			return 4 * C, C, 0
+		}
+		panic("lora: bad target")
+	}
+	H, q, kv := cfg.hidden(), cfg.Heads*cfg.headDim(), cfg.kvHeads()*cfg.headDim()
 	switch t {
 	case loraQ:
 		return C, q, 0
@@ -156,6 +216,19 @@ func (cfg Config) loraDims(t int) (in, out, off int) {
 		return H, C, 0
 	}
 	panic("lora: bad target")
+}
+
+// loraModule returns the Hugging Face state-dict name of target t's module
+// in layer l.
+func (cfg Config) loraModule(l, t int) string {
+	if !cfg.IsLlama() {
+		return fmt.Sprintf("transformer.h.%d.%s", l, [...]string{"attn.c_attn", "attn.c_proj", "mlp.c_fc", "mlp.c_proj"}[t])
+	}
+	mod := "mlp."
+	if t <= loraO {
+		mod = "self_attn."
+	}
+	return fmt.Sprintf("model.layers.%d.%s%s", l, mod, llamaLoRANames[t])
 }
 
 // loraAdapter is one adapter's views into the adapter buffers.
@@ -217,8 +290,8 @@ func (m *Model) attachLoRA(c LoRAConfig) error {
 		return err
 	}
 	cfg := m.Config
-	c = c.Canonical()
-	ids := c.targetIDs()
+	c = c.Canonical(cfg)
+	ids := c.targetIDs(cfg)
 	n := c.NumParams(cfg)
 	s := &loraState{cfg: c, params: make([]float32, n), grads: make([]float32, n), layers: make([]loraLayer, cfg.Layers)}
 	off := 0
@@ -230,7 +303,7 @@ func (m *Model) attachLoRA(c LoRAConfig) error {
 		for slot, t := range ids {
 			in, out, col := cfg.loraDims(t)
 			ld := out
-			if t == loraQ || t == loraK || t == loraV {
+			if cfg.IsLlama() && (t == loraQ || t == loraK || t == loraV) {
 				ld = cfg.qkvWidth()
 			}
 			ad := &loraAdapter{in: in, out: out, off: col, ld: ld, slot: slot}
@@ -252,6 +325,16 @@ func (m *Model) attachLoRA(c LoRAConfig) error {
 func (m *Model) freezeBase() {
 	cfg := m.Config
 	L, C, HD := cfg.Layers, cfg.Channels, cfg.headDim()
+	if !cfg.IsLlama() {
+		// Layernorm gains and shifts, per layer and final.
+		buf := make([]float32, 4*L*C+2*C)
+		off := 0
+		take := func(k int) []float32 { s := buf[off : off+k : off+k]; off += k; return s }
+		m.G = Weights{Ln1w: take(L * C), Ln1b: take(L * C), Ln2w: take(L * C), Ln2b: take(L * C), Lnfw: take(C), Lnfb: take(C)}
+		m.grads = nil
+		m.resetActs()
+		return
+	}
 	var sink llamaWeights
 	n := 2*L*C + C
 	if cfg.QKNorm {
@@ -292,7 +375,9 @@ func (m *Model) LoRA() (LoRAConfig, bool) {
 
 // LoRATensors lists the adapters, per layer and target, A before B, named
 // as PEFT's saved state dict names them after its "base_model.model."
-// prefix ("model.layers.0.self_attn.q_proj.lora_A.weight"). Data and Grad
+// prefix: the Hugging Face module name, then lora_A or lora_B
+// ("model.layers.0.self_attn.q_proj.lora_A.weight",
+// "transformer.h.0.attn.c_attn.lora_B.weight"). Data and Grad
 // are views into TrainableParams and TrainableGrads. Nil without adapters.
 func (m *Model) LoRATensors() []Tensor {
 	if m.lora == nil {
@@ -318,13 +403,9 @@ func (m *Model) LoRATensors() []Tensor {
 func LoRATensorShapes(cfg Config, c LoRAConfig) []Tensor {
 	var out []Tensor
 	for l := 0; l < cfg.Layers; l++ {
-		for _, t := range c.targetIDs() {
+		for _, t := range c.targetIDs(cfg) {
 			in, o, _ := cfg.loraDims(t)
-			mod := "mlp."
-			if t <= loraO {
-				mod = "self_attn."
-			}
-			p := fmt.Sprintf("model.layers.%d.%s%s.", l, mod, loraTargetNames[t])
+			p := cfg.loraModule(l, t) + "."
 			out = append(out,
 				Tensor{Name: p + "lora_A.weight", Shape: []int{c.Rank, in}, Decay: true},
 				Tensor{Name: p + "lora_B.weight", Shape: []int{o, c.Rank}, Decay: true})
@@ -383,7 +464,7 @@ func (m *Model) Merged() (*Model, error) {
 	}
 	copy(c.params, m.params)
 	if m.lora != nil {
-		m.lora.foldInto(c.lw, m.Config)
+		m.lora.foldInto(c, m.Config)
 	}
 	return c, nil
 }
@@ -399,38 +480,45 @@ func (m *Model) MergeLoRA() error {
 	cfg := m.Config
 	if m.lora.shared {
 		m.params = slices.Clone(m.params)
-		m.lw = newLlamaWeights(m.params, cfg)
 	}
-	m.lora.foldInto(m.lw, cfg)
-	m.lora = nil
 	m.grads = make([]float32, len(m.params))
-	m.lg = newLlamaWeights(m.grads, cfg)
-	m.W = Weights{Wte: m.lw.embed, Lnfw: m.lw.norm, Headw: m.lw.headw, Headb: m.lw.headb}
-	m.G = Weights{Wte: m.lg.embed, Lnfw: m.lg.norm, Headw: m.lg.headw, Headb: m.lg.headb}
+	m.setViews()
+	m.lora.foldInto(m, cfg)
+	m.lora = nil
 	m.resetActs()
 	return nil
 }
 
-// foldInto adds s·B·A to the base matrices of w.
-func (s *loraState) foldInto(w llamaWeights, cfg Config) {
+// setViews points W, G (and a Llama model's lw and lg) at params and grads.
+func (m *Model) setViews() {
+	cfg := m.Config
+	if !cfg.IsLlama() {
+		m.W, m.G = newWeights(m.params, cfg), newWeights(m.grads, cfg)
+		return
+	}
+	m.lw, m.lg = newLlamaWeights(m.params, cfg), newLlamaWeights(m.grads, cfg)
+	m.W = Weights{Wte: m.lw.embed, Lnfw: m.lw.norm, Headw: m.lw.headw, Headb: m.lw.headb}
+	m.G = Weights{Wte: m.lg.embed, Lnfw: m.lg.norm, Headw: m.lg.headw, Headb: m.lg.headb}
+}
+
+// foldInto adds s·B·A to the base matrices of m (not s's model, or a
+// model whose weights are not shared).
+func (s *loraState) foldInto(m *Model, cfg Config) {
 	for l, ll := range s.layers {
-		base := w.layer(l, cfg.Layers)
+		base := m.lw.layer(l, cfg.Layers)
+		gpt := m.W.layer(l, cfg.Channels)
 		for t, ad := range ll.ad {
 			if ad == nil {
 				continue
 			}
 			var W []float32
-			switch t {
-			case loraQ, loraK, loraV:
+			switch {
+			case !cfg.IsLlama():
+				W = [...][]float32{gpt.qkvw, gpt.attprojw, gpt.fcw, gpt.fcprojw}[t]
+			case t == loraQ || t == loraK || t == loraV:
 				W = base.qkvw[ad.off*ad.in : (ad.off+ad.out)*ad.in]
-			case loraO:
-				W = base.o
-			case loraGate:
-				W = base.gate
-			case loraUp:
-				W = base.up
-			case loraDown:
-				W = base.down
+			default:
+				W = [...][]float32{loraO: base.o, loraGate: base.gate, loraUp: base.up, loraDown: base.down}[t]
 			}
 			sb := slices.Clone(ad.b)
 			tensor.Scale(ll.scale, sb)
@@ -481,6 +569,15 @@ func (m *Model) loraWidth() int {
 		return 0
 	}
 	return len(m.lora.cfg.Targets) * m.lora.cfg.Rank
+}
+
+// gpt2LayerW is GPT-2 block l's weights with its adapters, if any.
+func (m *Model) gpt2LayerW(l int) layerWeights {
+	w := m.W.layer(l, m.Config.Channels)
+	if m.lora != nil {
+		w.lora = &m.lora.layers[l]
+	}
+	return w
 }
 
 // llamaLayerW is block l's weights with its adapters, if any.

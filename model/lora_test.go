@@ -463,7 +463,7 @@ func TestLoRAConfigErrors(t *testing.T) {
 		{LoRAConfig{Rank: 2, Alpha: 1}, llama, "no target"},
 		{LoRAConfig{Rank: 2, Alpha: 1, Targets: []string{"q_proj", "c_attn"}}, llama, `"c_attn"`},
 		{LoRAConfig{Rank: 2, Alpha: 1, Targets: []string{"q_proj", "q_proj"}}, llama, "twice"},
-		{LoRAConfig{Rank: 2, Alpha: 1, Targets: []string{"q_proj"}}, gradCfg, "Llama"},
+		{LoRAConfig{Rank: 2, Alpha: 1, Targets: []string{"q_proj"}}, gradCfg, `"q_proj"`},
 	} {
 		err := tc.c.Validate(tc.cfg)
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
@@ -485,7 +485,132 @@ func TestLoRAConfigErrors(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := g.AddLoRA(lc, 1); err == nil {
-		t.Error("AddLoRA on GPT-2 succeeded")
+	if err := g.AddLoRA(LoRAConfig{Rank: 2, Alpha: 1, Targets: []string{"c_proj", "c_attn"}}, 1); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := g.LoRA(); !slices.Equal(got.Targets, []string{"c_attn", "attn.c_proj", "mlp.c_proj"}) {
+		t.Errorf("GPT-2 targets %v, want c_proj resolved to both projections", got.Targets)
+	}
+	all := LoRAConfig{Rank: 2, Alpha: 1, Targets: []string{LoRAAllLinear}}
+	if got := all.Canonical(llama).Targets; !slices.Equal(got, LoRATargets(llama)) {
+		t.Errorf("all-linear is %v for Llama", got)
+	}
+	if got := all.Canonical(gradCfg).Targets; !slices.Equal(got, LoRATargets(gradCfg)) {
+		t.Errorf("all-linear is %v for GPT-2", got)
+	}
+}
+
+// gpt2LoRAParams64 returns the flat float64 parameters of a GPT-2 model with
+// base p and the adapters in a folded in.
+func gpt2LoRAParams64(cfg Config, base []float64, a map[string][]float64, c LoRAConfig) []float64 {
+	p := slices.Clone(base)
+	w := refViews(p, cfg)
+	C := cfg.Channels
+	for l := 0; l < cfg.Layers; l++ {
+		for t, g := range [...]int{gQkvw, gAttprojw, gFcw, gFcprojw} {
+			mod := cfg.loraModule(l, t)
+			A, ok := a[mod+".lora_A.weight"]
+			if !ok {
+				continue
+			}
+			B := a[mod+".lora_B.weight"]
+			in, out, _ := cfg.loraDims(t)
+			W := w[g][l*in*out : (l+1)*in*out]
+			for i := 0; i < out; i++ {
+				for j := 0; j < in; j++ {
+					var d float64
+					for k := 0; k < c.Rank; k++ {
+						d += B[i*c.Rank+k] * A[k*in+j]
+					}
+					W[i*in+j] += c.Scale() * d
+				}
+			}
+			_ = C
+		}
+	}
+	return p
+}
+
+// TestGPT2LoRA: GPT-2's adapters (c_attn, both c_proj, c_fc): zero-B
+// identity, gradients against finite differences of the merged float64
+// reference, the decoder, the base view and the merge.
+func TestGPT2LoRA(t *testing.T) {
+	cfg := gradCfg
+	const B, T = 2, 5
+	in := []int32{1, 4, 4, 9, 0, 10, 2, 3, 7, 5}
+	for _, targets := range [][]string{{"c_attn", "c_proj", "c_fc"}, {"mlp.c_proj", "c_attn"}} {
+		t.Run(strings.Join(targets, "+"), func(t *testing.T) {
+			m, err := New(cfg, 1)
+			if err != nil {
+				t.Fatal(err)
+			}
+			roughen(m, 2)
+			want := logitsOf(t, m, in, B, T)
+			if err := m.AddLoRA(LoRAConfig{Rank: 3, Alpha: 5, Targets: targets}, 4); err != nil {
+				t.Fatal(err)
+			}
+			if got := logitsOf(t, m, in, B, T); !slices.Equal(got, want) {
+				t.Fatal("zero-B adapters changed the logits")
+			}
+			randomize(newRNG(5), m.TrainableParams(), 0.3)
+			lc, _ := m.LoRA()
+			if err := m.Forward(in, B, T); err != nil {
+				t.Fatal(err)
+			}
+			adapted := slices.Clone(m.Logits())
+			r := randSlice(newRNG(6), len(m.DLogits()), 1)
+			s := randSlice(newRNG(7), len(m.DScalars()), 1)
+			copy(m.DLogits(), r)
+			copy(m.DScalars(), s)
+			m.ZeroGrad()
+			if err := m.Backward(); err != nil {
+				t.Fatal(err)
+			}
+			base := to64(m.Params())
+			a := loraTensors64(m)
+			logits, _ := refForward(cfg, gpt2LoRAParams64(cfg, base, a, lc), in, B, T)
+			if e := maxRelDiff(adapted, logits); e > 1e-4 {
+				t.Errorf("logits differ from the merged float64 reference by %.3g", e)
+			}
+			f := func() float64 {
+				logits, scalars := refForward(cfg, gpt2LoRAParams64(cfg, base, a, lc), in, B, T)
+				return dot64(logits, r) + dot64(scalars, s)
+			}
+			for _, tn := range m.LoRATensors() {
+				checkRel(t, tn.Name, gradCheck(f, a[tn.Name], tn.Grad), 1e-3)
+			}
+
+			// The base view, the decoder and the merge.
+			if got := logitsOf(t, m.Base(), in, B, T); !slices.Equal(got, want) {
+				t.Error("the base view's logits differ from the base model's")
+			}
+			d, err := m.NewDecoder(B, T)
+			if err != nil {
+				t.Fatal(err)
+			}
+			V := cfg.VocabSize
+			dl, err := d.Append([][]int32{in[:T], in[T:]})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i := 0; i < B; i++ {
+				if e := relErr(dl[i*V:(i+1)*V], adapted[((i+1)*T-1)*V:(i+1)*T*V]); e > 1e-4 {
+					t.Errorf("decoder sequence %d differs from the forward by %.3g", i, e)
+				}
+			}
+			merged, err := m.Merged()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if e := maxRelDiff(logitsOf(t, merged, in, B, T), to64(adapted)); e > 1e-5 {
+				t.Errorf("merged logits differ by %.3g", e)
+			}
+			if err := m.MergeLoRA(); err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(m.Params(), merged.Params()) {
+				t.Error("MergeLoRA and Merged differ")
+			}
+		})
 	}
 }
