@@ -30,6 +30,13 @@
 // directories that record none are told by their scalar heads. Weights that
 // hold a NaN or an infinity are refused on load with a [*NonFiniteError].
 //
+// LoRA adapters are saved and loaded in PEFT's layout ([SaveLoRA],
+// [LoadLoRA]: adapter_config.json and adapter_model.safetensors, tensors
+// named base_model.model.<module>.lora_A.weight and lora_B.weight); [SaveHF]
+// and [GGUF] write a model with adapters merged. A training state
+// ([SaveTrainState]) of a LoRA run holds the adapters and their moments
+// only; [TrainState.RestoreInto] puts them back onto the base.
+//
 // Files are written atomically with [WriteFileAtomic]: a temporary file in the
 // same directory, fsync, rename. Readers never panic on corrupt input; their
 // errors name the file and the tensor or field at fault.

@@ -94,10 +94,17 @@ type GGUFExportOptions struct {
 
 // GGUF lays out a model and its tokenizer for llama.cpp's gpt2
 // architecture (see GPT2GGUF). Scalar heads have no place in llama.cpp and
-// are left out.
+// are left out. A model with LoRA adapters is exported merged.
 func GGUF(m *model.Model, tok *tokenizer.Tokenizer, opt GGUFExportOptions) ([]KV, []Tensor, error) {
 	if err := gpt2Only(m); err != nil {
 		return nil, nil, fmt.Errorf("gguf: %w", err)
+	}
+	if _, ok := m.LoRA(); ok {
+		merged, err := m.Merged()
+		if err != nil {
+			return nil, nil, fmt.Errorf("gguf: %w", err)
+		}
+		m = merged
 	}
 	vocab, err := GGUFVocabOf(tok, m.Config.VocabSize)
 	if err != nil {

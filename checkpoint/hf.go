@@ -112,8 +112,19 @@ type HFModel struct {
 // tokenizer.json, tokenizer_config.json and special_tokens_map.json. Every
 // file is written atomically; config.json comes last, so a directory with a
 // config.json holds a complete model.
+//
+// A model with LoRA adapters is saved merged (model.Merged: the base with
+// every adapter folded in), a full model that needs no PEFT to load; the
+// adapters alone are saved by SaveLoRA.
 func SaveHF(dir string, m *model.Model, tok *tokenizer.Tokenizer, opt HFOptions) error {
 	fail := func(err error) error { return fmt.Errorf("save model %s: %w", dir, err) }
+	if _, ok := m.LoRA(); ok {
+		merged, err := m.Merged()
+		if err != nil {
+			return fail(err)
+		}
+		m = merged
+	}
 	var config any
 	if m.Config.IsLlama() {
 		c, err := NewHFLlamaConfig(m, tok, opt.Align, opt.DType)

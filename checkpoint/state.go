@@ -12,6 +12,7 @@ import (
 	mrand "math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/align-project/align/model"
@@ -21,9 +22,15 @@ import (
 // stopped: the same parameters, optimizer moments, random stream and data
 // position give bit-identical steps and losses afterwards (for the same
 // thread count, as the model promises).
+//
+// For a model with LoRA adapters, LoRA is set and Params holds only the
+// adapters (model.TrainableParams): the base weights do not change during
+// the run, so the trainer reloads them from where it first read them and
+// RestoreInto puts the adapters and their moments back.
 type TrainState struct {
 	Config model.Config
-	Params []float32 // the model's flat buffer (model.Params)
+	LoRA   *model.LoRAConfig // the adapters, or nil for a full model
+	Params []float32         // the trainable parameters (model.TrainableParams)
 
 	AdamW     model.AdamWConfig
 	M, V      []float32 // the optimizer's moments, laid out like Params
@@ -39,14 +46,71 @@ type TrainState struct {
 // slices share their buffers, so save it before the next step. Step, RNG,
 // Data and Metrics are the caller's to fill in.
 func CaptureTrainState(m *model.Model, opt *model.Optimizer) *TrainState {
-	return &TrainState{
-		Config: m.Config, Params: m.Params(),
+	s := &TrainState{
+		Config: m.Config, Params: m.TrainableParams(),
 		AdamW: opt.Config, M: opt.M, V: opt.V, AdamSteps: opt.StepCount,
 	}
+	if lc, ok := m.LoRA(); ok {
+		s.LoRA = &lc
+	}
+	return s
 }
 
-// Restore builds the model and optimizer the state describes.
+// numParams is the number of trainable parameters the state holds.
+func (s *TrainState) numParams() (int, error) {
+	if err := s.Config.Validate(); err != nil {
+		return 0, err
+	}
+	if s.LoRA == nil {
+		return s.Config.NumParams(), nil
+	}
+	if err := s.LoRA.Validate(s.Config); err != nil {
+		return 0, err
+	}
+	return s.LoRA.NumParams(s.Config), nil
+}
+
+// RestoreInto puts the state's trainable parameters and optimizer state
+// into m and opt, which must have the state's shape, adapters and AdamW
+// settings (a LoRA run: its base model with the same adapters attached,
+// e.g. by AddLoRA, and an optimizer made for it).
+func (s *TrainState) RestoreInto(m *model.Model, opt *model.Optimizer) error {
+	fail := func(format string, args ...any) error {
+		return fmt.Errorf("restore train state: %s", fmt.Sprintf(format, args...))
+	}
+	lc, hasLoRA := m.LoRA()
+	switch {
+	case s.Config != m.Config:
+		return fail("the state holds a %+v model, not %+v", s.Config, m.Config)
+	case (s.LoRA != nil) != hasLoRA:
+		if hasLoRA {
+			return fail("the state holds a full model, the model has LoRA adapters")
+		}
+		return fail("the state holds LoRA adapters (rank %d on %v), the model has none", s.LoRA.Rank, s.LoRA.Targets)
+	case hasLoRA && (lc.Rank != s.LoRA.Rank || lc.Alpha != s.LoRA.Alpha || !slices.Equal(lc.Targets, s.LoRA.Canonical(s.Config).Targets)):
+		return fail("the state's adapters (rank %d, alpha %v on %v) differ from the model's (rank %d, alpha %v on %v)",
+			s.LoRA.Rank, s.LoRA.Alpha, s.LoRA.Targets, lc.Rank, lc.Alpha, lc.Targets)
+	case s.AdamW != opt.Config:
+		return fail("the optimizer settings changed since the checkpoint (%+v, now %+v)", s.AdamW, opt.Config)
+	}
+	n := len(m.TrainableParams())
+	if len(s.Params) != n || len(s.M) != n || len(s.V) != n || len(opt.M) != n || len(opt.V) != n {
+		return fail("%d parameters and %d/%d moments for a model of %d trainable parameters (optimizer %d)", len(s.Params), len(s.M), len(s.V), n, len(opt.M))
+	}
+	copy(m.TrainableParams(), s.Params)
+	copy(opt.M, s.M)
+	copy(opt.V, s.V)
+	opt.StepCount = s.AdamSteps
+	return nil
+}
+
+// Restore builds the model and optimizer the state describes. A LoRA state
+// holds no base weights: load the base, attach the adapters and use
+// RestoreInto.
 func (s *TrainState) Restore() (*model.Model, *model.Optimizer, error) {
+	if s.LoRA != nil {
+		return nil, nil, errors.New("restore train state: the state holds LoRA adapters only; restore them onto their base model with RestoreInto")
+	}
 	m, err := model.New(s.Config, 0)
 	if err != nil {
 		return nil, nil, fmt.Errorf("restore train state: %w", err)
@@ -79,16 +143,17 @@ const (
 
 // stateManifest is train_state.json.
 type stateManifest struct {
-	Format    string          `json:"format"`
-	Version   int             `json:"version"`
-	Step      int             `json:"step"`
-	Config    model.Config    `json:"model_config"`
-	AdamW     adamWJSON       `json:"adamw"`
-	AdamSteps int             `json:"adam_steps"`
-	RNG       []byte          `json:"rng,omitempty"`  // PCG MarshalBinary, base64
-	Data      []byte          `json:"data,omitempty"` // base64
-	Metrics   json.RawMessage `json:"metrics,omitempty"`
-	Tensors   stateFile       `json:"tensors"` // params, adam_m, adam_v
+	Format    string            `json:"format"`
+	Version   int               `json:"version"`
+	Step      int               `json:"step"`
+	Config    model.Config      `json:"model_config"`
+	LoRA      *model.LoRAConfig `json:"lora,omitempty"`
+	AdamW     adamWJSON         `json:"adamw"`
+	AdamSteps int               `json:"adam_steps"`
+	RNG       []byte            `json:"rng,omitempty"`  // PCG MarshalBinary, base64
+	Data      []byte            `json:"data,omitempty"` // base64
+	Metrics   json.RawMessage   `json:"metrics,omitempty"`
+	Tensors   stateFile         `json:"tensors"` // params, adam_m, adam_v
 }
 
 type adamWJSON struct {
@@ -119,8 +184,8 @@ type saveHooks struct {
 
 func saveTrainState(dir string, s *TrainState, hooks *saveHooks) error {
 	fail := func(err error) error { return fmt.Errorf("save train state %s: %w", dir, err) }
-	n := s.Config.NumParams()
-	if err := s.Config.Validate(); err != nil {
+	n, err := s.numParams()
+	if err != nil {
 		return fail(err)
 	}
 	if len(s.Params) != n || len(s.M) != n || len(s.V) != n {
@@ -134,7 +199,7 @@ func saveTrainState(dir string, s *TrainState, hooks *saveHooks) error {
 	}
 	man := stateManifest{
 		Format: trainStateFormat, Version: trainStateVersion,
-		Step: s.Step, Config: s.Config, AdamSteps: s.AdamSteps, Data: s.Data, Metrics: s.Metrics,
+		Step: s.Step, Config: s.Config, LoRA: s.LoRA, AdamSteps: s.AdamSteps, Data: s.Data, Metrics: s.Metrics,
 		AdamW: adamWJSON{s.AdamW.Beta1, s.AdamW.Beta2, s.AdamW.Eps, s.AdamW.WeightDecay, s.AdamW.ClipNorm},
 	}
 	if s.RNG != nil {
@@ -157,7 +222,7 @@ func saveTrainState(dir string, s *TrainState, hooks *saveHooks) error {
 	}
 	h := sha256.New()
 	var size int64
-	err := WriteFileAtomic(path, func(w io.Writer) error {
+	err = WriteFileAtomic(path, func(w io.Writer) error {
 		cw := &countingWriter{w: io.MultiWriter(w, h)}
 		var dst io.Writer = cw
 		if hooks != nil && hooks.wrap != nil {
@@ -216,11 +281,8 @@ func LoadTrainState(dir string) (*TrainState, error) {
 	if man.Format != trainStateFormat || man.Version != trainStateVersion {
 		return nil, fail("format %q version %d, want %q version %d", man.Format, man.Version, trainStateFormat, trainStateVersion)
 	}
-	if err := man.Config.Validate(); err != nil {
-		return nil, fail("%v", err)
-	}
 	s := &TrainState{
-		Config: man.Config, Step: man.Step, AdamSteps: man.AdamSteps, Data: man.Data, Metrics: man.Metrics,
+		Config: man.Config, LoRA: man.LoRA, Step: man.Step, AdamSteps: man.AdamSteps, Data: man.Data, Metrics: man.Metrics,
 		AdamW: model.AdamWConfig{Beta1: man.AdamW.Beta1, Beta2: man.AdamW.Beta2, Eps: man.AdamW.Eps,
 			WeightDecay: man.AdamW.WeightDecay, ClipNorm: man.AdamW.ClipNorm},
 	}
@@ -249,7 +311,10 @@ func LoadTrainState(dir string) (*TrainState, error) {
 	if sum := hex.EncodeToString(h.Sum(nil)); size != tf.Size || sum != tf.SHA256 {
 		return nil, fail("%s has %d bytes with SHA-256 %s; the manifest says %d bytes, %s", tf.Name, size, sum, tf.Size, tf.SHA256)
 	}
-	n := man.Config.NumParams()
+	n, err := s.numParams()
+	if err != nil {
+		return nil, fail("%v", err)
+	}
 	for _, t := range []struct {
 		name string
 		dst  *[]float32

@@ -33,6 +33,9 @@ type activations struct {
 	dres       []float32 // (B,T,C) gradient of the residual stream
 	g4a, g4b   []float32 // (B,T,4C) scratch: GELU output and intermediate gradients
 	attScratch []float32 // scratch for attention backward, grown on demand
+
+	lora   []float32 // (L, B,T, adapters·r) LoRA: each adapter's s·A·x
+	loraDu []float32 // (B,T,r) LoRA backward scratch
 }
 
 // reserve makes sure the activations fit a (b,t) batch, reallocating (and
@@ -80,6 +83,10 @@ func (m *Model) reserve(b, t int) {
 		{&a.losses, bt}, {&a.lossW, bt},
 		{&a.dres, bt * C},
 		{&a.g4a, bt * scratchW}, {&a.g4b, bt * scratchW},
+		{&a.lora, L * bt * m.loraWidth()}, {&a.loraDu, 0},
+	}
+	if m.lora != nil {
+		sizes[len(sizes)-1].n = bt * m.lora.cfg.Rank
 	}
 	total := 0
 	for _, s := range sizes {
@@ -106,7 +113,12 @@ func (m *Model) layerActs(l int) blockActs {
 	a := &m.acts
 	n, C, NH := m.b*m.t, m.Config.Channels, m.Config.Heads
 	at := func(s []float32, w int) []float32 { return s[l*n*w : (l+1)*n*w : (l+1)*n*w] }
+	var lora []float32
+	if lw := m.loraWidth(); lw > 0 {
+		lora = at(a.lora, lw)
+	}
 	return blockActs{
+		lora:    lora,
 		in:      at(a.res, C),
 		mid:     at(a.res2, C),
 		out:     a.res[(l+1)*n*C : (l+2)*n*C],

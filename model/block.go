@@ -15,6 +15,7 @@ type blockActs struct {
 	att                   []float32 // attention weights, laid out as the attender wants them
 	atty                  []float32 // (n,C) attention output before the projection
 	fch, gelu             []float32 // (n,4C) MLP pre-activation and GELU output
+	lora                  []float32 // (adapters, n, r) each adapter's s·A·x, or empty
 }
 
 // attender computes block l's causal self-attention of n rows: out (n,C)
@@ -33,10 +34,23 @@ type attender interface {
 func blockForward(w layerWeights, x blockActs, n, C, l int, attn attender) {
 	tensor.LayerNormForward(x.ln1, x.ln1Mean, x.ln1Rstd, x.in, w.ln1w, w.ln1b, n, C)
 	linearForward(x.qkv, nil, x.ln1, w.qkvw, w.qkvb, n, C, 3*C)
+	ad := w.lora
+	if ad != nil {
+		ad.forward(loraAttn, x.qkv, x.ln1, x.lora, n)
+	}
 	attn.attend(l, x.atty, x.att, x.qkv)
 	linearForward(x.mid, x.in, x.atty, w.attprojw, w.attprojb, n, C, C)
+	if ad != nil {
+		ad.forward(loraAttnProj, x.mid, x.atty, x.lora, n)
+	}
 	tensor.LayerNormForward(x.ln2, x.ln2Mean, x.ln2Rstd, x.mid, w.ln2w, w.ln2b, n, C)
 	linearForward(x.fch, nil, x.ln2, w.fcw, w.fcb, n, C, 4*C)
+	if ad != nil {
+		ad.forward(loraFc, x.fch, x.ln2, x.lora, n)
+	}
 	tensor.GeluForward(x.gelu, x.fch)
 	linearForward(x.out, x.mid, x.gelu, w.fcprojw, w.fcprojb, n, 4*C, C)
+	if ad != nil {
+		ad.forward(loraFcProj, x.out, x.gelu, x.lora, n)
+	}
 }

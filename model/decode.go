@@ -26,6 +26,7 @@ type Decoder struct {
 	lens          []int     // tokens cached per sequence
 
 	qkRaw, qkRstd []float32 // Llama QKNorm scratch: (rows, (NH+NKV)·HD), (rows·(NH+NKV))
+	lora          []float32 // LoRA scratch: (adapters, rows, r)
 
 	capRows             int
 	x, ln, qkv, atty    []float32 // (rows, C), (rows, C), (rows, 3C), (rows, C); Llama: qkv (rows, QKV), atty (rows, NH·HD)
@@ -131,12 +132,12 @@ func (d *Decoder) Append(tokens [][]int32) ([]float32, error) {
 	if cfg.IsLlama() {
 		x := d.llamaActs(rows)
 		for l := 0; l < cfg.Layers; l++ {
-			llamaBlockForward(d.m.lw.layer(l, cfg.Layers), x, rows, l, cfg, d)
+			llamaBlockForward(d.m.llamaLayerW(l), x, rows, l, cfg, d)
 		}
 	} else {
 		x := d.blockActs(rows)
 		for l := 0; l < cfg.Layers; l++ {
-			blockForward(d.m.W.layer(l, C), x, rows, C, l, d)
+			blockForward(d.m.gpt2LayerW(l), x, rows, C, l, d)
 		}
 	}
 	// Final layernorm and LM head only for each sequence's last new token.
@@ -176,6 +177,7 @@ func (d *Decoder) blockActs(rows int) blockActs {
 		atty: d.atty[:rows*C],
 		fch:  d.fch[:rows*4*C],
 		gelu: d.gelu[:rows*4*C],
+		lora: d.lora[:rows*d.m.loraWidth()],
 	}
 }
 
@@ -233,6 +235,9 @@ func (d *Decoder) layerCache(l int) (k, v []float32) {
 func (d *Decoder) reserve(rows int) {
 	cfg := d.m.Config
 	C, NH, V := cfg.Channels, cfg.Heads, cfg.VocabSize
+	if need := rows * d.m.loraWidth(); len(d.lora) < need {
+		d.lora = make([]float32, max(rows, d.capRows)*d.m.loraWidth())
+	}
 	if rows <= d.capRows && len(d.gelu) >= d.batch*V {
 		return
 	}

@@ -19,6 +19,9 @@ func (d *Decoder) llamaActs(rows int) llamaActs {
 		gate: d.fch[:rows*H], up: d.fch[rows*H : 2*rows*H],
 		act: d.gelu[:rows*H],
 	}
+	if lw := d.m.loraWidth(); lw > 0 {
+		acts.lora = d.lora[:rows*lw]
+	}
 	if cfg.QKNorm {
 		nq := cfg.Heads + cfg.kvHeads()
 		acts.qkRaw, acts.qkRstd = d.qkRaw[:rows*nq*cfg.headDim()], d.qkRstd[:rows*nq]

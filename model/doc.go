@@ -33,6 +33,13 @@
 // clipped surrogate, DPO, GRPO), LogProbGrads writes the matching DLogits
 // from the loss's derivatives per token, ready for Backward.
 //
+// LoRA (lora.go): AddLoRA attaches rank-r adapters to chosen projections,
+// named as PEFT names them. The base is then frozen: Backward computes no
+// base weight gradients, ZeroGrad, NewOptimizer and TrainableParams cover
+// the adapters only, and Base returns a read-only view with the adapters
+// off that shares the base weights, so one copy serves policy and
+// reference. Merged and MergeLoRA fold the adapters into full weights.
+//
 // Dimension names: B batch, T time, C channels, V vocabulary, L layers,
 // NH heads, K scalar heads; for Llama also NKV key/value heads, HD head
 // width, H MLP width. Results are bit-identical for the same seed and

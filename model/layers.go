@@ -60,9 +60,12 @@ func linearForward(out, residual, inp, w, bias []float32, n, cin, cout int) {
 // linearBackward accumulates the weight and bias gradients of linearForward
 // given dout (n, cout), and writes (or, with accumulate, adds) the input
 // gradient into dinp (n, cin). The residual's gradient is dout itself and is
-// left to the caller. dbias may be nil when the layer has no bias.
+// left to the caller. dbias may be nil when the layer has no bias, and dw
+// nil when the weights are frozen (LoRA): then only dinp is computed.
 func linearBackward(dinp, dw, dbias, dout, inp, w []float32, n, cin, cout int, accumulate bool) {
-	tensor.MatMulTN(dw, dout, inp, cout, cin, n, true)
+	if dw != nil {
+		tensor.MatMulTN(dw, dout, inp, cout, cin, n, true)
+	}
 	if dbias != nil {
 		biasBackward(dbias, dout, n, cout)
 	}

@@ -23,6 +23,7 @@ type llamaActs struct {
 	qkv           []float32 // (n, QKV) after bias, q/k norm and RoPE: what attention read
 	qkRaw, qkRstd []float32 // QKNorm only: q heads (n·NH, HD) then k heads (n·NKV, HD) before the norm; their scales
 	att           []float32 // attention weights, laid out as the attender wants them
+	lora          []float32 // (adapters, n, r) each adapter's s·A·x, or empty
 	atty          []float32 // (n, NH·HD) attention output before o_proj
 	gate, up      []float32 // (n,H) MLP projections
 	act           []float32 // (n,H) silu(gate)·up, scratch
@@ -33,16 +34,32 @@ func llamaBlockForward(w llamaLayer, x llamaActs, n, l int, cfg Config, attn att
 	C, H, eps := cfg.Channels, cfg.hidden(), cfg.normEps()
 	tensor.RMSNormForward(x.ln1, x.ln1Rstd, x.in, w.attnNorm, n, C, eps)
 	linearForward(x.qkv, nil, x.ln1, w.qkvw, w.qkvb, n, C, cfg.qkvWidth())
+	ad := w.lora
+	if ad != nil {
+		ad.forward(loraQ, x.qkv, x.ln1, x.lora, n)
+		ad.forward(loraK, x.qkv, x.ln1, x.lora, n)
+		ad.forward(loraV, x.qkv, x.ln1, x.lora, n)
+	}
 	if cfg.QKNorm {
 		qkNormForward(x, w, n, cfg)
 	}
 	attn.attend(l, x.atty, x.att, x.qkv)
 	linearForward(x.mid, x.in, x.atty, w.o, nil, n, cfg.attnWidth(), C)
+	if ad != nil {
+		ad.forward(loraO, x.mid, x.atty, x.lora, n)
+	}
 	tensor.RMSNormForward(x.ln2, x.ln2Rstd, x.mid, w.mlpNorm, n, C, eps)
 	linearForward(x.gate, nil, x.ln2, w.gate, nil, n, C, H)
 	linearForward(x.up, nil, x.ln2, w.up, nil, n, C, H)
+	if ad != nil {
+		ad.forward(loraGate, x.gate, x.ln2, x.lora, n)
+		ad.forward(loraUp, x.up, x.ln2, x.lora, n)
+	}
 	tensor.SwiGLUForward(x.act, x.gate, x.up)
 	linearForward(x.out, x.mid, x.act, w.down, nil, n, H, C)
+	if ad != nil {
+		ad.forward(loraDown, x.out, x.act, x.lora, n)
+	}
 }
 
 // qkNormForward applies Qwen3's RMSNorm to every q and k head of the n rows
@@ -117,6 +134,9 @@ func (m *Model) llamaLayerActs(l int) llamaActs {
 		gate: fch[:n*H], up: fch[n*H:],
 		act: a.g4a[:n*H],
 	}
+	if lw := m.loraWidth(); lw > 0 {
+		x.lora = at(a.lora, lw)
+	}
 	if cfg.QKNorm {
 		nq := cfg.Heads + cfg.kvHeads()
 		x.qkRaw, x.qkRstd = at(a.qkRaw, nq*cfg.headDim()), at(a.qkRstd, nq)
@@ -133,7 +153,7 @@ func (m *Model) llamaForward() {
 		copy(embed[i*C:(i+1)*C], m.lw.embed[int(tok)*C:])
 	}
 	for l := 0; l < L; l++ {
-		llamaBlockForward(m.lw.layer(l, L), m.llamaLayerActs(l), n, l, cfg, m)
+		llamaBlockForward(m.llamaLayerW(l), m.llamaLayerActs(l), n, l, cfg, m)
 	}
 	final, lnf := a.res[L*n*C:][:n*C], a.lnf[:n*C]
 	tensor.RMSNormForward(lnf, a.lnfRstd[:n], final, m.lw.norm, n, C, cfg.normEps())

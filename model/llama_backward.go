@@ -27,6 +27,9 @@ func (m *Model) llamaBackward() {
 	for l := L - 1; l >= 0; l-- {
 		m.llamaBlockBackward(l)
 	}
+	if m.lg.embed == nil {
+		return // frozen base (LoRA)
+	}
 	// Serial: token rows may repeat.
 	for i, tok := range m.inputs[:n] {
 		tensor.Axpy(1, dres[i*C:(i+1)*C], m.lg.embed[int(tok)*C:][:C])
@@ -42,25 +45,36 @@ func (m *Model) llamaBlockBackward(l int) {
 	B, T, C, H := m.b, m.t, cfg.Channels, cfg.hidden()
 	NH, NKV, HD, qkvW, attW := cfg.Heads, cfg.kvHeads(), cfg.headDim(), cfg.qkvWidth(), cfg.attnWidth()
 	n := B * T
-	w, g, x := m.lw.layer(l, cfg.Layers), m.lg.layer(l, cfg.Layers), m.llamaLayerActs(l)
+	w, g, x := m.llamaLayerW(l), m.lg.layer(l, cfg.Layers), m.llamaLayerActs(l)
 	dres := a.dres[:n*C]
+	ad, du := w.lora, a.loraDu
 
 	// MLP: out = mid + down(silu(gate)·up), gate and up from ln2(mid).
 	act := a.g4a[:n*H]
 	tensor.SwiGLUForward(act, x.gate, x.up)
 	dact := a.g4b[:n*H]
 	linearBackward(dact, g.down, nil, dres, act, w.down, n, H, C, false)
+	if ad != nil {
+		ad.backward(loraDown, dact, dres, act, x.lora, du, n)
+	}
 	dgate, dup := a.g4a[:n*H], a.g4a[n*H:2*n*H]
 	clear(a.g4a[:2*n*H])
 	tensor.SwiGLUBackward(dgate, dup, dact, x.gate, x.up)
 	dln2 := a.g4b[:n*C]
 	linearBackward(dln2, g.gate, nil, dgate, x.ln2, w.gate, n, C, H, false)
 	linearBackward(dln2, g.up, nil, dup, x.ln2, w.up, n, C, H, true)
+	if ad != nil {
+		ad.backward(loraGate, dln2, dgate, x.ln2, x.lora, du, n)
+		ad.backward(loraUp, dln2, dup, x.ln2, x.lora, du, n)
+	}
 	tensor.RMSNormBackward(dres, g.mlpNorm, dln2, x.mid, w.mlpNorm, x.ln2Rstd, n, C)
 
 	// Attention: mid = in + o(attn(rope(qknorm(qkv(ln1(in)))))).
 	datty := a.g4a[:n*attW]
 	linearBackward(datty, g.o, nil, dres, x.atty, w.o, n, attW, C, false)
+	if ad != nil {
+		ad.backward(loraO, datty, dres, x.atty, x.lora, du, n)
+	}
 	dqkv := a.g4b[:n*qkvW]
 	clear(dqkv)
 	if need := max(tensor.AttentionScratchSizeGQA(B, T, attW, NH, NKV), T); len(a.attScratch) < need {
@@ -74,6 +88,11 @@ func (m *Model) llamaBlockBackward(l int) {
 	}
 	dln1 := a.g4a[:n*C]
 	linearBackward(dln1, g.qkvw, g.qkvb, dqkv, x.ln1, w.qkvw, n, C, qkvW, false)
+	if ad != nil {
+		ad.backward(loraQ, dln1, dqkv, x.ln1, x.lora, du, n)
+		ad.backward(loraK, dln1, dqkv, x.ln1, x.lora, du, n)
+		ad.backward(loraV, dln1, dqkv, x.ln1, x.lora, du, n)
+	}
 	tensor.RMSNormBackward(dres, g.attnNorm, dln1, x.in, w.attnNorm, x.ln1Rstd, n, C)
 }
 

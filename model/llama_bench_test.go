@@ -55,3 +55,31 @@ func BenchmarkLlamaGenerate(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.N*refB*opts.MaxNewTokens)/time.Since(start).Seconds(), "tokens/s")
 }
+
+// BenchmarkLlamaLoRATrainStep is BenchmarkLlamaTrainStep with rank-8
+// adapters on every projection: the base frozen, no weight gradients for
+// it, AdamW over the adapters only.
+func BenchmarkLlamaLoRATrainStep(b *testing.B) {
+	m, err := New(llamaRefCfg, 1)
+	if err != nil {
+		b.Fatal(err)
+	}
+	lc := LoRAConfig{Rank: 8, Alpha: 16, Targets: LoRATargets(llamaRefCfg)}
+	if err := m.AddLoRA(lc, 1); err != nil {
+		b.Fatal(err)
+	}
+	opt, err := NewOptimizer(m, DefaultAdamW())
+	if err != nil {
+		b.Fatal(err)
+	}
+	inputs, targets := fixedBatch(llamaRefCfg, refB, llamaRefCfg.Context, 1)
+	s := &refStep{m, opt, inputs, targets}
+	s.run(b)
+	b.ResetTimer()
+	start := time.Now()
+	for b.Loop() {
+		s.run(b)
+	}
+	b.ReportMetric(float64(b.N*refB*llamaRefCfg.Context)/time.Since(start).Seconds(), "tokens/s")
+	b.ReportMetric(float64(len(m.TrainableParams())), "trainable")
+}

@@ -46,6 +46,7 @@ func newLlamaWeights(buf []float32, cfg Config) llamaWeights {
 type llamaLayer struct {
 	attnNorm, qkvw, qkvb, qNorm, kNorm, o []float32
 	mlpNorm, gate, up, down               []float32
+	lora                                  *loraLayer // adapters, or nil
 }
 
 func (w *llamaWeights) layer(l, layers int) llamaLayer {
@@ -93,7 +94,7 @@ func (m *Model) llamaTensors() []Tensor {
 					parts = append(parts, TensorPart{Name: strings.ReplaceAll(q.Name, "{l}", fmt.Sprint(l)), Rows: q.Rows})
 				}
 				out = append(out, Tensor{Name: p.spec.NameAt(l), Shape: slices.Clone(p.spec.Shape), Data: m.params[lo : lo+n : lo+n],
-					Grad: m.grads[lo : lo+n : lo+n], Decay: p.spec.Decay, Parts: parts})
+					Grad: gradView(m.grads, lo, n), Decay: p.spec.Decay, Parts: parts})
 			}
 		}
 		perLayer = nil
@@ -105,12 +106,20 @@ func (m *Model) llamaTensors() []Tensor {
 		} else {
 			flushLayers()
 			out = append(out, Tensor{Name: p.Name, Shape: slices.Clone(p.Shape), Data: m.params[off : off+n : off+n],
-				Grad: m.grads[off : off+n : off+n], Decay: p.Decay})
+				Grad: gradView(m.grads, off, n), Decay: p.Decay})
 		}
 		off += n
 	}
 	flushLayers()
 	return out
+}
+
+// gradView is grads[lo:lo+n], or nil when the base is frozen (no grads).
+func gradView(grads []float32, lo, n int) []float32 {
+	if grads == nil {
+		return nil
+	}
+	return grads[lo : lo+n : lo+n]
 }
 
 // llamaDecayRanges merges the description's decay flags into runs of the

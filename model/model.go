@@ -28,6 +28,9 @@ type Model struct {
 	b, t     int     // shape of the last Forward; 0 before the first
 	noLogits bool    // skip the LM head (scalar-only callers)
 	decoder  *Decoder
+
+	lora   *loraState // attached adapters (base frozen), or nil
+	frozen bool       // a read-only base view (Base)
 }
 
 // New allocates a model for cfg with its architecture's initialisation
@@ -52,24 +55,50 @@ func New(cfg Config, seed uint64) (*Model, error) {
 // Clone returns an independent copy of m: the same config and parameters,
 // no gradients or optimizer state. The trainers keep their frozen
 // reference policy as one.
+//
+// A model with adapters clones with copies of its base and its adapters; a
+// base view (Base) clones into an ordinary, trainable model.
 func (m *Model) Clone() (*Model, error) {
 	c, err := New(m.Config, 0)
 	if err != nil {
 		return nil, fmt.Errorf("model clone: %w", err)
 	}
 	copy(c.Params(), m.Params())
+	if m.lora != nil {
+		if err := c.attachLoRA(m.lora.cfg); err != nil {
+			return nil, fmt.Errorf("model clone: %w", err)
+		}
+		copy(c.lora.params, m.lora.params)
+	}
 	return c, nil
 }
 
 // Params returns the flat parameter buffer; Tensors and W name its parts.
+// With adapters attached it is the frozen base (see TrainableParams).
 func (m *Model) Params() []float32 { return m.params }
 
-// Grads returns the flat gradient buffer, laid out like Params.
+// Grads returns the flat gradient buffer, laid out like Params; nil while
+// adapters are attached (the base is frozen) and for a base view.
 func (m *Model) Grads() []float32 { return m.grads }
 
-// ZeroGrad clears the gradient buffer. Backward accumulates, so call it
-// before each step (or after each accumulation of micro-batches).
-func (m *Model) ZeroGrad() { clear(m.grads) }
+// ZeroGrad clears the gradients of the trainable parameters. Backward
+// accumulates, so call it before each step (or after each accumulation of
+// micro-batches).
+func (m *Model) ZeroGrad() {
+	clear(m.TrainableGrads())
+	if m.lora != nil {
+		// The sink of the frozen norm gains' gradients: never read, kept
+		// small in magnitude.
+		for _, s := range []*[]float32{&m.G.Ln1w, &m.G.Ln1b, &m.G.Ln2w, &m.G.Ln2b, &m.G.Lnfw, &m.G.Lnfb} {
+			clear(*s)
+		}
+		clear(m.lg.attnNorm)
+		clear(m.lg.mlpNorm)
+		clear(m.lg.norm)
+		clear(m.lg.qNorm)
+		clear(m.lg.kNorm)
+	}
+}
 
 // SetComputeLogits turns the LM head on (the default) or off. A reward model
 // that reads only Scalars saves the (B·T)×V×C matmuls with it off; Logits and
@@ -139,7 +168,7 @@ func (m *Model) Forward(inputs []int32, b, t int) error {
 
 	encoderForward(a.res[:n*C], inputs, m.W.Wte, m.W.Wpe, b, t, C)
 	for l := 0; l < cfg.Layers; l++ {
-		blockForward(m.W.layer(l, C), m.layerActs(l), n, C, l, m)
+		blockForward(m.gpt2LayerW(l), m.layerActs(l), n, C, l, m)
 	}
 	final := a.res[cfg.Layers*n*C:][:n*C]
 	lnf := a.lnf[:n*C]
@@ -159,6 +188,9 @@ func (m *Model) Forward(inputs []int32, b, t int) error {
 // Forward, accumulating into Grads. An all-zero DLogits or DScalars is
 // skipped, so a caller may use either output alone.
 func (m *Model) Backward() error {
+	if m.frozen {
+		return errors.New("model backward: a base view is frozen")
+	}
 	if m.b == 0 {
 		return errors.New("model backward: no forward pass to differentiate")
 	}
@@ -192,7 +224,9 @@ func (m *Model) Backward() error {
 	for l := cfg.Layers - 1; l >= 0; l-- {
 		m.blockBackward(l)
 	}
-	encoderBackward(m.G.Wte, m.G.Wpe, dres, m.inputs[:n], m.b, m.t, C)
+	if m.G.Wte != nil { // nil: frozen base (LoRA)
+		encoderBackward(m.G.Wte, m.G.Wpe, dres, m.inputs[:n], m.b, m.t, C)
+	}
 	return nil
 }
 
@@ -213,23 +247,33 @@ func (m *Model) attend(_ int, out, att, qkv []float32) {
 func (m *Model) blockBackward(l int) {
 	B, T, C, NH := m.b, m.t, m.Config.Channels, m.Config.Heads
 	n := B * T
-	w, g, x := m.W.layer(l, C), m.G.layer(l, C), m.layerActs(l)
+	w, g, x := m.gpt2LayerW(l), m.G.layer(l, C), m.layerActs(l)
 	a := &m.acts
 	dres := a.dres[:n*C]
+	ad, du := w.lora, a.loraDu
 
 	gelu := a.g4a[:n*4*C]
 	tensor.GeluForward(gelu, x.fch)
 	dgelu := a.g4b[:n*4*C]
 	linearBackward(dgelu, g.fcprojw, g.fcprojb, dres, gelu, w.fcprojw, n, 4*C, C, false)
+	if ad != nil {
+		ad.backward(loraFcProj, dgelu, dres, gelu, x.lora, du, n)
+	}
 	dfch := a.g4a[:n*4*C]
 	clear(dfch)
 	tensor.GeluBackward(dfch, x.fch, dgelu)
 	dln2 := a.g4b[:n*C]
 	linearBackward(dln2, g.fcw, g.fcb, dfch, x.ln2, w.fcw, n, C, 4*C, false)
+	if ad != nil {
+		ad.backward(loraFc, dln2, dfch, x.ln2, x.lora, du, n)
+	}
 	tensor.LayerNormBackward(dres, g.ln2w, g.ln2b, dln2, x.mid, w.ln2w, x.ln2Mean, x.ln2Rstd, n, C)
 
 	datty := a.g4a[:n*C]
 	linearBackward(datty, g.attprojw, g.attprojb, dres, x.atty, w.attprojw, n, C, C, false)
+	if ad != nil {
+		ad.backward(loraAttnProj, datty, dres, x.atty, x.lora, du, n)
+	}
 	dqkv := a.g4b[:n*3*C]
 	clear(dqkv)
 	if need := max(tensor.AttentionScratchSize(B, T, C, NH), T); len(a.attScratch) < need {
@@ -238,6 +282,9 @@ func (m *Model) blockBackward(l int) {
 	tensor.AttentionBackward(dqkv, datty, x.qkv, x.att, a.attScratch, B, T, C, NH)
 	dln1 := a.g4a[:n*C]
 	linearBackward(dln1, g.qkvw, g.qkvb, dqkv, x.ln1, w.qkvw, n, C, 3*C, false)
+	if ad != nil {
+		ad.backward(loraAttn, dln1, dqkv, x.ln1, x.lora, du, n)
+	}
 	tensor.LayerNormBackward(dres, g.ln1w, g.ln1b, dln1, x.in, w.ln1w, x.ln1Mean, x.ln1Rstd, n, C)
 }
 

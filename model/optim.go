@@ -23,11 +23,13 @@ func DefaultAdamW() AdamWConfig {
 	return AdamWConfig{Beta1: 0.9, Beta2: 0.95, Eps: 1e-8, WeightDecay: 0.1, ClipNorm: 1}
 }
 
-// Optimizer is AdamW over a model's flat parameter buffer. Its state, M, V
-// and StepCount, is exported for checkpoints: restore all three to resume.
+// Optimizer is AdamW over a model's trainable parameters: the flat
+// parameter buffer, or only the adapters when LoRA adapters are attached
+// (TrainableParams). Its state, M, V and StepCount, is exported for
+// checkpoints: restore all three to resume.
 type Optimizer struct {
 	Config    AdamWConfig
-	M, V      []float32 // first and second moments, laid out like Params
+	M, V      []float32 // first and second moments, laid out like TrainableParams
 	StepCount int       // updates applied so far
 
 	model  *Model
@@ -48,8 +50,17 @@ func NewOptimizer(m *Model, cfg AdamWConfig) (*Optimizer, error) {
 	if !(cfg.Eps >= 0) || !(cfg.WeightDecay >= 0) || !(cfg.ClipNorm >= 0) {
 		return nil, errors.New("adamw: eps, weight decay and clip norm must be ≥ 0")
 	}
-	n := len(m.params)
+	if m.frozen {
+		return nil, errors.New("adamw: a base view is frozen")
+	}
+	n := len(m.TrainableParams())
 	o := &Optimizer{Config: cfg, M: make([]float32, n), V: make([]float32, n), model: m}
+	if m.lora != nil {
+		// Adapter matrices all take weight decay, as Hugging Face's
+		// Trainer applies it to every parameter but biases and norms.
+		o.ranges = []decayRange{{0, n, true}}
+		return o, nil
+	}
 	if m.Config.IsLlama() {
 		o.ranges = m.Config.llamaDecayRanges()
 		return o, nil
@@ -74,8 +85,11 @@ func NewOptimizer(m *Model, cfg AdamWConfig) (*Optimizer, error) {
 // learning rate lr, returning the gradient norm before clipping. A NaN or
 // infinite gradient norm is an error and leaves the parameters untouched.
 func (o *Optimizer) Step(lr float32) (float64, error) {
-	m := o.model
-	norm := tensor.ClipGradNorm(m.grads, o.Config.ClipNorm)
+	params, grads := o.model.TrainableParams(), o.model.TrainableGrads()
+	if len(params) != len(o.M) {
+		return 0, fmt.Errorf("adamw: the model has %d trainable parameters, the optimizer was made for %d (adapters attached or merged since?)", len(params), len(o.M))
+	}
+	norm := tensor.ClipGradNorm(grads, o.Config.ClipNorm)
 	if math.IsNaN(norm) || math.IsInf(norm, 0) {
 		return norm, fmt.Errorf("adamw: gradient norm is %v; update skipped", norm)
 	}
@@ -86,7 +100,7 @@ func (o *Optimizer) Step(lr float32) (float64, error) {
 	// element is updated by exactly one chunk, so the result does not
 	// depend on the split.
 	const chunk = 1 << 15
-	total := len(m.params)
+	total := len(params)
 	tensor.ParallelFor((total+chunk-1)/chunk, func(lo, hi int) {
 		for _, r := range ranges {
 			a, b := max(r.lo, lo*chunk), min(r.hi, hi*chunk)
@@ -97,7 +111,7 @@ func (o *Optimizer) Step(lr float32) (float64, error) {
 			if r.decay {
 				wd = c.WeightDecay
 			}
-			tensor.AdamW(m.params[a:b], m.grads[a:b], o.M[a:b], o.V[a:b], o.StepCount, lr, c.Beta1, c.Beta2, c.Eps, wd)
+			tensor.AdamW(params[a:b], grads[a:b], o.M[a:b], o.V[a:b], o.StepCount, lr, c.Beta1, c.Beta2, c.Eps, wd)
 		}
 	})
 	return norm, nil

@@ -55,10 +55,18 @@ func newWeights(buf []float32, cfg Config) Weights {
 type layerWeights struct {
 	ln1w, ln1b, qkvw, qkvb, attprojw, attprojb []float32
 	ln2w, ln2b, fcw, fcb, fcprojw, fcprojb     []float32
+	lora                                       *loraLayer // adapters, or nil
 }
 
+// layer returns block l's views; a tensor W leaves nil (a frozen base's
+// gradients, a Llama model's W) is nil.
 func (w *Weights) layer(l, c int) layerWeights {
-	at := func(s []float32, n int) []float32 { return s[l*n : (l+1)*n : (l+1)*n] }
+	at := func(s []float32, n int) []float32 {
+		if s == nil {
+			return nil
+		}
+		return s[l*n : (l+1)*n : (l+1)*n]
+	}
 	return layerWeights{
 		ln1w: at(w.Ln1w, c), ln1b: at(w.Ln1b, c),
 		qkvw: at(w.Qkvw, 3*c*c), qkvb: at(w.Qkvb, 3*c),
@@ -167,6 +175,13 @@ func (m *Model) CheckFinite() error {
 			}
 		}
 		return fmt.Errorf("model: parameter %d is %v", i, m.params[i])
+	}
+	if m.lora != nil && firstNonFinite(m.lora.params) >= 0 {
+		for _, t := range m.LoRATensors() {
+			if j := firstNonFinite(t.Data); j >= 0 {
+				return fmt.Errorf("model: adapter %s[%d] is %v", t.Name, j, t.Data[j])
+			}
+		}
 	}
 	return nil
 }

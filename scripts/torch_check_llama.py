@@ -8,7 +8,10 @@ Usage: /usr/bin/python3 scripts/torch_check_llama.py IDS DIR [DIR...]
 Each DIR holds config.json and model.safetensors, or shards named by
 model.safetensors.index.json, as transformers' save_pretrained writes them
 (align's SaveHF writes the same). IDS is a comma-separated list of token
-ids. Writes DIR/torch_logits.bin: the logits, T×V little-endian float64.
+ids. A DIR that also holds a PEFT LoRA adapter (adapter_config.json and
+adapter_model.safetensors, as peft's save_pretrained writes them) is run
+with the adapter on, as peft's LoraLayer computes it unmerged: every
+adapted projection adds (x·Aᵀ)·Bᵀ·lora_alpha/r. Writes DIR/torch_logits.bin: the logits, T×V little-endian float64.
 
 Nothing here comes from align: the safetensors files are parsed with json
 and struct, and the model follows the published architecture read from
@@ -73,7 +76,21 @@ def inv_freq(cfg, hd):
     return torch.where(mid, (1 - smooth) * inv / factor + smooth * inv, out)
 
 
-def forward(cfg, w, ids):
+def read_adapter(d):
+    if not os.path.exists(f"{d}/adapter_config.json"):
+        return {}, 0.0
+    with open(f"{d}/adapter_config.json") as f:
+        ac = json.load(f)
+    if ac["peft_type"] != "LORA" or ac.get("use_rslora") or ac.get("use_dora") or ac.get("bias", "none") != "none":
+        raise SystemExit(f"{d}: adapter {ac} not supported")
+    ad = {}
+    read_safetensors(f"{d}/adapter_model.safetensors", ad)
+    return ad, ac["lora_alpha"] / ac["r"]
+
+
+def forward(cfg, w, ids, adapter=({}, 0.0)):
+    ad, scale = adapter
+    used = set()
     mt = cfg["model_type"]
     C, NH = cfg["hidden_size"], cfg["num_attention_heads"]
     NKV = cfg.get("num_key_value_heads", NH)
@@ -95,6 +112,11 @@ def forward(cfg, w, ids):
         y = x @ w[name + ".weight"].T
         if name + ".bias" in w:
             y = y + w[name + ".bias"]
+        a = "base_model.model." + name + ".lora_A.weight"
+        if a in ad:
+            b = a.replace(".lora_A.", ".lora_B.")
+            y = y + (x @ ad[a].T) @ ad[b].T * scale
+            used.update((a, b))
         return y
 
     x = w["model.embed_tokens.weight"][torch.tensor(ids, dtype=torch.long)]
@@ -117,6 +139,8 @@ def forward(cfg, w, ids):
         h = rms(x, w[p + "post_attention_layernorm.weight"])
         g = torch.nn.functional.silu(linear(h, p + "mlp.gate_proj"))
         x = x + linear(g * linear(h, p + "mlp.up_proj"), p + "mlp.down_proj")
+    if set(ad) != used:
+        raise SystemExit(f"adapter tensors not used: {sorted(set(ad) - used)}")
     x = rms(x, w["model.norm.weight"])
     tied = cfg.get("tie_word_embeddings", False)
     head = w["model.embed_tokens.weight"] if tied else w["lm_head.weight"]
@@ -133,7 +157,7 @@ def main():
         with open(f"{d}/config.json") as f:
             cfg = json.load(f)
         with torch.no_grad():
-            logits = forward(cfg, read_weights(d), ids)
+            logits = forward(cfg, read_weights(d), ids, read_adapter(d))
         logits.contiguous().numpy().astype("<f8").tofile(f"{d}/torch_logits.bin")
 
 
