@@ -4,6 +4,7 @@ import (
 	"errors"
 	"io"
 
+	"github.com/align-project/align/internal/trainkit"
 	"github.com/align-project/align/internal/yamlconf"
 	"github.com/align-project/align/model"
 )
@@ -68,6 +69,9 @@ type Config struct {
 	Temperature  float64 `yaml:"temperature"`    // 0 = greedy
 
 	Seed uint64 `yaml:"seed"` // data order and initialisation
+
+	// SFT only: train LoRA adapters instead of every weight.
+	trainkit.LoRA `yaml:",inline"`
 }
 
 // DefaultPretrain returns the pretraining defaults: the reference model
@@ -185,6 +189,9 @@ func (c Config) Validate() error {
 		if k.bad {
 			return yamlconf.Keyf(k.name, "%v: %s", k.val, k.msg)
 		}
+	}
+	if err := c.LoRA.Check(); err != nil {
+		return err
 	}
 	// A shape beyond the model's limits fails here rather than after the
 	// data is read and a tokenizer trained; a size that only the

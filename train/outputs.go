@@ -10,7 +10,7 @@ import (
 // package doc); the run is finished once outguard.FinishedFile is there.
 func outputs(out string) outguard.Run {
 	return outguard.Run{Dir: out, Finished: outguard.FinishedFile, Resumable: true, Files: []string{
-		LastDir, ConfigFile, MetricsFile, EvalFile,
+		LastDir, ConfigFile, MetricsFile, EvalFile, checkpoint.AdapterDir,
 		checkpoint.HFConfigFile, checkpoint.HFWeightsFile, checkpoint.HFTokenizerFile,
 		checkpoint.HFTokenizerConfigFile, checkpoint.HFSpecialTokensFile, checkpoint.HFGenerationConfigFile,
 	}}
@@ -27,6 +27,8 @@ var (
 		Keys: []string{"heldout", "seed"}}
 	fixedRows = outguard.Fixed{Why: "it decides how SFT examples fill the rows the checkpoint continues",
 		Keys: []string{"pack"}}
+	fixedLoRA = outguard.Fixed{Why: "the checkpoint holds adapters of that rank, scale and targets",
+		Keys: []string{"lora_rank", "lora_alpha", "lora_targets"}}
 	fixedOptimizer = outguard.Fixed{Why: "the checkpoint's optimizer state was made with it",
 		Keys: []string{"beta1", "beta2", "eps", "weight_decay", "clip"}}
 )

@@ -49,6 +49,9 @@ func Pretrain(ctx context.Context, s PretrainSpec) (Result, error) {
 	if err := cfg.Validate(); err != nil {
 		return Result{}, err
 	}
+	if cfg.LoRA.On() {
+		return Result{}, yamlconf.Keyf("lora_rank", "%d: pretraining trains every weight; LoRA is for fine-tuning (sft, dpo, ppo, grpo)", cfg.Rank)
+	}
 	if s.Out == "" {
 		return Result{}, errors.New("pretrain: no output directory")
 	}

@@ -62,7 +62,7 @@ func SFT(ctx context.Context, s SFTSpec) (SFTResult, error) {
 	if s.Base == "" && !s.Resume {
 		return SFTResult{}, yamlconf.Keyf("base", "a pretrained model directory is required")
 	}
-	if err := outguard.Check(outputs(s.Out), s.Resume, s.Overwrite, filepath.Join(s.Out, ConfigFile), cfg, []outguard.Fixed{fixedData, fixedRows, fixedOptimizer},
+	if err := outguard.Check(outputs(s.Out), s.Resume, s.Overwrite, filepath.Join(s.Out, ConfigFile), cfg, []outguard.Fixed{fixedData, fixedRows, fixedOptimizer, fixedLoRA},
 		outguard.In("base", s.Base), dataInput("data", s.Data), outguard.In("eval_prompts", s.EvalPrompts)); err != nil {
 		return SFTResult{}, err
 	}
@@ -71,16 +71,27 @@ func SFT(ctx context.Context, s SFTSpec) (SFTResult, error) {
 	var m *model.Model
 	var tok *tokenizer.Tokenizer
 	var err error
-	if s.Resume {
+	switch {
+	case s.Resume && !cfg.LoRA.On():
 		if m, tok, err = ResumeModel(s.Out); err != nil {
 			return SFTResult{}, fmt.Errorf("sft: %w", err)
 		}
-	} else {
+	case s.Resume && s.Base == "":
+		// The checkpoint of a LoRA run holds only the adapters.
+		return SFTResult{}, yamlconf.Keyf("base", "a LoRA run resumes on the base model it started from: give it again")
+	default:
 		hm, err := checkpoint.LoadKind(s.Base, checkpoint.KindPolicy)
 		if err != nil {
 			return SFTResult{}, yamlconf.WrapKey("base", err)
 		}
 		m, tok = hm.Model, hm.Tokenizer
+		if cfg.LoRA.On() {
+			// The adapters are drawn from the seed, so a resumed run
+			// attaches the same ones before its checkpoint overwrites them.
+			if err := cfg.LoRA.Attach(m, cfg.Seed); err != nil {
+				return SFTResult{}, err
+			}
+		}
 	}
 	if tok == nil {
 		return SFTResult{}, fmt.Errorf("sft: the base model has no tokenizer")
@@ -113,7 +124,7 @@ func SFT(ctx context.Context, s SFTSpec) (SFTResult, error) {
 	}
 	tr := &Trainer{
 		Config: cfg, Model: m, Tokenizer: tok, Train: trainRows, HeldOut: heldRows, Generalization: genRows,
-		Out: s.Out, Stage: "sft", Resume: s.Resume, AfterStep: s.AfterStep,
+		Out: s.Out, Stage: "sft", Base: s.Base, Resume: s.Resume, AfterStep: s.AfterStep,
 	}
 	res, err := runWithProgress(ctx, tr, log)
 	out := SFTResult{Result: res}

@@ -43,7 +43,18 @@ func (r *run) saveBest() error {
 	if err := checkpoint.SaveHF(r.Out, r.Model, r.Tokenizer, opt); err != nil {
 		return fmt.Errorf("train: %w", err)
 	}
+	if r.hasLoRA() {
+		if err := checkpoint.SaveRunAdapter(r.Out, r.Model, r.Base); err != nil {
+			return fmt.Errorf("train: %w", err)
+		}
+	}
 	return nil
+}
+
+// hasLoRA reports whether the run trains adapters.
+func (r *run) hasLoRA() bool {
+	_, ok := r.Model.LoRA()
+	return ok
 }
 
 // restore loads Out/last into the model, the optimizer and the loop state.
@@ -69,10 +80,16 @@ func (r *run) restore() error {
 	if st.Step > r.Config.Steps {
 		return fmt.Errorf("train: resume: the checkpoint is at step %d, beyond steps %d", st.Step, r.Config.Steps)
 	}
-	copy(r.Model.Params(), st.Params)
-	copy(r.opt.M, st.M)
-	copy(r.opt.V, st.V)
-	r.opt.StepCount = st.AdamSteps
+	if st.LoRA != nil || r.hasLoRA() {
+		if err := st.RestoreInto(r.Model, r.opt); err != nil {
+			return fmt.Errorf("train: resume: %s: %w", dir, err)
+		}
+	} else {
+		copy(r.Model.Params(), st.Params)
+		copy(r.opt.M, st.M)
+		copy(r.opt.V, st.V)
+		r.opt.StepCount = st.AdamSteps
+	}
 	r.step = st.Step
 	r.loop = lp
 	return nil

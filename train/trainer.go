@@ -49,8 +49,11 @@ type Trainer struct {
 	// prompts, whose templates and vocabulary training never shows.
 	Generalization *Rows
 	Out            string // output directory
-	Stage          string // "pretrain", "sft": recorded in config.json
-	Resume         bool   // continue from Out/last instead of starting afresh
+	// Base is the model directory the run started from; a LoRA run names
+	// it in Out/adapter as the model its adapters belong to.
+	Base   string
+	Stage  string // "pretrain", "sft": recorded in config.json
+	Resume bool   // continue from Out/last instead of starting afresh
 
 	// Progress, if set, is called after every step with the trainer's status.
 	Progress func(Status)
@@ -487,6 +490,13 @@ func (r *run) finish() error {
 	}
 	if r.loop.BestStep == r.step {
 		return nil // the last evaluation was the best and is saved
+	}
+	if r.hasLoRA() {
+		// Out holds the best model merged; its adapters are beside it.
+		if err := checkpoint.ReloadRunAdapter(r.Out, r.Model); err != nil {
+			return fmt.Errorf("train: restore best model: %w", err)
+		}
+		return nil
 	}
 	hm, err := checkpoint.LoadHF(r.Out)
 	if err != nil {

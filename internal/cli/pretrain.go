@@ -57,7 +57,7 @@ the end and on Ctrl-C, from which --resume continues exactly.
 	fs.StringVar(&f.data, "data", "embedded", `training text: a JSONL file of {"text"} records, or "embedded"`)
 	fs.StringVar(&f.out, "out", "", "output directory (required)")
 	fs.StringVar(&f.tokenizer, "tokenizer", "", "use this tokenizer (tokenizer.json or a model directory) instead of training one")
-	f.cfg.register(fs, train.DefaultPretrain(), configHelp, true, "pack", "eval_samples", "max_new_tokens", "temperature")
+	f.cfg.register(fs, train.DefaultPretrain(), configHelp, true, "pack", "eval_samples", "max_new_tokens", "temperature", "lora_rank", "lora_alpha", "lora_targets")
 	return cmd
 }
 

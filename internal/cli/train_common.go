@@ -7,6 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/align-project/align/internal/trainkit"
 	"github.com/align-project/align/train"
 )
 
@@ -46,6 +47,12 @@ var configHelp = map[string]string{
 	"eval_samples":   "held-out prompts answered and scored after training (0 = none)",
 	"max_new_tokens": "longest answer sampled in that evaluation, in tokens",
 	"temperature":    "sampling temperature of that evaluation (0 = greedy)",
+}
+
+func init() {
+	for k, v := range trainkit.LoRAHelp {
+		configHelp[k] = v
+	}
 }
 
 // flagName is the command-line name of a config key.
