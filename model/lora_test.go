@@ -221,7 +221,7 @@ func TestLoRALayerGrad(t *testing.T) {
 	dy := randSlice(rng, n*ld, 1)
 	dx := randSlice(rng, n*in, 1) // backward accumulates into dx
 	dx0 := slices.Clone(dx)
-	ll.backward(loraK, dx, dy, x, us, make([]float32, n*r), n)
+	ll.backward(loraK, dx, dy, x, us, make([]float32, r*(n+out)), n)
 	for i := range dx {
 		dx[i] -= dx0[i]
 	}
