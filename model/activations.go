@@ -34,8 +34,8 @@ type activations struct {
 	g4a, g4b   []float32 // (B,T,4C) scratch: GELU output and intermediate gradients
 	attScratch []float32 // scratch for attention backward, grown on demand
 
-	lora   []float32 // (L, B,T, adapters·r) LoRA: each adapter's s·A·x
-	loraDu []float32 // (B,T,r) LoRA backward scratch
+	lora   []float32 // (L, adapters, r, B·T) LoRA: each adapter's s·A·xᵀ
+	loraDu []float32 // LoRA backward scratch, r·(B·T + widest output)
 }
 
 // reserve makes sure the activations fit a (b,t) batch, reallocating (and
@@ -83,10 +83,7 @@ func (m *Model) reserve(b, t int) {
 		{&a.losses, bt}, {&a.lossW, bt},
 		{&a.dres, bt * C},
 		{&a.g4a, bt * scratchW}, {&a.g4b, bt * scratchW},
-		{&a.lora, L * bt * m.loraWidth()}, {&a.loraDu, 0},
-	}
-	if m.lora != nil {
-		sizes[len(sizes)-1].n = bt * m.lora.cfg.Rank
+		{&a.lora, L * bt * m.loraWidth()}, {&a.loraDu, m.loraScratch(bt)},
 	}
 	total := 0
 	for _, s := range sizes {

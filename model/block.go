@@ -15,7 +15,7 @@ type blockActs struct {
 	att                   []float32 // attention weights, laid out as the attender wants them
 	atty                  []float32 // (n,C) attention output before the projection
 	fch, gelu             []float32 // (n,4C) MLP pre-activation and GELU output
-	lora                  []float32 // (adapters, n, r) each adapter's s·A·x, or empty
+	lora                  []float32 // (adapters, r, n) each adapter's s·A·xᵀ, or empty
 }
 
 // attender computes block l's causal self-attention of n rows: out (n,C)

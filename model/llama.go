@@ -23,7 +23,7 @@ type llamaActs struct {
 	qkv           []float32 // (n, QKV) after bias, q/k norm and RoPE: what attention read
 	qkRaw, qkRstd []float32 // QKNorm only: q heads (n·NH, HD) then k heads (n·NKV, HD) before the norm; their scales
 	att           []float32 // attention weights, laid out as the attender wants them
-	lora          []float32 // (adapters, n, r) each adapter's s·A·x, or empty
+	lora          []float32 // (adapters, r, n) each adapter's s·A·xᵀ, or empty
 	atty          []float32 // (n, NH·HD) attention output before o_proj
 	gate, up      []float32 // (n,H) MLP projections
 	act           []float32 // (n,H) silu(gate)·up, scratch

@@ -83,3 +83,30 @@ func BenchmarkLlamaLoRATrainStep(b *testing.B) {
 	b.ReportMetric(float64(b.N*refB*llamaRefCfg.Context)/time.Since(start).Seconds(), "tokens/s")
 	b.ReportMetric(float64(len(m.TrainableParams())), "trainable")
 }
+
+// BenchmarkLlamaLoRAGenerate is BenchmarkLlamaGenerate with random rank-8
+// adapters on every projection, unmerged: the decoder's adapter cost.
+func BenchmarkLlamaLoRAGenerate(b *testing.B) {
+	m, err := New(llamaRefCfg, 1)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := m.AddLoRA(LoRAConfig{Rank: 8, Alpha: 16, Targets: LoRATargets(llamaRefCfg)}, 1); err != nil {
+		b.Fatal(err)
+	}
+	randomize(newRNG(1), m.TrainableParams(), 0.01)
+	prompts := make([][]int32, refB)
+	for i := range prompts {
+		prompts[i], _ = fixedBatch(llamaRefCfg, 1, 16, uint64(i))
+	}
+	opts := SampleOptions{MaxNewTokens: 64, Temperature: 1, TopK: 50}
+	rng := rand.New(rand.NewPCG(1, 2))
+	b.ResetTimer()
+	start := time.Now()
+	for b.Loop() {
+		if _, err := m.Generate(prompts, opts, rng); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.N*refB*opts.MaxNewTokens)/time.Since(start).Seconds(), "tokens/s")
+}

@@ -252,6 +252,7 @@ type loraState struct {
 	params, grads []float32  // every adapter: per layer, per target, A then B
 	layers        []loraLayer
 	shared        bool // Base handed out a view of the base weights
+	maxOut        int  // the widest adapter output
 }
 
 // AddLoRA attaches adapters to m, a Llama-family model: A drawn as PEFT
@@ -307,6 +308,7 @@ func (m *Model) attachLoRA(c LoRAConfig) error {
 				ld = cfg.qkvWidth()
 			}
 			ad := &loraAdapter{in: in, out: out, off: col, ld: ld, slot: slot}
+			s.maxOut = max(s.maxOut, out)
 			ad.a, ad.ga = take(s.params, r*in), take(s.grads, r*in)
 			off += r * in
 			ad.b, ad.gb = take(s.params, out*r), take(s.grads, out*r)
@@ -527,9 +529,11 @@ func (s *loraState) foldInto(m *Model, cfg Config) {
 	}
 }
 
-// loraForward adds s·B·(A·x) to a projection's output. out is the base
-// projection's whole (n, ld) output; inp is its (n, in) input; us (n, r)
-// keeps s·A·x for Backward.
+// forward adds s·B·(A·x) to a projection's output. out is the base
+// projection's whole (n, ld) output; inp is its (n, in) input; us keeps
+// s·A·xᵀ, (r, n), for Backward. The rank is the short side of every adapter
+// product, so each is laid out to make it the row count (the matmul tiles
+// are wide in columns, narrow in rows).
 func (ll *loraLayer) forward(t int, out, inp, us []float32, n int) {
 	ad := ll.ad[t]
 	if ad == nil {
@@ -537,29 +541,44 @@ func (ll *loraLayer) forward(t int, out, inp, us []float32, n int) {
 	}
 	r := ll.r
 	us = us[ad.slot*n*r : (ad.slot+1)*n*r]
-	tensor.MatMulNT(us, inp, ad.a, n, r, ad.in, false)
+	tensor.Gemm(false, true, r, n, ad.in, ad.a, ad.in, inp, ad.in, us, n, false)
 	tensor.Scale(ll.scale, us)
-	tensor.Gemm(false, true, n, ad.out, r, us, r, ad.b, r, out[ad.off:], ad.ld, true)
+	tensor.Gemm(true, true, n, ad.out, r, us, n, ad.b, r, out[ad.off:], ad.ld, true)
 }
 
 // backward accumulates the adapter's gradients given dout, the gradient of
 // the projection's whole (n, ld) output, and adds its input gradient to
-// dinp (n, in). du is (n, r) scratch.
-func (ll *loraLayer) backward(t int, dinp, dout, inp, us, du []float32, n int) {
+// dinp (n, in). scratch holds r·(n + out) floats.
+func (ll *loraLayer) backward(t int, dinp, dout, inp, us, scratch []float32, n int) {
 	ad := ll.ad[t]
 	if ad == nil {
 		return
 	}
 	r := ll.r
-	us, du = us[ad.slot*n*r:(ad.slot+1)*n*r], du[:n*r]
+	us = us[ad.slot*n*r : (ad.slot+1)*n*r]
+	du, dbt := scratch[:r*n], scratch[r*n:r*(n+ad.out)]
 	d := dout[ad.off:]
-	// With u = x·Aᵀ and us = s·u: dB += doutᵀ·us, du = s·dout·B,
-	// dA += duᵀ·x, dx += du·A.
-	tensor.Gemm(true, false, ad.out, r, n, d, ad.ld, us, r, ad.gb, r, true)
-	tensor.Gemm(false, false, n, r, ad.out, d, ad.ld, ad.b, r, du, r, false)
+	// With u = A·xᵀ (r, n) and us = s·u: dBᵀ = us·dout, du = s·Bᵀ·doutᵀ,
+	// dA += du·x, dx += duᵀ·A.
+	tensor.Gemm(false, false, r, ad.out, n, us, n, d, ad.ld, dbt, ad.out, false)
+	for k := 0; k < r; k++ {
+		row := dbt[k*ad.out : (k+1)*ad.out]
+		for o, v := range row {
+			ad.gb[o*r+k] += v
+		}
+	}
+	tensor.Gemm(true, true, r, n, ad.out, ad.b, r, d, ad.ld, du, n, false)
 	tensor.Scale(ll.scale, du)
-	tensor.MatMulTN(ad.ga, du, inp, r, ad.in, n, true)
-	tensor.MatMulNN(dinp, du, ad.a, n, ad.in, r, true)
+	tensor.MatMulNN(ad.ga, du, inp, r, ad.in, n, true)
+	tensor.Gemm(true, false, n, ad.in, r, du, n, ad.a, ad.in, dinp, ad.in, true)
+}
+
+// loraScratch is the size of backward's scratch for n rows.
+func (m *Model) loraScratch(n int) int {
+	if m.lora == nil {
+		return 0
+	}
+	return m.lora.cfg.Rank * (n + m.lora.maxOut)
 }
 
 // loraWidth is the number of adapter activations per row and layer:

@@ -221,7 +221,7 @@ func TestLoRALayerGrad(t *testing.T) {
 	dy := randSlice(rng, n*ld, 1)
 	dx := randSlice(rng, n*in, 1) // backward accumulates into dx
 	dx0 := slices.Clone(dx)
-	ll.backward(loraK, dx, dy, x, us, make([]float32, n*r), n)
+	ll.backward(loraK, dx, dy, x, us, make([]float32, r*(n+out)), n)
 	for i := range dx {
 		dx[i] -= dx0[i]
 	}
@@ -612,5 +612,64 @@ func TestGPT2LoRA(t *testing.T) {
 				t.Error("MergeLoRA and Merged differ")
 			}
 		})
+	}
+}
+
+// TestLoRAPolicyAndReference is PPO's use: the reference is the base view,
+// whose log-probs stay those of the model before training while the
+// adapters train through LogProbGrads.
+func TestLoRAPolicyAndReference(t *testing.T) {
+	cfg := llamaCases[1].cfg
+	m := roughLlama(t, cfg, 3)
+	seqs := [][]int32{{1, 2, 3, 4, 5, 6}, {7, 8, 9, 10}}
+	prompts := []int{2, 3}
+	want, _, err := m.LogProbs(seqs, prompts, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := m.AddLoRA(LoRAConfig{Rank: 2, Alpha: 2, Targets: []string{"q_proj", "v_proj"}}, 1); err != nil {
+		t.Fatal(err)
+	}
+	ref := m.Base()
+	opt, err := NewOptimizer(m, DefaultAdamW())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for step := 0; step < 5; step++ {
+		lp, _, err := m.LogProbs(seqs, prompts, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		refLP, _, err := ref.LogProbs(seqs, prompts, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range refLP {
+			if !slices.Equal(refLP[i], want[i]) {
+				t.Fatalf("step %d: the reference's log-probs moved", step)
+			}
+		}
+		// Ascend the log-likelihood of the sequences.
+		dlogp := make([][]float64, len(lp))
+		for i := range lp {
+			dlogp[i] = make([]float64, len(lp[i]))
+			for j := range dlogp[i] {
+				dlogp[i][j] = -1
+			}
+		}
+		if err := m.LogProbGrads(seqs, prompts, 1, dlogp, nil); err != nil {
+			t.Fatal(err)
+		}
+		m.ZeroGrad()
+		if err := m.Backward(); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := opt.Step(0.05); err != nil {
+			t.Fatal(err)
+		}
+	}
+	lp, _, _ := m.LogProbs(seqs, prompts, 1)
+	if !(lp[0][0] > want[0][0]) {
+		t.Errorf("training did not raise a log-prob: %v → %v", want[0][0], lp[0][0])
 	}
 }
