@@ -51,8 +51,9 @@ type ExportResult struct {
 }
 
 // Export converts the model directory spec.Model: to a GGUF v3 file for
-// llama.cpp's gpt2 architecture with the tokenizer inside, read back and
-// checked after writing (ExportGGUF), or to a Hugging Face directory that
+// llama.cpp (its gpt2 architecture, or llama, qwen2 or qwen3 for the Llama
+// family) with the tokenizer inside, read back and checked after writing
+// (ExportGGUF), or to a Hugging Face directory that
 // transformers' from_pretrained loads (SaveHF), scalar heads kept as score.*.
 // A model that cannot be read, or has no tokenizer for GGUF, is an error of
 // the key "model".
@@ -114,7 +115,29 @@ func (r ExportResult) WriteText(w io.Writer) error {
 	case c.ScalarHeads > 1:
 		heads = fmt.Sprintf(" with %d scalar heads", c.ScalarHeads)
 	}
-	_, err := fmt.Fprintf(w, "exported %s, %s (GPT-2 L%d C%d NH%d T%d V%d%s, %d parameters), to %s (%s, %s%s)\n",
-		r.Model, r.Kind.noun(), c.Layers, c.Channels, c.Heads, c.Context, c.VocabSize, heads, c.NumParams(), r.Out, r.Format, r.DType, size)
+	shape := fmt.Sprintf("GPT-2 L%d C%d NH%d", c.Layers, c.Channels, c.Heads)
+	if c.IsLlama() {
+		shape = llamaShape(c)
+	}
+	_, err := fmt.Fprintf(w, "exported %s, %s (%s T%d V%d%s, %d parameters), to %s (%s, %s%s)\n",
+		r.Model, r.Kind.noun(), shape, c.Context, c.VocabSize, heads, c.NumParams(), r.Out, r.Format, r.DType, size)
 	return err
+}
+
+// llamaShape names a Llama-family config's family and sizes for WriteText,
+// e.g. "Qwen3 L28 C1024 NH16 NKV8 HD128 H3072".
+func llamaShape(c model.Config) string {
+	family := map[string]string{hfLlama: "Llama", hfQwen2: "Qwen2", hfQwen3: "Qwen3"}
+	name := "Llama"
+	if mt, err := hfLlamaType(c); err == nil {
+		name = family[mt]
+	}
+	nkv, hd := c.KVHeads, c.HeadDim
+	if nkv == 0 {
+		nkv = c.Heads
+	}
+	if hd == 0 {
+		hd = c.Channels / c.Heads
+	}
+	return fmt.Sprintf("%s L%d C%d NH%d NKV%d HD%d H%d", name, c.Layers, c.Channels, c.Heads, nkv, hd, c.Hidden)
 }
