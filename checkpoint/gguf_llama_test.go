@@ -736,8 +736,9 @@ func qwen3Tokenizer(t *testing.T) *tokenizer.Tokenizer {
 }
 
 // randomLlama returns a model of cfg with seeded random weights at a scale
-// that keeps every layer's contribution of the same size (matrices
-// N(0, 1/fan_in)), norm gains near one, and the (tied) embedding scaled so
+// that keeps every layer's contribution of the same size (matrices of
+// variance 1/fan_in, o_proj's a quarter of it), norm gains near one, and
+// the (tied) embedding scaled so
 // that the logits spread by about logitStd: wide enough for a clear best
 // token, not so wide that the distribution is one-hot. The weights are
 // drawn in parallel in fixed chunks, each from its own stream, so the model
@@ -762,6 +763,11 @@ func randomLlama(t *testing.T, cfg model.Config, seed uint64, logitStd float64) 
 			scale = 0.1
 		case tn.Name == "model.embed_tokens.weight" || tn.Name == "lm_head.weight":
 			scale = logitStd / math.Sqrt(float64(cfg.Channels))
+		case strings.HasSuffix(tn.Name, ".o_proj.weight"):
+			// At full scale the attention output, an average over the
+			// context, outweighs the current token in every layer, and
+			// the greedy continuation repeats one token.
+			scale = 0.5 / math.Sqrt(float64(tn.Shape[1]))
 		default:
 			scale = 1 / math.Sqrt(float64(tn.Shape[1]))
 		}
@@ -774,9 +780,16 @@ func randomLlama(t *testing.T, cfg model.Config, seed uint64, logitStd float64) 
 	for range 2 {
 		wg.Go(func() {
 			for j := range next {
-				rng := rand.New(rand.NewPCG(seed, j.id))
-				for i := range j.data {
-					j.data[i] = j.mean + float32(j.scale*rng.NormFloat64())
+				// Uniform with the variance of N(0, scale²): a quarter of
+				// the time of NormFloat64, which matters for 600M weights.
+				rng := rand.NewPCG(seed, j.id)
+				a := float32(j.scale * math.Sqrt(3) / (1 << 31))
+				for i := 0; i < len(j.data); i += 2 {
+					r := rng.Uint64()
+					j.data[i] = j.mean + a*float32(int32(uint32(r)))
+					if i+1 < len(j.data) {
+						j.data[i+1] = j.mean + a*float32(int32(uint32(r>>32)))
+					}
 				}
 			}
 		})
@@ -822,8 +835,8 @@ func checkRealShape(t *testing.T, cfg model.Config, tok *tokenizer.Tokenizer, pr
 		t.Errorf("max |Δ logit| %.3g (tolerance %g), top-1 agrees at %d of %d, %d of %d greedy tokens matched",
 			a.maxDLogit, tol, a.top1, a.compared, a.matched, generate)
 	}
-	if a.distinctOurs < 2 {
-		t.Errorf("greedy continuation %v repeats one token: the weights are too degenerate to test with", a.ours)
+	if a.distinctOurs < generate/2 {
+		t.Errorf("greedy continuation %v repeats itself: the weights are too degenerate to test with", a.ours)
 	}
 }
 
