@@ -423,9 +423,16 @@ func TestExportSpecGGUFLlama(t *testing.T) {
 	}
 }
 
+// llamaReqResult is llamaResult with llama.cpp's tokens of the request's text.
+type llamaReqResult struct {
+	llamaResult
+	TextTokens []int `json:"textTokens"`
+}
+
 // runLlamaReq is runLlama with the whole request given: positionsAt picks
-// the prompt positions reported, which a large vocabulary needs.
-func runLlamaReq(t *testing.T, script []string, req map[string]any, ggufs ...string) []llamaResult {
+// the prompt positions reported, which a large vocabulary needs, and text
+// asks for llama.cpp's tokens of it.
+func runLlamaReq(t *testing.T, script []string, req map[string]any, ggufs ...string) []llamaReqResult {
 	t.Helper()
 	req["threads"] = 2
 	cmd := exec.Command(script[0], append(script[1:], ggufs...)...)
@@ -436,10 +443,10 @@ func runLlamaReq(t *testing.T, script []string, req map[string]any, ggufs ...str
 	if err != nil {
 		t.Fatalf("llama_logits.mjs: %v\n%s", err, stderr.String())
 	}
-	var res []llamaResult
+	var res []llamaReqResult
 	dec := json.NewDecoder(bytes.NewReader(out))
 	for range ggufs {
-		var r llamaResult
+		var r llamaReqResult
 		if err := dec.Decode(&r); err != nil {
 			t.Fatalf("llama_logits.mjs output: %v\n%.500s", err, out)
 		}
@@ -703,7 +710,7 @@ func TestExportGGUFLlamaCppFlavours(t *testing.T) {
 		at[i] = i
 	}
 	for i, r := range runs {
-		a := compareRuns(t, decodeAlign(t, r.m, prompt, at, generate), res[i], r.m.Config.VocabSize)
+		a := compareRuns(t, decodeAlign(t, r.m, prompt, at, generate), res[i].llamaResult, r.m.Config.VocabSize)
 		t.Logf("%s: %v", r.name, a)
 		switch {
 		case r.wantBroke && a.maxDLogit < 0.05:
@@ -802,41 +809,74 @@ func randomLlama(t *testing.T, cfg model.Config, seed uint64, logitStd float64) 
 	return m
 }
 
+// realShapeRun is one export of checkRealShape: F32, or F16 compared with
+// align running the F16-rounded weights.
+type realShapeRun struct {
+	f16 bool
+	tol float64 // on agreement.maxDLogit
+}
+
 // checkRealShape exports a model of a real checkpoint's shape with random
-// weights as F32 GGUF and compares llama.cpp's run of it with align's
-// decoder: log-softmax logits at a few prompt positions and at every greedy
-// step, and the greedy continuation.
-func checkRealShape(t *testing.T, cfg model.Config, tok *tokenizer.Tokenizer, prompt []int32, logitStd, tol float64) {
+// weights as GGUF and compares llama.cpp's run of it with align's decoder:
+// log-softmax logits at a few prompt positions and at every greedy step,
+// and the greedy continuation.
+//
+// When text is not empty, llama.cpp also tokenizes it with the exported
+// vocabulary, special tokens allowed, and must get align's ids.
+func checkRealShape(t *testing.T, cfg model.Config, tok *tokenizer.Tokenizer, prompt []int32, text string, logitStd float64, runs ...realShapeRun) {
 	script := llamaScript(t)
 	start := time.Now()
 	m := randomLlama(t, cfg, 7, logitStd)
 	t.Logf("random weights for %d parameters: %v", cfg.NumParams(), time.Since(start).Round(time.Millisecond))
 
-	start = time.Now()
-	path := filepath.Join(t.TempDir(), "m.gguf")
-	if err := ExportGGUF(path, m, tok, GGUFExportOptions{Name: "random"}); err != nil {
-		t.Fatal(err)
+	var paths []string
+	for _, r := range runs {
+		start = time.Now()
+		path := filepath.Join(t.TempDir(), fmt.Sprintf("m-f16=%v.gguf", r.f16))
+		if err := ExportGGUF(path, m, tok, GGUFExportOptions{Name: "random", F16: r.f16}); err != nil {
+			t.Fatal(err)
+		}
+		st := must(os.Stat(path))
+		t.Logf("ExportGGUF (F16 %v, written and read back): %.0f MB in %v", r.f16, float64(st.Size())/1e6, time.Since(start).Round(time.Millisecond))
+		paths = append(paths, path)
 	}
-	st := must(os.Stat(path))
-	t.Logf("ExportGGUF (F32, written and read back): %.0f MB in %v", float64(st.Size())/1e6, time.Since(start).Round(time.Millisecond))
 
 	const generate = 8
 	at := []int{0, len(prompt) / 2, len(prompt) - 1}
 	start = time.Now()
-	ours := decodeAlign(t, m, prompt, at, generate)
-	t.Logf("align decoder (and model.Generate): %v", time.Since(start).Round(time.Millisecond))
-	start = time.Now()
-	res := runLlamaReq(t, script, map[string]any{"tokens": prompt, "generate": generate, "positionsAt": at}, path)
-	t.Logf("llama.cpp: %v", time.Since(start).Round(time.Millisecond))
-
-	a := compareRuns(t, ours, res[0], cfg.VocabSize)
-	t.Logf("%d-token prompt, positions %v: %v", len(prompt), at, a)
-	if a.maxDLogit > tol || a.matched != generate || a.top1 != a.compared {
-		t.Errorf("max |Δ logit| %.3g (tolerance %g), top-1 agrees at %d of %d, %d of %d greedy tokens matched",
-			a.maxDLogit, tol, a.top1, a.compared, a.matched, generate)
+	req := map[string]any{"tokens": prompt, "generate": generate, "positionsAt": at}
+	if text != "" {
+		req["text"] = text
 	}
-	if a.distinctOurs < generate/2 {
-		t.Errorf("greedy continuation %v repeats itself: the weights are too degenerate to test with", a.ours)
+	res := runLlamaReq(t, script, req, paths...)
+	t.Logf("llama.cpp: %v", time.Since(start).Round(time.Millisecond))
+	if text != "" {
+		want := tok.EncodeWith(text, tokenizer.Options{AllowSpecial: true})
+		got := res[0].TextTokens
+		if !slices.Equal(got, want) {
+			t.Errorf("llama.cpp tokenizes %q as\n%v\nalign as\n%v", text, got, want)
+		} else {
+			t.Logf("llama.cpp tokenizes the %d-token text as align does", len(want))
+		}
+	}
+
+	for i, r := range runs {
+		ref := m
+		if r.f16 {
+			ref = f16Rounded(t, m)
+		}
+		start = time.Now()
+		ours := decodeAlign(t, ref, prompt, at, generate)
+		t.Logf("align decoder (and model.Generate): %v", time.Since(start).Round(time.Millisecond))
+		a := compareRuns(t, ours, res[i].llamaResult, cfg.VocabSize)
+		t.Logf("F16 %v, %d-token prompt, positions %v: %v", r.f16, len(prompt), at, a)
+		if a.maxDLogit > r.tol || a.matched != generate || a.top1 != a.compared {
+			t.Errorf("F16 %v: max |Δ logit| %.3g (tolerance %g), top-1 agrees at %d of %d, %d of %d greedy tokens matched",
+				r.f16, a.maxDLogit, r.tol, a.top1, a.compared, a.matched, generate)
+		}
+		if a.distinctOurs < generate/2 {
+			t.Errorf("greedy continuation %v repeats itself: the weights are too degenerate to test with", a.ours)
+		}
 	}
 }
 
@@ -849,7 +889,7 @@ func TestExportGGUFLlamaCppSmolLM2(t *testing.T) {
 	}
 	cfg := model.Config{Arch: model.ArchLlama, VocabSize: 49152, Context: 64, Layers: 30, Heads: 9, KVHeads: 3,
 		Channels: 576, Hidden: 1536, RopeTheta: 100000, NormEps: 1e-5, TiedEmbeddings: true}
-	checkRealShape(t, cfg, testTokenizer(t, true), testIDs(16, cfg.VocabSize, 11), 4, 2e-3)
+	checkRealShape(t, cfg, testTokenizer(t, true), testIDs(16, cfg.VocabSize, 11), "", 4, realShapeRun{false, 2e-3}, realShapeRun{true, 2e-2})
 }
 
 // TestExportGGUFLlamaCppQwen3 is the acceptance test at the real shape of
@@ -866,5 +906,7 @@ func TestExportGGUFLlamaCppQwen3(t *testing.T) {
 	for _, id := range tok.Encode("It is a truth universally acknowledged, that a single man in possession of a good fortune") {
 		prompt = append(prompt, int32(id))
 	}
-	checkRealShape(t, cfg, tok, prompt, 4, 2e-3)
+	text := "<|im_start|>user\nIt is a truth universally acknowledged, that a single man in possession of a good fortune, " +
+		"must be in want of a wife. 1234 + 5678 = 6912! ¿Qué tal? 日本語のテキスト<|im_end|>\n<|im_start|>assistant\n<think>\n\n</think>\n\n"
+	checkRealShape(t, cfg, tok, prompt, text, 4, realShapeRun{false, 2e-3})
 }
