@@ -99,10 +99,10 @@ func LlamaGGUFTensorName(hf string) (name string, ok bool) {
 
 // LlamaGGUFArch is the llama.cpp architecture that runs a Llama-family model
 // of cfg: the one of its Hugging Face model type (see hfLlamaType). llama.cpp's
-// qwen2 graph cannot hold every Qwen2 model, though: its attention is C wide
-// and it has no RoPE scaling. Such a model goes to the llama architecture,
-// which has both and takes q/k/v biases too. Qwen3 with Llama 3 RoPE scaling
-// has no architecture at all.
+// qwen2 graph cannot hold every Qwen2 model, though: it needs NH·HD = C and
+// has no RoPE scaling. Such a model goes to the llama architecture, which
+// has both and takes q/k/v biases too. Qwen3 with Llama 3 RoPE scaling has
+// no architecture at all.
 func LlamaGGUFArch(cfg model.Config) (string, error) {
 	mt, err := hfLlamaType(cfg)
 	if err != nil {
@@ -163,8 +163,8 @@ func llamaGGUF(m *model.Model, tok *tokenizer.Tokenizer, opt GGUFExportOptions) 
 	}
 	addBOS := false
 	if f, err := tok.ChatFormat(); err == nil && f.Name == tokenizer.ChatLlama3 && f.BOS >= 0 {
-		// Llama 3's tokenizer starts every text with <|begin_of_text|>, and
-		// llama.cpp adds it only when told so.
+		// Hugging Face's Llama 3 tokenizer starts every text with
+		// <|begin_of_text|>; llama.cpp adds it only when told so.
 		vocab.BOS, addBOS = f.BOS, true
 	}
 	if err := checkVocab(&vocab); err != nil {
