@@ -14,7 +14,9 @@
 //     [OpenGGUF] and [ParseGGUF] check every field against the spec and give
 //     metadata, tensor infos and lazy tensor data. [GPT2GGUF] lays out a
 //     GPT-2 checkpoint (Hugging Face tensor names) under llama.cpp's "gpt2"
-//     architecture names, keys and orientations.
+//     architecture names, keys and orientations; [GGUF] lays out a
+//     Llama-family model for llama.cpp's "llama", "qwen2" or "qwen3"
+//     (gguf_llama.go: [LlamaGGUFArch], q and k interleaved for "llama").
 //
 // Shapes are always given in row-major (numpy) order, outermost dimension
 // first; GGUF stores them reversed (ggml order, innermost first), which

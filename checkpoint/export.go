@@ -92,10 +92,18 @@ type GGUFExportOptions struct {
 	F16  bool   // matrices as F16, as llama.cpp's converter writes by default
 }
 
-// GGUF lays out a model and its tokenizer for llama.cpp's gpt2
-// architecture (see GPT2GGUF). Scalar heads have no place in llama.cpp and
-// are left out. A model with LoRA adapters is exported merged.
+// GGUF lays out a model and its tokenizer for llama.cpp: a GPT-2 for its
+// gpt2 architecture (see GPT2GGUF), a Llama-family model for its llama,
+// qwen2 or qwen3 architecture (see LlamaGGUFArch). Scalar heads have no
+// place in llama.cpp and are left out. A model with LoRA adapters is
+// exported merged.
 func GGUF(m *model.Model, tok *tokenizer.Tokenizer, opt GGUFExportOptions) ([]KV, []Tensor, error) {
+	if tok == nil {
+		return nil, nil, fmt.Errorf("gguf: no tokenizer, which a GGUF file must contain")
+	}
+	if m.Config.IsLlama() {
+		return llamaGGUF(m, tok, opt)
+	}
 	if err := gpt2Only(m); err != nil {
 		return nil, nil, fmt.Errorf("gguf: %w", err)
 	}

@@ -51,8 +51,9 @@ type ExportResult struct {
 }
 
 // Export converts the model directory spec.Model: to a GGUF v3 file for
-// llama.cpp's gpt2 architecture with the tokenizer inside, read back and
-// checked after writing (ExportGGUF), or to a Hugging Face directory that
+// llama.cpp (its gpt2 architecture, or llama, qwen2 or qwen3 for the Llama
+// family) with the tokenizer inside, read back and checked after writing
+// (ExportGGUF), or to a Hugging Face directory that
 // transformers' from_pretrained loads (SaveHF), scalar heads kept as score.*.
 // A model that cannot be read, or has no tokenizer for GGUF, is an error of
 // the key "model".

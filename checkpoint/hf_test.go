@@ -723,16 +723,3 @@ func ExampleSaveHF() {
 	fmt.Println(hm.Model.Config.Layers, hm.Align.HeadNames, hm.Tokenizer.VocabSize()) // training stops early on a tiny text
 	// Output: 2 [reward] 260
 }
-
-// A Llama-family model has no GGUF layout yet: exporting it is refused
-// rather than written under GPT-2's names.
-func TestGGUFRefusesLlama(t *testing.T) {
-	cfg := model.Config{Arch: model.ArchLlama, VocabSize: 11, Context: 8, Layers: 1, Heads: 2, Channels: 8, Hidden: 12}
-	m, err := model.New(cfg, 1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, _, err := GGUF(m, nil, GGUFExportOptions{}); err == nil {
-		t.Error("GGUF of a llama model: want an error")
-	}
-}

@@ -273,19 +273,27 @@ func (cfg Config) groupSizes() [numGroups]int64 {
 }
 
 // Shape is the model's shape in the letters the package comments use:
-// "L4 C256 NH4 T128 V2048" for GPT-2, and for the Llama family the name and
-// the settings GPT-2 lacks, "Llama L30 C576 NH9 KV3 HD64 H1536 T2048 V49152 tied".
+// "L4 C256 NH4 T128 V2048" for GPT-2, and for the Llama family (named
+// Qwen2 with q/k/v biases, Qwen3 with q/k norms) the settings GPT-2 lacks
+// too: "Llama L30 C576 NH9 KV3 HD64 H1536 T2048 V49152 tied".
 func (cfg Config) Shape() string {
 	base := fmt.Sprintf("L%d C%d NH%d T%d V%d", cfg.Layers, cfg.Channels, cfg.Heads, cfg.Context, cfg.VocabSize)
 	if !cfg.IsLlama() {
 		return base
 	}
-	s := fmt.Sprintf("Llama L%d C%d NH%d KV%d HD%d H%d T%d V%d",
+	family := "Llama"
+	switch {
+	case cfg.QKNorm && !cfg.QKVBias:
+		family = "Qwen3"
+	case cfg.QKVBias && !cfg.QKNorm:
+		family = "Qwen2"
+	}
+	s := fmt.Sprintf("%s L%d C%d NH%d KV%d HD%d H%d T%d V%d", family,
 		cfg.Layers, cfg.Channels, cfg.Heads, cfg.kvHeads(), cfg.headDim(), cfg.hidden(), cfg.Context, cfg.VocabSize)
 	for _, f := range []struct {
 		on   bool
 		name string
-	}{{cfg.TiedEmbeddings, "tied"}, {cfg.QKVBias, "qkv-bias"}, {cfg.QKNorm, "qk-norm"}, {cfg.RopeScaling != nil, "rope-scaled"}} {
+	}{{cfg.TiedEmbeddings, "tied"}, {cfg.QKVBias && cfg.QKNorm, "qkv-bias qk-norm"}, {cfg.RopeScaling != nil, "rope-scaled"}} {
 		if f.on {
 			s += " " + f.name
 		}

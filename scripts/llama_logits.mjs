@@ -3,15 +3,24 @@
 //
 // Usage: node scripts/llama_logits.mjs MODEL.gguf [MODEL.gguf...] < request.json > results.jsonl
 //
-// request: {"tokens": [ids...], "generate": N, "threads": 2, "kvCache": "F32"}
+// request: {"tokens": [ids...], "generate": N, "threads": 2, "kvCache": "F32", "positionsAt": [i...],
+//           "text": "..."}
 // results: one JSON line per model, in argument order:
 //          {"vocab": V,
 //           "positions": [[p(next | tokens[:i+1]) for every id], ...]   one per prompt token,
-//           "greedy": [{"token": id, "probs": [...]}, ...]}              N greedy steps after the prompt
+//           "greedy": [{"token": id, "probs": [...]}, ...],             N greedy steps after the prompt
+//           "textTokens": [ids...]}                                     llama.cpp's tokens of "text", if given
 //
-// "positions" come from controlledEvaluate (teacher forcing over the prompt); "greedy" from
+// "positions" come from controlledEvaluate (teacher forcing over the prompt), for every prompt
+// index or, with "positionsAt", for those indices only (in that order): with a vocabulary of
+// 150k ids every distribution is megabytes of JSON. "greedy" comes from
 // evaluateWithMetadata(tokens, {probabilities: true}, {temperature: 0}), which evaluates the
-// prompt again in a fresh sequence and then decodes greedily.
+// prompt again in a fresh sequence and then decodes greedily, through end-of-generation tokens
+// (a model with random weights may well pick one).
+// "textTokens" is model.tokenize(text, true): special tokens spelled in the text are recognised,
+// and no BOS is added (node-llama-cpp tokenizes with add_special false).
+// The probabilities are llama.cpp's logits through a float32 softmax, so log(p) is the logit
+// less the log-sum-exp.
 // node-llama-cpp is loaded from $ALIGN_ASSETS/node-llama-cpp (scripts/install-test-assets.sh).
 import {readFileSync} from "node:fs";
 import {dirname, join} from "node:path";
@@ -51,22 +60,26 @@ async function run(modelPath) {
     };
 
     // Teacher forcing: the distribution after every prompt position.
-    const items = req.tokens.map(t => [t, {generateNext: {probabilities: true}}]);
+    const at = req.positionsAt ?? req.tokens.map((_, i) => i);
+    const want = new Set(at);
+    const items = req.tokens.map((t, i) => want.has(i) ? [t, {generateNext: {probabilities: true}}] : t);
     const out = await context.getSequence().controlledEvaluate(items);
-    const positions = out.map(o => dense(o.next.probabilities));
+    const positions = at.map(i => dense(out[i].next.probabilities));
 
     // Greedy decoding with the distribution of each step.
     const greedy = [];
     if (generate > 0) {
-        const it = context.getSequence().evaluateWithMetadata(req.tokens, {probabilities: true}, {temperature: 0});
+        const it = context.getSequence().evaluateWithMetadata(req.tokens, {probabilities: true}, {temperature: 0, yieldEogToken: true});
         for await (const step of it) {
             greedy.push({token: step.token, probs: dense(step.probabilities)});
             if (greedy.length >= generate) break;
         }
     }
+    const res = {vocab: V, positions, greedy};
+    if (req.text != null) res.textTokens = Array.from(model.tokenize(req.text, true));
     await context.dispose();
     await model.dispose();
-    return {vocab: V, positions, greedy};
+    return res;
 }
 
 for (const path of modelPaths) {
