@@ -55,6 +55,9 @@ type Config struct {
 	ChosenDropWarn float64 `yaml:"chosen_drop_warn"`  // warn when the held-out chosen log-prob falls this many nats below the reference's; 0 = never
 	SaveEvery      int     `yaml:"save_every"`        // steps between resumable checkpoints; 0 = only at the end and on interrupt
 	Seed           uint64  `yaml:"seed"`              // pair order and the KL samples
+
+	// Train LoRA adapters instead of every weight; the base is the reference.
+	trainkit.LoRA `yaml:",inline"`
 }
 
 // DefaultConfig returns the usual DPO setting: the sigmoid loss with β 0.1,
@@ -82,6 +85,9 @@ func DefaultConfig() Config {
 // Validate reports the first setting that cannot work as a
 // *yamlconf.KeyError naming its YAML key.
 func (c Config) Validate() error {
+	if err := c.LoRA.Check(); err != nil {
+		return err
+	}
 	finite := func(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
 	maxEps := 1.0
 	if c.Loss == Robust {

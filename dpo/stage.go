@@ -12,6 +12,7 @@ import (
 	"github.com/align-project/align/data"
 	"github.com/align-project/align/internal/outguard"
 	"github.com/align-project/align/internal/progress"
+	"github.com/align-project/align/internal/trainkit"
 	"github.com/align-project/align/internal/yamlconf"
 	"github.com/align-project/align/model"
 	"github.com/align-project/align/reward"
@@ -105,6 +106,13 @@ func Train(ctx context.Context, s TrainSpec) (Result, error) {
 				s.Reference, rc.VocabSize, rc.Context, s.Policy, pc.VocabSize, pc.Context)
 		}
 	}
+	if cfg.LoRA.On() {
+		// Drawn from the seed: a resumed run attaches the same adapters
+		// before its checkpoint overwrites them.
+		if err := cfg.LoRA.Attach(policy, cfg.Seed); err != nil {
+			return Result{}, err
+		}
+	}
 	train, held, err := s.pairs(tok, policy.Config.Context, log)
 	if err != nil {
 		return Result{}, err
@@ -123,7 +131,7 @@ func Train(ctx context.Context, s TrainSpec) (Result, error) {
 	bar := progress.New(log, progress.IsTerminal(log), "dpo", steps, "step", 10*time.Second)
 	tr := &Trainer{
 		Config: cfg, Policy: policy, Ref: ref, Tokenizer: tok, Train: train, HeldOut: held, StopTokens: stop,
-		Out: s.Out, Resume: s.Resume,
+		Out: s.Out, Base: s.Policy, Resume: s.Resume,
 		Progress: func(st Stats) {
 			eta := time.Duration(float64(st.Steps-st.Step) * st.TimeStep * float64(time.Second))
 			fields := fmt.Sprintf("loss %.4f acc %.3f margin %+.3f lr %.2e", st.Loss, st.Accuracy, st.Margin, st.LR)
@@ -246,7 +254,7 @@ func (r Result) WriteText(w io.Writer) {
 // finished once outguard.FinishedFile is there.
 func outputs(out string) outguard.Run {
 	return outguard.Run{Dir: out, Finished: outguard.FinishedFile, Resumable: true, Files: []string{
-		LastDir, ConfigFile, MetricsFile, RefCacheFile,
+		LastDir, ConfigFile, MetricsFile, RefCacheFile, checkpoint.AdapterDir,
 		checkpoint.HFConfigFile, checkpoint.HFWeightsFile, checkpoint.HFTokenizerFile,
 		checkpoint.HFTokenizerConfigFile, checkpoint.HFSpecialTokensFile, checkpoint.HFGenerationConfigFile,
 	}}
@@ -259,4 +267,5 @@ var fixedOnResume = []outguard.Fixed{
 	{Why: "the checkpoint's optimizer state was made with it", Keys: []string{"max_grad_norm", "weight_decay"}},
 	{Why: "it decided the pair order and the run length the checkpoint continues", Keys: []string{"seed", "batch_size", "steps", "epochs"}},
 	{Why: "the cached reference log-probs and the checkpoint's pairs were made with it", Keys: []string{"max_len"}},
+	trainkit.FixedLoRA,
 }

@@ -60,8 +60,8 @@ func (r *run) restore() error {
 		return fmt.Errorf("dpo: resume: %s holds a %+v model, not %+v", dir, st.Config, m.Config)
 	case st.AdamW != r.opt.Config:
 		return fmt.Errorf("dpo: resume: the optimizer settings changed since the checkpoint (%+v, now %+v)", st.AdamW, r.opt.Config)
-	case len(st.Params) != len(m.Params()):
-		return fmt.Errorf("dpo: resume: %s has %d parameters, not %d", dir, len(st.Params), len(m.Params()))
+	case len(st.Params) != len(m.TrainableParams()):
+		return fmt.Errorf("dpo: resume: %s has %d parameters, not %d", dir, len(st.Params), len(m.TrainableParams()))
 	case lp.RefKey != r.loop.RefKey:
 		return fmt.Errorf("dpo: resume: the reference policy or the pairs differ from those of the checkpoint in %s (pass the same --policy, --reference, --data, --heldout and max_len)", dir)
 	case lp.Data != r.loop.Data:
@@ -69,10 +69,9 @@ func (r *run) restore() error {
 	case lp.Step != st.Step || lp.Step > r.steps:
 		return fmt.Errorf("dpo: resume: the checkpoint is at step %d, beyond the run's %d steps", lp.Step, r.steps)
 	}
-	copy(m.Params(), st.Params)
-	copy(r.opt.M, st.M)
-	copy(r.opt.V, st.V)
-	r.opt.StepCount = st.AdamSteps
+	if err := st.RestoreInto(m, r.opt); err != nil {
+		return fmt.Errorf("dpo: resume: %s: %w", dir, err)
+	}
 	r.loop = lp
 	return nil
 }
@@ -81,12 +80,17 @@ func (r *run) restore() error {
 // directory, or in memory without Out.
 func (r *run) saveBest() error {
 	if r.Out == "" {
-		r.best = slices.Clone(r.Policy.Params())
+		r.best = slices.Clone(r.Policy.TrainableParams())
 		return nil
 	}
 	opt := checkpoint.HFOptions{Align: checkpoint.AlignConfig{Kind: checkpoint.KindPolicy, Stage: "dpo"}}
 	if err := checkpoint.SaveHF(r.Out, r.Policy, r.Tokenizer, opt); err != nil {
 		return fmt.Errorf("dpo: save policy: %w", err)
+	}
+	if _, lora := r.Policy.LoRA(); lora {
+		if err := checkpoint.SaveRunAdapter(r.Out, r.Policy, r.Base); err != nil {
+			return fmt.Errorf("dpo: save adapter: %w", err)
+		}
 	}
 	return nil
 }
@@ -108,7 +112,14 @@ func (r *run) finish() error {
 	case lp.Stop.BestStep == lp.Step:
 		return nil // the last evaluation was the best and is saved
 	case r.Out == "":
-		copy(r.Policy.Params(), r.best)
+		copy(r.Policy.TrainableParams(), r.best)
+		return nil
+	}
+	if _, lora := r.Policy.LoRA(); lora {
+		// Out holds the best policy merged; its adapters are beside it.
+		if err := checkpoint.ReloadRunAdapter(r.Out, r.Policy); err != nil {
+			return fmt.Errorf("dpo: restore best policy: %w", err)
+		}
 		return nil
 	}
 	hm, err := checkpoint.LoadHF(r.Out)

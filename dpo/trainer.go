@@ -50,6 +50,9 @@ type Trainer struct {
 	// Empty means nothing is written.
 	Out    string
 	Resume bool // continue from Out/last
+	// Base is the policy directory the run started from; a LoRA run names
+	// it in Out/adapter as the model its adapters belong to.
+	Base string
 
 	Progress  func(Stats)       // if set, gets the stats of every step
 	Warn      func(msg string)  // if set, gets each warning (also in metrics.jsonl)
@@ -198,7 +201,9 @@ func (t *Trainer) setup(ctx context.Context) (_ *run, err error) {
 		return nil, err
 	}
 	r := &run{Trainer: t, cfg: cfg, start: time.Now(), steps: cfg.TotalSteps(len(t.Train)), permPass: -1}
-	if t.Ref == nil {
+	if _, lora := t.Policy.LoRA(); t.Ref == nil && lora {
+		r.Ref = t.Policy.Base() // the frozen base is the reference: no copy
+	} else if t.Ref == nil {
 		ref, err := t.Policy.Clone()
 		if err != nil {
 			return nil, fmt.Errorf("dpo: %w", err)

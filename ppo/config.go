@@ -4,6 +4,7 @@ import (
 	"io"
 	"math"
 
+	"github.com/align-project/align/internal/trainkit"
 	"github.com/align-project/align/internal/yamlconf"
 	"github.com/align-project/align/model"
 )
@@ -69,6 +70,10 @@ type Config struct {
 	SampleRows  int    `yaml:"sample_rows"`  // rows per sample table
 	SaveEvery   int    `yaml:"save_every"`   // iterations between resumable checkpoints; 0 = only at the end and on interrupt
 	Seed        uint64 `yaml:"seed"`         // sampling, prompt order and minibatch shuffling
+
+	// Train LoRA adapters (on the policy and the value model) instead of
+	// every weight; the policy's frozen base is the reference.
+	trainkit.LoRA `yaml:",inline"`
 }
 
 // DefaultConfig returns the defaults of the issue and the N implementation
@@ -139,6 +144,9 @@ func GRPOConfig() Config {
 // Validate reports the first setting that cannot work as a
 // *yamlconf.KeyError naming its YAML key.
 func (c Config) Validate() error {
+	if err := c.LoRA.Check(); err != nil {
+		return err
+	}
 	finite := func(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
 	for _, k := range []struct {
 		bad  bool

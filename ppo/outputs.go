@@ -6,13 +6,14 @@ import (
 	"github.com/align-project/align/checkpoint"
 	"github.com/align-project/align/data"
 	"github.com/align-project/align/internal/outguard"
+	"github.com/align-project/align/internal/trainkit"
 )
 
 // outputs is what a run writes in its output directory out; the run is
 // finished once outguard.FinishedFile is there.
 func outputs(out string) outguard.Run {
 	return outguard.Run{Dir: out, Finished: outguard.FinishedFile, Resumable: true, Files: []string{
-		LastDir, ConfigFile, MetricsFile, SamplesFile, ValueDir,
+		LastDir, ConfigFile, MetricsFile, SamplesFile, ValueDir, checkpoint.AdapterDir,
 		checkpoint.HFConfigFile, checkpoint.HFWeightsFile, checkpoint.HFTokenizerFile,
 		checkpoint.HFTokenizerConfigFile, checkpoint.HFSpecialTokensFile, checkpoint.HFGenerationConfigFile,
 	}}
@@ -28,6 +29,7 @@ var fixedOnResume = []outguard.Fixed{
 	{Why: "the checkpoint's optimizer state was made with it", Keys: []string{"adam_eps", "max_grad_norm"}},
 	{Why: "it drew the prompt order the checkpoint continues", Keys: []string{"seed"}},
 	{Why: "it decides whether the checkpoint holds a value model", Keys: []string{"advantage"}},
+	trainkit.FixedLoRA,
 }
 
 // checkOut refuses, before anything is loaded, an Out that would destroy an

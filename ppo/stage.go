@@ -134,11 +134,18 @@ func Train(ctx context.Context, s TrainSpec) (Result, error) {
 	if cfg.Advantage.group() {
 		value = nil // critic-free: the reward model only scores
 	}
+	if cfg.LoRA.On() {
+		// Drawn from the seed: a resumed run attaches the same adapters
+		// before its checkpoint overwrites them.
+		if err := cfg.LoRA.Attach(policy, cfg.Seed); err != nil {
+			return Result{}, err
+		}
+	}
 	bar := progress.New(log, progress.IsTerminal(log), cfg.stage(), cfg.Iterations, "it", 10*time.Second)
 	tr := &Trainer{
 		Config: cfg, Policy: policy, Ref: ref, Value: value, Reward: src,
 		Prompts: prompts, StopTokens: stop, Tokenizer: tok,
-		Out: s.Out, Resume: s.Resume,
+		Out: s.Out, Base: s.Policy, Resume: s.Resume,
 		Progress: func(st Stats) {
 			eta := time.Duration(float64(st.Iterations-st.Iteration) * st.TimeIter * float64(time.Second))
 			fields := fmt.Sprintf("reward %.3f kl %.2f β %.3f ent %.2f len %.0f eos %.0f%%", st.Reward, st.KL, st.Beta, st.Entropy, st.ResponseLen, 100*st.EOSRate)

@@ -136,13 +136,12 @@ func loadState(dir string, m *model.Model, opt *model.Optimizer, iteration int) 
 		return nil, fmt.Errorf("ppo: resume: the optimizer settings changed since the checkpoint (%+v, now %+v)", st.AdamW, opt.Config)
 	case st.Step != iteration:
 		return nil, fmt.Errorf("ppo: resume: %s is at iteration %d, not %d", dir, st.Step, iteration)
-	case len(st.Params) != len(m.Params()):
-		return nil, fmt.Errorf("ppo: resume: %s has %d parameters, not %d", dir, len(st.Params), len(m.Params()))
+	case len(st.Params) != len(m.TrainableParams()):
+		return nil, fmt.Errorf("ppo: resume: %s has %d parameters, not %d", dir, len(st.Params), len(m.TrainableParams()))
 	}
-	copy(m.Params(), st.Params)
-	copy(opt.M, st.M)
-	copy(opt.V, st.V)
-	opt.StepCount = st.AdamSteps
+	if err := st.RestoreInto(m, opt); err != nil {
+		return nil, fmt.Errorf("ppo: resume: %s: %w", dir, err)
+	}
 	return st, nil
 }
 
@@ -159,6 +158,11 @@ func (r *run) finish() error {
 	opt := checkpoint.HFOptions{Align: checkpoint.AlignConfig{Kind: checkpoint.KindPolicy, Stage: r.cfg.stage()}}
 	if err := checkpoint.SaveHF(r.Out, r.Policy, r.Tokenizer, opt); err != nil {
 		return fmt.Errorf("ppo: save policy: %w", err)
+	}
+	if _, lora := r.Policy.LoRA(); lora {
+		if err := checkpoint.SaveRunAdapter(r.Out, r.Policy, r.Base); err != nil {
+			return fmt.Errorf("ppo: save adapter: %w", err)
+		}
 	}
 	if r.Value == nil {
 		return nil

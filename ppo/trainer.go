@@ -73,6 +73,9 @@ type Trainer struct {
 	// directory and value/. Empty means nothing is written.
 	Out    string
 	Resume bool // continue from Out/last
+	// Base is the policy directory the run started from; a LoRA run names
+	// it in Out/adapter as the model its adapters belong to.
+	Base string
 
 	// Progress, if set, gets the stats of every iteration.
 	Progress func(Stats)
@@ -207,7 +210,10 @@ func (t *Trainer) setup() (_ *run, err error) {
 		}
 	}
 	r := &run{Trainer: t, cfg: cfg, start: time.Now(), perms: map[int][]int{}}
-	if t.Ref == nil {
+	lora, hasLoRA := t.Policy.LoRA()
+	if t.Ref == nil && hasLoRA {
+		r.Ref = t.Policy.Base() // the frozen base is the reference: no copy
+	} else if t.Ref == nil {
 		ref, err := t.Policy.Clone()
 		if err != nil {
 			return nil, fmt.Errorf("ppo: %w", err)
@@ -228,6 +234,13 @@ func (t *Trainer) setup() (_ *run, err error) {
 				return nil, err
 			}
 			r.Value = v
+		}
+		if _, has := r.Value.LoRA(); hasLoRA && !has {
+			// The critic trains adapters too (and its head), or it alone
+			// would hold a full model's gradients and moments.
+			if err := r.Value.AddLoRA(lora, cfg.Seed+1); err != nil {
+				return nil, fmt.Errorf("ppo: value model: %w", err)
+			}
 		}
 		vc := r.Value.Config
 		if vc.ScalarHeads < 1 || vc.VocabSize != pc.VocabSize || vc.Context < pc.Context {

@@ -27,8 +27,6 @@ var (
 		Keys: []string{"heldout", "seed"}}
 	fixedRows = outguard.Fixed{Why: "it decides how SFT examples fill the rows the checkpoint continues",
 		Keys: []string{"pack"}}
-	fixedLoRA = outguard.Fixed{Why: "the checkpoint holds adapters of that rank, scale and targets",
-		Keys: []string{"lora_rank", "lora_alpha", "lora_targets"}}
 	fixedOptimizer = outguard.Fixed{Why: "the checkpoint's optimizer state was made with it",
 		Keys: []string{"beta1", "beta2", "eps", "weight_decay", "clip"}}
 )

@@ -12,6 +12,7 @@ import (
 	"github.com/align-project/align/data"
 	"github.com/align-project/align/internal/atomicfile"
 	"github.com/align-project/align/internal/outguard"
+	"github.com/align-project/align/internal/trainkit"
 	"github.com/align-project/align/internal/yamlconf"
 	"github.com/align-project/align/model"
 	"github.com/align-project/align/tokenizer"
@@ -62,7 +63,7 @@ func SFT(ctx context.Context, s SFTSpec) (SFTResult, error) {
 	if s.Base == "" && !s.Resume {
 		return SFTResult{}, yamlconf.Keyf("base", "a pretrained model directory is required")
 	}
-	if err := outguard.Check(outputs(s.Out), s.Resume, s.Overwrite, filepath.Join(s.Out, ConfigFile), cfg, []outguard.Fixed{fixedData, fixedRows, fixedOptimizer, fixedLoRA},
+	if err := outguard.Check(outputs(s.Out), s.Resume, s.Overwrite, filepath.Join(s.Out, ConfigFile), cfg, []outguard.Fixed{fixedData, fixedRows, fixedOptimizer, trainkit.FixedLoRA},
 		outguard.In("base", s.Base), dataInput("data", s.Data), outguard.In("eval_prompts", s.EvalPrompts)); err != nil {
 		return SFTResult{}, err
 	}

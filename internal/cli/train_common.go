@@ -3,6 +3,7 @@ package cli
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -50,8 +51,8 @@ var configHelp = map[string]string{
 }
 
 func init() {
-	for k, v := range trainkit.LoRAHelp {
-		configHelp[k] = v
+	for _, help := range []map[string]string{configHelp, dpoConfigHelp, ppoConfigHelp} {
+		maps.Copy(help, trainkit.LoRAHelp)
 	}
 }
 

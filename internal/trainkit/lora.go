@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/align-project/align/internal/outguard"
 	"github.com/align-project/align/internal/yamlconf"
 	"github.com/align-project/align/model"
 )
@@ -25,6 +26,11 @@ var LoRAHelp = map[string]string{
 	"lora_alpha":   "LoRA scale numerator: adapters add alpha/r·B·A·x (0 = 2·rank)",
 	"lora_targets": "projections that get adapters, as PEFT names them (Llama: q_proj,k_proj,v_proj,o_proj,gate_proj,up_proj,down_proj; GPT-2: c_attn,c_proj,c_fc), or all-linear",
 }
+
+// FixedLoRA are the keys a resumed LoRA run cannot change: its checkpoint
+// holds adapters of that rank, scale and targets.
+var FixedLoRA = outguard.Fixed{Why: "the checkpoint holds adapters of that rank, scale and targets",
+	Keys: []string{"lora_rank", "lora_alpha", "lora_targets"}}
 
 // On reports whether adapters are asked for.
 func (l LoRA) On() bool { return l.Rank > 0 }
