@@ -16,16 +16,19 @@ func newExportCmd(_ *globals) *cobra.Command {
 		Use:   "export",
 		Short: "Write a model directory as GGUF for llama.cpp or as a Hugging Face directory",
 		Long: `export converts the model directory --model (config.json, model.safetensors,
-tokenizer.json: what align's training commands write, or a GPT-2 checkpoint
-saved by Hugging Face transformers) to --out in one of two formats:
+tokenizer.json: what align's training commands write, or a GPT-2, Llama, Qwen2
+or Qwen3 checkpoint saved by Hugging Face transformers) to --out in one of two
+formats. A model trained with LoRA is written merged: its adapters folded into
+the base weights.
 
-  gguf   one GGUF v3 file for llama.cpp's gpt2 architecture, with the
-         tokenizer inside (tokens, merges, token types, BOS/EOS, chat
+  gguf   one GGUF v3 file for llama.cpp's gpt2, llama, qwen2 or qwen3
+         architecture, with the tokenizer inside (tokens, merges, token types, BOS/EOS, chat
          template). Matrices are F32, or F16 with --dtype f16. Scalar heads
          (reward and value heads) are left out: llama.cpp has no place for
          them. The file is read back and checked after writing.
   hf     a Hugging Face directory (config.json, model.safetensors in
-         GPT2LMHeadModel's layout, tokenizer files, generation_config.json)
+         GPT2LMHeadModel's, LlamaForCausalLM's, Qwen2ForCausalLM's or
+         Qwen3ForCausalLM's layout, tokenizer files, generation_config.json)
          that transformers' from_pretrained loads; --dtype f32, f16 or bf16.
          Scalar heads are kept as score.weight/score.bias.
 

@@ -38,7 +38,10 @@ the training loss to OUT/metrics.jsonl; a new best saves the model to OUT,
 and training loss that grows --gap-evals evaluations running is reported as
 likely overfitting.
 
-OUT holds the best model as a Hugging Face GPT-2 directory with its tokenizer
+--arch llama trains a Llama-shaped model instead of a GPT-2: RMSNorm, rotary
+positions, a SwiGLU MLP and grouped-query attention (--kv-heads).
+
+OUT holds the best model as a Hugging Face directory with its tokenizer
 (what 'align sft --base' reads), config.yaml (the effective settings),
 metrics.jsonl and last/, a checkpoint written every --save-every steps, at
 the end and on Ctrl-C, from which --resume continues exactly.

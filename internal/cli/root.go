@@ -43,9 +43,10 @@ func execute(ctx context.Context, args []string, stdout, stderr io.Writer) error
 func newRoot(g *globals) *cobra.Command {
 	root := &cobra.Command{
 		Use:   "align",
-		Short: "Train, align and evaluate small GPT language models on the CPU",
-		Long: `align trains small GPT-2 style language models on the CPU and aligns them
-with human or AI feedback. It is one self-contained Go binary with its own
+		Short: "Train, align and evaluate language models on the CPU",
+		Long: `align trains GPT-2 and Llama-family (Llama, Qwen2, Qwen3, SmolLM) language
+models on the CPU, or takes a Hugging Face checkpoint of one, and aligns them
+with human or AI feedback, fine-tuning every weight or LoRA adapters. It is one self-contained Go binary with its own
 fp32 kernels; no GPU, Python or cgo is needed.
 
 Global flags (--threads, --seed) apply to every command. Exit codes: 0 success,

@@ -22,7 +22,10 @@ func newSFTCmd(g *globals) *cobra.Command {
 		Use:   "sft --base DIR --data FILE|embedded --out DIR",
 		Short: "Fine-tune a model on instructions and answers (supervised fine-tuning)",
 		Long: `sft fine-tunes a pretrained model (--base, a directory written by 'align
-pretrain' or any GPT-2 directory with a tokenizer) to answer as an assistant.
+pretrain', or a Hugging Face GPT-2, Llama, Qwen2 or Qwen3 directory with a
+tokenizer) to answer as an assistant. With --lora-rank only LoRA adapters
+train: OUT holds the model merged, which every align command reads, and
+OUT/adapter the adapters in PEFT's layout.
 
 --data is a JSONL file of {"prompt", "completion"} or {"messages": [...]}
 records, or "embedded" for the generated instruction set, whose held-out half
