@@ -38,7 +38,9 @@
 // base weight gradients, ZeroGrad, NewOptimizer and TrainableParams cover
 // the adapters only, and Base returns a read-only view with the adapters
 // off that shares the base weights, so one copy serves policy and
-// reference. Merged and MergeLoRA fold the adapters into full weights.
+// reference. A reward or value model's scalar heads stay trainable beside
+// the adapters (PEFT's modules_to_save). Merged and MergeLoRA fold the
+// adapters into full weights.
 //
 // Dimension names: B batch, T time, C channels, V vocabulary, L layers,
 // NH heads, K scalar heads; for Llama also NKV key/value heads, HD head

@@ -105,8 +105,14 @@ func (m *Model) llamaTensors() []Tensor {
 			perLayer = append(perLayer, placed{p, off})
 		} else {
 			flushLayers()
-			out = append(out, Tensor{Name: p.Name, Shape: slices.Clone(p.Shape), Data: m.params[off : off+n : off+n],
-				Grad: gradView(m.grads, off, n), Decay: p.Decay})
+			data, grad := m.params[off:off+n:off+n], gradView(m.grads, off, n)
+			switch p.Name {
+			case "score.weight": // the views: a LoRA model trains its heads elsewhere
+				data, grad = m.lw.headw, m.lg.headw
+			case "score.bias":
+				data, grad = m.lw.headb, m.lg.headb
+			}
+			out = append(out, Tensor{Name: p.Name, Shape: slices.Clone(p.Shape), Data: data, Grad: grad, Decay: p.Decay})
 		}
 		off += n
 	}

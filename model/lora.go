@@ -24,6 +24,15 @@ import (
 // released. Base returns a view of the frozen base model (adapters off) that
 // shares its weights, so one copy serves as the policy's base and as the
 // reference policy.
+//
+// A model with scalar heads (Config.ScalarHeads: a reward or value model)
+// keeps its heads trainable, as PEFT's modules_to_save keeps a sequence
+// classifier's "score" module: AddLoRA copies the head weights and biases
+// into the trainable buffer after the adapters, and from then on Forward,
+// Backward, the optimizer, Tensors and W.Headw/W.Headb use that copy; the
+// head region of Params keeps the heads as they were when the adapters were
+// attached. Merged and MergeLoRA write the trained heads into the full
+// model.
 
 // LoRA targets, by index into loraLayer.ad: a Llama-family model's seven
 // projections, or GPT-2's four, each named as PEFT's target_modules name
@@ -117,15 +126,22 @@ func (c LoRAConfig) Validate(cfg Config) error {
 		in, out, _ := cfg.loraDims(t)
 		n += int64(c.Rank) * int64(in+out) * int64(cfg.Layers)
 	}
-	if n > maxParams {
+	if n += int64(loraHeadParams(cfg)); n > maxParams {
 		return fmt.Errorf("lora: %d adapter parameters are too many (rank %d)", n, c.Rank)
 	}
 	return nil
 }
 
-// NumParams returns the number of adapter parameters c attaches to a model
-// of cfg (which must validate).
+// NumParams returns the number of parameters that train when c is
+// attached to a model of cfg (which must validate): the adapters and, when
+// cfg has scalar heads, the heads' weights and biases (K·C + K). It is the
+// length of TrainableParams.
 func (c LoRAConfig) NumParams(cfg Config) int {
+	return c.numAdapterParams(cfg) + loraHeadParams(cfg)
+}
+
+// numAdapterParams is the number of adapter parameters alone.
+func (c LoRAConfig) numAdapterParams(cfg Config) int {
 	n := 0
 	for _, t := range c.targetIDs(cfg) {
 		in, out, _ := cfg.loraDims(t)
@@ -133,6 +149,10 @@ func (c LoRAConfig) NumParams(cfg Config) int {
 	}
 	return n * cfg.Layers
 }
+
+// loraHeadParams is the number of scalar-head parameters that stay
+// trainable under LoRA: weights (K, C) and biases (K).
+func loraHeadParams(cfg Config) int { return cfg.ScalarHeads * (cfg.Channels + 1) }
 
 // Canonical returns c with its targets as a model of cfg reports them
 // (LoRA): each module once, by its name in LoRATargets, in layout order,
@@ -248,18 +268,25 @@ type loraLayer struct {
 
 // loraState is a model's attached adapters.
 type loraState struct {
-	cfg           LoRAConfig // targets in layout order
-	params, grads []float32  // every adapter: per layer, per target, A then B
+	cfg LoRAConfig // targets in layout order
+	// params and grads hold every adapter, per layer, per target, A then
+	// B; then, for a model with scalar heads, the heads' weights (K, C) and
+	// biases (K).
+	params, grads []float32
 	layers        []loraLayer
 	shared        bool // Base handed out a view of the base weights
 	maxOut        int  // the widest adapter output
+	// headw, headb and their gradients are the trainable scalar heads,
+	// views into params and grads; nil without heads.
+	headw, headb, gheadw, gheadb []float32
 }
 
-// AddLoRA attaches adapters to m, a Llama-family model: A drawn as PEFT
-// draws it (Kaiming-uniform, bound 1/√in) from seed, B zero, so the model's
-// outputs are unchanged. From then on the base parameters are frozen, their
-// gradient buffer is released, and Backward, ZeroGrad, NewOptimizer and
-// TrainableParams work on the adapters only.
+// AddLoRA attaches adapters to m, a Llama-family or GPT-2 model: A drawn as
+// PEFT draws it (Kaiming-uniform, bound 1/√in) from seed, B zero, so the
+// model's outputs are unchanged. From then on the base parameters are
+// frozen, their gradient buffer is released, and Backward, ZeroGrad,
+// NewOptimizer and TrainableParams work on the adapters only, and on the
+// scalar heads of a model that has them (see TrainableParams).
 func (m *Model) AddLoRA(c LoRAConfig, seed uint64) error {
 	if err := m.attachLoRA(c); err != nil {
 		return err
@@ -316,9 +343,32 @@ func (m *Model) attachLoRA(c LoRAConfig) error {
 			ll.ad[t] = ad
 		}
 	}
+	if K := cfg.ScalarHeads; K > 0 {
+		C := cfg.Channels
+		s.headw, s.gheadw = take(s.params, K*C), take(s.grads, K*C)
+		off += K * C
+		s.headb, s.gheadb = take(s.params, K), take(s.grads, K)
+		off += K
+		copy(s.headw, m.W.Headw)
+		copy(s.headb, m.W.Headb)
+	}
 	m.lora = s
 	m.freezeBase()
+	m.setHeadViews(s.headw, s.headb, s.gheadw, s.gheadb)
 	return nil
+}
+
+// setHeadViews points the scalar heads' views (W and G, and a Llama
+// model's lw and lg) at w, b and their gradients gw, gb. A no-op without
+// heads.
+func (m *Model) setHeadViews(w, b, gw, gb []float32) {
+	if m.Config.ScalarHeads == 0 {
+		return
+	}
+	m.W.Headw, m.W.Headb, m.G.Headw, m.G.Headb = w, b, gw, gb
+	if m.Config.IsLlama() {
+		m.lw.headw, m.lw.headb, m.lg.headw, m.lg.headb = w, b, gw, gb
+	}
 }
 
 // freezeBase drops the base gradients: the norm gains' gradients (which the
@@ -379,8 +429,11 @@ func (m *Model) LoRA() (LoRAConfig, bool) {
 // as PEFT's saved state dict names them after its "base_model.model."
 // prefix: the Hugging Face module name, then lora_A or lora_B
 // ("model.layers.0.self_attn.q_proj.lora_A.weight",
-// "transformer.h.0.attn.c_attn.lora_B.weight"). Data and Grad
-// are views into TrainableParams and TrainableGrads. Nil without adapters.
+// "transformer.h.0.attn.c_attn.lora_B.weight"); then, for a model with
+// scalar heads, "score.weight" (K, C) and "score.bias" (K), the module PEFT
+// saves whole (modules_to_save). Data and Grad are views into
+// TrainableParams and TrainableGrads, which the list covers exactly once,
+// in order. Nil without adapters.
 func (m *Model) LoRATensors() []Tensor {
 	if m.lora == nil {
 		return nil
@@ -396,6 +449,10 @@ func (m *Model) LoRATensors() []Tensor {
 			out[i+1].Data, out[i+1].Grad = ad.b, ad.gb
 			i += 2
 		}
+	}
+	if s := m.lora; s.headw != nil {
+		out[i].Data, out[i].Grad = s.headw, s.gheadw
+		out[i+1].Data, out[i+1].Grad = s.headb, s.gheadb
 	}
 	return out
 }
@@ -413,11 +470,19 @@ func LoRATensorShapes(cfg Config, c LoRAConfig) []Tensor {
 				Tensor{Name: p + "lora_B.weight", Shape: []int{o, c.Rank}, Decay: true})
 		}
 	}
+	if K := cfg.ScalarHeads; K > 0 {
+		out = append(out,
+			Tensor{Name: "score.weight", Shape: []int{K, cfg.Channels}, Decay: true},
+			Tensor{Name: "score.bias", Shape: []int{K}})
+	}
 	return out
 }
 
-// TrainableParams returns the parameters training updates: the adapters'
-// flat buffer when adapters are attached, else Params.
+// TrainableParams returns the parameters training updates: with adapters
+// attached, one flat buffer laid out as LoRATensors lists it (every
+// adapter, per layer and target, A then B; then a model's scalar heads,
+// weights (K, C) then biases (K), which stay trainable as PEFT's
+// modules_to_save keeps them); else Params.
 func (m *Model) TrainableParams() []float32 {
 	if m.lora != nil {
 		return m.lora.params
@@ -438,6 +503,10 @@ func (m *Model) TrainableGrads() []float32 {
 // the frozen reference policy of a LoRA run while m trains its adapters. The
 // view is read-only: Backward, AddLoRA and NewOptimizer refuse it.
 //
+// A model with scalar heads shares its heads with the view too, and they
+// train with the adapters: the view of a value model reads the current
+// value head on the base transformer.
+//
 // The base weights stay fixed for as long as m has adapters (only the
 // adapters train); MergeLoRA copies them before folding the adapters in
 // once a view exists. Without adapters, the view shares weights that
@@ -457,14 +526,16 @@ func (m *Model) Base() *Model {
 func (m *Model) Frozen() bool { return m.frozen }
 
 // Merged returns a new model without adapters whose weights are m's base
-// with every adapter folded in, W + s·B·A: the full model to export. m is
-// unchanged. Without adapters it is Clone.
+// with every adapter folded in, W + s·B·A, and m's current scalar heads:
+// the full model to export. m is unchanged. Without adapters it is Clone.
 func (m *Model) Merged() (*Model, error) {
 	c, err := New(m.Config, 0)
 	if err != nil {
 		return nil, fmt.Errorf("lora merge: %w", err)
 	}
 	copy(c.params, m.params)
+	copy(c.W.Headw, m.W.Headw) // the trained heads (see AddLoRA)
+	copy(c.W.Headb, m.W.Headb)
 	if m.lora != nil {
 		m.lora.foldInto(c, m.Config)
 	}
@@ -472,9 +543,10 @@ func (m *Model) Merged() (*Model, error) {
 }
 
 // MergeLoRA folds the adapters into m's base weights, W += s·B·A, and
-// removes them: m becomes a full model again, with a gradient buffer. If a
-// Base view was taken, the base weights are copied first, so the view keeps
-// the unmerged base.
+// removes them: m becomes a full model again, with a gradient buffer, its
+// trained scalar heads (if any) back in Params. If a Base view was taken,
+// the base weights are copied first, so the view keeps the unmerged base
+// (and the heads as they are at the merge).
 func (m *Model) MergeLoRA() error {
 	if m.lora == nil {
 		return errors.New("lora merge: the model has no adapters")
@@ -485,6 +557,8 @@ func (m *Model) MergeLoRA() error {
 	}
 	m.grads = make([]float32, len(m.params))
 	m.setViews()
+	copy(m.W.Headw, m.lora.headw)
+	copy(m.W.Headb, m.lora.headb)
 	m.lora.foldInto(m, cfg)
 	m.lora = nil
 	m.resetActs()

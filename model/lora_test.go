@@ -22,13 +22,19 @@ func roughLoRA(t testing.TB, cfg Config, targets []string, seed uint64) *Model {
 }
 
 // loraParams64 is llamaParams64 of the model with its adapters folded in, in
-// float64, from the adapters in a (by LoRATensors name).
+// float64, from the adapters in a (by LoRATensors name), and a's scalar
+// heads.
 func loraParams64(base map[string][]float64, a map[string][]float64, c LoRAConfig) map[string][]float64 {
 	p := map[string][]float64{}
 	for k, v := range base {
 		p[k] = v
 	}
 	s := c.Scale()
+	for _, name := range []string{"score.weight", "score.bias"} {
+		if h, ok := a[name]; ok { // the trainable heads (modules_to_save)
+			p[name] = h
+		}
+	}
 	for name, A := range a {
 		mod, ok := strings.CutSuffix(name, ".lora_A.weight")
 		if !ok {
@@ -154,7 +160,7 @@ func TestLoRAGrad(t *testing.T) {
 			rng := newRNG(7)
 			checked := 0
 			for _, tn := range m.LoRATensors() {
-				if !(isLayer(tn.Name, 0) || isLayer(tn.Name, cfg.Layers-1)) {
+				if !(isLayer(tn.Name, 0) || isLayer(tn.Name, cfg.Layers-1) || strings.HasPrefix(tn.Name, "score.")) {
 					continue
 				}
 				x := a[tn.Name]
@@ -177,7 +183,11 @@ func TestLoRAGrad(t *testing.T) {
 					t.Errorf("%s: gradient differs from finite differences by %.3g (relative)", tn.Name, rel)
 				}
 			}
-			if want := 2 * 2 * len(targets); checked != want {
+			want := 2 * 2 * len(targets)
+			if cfg.ScalarHeads > 0 {
+				want += 2 // the trainable heads' weights and biases
+			}
+			if checked != want {
 				t.Errorf("checked %d tensors, want %d", checked, want)
 			}
 		})
@@ -501,10 +511,14 @@ func TestLoRAConfigErrors(t *testing.T) {
 }
 
 // gpt2LoRAParams64 returns the flat float64 parameters of a GPT-2 model with
-// base p and the adapters in a folded in.
+// base p, the adapters in a folded in and a's scalar heads.
 func gpt2LoRAParams64(cfg Config, base []float64, a map[string][]float64, c LoRAConfig) []float64 {
 	p := slices.Clone(base)
 	w := refViews(p, cfg)
+	if h, ok := a["score.weight"]; ok {
+		copy(w[gHeadw], h)
+		copy(w[gHeadb], a["score.bias"])
+	}
 	C := cfg.Channels
 	for l := 0; l < cfg.Layers; l++ {
 		for t, g := range [...]int{gQkvw, gAttprojw, gFcw, gFcprojw} {

@@ -64,6 +64,8 @@ func (m *Model) Clone() (*Model, error) {
 		return nil, fmt.Errorf("model clone: %w", err)
 	}
 	copy(c.Params(), m.Params())
+	copy(c.W.Headw, m.W.Headw) // the trained heads of a LoRA model or its base view
+	copy(c.W.Headb, m.W.Headb)
 	if m.lora != nil {
 		if err := c.attachLoRA(m.lora.cfg); err != nil {
 			return nil, fmt.Errorf("model clone: %w", err)
@@ -74,7 +76,10 @@ func (m *Model) Clone() (*Model, error) {
 }
 
 // Params returns the flat parameter buffer; Tensors and W name its parts.
-// With adapters attached it is the frozen base (see TrainableParams).
+// With adapters attached it is the frozen base (see TrainableParams); the
+// scalar heads then train in TrainableParams, and the head region of Params
+// keeps them as they were when the adapters were attached (Tensors, W and
+// Merged give the current ones).
 func (m *Model) Params() []float32 { return m.params }
 
 // Grads returns the flat gradient buffer, laid out like Params; nil while

@@ -24,8 +24,8 @@ func DefaultAdamW() AdamWConfig {
 }
 
 // Optimizer is AdamW over a model's trainable parameters: the flat
-// parameter buffer, or only the adapters when LoRA adapters are attached
-// (TrainableParams). Its state, M, V and StepCount, is exported for
+// parameter buffer, or only the adapters (and any scalar heads) when LoRA
+// adapters are attached (TrainableParams). Its state, M, V and StepCount, is exported for
 // checkpoints: restore all three to resume.
 type Optimizer struct {
 	Config    AdamWConfig
@@ -56,9 +56,14 @@ func NewOptimizer(m *Model, cfg AdamWConfig) (*Optimizer, error) {
 	n := len(m.TrainableParams())
 	o := &Optimizer{Config: cfg, M: make([]float32, n), V: make([]float32, n), model: m}
 	if m.lora != nil {
-		// Adapter matrices all take weight decay, as Hugging Face's
-		// Trainer applies it to every parameter but biases and norms.
-		o.ranges = []decayRange{{0, n, true}}
+		// Adapter matrices and the scalar heads' weights take weight decay,
+		// as Hugging Face's Trainer applies it to every parameter but
+		// biases and norms; the heads' biases (last) do not.
+		nb := m.Config.ScalarHeads
+		o.ranges = []decayRange{{0, n - nb, true}}
+		if nb > 0 {
+			o.ranges = append(o.ranges, decayRange{n - nb, n, false})
+		}
 		return o, nil
 	}
 	if m.Config.IsLlama() {
