@@ -34,10 +34,14 @@
 //
 // LoRA adapters are saved and loaded in PEFT's layout ([SaveLoRA],
 // [LoadLoRA]: adapter_config.json and adapter_model.safetensors, tensors
-// named base_model.model.<module>.lora_A.weight and lora_B.weight); [SaveHF]
-// and [GGUF] write a model with adapters merged. A training state
-// ([SaveTrainState]) of a LoRA run holds the adapters and their moments
-// only; [TrainState.RestoreInto] puts them back onto the base.
+// named base_model.model.<module>.lora_A.weight and lora_B.weight); a
+// reward or value model's trained scalar heads go with them as PEFT's
+// modules_to_save (base_model.model.score.weight). [SaveHF] and [GGUF]
+// write a model with adapters merged. [LoadHF] (and so [LoadKind] and
+// [LoadPolicy]) reads an adapter directory as its base model, named by
+// base_model_name_or_path, with the adapters merged in. A training state
+// ([SaveTrainState]) of a LoRA run holds the adapters (and heads) and their
+// moments only; [TrainState.RestoreInto] puts them back onto the base.
 //
 // Files are written atomically with [WriteFileAtomic]: a temporary file in the
 // same directory, fsync, rename. Readers never panic on corrupt input; their

@@ -201,13 +201,26 @@ func SaveHF(dir string, m *model.Model, tok *tokenizer.Tokenizer, opt HFOptions)
 // and the attention-mask buffers of old checkpoints, which are skipped.
 // Weights that hold a NaN or an infinity are refused: no command can use
 // them. Errors name the file and the tensor or field at fault.
+//
+// A PEFT adapter directory (adapter_config.json and no config.json) loads
+// as its base model with the adapters merged in (see loadAdapterHF), so
+// every command that reads a model reads an adapter too.
 func LoadHF(dir string) (*HFModel, error) { return loadHF(dir, "") }
 
 // loadHF is LoadHF that, unless want is empty, refuses a checkpoint of
 // another kind before reading the weights.
-func loadHF(dir string, want Kind) (*HFModel, error) {
+func loadHF(dir string, want Kind) (*HFModel, error) { return loadHFChain(dir, want, nil) }
+
+// loadHFChain is loadHF reached through the adapter directories in chain
+// (absolute paths, outermost first), whose bases lead to dir.
+func loadHFChain(dir string, want Kind, chain []string) (*HFModel, error) {
 	cfgPath := filepath.Join(dir, HFConfigFile)
 	data, err := os.ReadFile(cfgPath)
+	if errors.Is(err, os.ErrNotExist) {
+		if _, aerr := os.Stat(filepath.Join(dir, PEFTConfigFile)); aerr == nil {
+			return loadAdapterHF(dir, want, chain)
+		}
+	}
 	if err != nil {
 		return nil, fmt.Errorf("load model: %w", err)
 	}
