@@ -19,7 +19,10 @@ func newExportCmd(_ *globals) *cobra.Command {
 tokenizer.json: what align's training commands write, or a GPT-2, Llama, Qwen2
 or Qwen3 checkpoint saved by Hugging Face transformers) to --out in one of two
 formats. A model trained with LoRA is written merged: its adapters folded into
-the base weights.
+the base weights. So is a LoRA adapter directory (adapter_config.json and
+adapter_model.safetensors, as PEFT and align's LoRA runs write it): it is
+read as its base model, the directory base_model_name_or_path names, with
+the adapters merged in.
 
   gguf   one GGUF v3 file for llama.cpp's gpt2, llama, qwen2 or qwen3
          architecture, with the tokenizer inside (tokens, merges, token types, BOS/EOS, chat
@@ -55,8 +58,8 @@ func runExport(cmd *cobra.Command, spec checkpoint.ExportSpec) error {
 	}
 	res, err := checkpoint.Export(spec)
 	if ke, ok := errors.AsType[*yamlconf.KeyError](err); ok && ke.Key == "model" && !checkpoint.IsRefused(err) {
-		return &hintError{err: err, hint: fmt.Sprintf("--model must name a directory with %s and %s (and %s for gguf)",
-			checkpoint.HFConfigFile, checkpoint.HFWeightsFile, checkpoint.HFTokenizerFile)}
+		return &hintError{err: err, hint: fmt.Sprintf("--model must name a directory with %s and %s (and %s for gguf), or a LoRA adapter directory with %s whose base_model_name_or_path is such a directory",
+			checkpoint.HFConfigFile, checkpoint.HFWeightsFile, checkpoint.HFTokenizerFile, checkpoint.PEFTConfigFile)}
 	}
 	if err != nil {
 		return err

@@ -89,8 +89,8 @@ func runServe(cmd *cobra.Command, g *globals, f serveFlags) error {
 		if checkpoint.IsRefused(err) {
 			return err // it names the fix
 		}
-		return &hintError{err: err, hint: fmt.Sprintf("--model must name a directory with %s, %s and %s",
-			checkpoint.HFConfigFile, checkpoint.HFWeightsFile, checkpoint.HFTokenizerFile)}
+		return &hintError{err: err, hint: fmt.Sprintf("--model must name a directory with %s, %s and %s, or a LoRA adapter directory with %s whose base_model_name_or_path is such a directory",
+			checkpoint.HFConfigFile, checkpoint.HFWeightsFile, checkpoint.HFTokenizerFile, checkpoint.PEFTConfigFile)}
 	}
 	ln, err := net.Listen("tcp", f.addr)
 	if err != nil {
