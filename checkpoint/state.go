@@ -24,9 +24,11 @@ import (
 // thread count, as the model promises).
 //
 // For a model with LoRA adapters, LoRA is set and Params holds only the
-// adapters (model.TrainableParams): the base weights do not change during
-// the run, so the trainer reloads them from where it first read them and
-// RestoreInto puts the adapters and their moments back.
+// adapters and, for a reward or value model, its trainable scalar heads
+// (model.TrainableParams, LoRA.NumParams(Config) values): the base weights
+// do not change during the run, so the trainer reloads them from where it
+// first read them and RestoreInto puts the adapters, heads and their
+// moments back.
 type TrainState struct {
 	Config model.Config
 	LoRA   *model.LoRAConfig // the adapters, or nil for a full model
