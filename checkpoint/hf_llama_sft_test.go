@@ -203,7 +203,7 @@ func TestHFLlamaTorchSFTStep(t *testing.T) {
 	for i, f := range checkpoint.LlamaFlavours() {
 		t.Run(f.Name, func(t *testing.T) {
 			r := checkSFTStep(t, func() *model.Model { return checkpoint.RoughLlama(t, f.Cfg, uint64(50+i)) }, 2, 12, "float64")
-			checkSFTStepResult(t, r, 1e-4, 1)
+			checkSFTStepResult(t, r, 1e-4, 1, 1e-5)
 		})
 	}
 }
@@ -211,7 +211,7 @@ func TestHFLlamaTorchSFTStep(t *testing.T) {
 // checkSFTStepResult fails the test when a weight after align's step is
 // further than weightTol (relative to its tensor's largest weight) or
 // stepTol (in units of the learning rate) from PyTorch's, when the loss or
-// the gradient norm differ by more than 1e-5 relative, or when the step did
+// the gradient norm differ by more than scalarTol relative, or when the step did
 // not move the weights by about lr. (checkSFTStep itself fails a tensor in
 // which more than one weight in a thousand is 0.01·lr off.)
 //
@@ -221,10 +221,10 @@ func TestHFLlamaTorchSFTStep(t *testing.T) {
 // (align) against float64 (PyTorch) moves the update by a good fraction of
 // lr. Hence a tight bound for all but one weight in a thousand and a loose
 // one for those.
-func checkSFTStepResult(t *testing.T, r sftStepResult, weightTol, stepTol float64) {
+func checkSFTStepResult(t *testing.T, r sftStepResult, weightTol, stepTol, scalarTol float64) {
 	t.Helper()
-	if r.lossErr > 1e-5 || r.normErr > 1e-5 {
-		t.Errorf("loss differs by %.3g, gradient norm by %.3g (relative), want ≤ 1e-5", r.lossErr, r.normErr)
+	if r.lossErr > scalarTol || r.normErr > scalarTol {
+		t.Errorf("loss differs by %.3g, gradient norm by %.3g (relative), want ≤ %g", r.lossErr, r.normErr, scalarTol)
 	}
 	if r.weightErr > weightTol {
 		t.Errorf("weights after the step differ by %.3g relative, want ≤ %g", r.weightErr, weightTol)
@@ -244,16 +244,21 @@ func TestHFLlamaTorchSFTStepSmolLM2(t *testing.T) {
 		t.Skip("set ALIGN_TORCH_SMOLLM2=1 to run")
 	}
 	r := checkSFTStep(t, func() *model.Model { return checkpoint.RoughLlama(t, checkpoint.SmolLM2Config, 60) }, 2, 32, "float64")
-	checkSFTStepResult(t, r, 1e-4, 1)
+	checkSFTStepResult(t, r, 1e-4, 1, 1e-5)
 }
 
 // TestHFLlamaTorchSFTStepQwen3 is TestHFLlamaTorchSFTStep at the shapes of
-// Qwen3-0.6B, run when ALIGN_TORCH_QWEN3 is set. PyTorch runs in float32:
-// in float64 its weights, gradients and AdamW moments would take 19 GB.
+// Qwen3-0.6B, run when ALIGN_TORCH_QWEN3 is set (about 3 minutes). PyTorch
+// runs in float32: in float64 its weights, gradients and AdamW moments would
+// take 19 GB. Two float32 implementations are further apart than align is
+// from float64 (measured: gradient norm 5.9e-5 relative, the weights after
+// the step 1.7e-4 relative to each tensor's largest, none more than 0.55·lr
+// apart, 47 thousand of 600 million more than 0.01·lr), hence the looser
+// bounds.
 func TestHFLlamaTorchSFTStepQwen3(t *testing.T) {
 	if os.Getenv("ALIGN_TORCH_QWEN3") == "" {
 		t.Skip("set ALIGN_TORCH_QWEN3=1 to run")
 	}
 	r := checkSFTStep(t, func() *model.Model { return checkpoint.RoughLlama(t, checkpoint.Qwen3Config, 61) }, 2, 32, "float32")
-	checkSFTStepResult(t, r, 1e-4, 1)
+	checkSFTStepResult(t, r, 1e-3, 1, 2e-4)
 }
