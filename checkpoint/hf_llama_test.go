@@ -443,9 +443,27 @@ func TestHFLlamaTorchSmolLM2(t *testing.T) {
 	if os.Getenv("ALIGN_TORCH_SMOLLM2") == "" {
 		t.Skip("set ALIGN_TORCH_SMOLLM2=1 to run")
 	}
-	cfg := model.Config{Arch: model.ArchLlama, VocabSize: 49152, Context: 64, Layers: 30, Heads: 9, KVHeads: 3,
-		Channels: 576, Hidden: 1536, RopeTheta: 100000, NormEps: 1e-5, TiedEmbeddings: true}
-	checkLlamaTorch(t, testIDs(16, 49152, 9), []string{"SmolLM2-135M shapes"}, []*model.Model{roughLlama(t, cfg, 40)}, []HFOptions{{}})
+	checkLlamaTorch(t, testIDs(16, 49152, 9), []string{"SmolLM2-135M shapes"}, []*model.Model{roughLlama(t, smolLM2Config, 40)}, []HFOptions{{}})
+}
+
+// smolLM2Config has the shapes of SmolLM2-135M.
+var smolLM2Config = model.Config{Arch: model.ArchLlama, VocabSize: 49152, Context: 64, Layers: 30, Heads: 9, KVHeads: 3,
+	Channels: 576, Hidden: 1536, RopeTheta: 100000, NormEps: 1e-5, TiedEmbeddings: true}
+
+// qwen3Config has the shapes of Qwen3-0.6B.
+var qwen3Config = model.Config{Arch: model.ArchLlama, VocabSize: 151936, Context: 64, Layers: 28, Heads: 16, KVHeads: 8,
+	HeadDim: 128, Channels: 1024, Hidden: 3072, RopeTheta: 1e6, NormEps: 1e-6, QKNorm: true, TiedEmbeddings: true}
+
+// TestHFLlamaTorchQwen3 is the PyTorch check at the shapes of Qwen3-0.6B
+// (q/k RMSNorm, head_dim 128 at width 1024) with random weights. It writes
+// 2.4 GB and PyTorch holds the weights in float64 (4.8 GB); it takes about
+// a minute of two busy cores, so it runs only when ALIGN_TORCH_QWEN3 is set.
+func TestHFLlamaTorchQwen3(t *testing.T) {
+	if os.Getenv("ALIGN_TORCH_QWEN3") == "" {
+		t.Skip("set ALIGN_TORCH_QWEN3=1 to run")
+	}
+	checkLlamaTorch(t, testIDs(16, qwen3Config.VocabSize, 9), []string{"Qwen3-0.6B shapes"},
+		[]*model.Model{roughLlama(t, qwen3Config, 41)}, []HFOptions{{}})
 }
 
 // The PyTorch comparison is strong enough to see a layout mistake: with

@@ -56,6 +56,7 @@ func BenchmarkLlamaGenerate(b *testing.B) {
 	b.ReportMetric(float64(b.N*refB*opts.MaxNewTokens)/time.Since(start).Seconds(), "tokens/s")
 }
 
+<<<<<<< HEAD
 // BenchmarkLlamaLoRATrainStep is BenchmarkLlamaTrainStep with rank-8
 // adapters on every projection: the base frozen, no weight gradients for
 // it, AdamW over the adapters only.
@@ -68,10 +69,25 @@ func BenchmarkLlamaLoRATrainStep(b *testing.B) {
 	if err := m.AddLoRA(lc, 1); err != nil {
 		b.Fatal(err)
 	}
+=======
+// smolLM2Cfg is SmolLM2-135M's shape with room for 256 tokens.
+var smolLM2Cfg = Config{Arch: ArchLlama, VocabSize: 49152, Context: 256, Layers: 30, Heads: 9, KVHeads: 3,
+	Channels: 576, Hidden: 1536, RopeTheta: 100000, NormEps: 1e-5, TiedEmbeddings: true}
+
+// BenchmarkLlamaSmolLM2TrainStep: forward, loss, backward and AdamW on
+// B=4 × T=256 tokens of SmolLM2-135M's shape, as 'align bench llama'.
+func BenchmarkLlamaSmolLM2TrainStep(b *testing.B) {
+	const B, T = 4, 256
+	m, err := New(smolLM2Cfg, 1)
+	if err != nil {
+		b.Fatal(err)
+	}
+>>>>>>> torch16
 	opt, err := NewOptimizer(m, DefaultAdamW())
 	if err != nil {
 		b.Fatal(err)
 	}
+<<<<<<< HEAD
 	inputs, targets := fixedBatch(llamaRefCfg, refB, llamaRefCfg.Context, 1)
 	s := &refStep{m, opt, inputs, targets}
 	s.run(b)
@@ -100,13 +116,57 @@ func BenchmarkLlamaLoRAGenerate(b *testing.B) {
 		prompts[i], _ = fixedBatch(llamaRefCfg, 1, 16, uint64(i))
 	}
 	opts := SampleOptions{MaxNewTokens: 64, Temperature: 1, TopK: 50}
+=======
+	inputs, targets := fixedBatch(smolLM2Cfg, B, T, 1)
+	step := func() {
+		if err := m.Forward(inputs, B, T); err != nil {
+			b.Fatal(err)
+		}
+		if _, err := m.LMLoss(targets, nil); err != nil {
+			b.Fatal(err)
+		}
+		m.ZeroGrad()
+		if err := m.Backward(); err != nil {
+			b.Fatal(err)
+		}
+		if _, err := opt.Step(3e-4); err != nil {
+			b.Fatal(err)
+		}
+	}
+	step()
+	b.ResetTimer()
+	start := time.Now()
+	for b.Loop() {
+		step()
+	}
+	b.ReportMetric(float64(b.N*B*T)/time.Since(start).Seconds(), "tokens/s")
+}
+
+// BenchmarkLlamaSmolLM2Generate: greedy decoding of 128 tokens after a
+// 32-token prompt, batch 1, on SmolLM2-135M's shape, as 'align bench llama'.
+func BenchmarkLlamaSmolLM2Generate(b *testing.B) {
+	m, err := New(smolLM2Cfg, 1)
+	if err != nil {
+		b.Fatal(err)
+	}
+	prompt, _ := fixedBatch(smolLM2Cfg, 1, 32, 2)
+	opts := SampleOptions{MaxNewTokens: 128}
+>>>>>>> torch16
 	rng := rand.New(rand.NewPCG(1, 2))
 	b.ResetTimer()
 	start := time.Now()
 	for b.Loop() {
+<<<<<<< HEAD
 		if _, err := m.Generate(prompts, opts, rng); err != nil {
 			b.Fatal(err)
 		}
 	}
 	b.ReportMetric(float64(b.N*refB*opts.MaxNewTokens)/time.Since(start).Seconds(), "tokens/s")
+=======
+		if _, err := m.Generate([][]int32{prompt}, opts, rng); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.N*opts.MaxNewTokens)/time.Since(start).Seconds(), "tokens/s")
+>>>>>>> torch16
 }

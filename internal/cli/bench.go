@@ -14,7 +14,7 @@ import (
 
 func newBenchCmd(g *globals) *cobra.Command {
 	cmd := &cobra.Command{
-		Use:   "bench matmul|train|generate|ppo|dpo|grpo",
+		Use:   "bench matmul|train|generate|ppo|dpo|grpo|llama",
 		Short: "Measure kernel, training and generation speed",
 		Long: `bench measures how fast this machine runs align's work:
 
@@ -24,6 +24,7 @@ func newBenchCmd(g *globals) *cobra.Command {
   ppo        whole PPO iterations, in seconds and their split
   dpo        a DPO step beside an SFT step on the same batch
   grpo       a GRPO iteration beside a PPO iteration of as many sampled tokens
+  llama      SmolLM2-135M-shaped training and generation beside PyTorch
 
 Each prints its throughput and the process's peak resident memory; --json
 prints one JSON object instead, for scripts (bench/compare.sh runs these
@@ -35,7 +36,7 @@ beside PyTorch). Random inputs come from --seed; --threads sets the workers.`,
 		},
 	}
 	cmd.AddCommand(newBenchMatmulCmd(g), newBenchTrainCmd(g), newBenchGenerateCmd(g))
-	cmd.AddCommand(newBenchPPOCmd(g), newBenchDPOCmd(g), newBenchGRPOCmd(g))
+	cmd.AddCommand(newBenchPPOCmd(g), newBenchDPOCmd(g), newBenchGRPOCmd(g), newBenchLlamaCmd(g))
 	return cmd
 }
 
@@ -288,6 +289,55 @@ time of the reference log-probs.`,
 	fs.IntVar(&spec.ResponseLen, "response-len", spec.ResponseLen, "tokens per response")
 	fs.IntVar(&spec.Steps, "steps", spec.Steps, "timed steps of each")
 	fs.IntVar(&spec.Warmup, "warmup", spec.Warmup, "untimed steps of each before timing")
+	fs.BoolVar(&asJSON, "json", false, "print one JSON object instead of a table")
+	return cmd
+}
+
+func newBenchLlamaCmd(g *globals) *cobra.Command {
+	spec := bench.DefaultLlamaSpec()
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "llama",
+		Short: "Compare Llama training and KV-cache generation with PyTorch's",
+		Long: `llama builds a Llama-family model of SmolLM2-135M's shape (30 layers, width
+576, 9 heads, 3 key/value heads, MLP 1536, vocabulary 49152, tied
+embeddings) with random weights (seeded by --seed) and times, for align and
+for a PyTorch implementation (bench/pytorch_llama.py, embedded in align, run
+with --python) in the same run, interleaved:
+
+  generate   greedy decoding with the key/value cache, batch 1: a --prompt
+             token random prompt, then --new-tokens tokens; tokens/s is the
+             new tokens over the wall time (the prompt's pass included).
+             PyTorch's cache is written in the script (no transformers).
+  train      --steps steps (after --warmup) of forward, LM loss, zero grad,
+             backward, clipping to norm 1 and AdamW (lr 3e-4, betas 0.9 and
+             0.95, weight decay 0.1 on matrices) on one fixed batch of
+             --batch × --ctx random tokens.
+
+Both use --threads threads (PyTorch through torch.set_num_threads). It
+prints each side's tokens/s, align's over PyTorch's, the BLAS library
+PyTorch loaded and both sides' GFLOP/s on a 1024² matmul. Without PyTorch
+(--python "" or an interpreter that cannot import torch) only align runs.`,
+		Example: `  align bench llama --threads 2
+  align bench llama --threads 2 --batch 4 --ctx 256 --json
+  align bench llama --layers 2 --steps 2 --new-tokens 16 --python ""`,
+		Args: noArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			spec.Seed = g.seed
+			return runBench(cmd, spec, asJSON, bench.Llama)
+		},
+	}
+	fs := cmd.Flags()
+	fs.IntVar(&spec.Shape.Layers, "layers", spec.Shape.Layers, "blocks (L)")
+	fs.IntVar(&spec.Shape.Vocab, "vocab", spec.Shape.Vocab, "vocabulary size (V)")
+	fs.IntVar(&spec.Batch, "batch", spec.Batch, "training sequences per step (B)")
+	fs.IntVar(&spec.Ctx, "ctx", spec.Ctx, "training sequence length (T)")
+	fs.IntVar(&spec.Steps, "steps", spec.Steps, "timed training steps")
+	fs.IntVar(&spec.Warmup, "warmup", spec.Warmup, "untimed training steps before timing")
+	fs.IntVar(&spec.Prompt, "prompt", spec.Prompt, "prompt tokens of each generation")
+	fs.IntVar(&spec.NewTokens, "new-tokens", spec.NewTokens, "greedy tokens generated after the prompt")
+	fs.IntVar(&spec.Runs, "runs", spec.Runs, "timed generations")
+	fs.StringVar(&spec.Python, "python", spec.Python, "Python with PyTorch for the peer (\"\": align only)")
 	fs.BoolVar(&asJSON, "json", false, "print one JSON object instead of a table")
 	return cmd
 }
