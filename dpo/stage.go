@@ -101,6 +101,7 @@ func Train(ctx context.Context, s TrainSpec) (Result, error) {
 		if ref, _, err = checkpoint.LoadPolicy(s.Reference); err != nil {
 			return Result{}, fmt.Errorf("dpo: load reference: %w", yamlconf.WrapKey("reference", err))
 		}
+		ref = ref.Base() // frozen: no gradients, one layer's activations
 		if rc, pc := ref.Config, policy.Config; rc.VocabSize != pc.VocabSize || rc.Context < pc.Context {
 			return Result{}, yamlconf.Keyf("reference", "%s (vocabulary %d, context %d) cannot be the reference of %s (vocabulary %d, context %d): use the checkpoint the policy was trained from",
 				s.Reference, rc.VocabSize, rc.Context, s.Policy, pc.VocabSize, pc.Context)

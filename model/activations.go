@@ -51,6 +51,13 @@ func (m *Model) reserve(b, t int) {
 	// GPT-2: qkv 3C, attention output C, MLP 4C, scratch 4C. Llama keeps
 	// gate and up side by side (2H) and needs scratch for dgate|dup, for
 	// dq and its pre-norm gradient, and for dqkv.
+	// A frozen view is never differentiated: one layer's activations,
+	// reused by every block, two residual slots that alternate as a block's
+	// input and output, and nothing for Backward.
+	Ls, resN, grad := L, L+1, 1
+	if m.frozen {
+		Ls, resN, grad = 1, 2, 0
+	}
 	qkvW, attW, mlpW, scratchW, qkW := 3*C, C, 4*C, 4*C, 0
 	if cfg.IsLlama() {
 		qkvW, attW, mlpW = cfg.qkvWidth(), cfg.attnWidth(), 2*cfg.hidden()
@@ -67,23 +74,23 @@ func (m *Model) reserve(b, t int) {
 		p *[]float32
 		n int
 	}{
-		{&a.res, (L + 1) * bt * C},
-		{&a.ln1, L * bt * C}, {&a.ln2, L * bt * C},
-		{&a.ln1Mean, L * bt}, {&a.ln1Rstd, L * bt},
-		{&a.ln2Mean, L * bt}, {&a.ln2Rstd, L * bt},
-		{&a.qkv, L * bt * qkvW},
-		{&a.atty, L * bt * attW},
-		{&a.att, L * NH * btt},
-		{&a.res2, L * bt * C},
-		{&a.fch, L * bt * mlpW},
-		{&a.qkRaw, L * bt * qkW * cfg.headDim()}, {&a.qkRstd, L * bt * qkW},
+		{&a.res, resN * bt * C},
+		{&a.ln1, Ls * bt * C}, {&a.ln2, Ls * bt * C},
+		{&a.ln1Mean, Ls * bt}, {&a.ln1Rstd, Ls * bt},
+		{&a.ln2Mean, Ls * bt}, {&a.ln2Rstd, Ls * bt},
+		{&a.qkv, Ls * bt * qkvW},
+		{&a.atty, Ls * bt * attW},
+		{&a.att, Ls * NH * btt},
+		{&a.res2, Ls * bt * C},
+		{&a.fch, Ls * bt * mlpW},
+		{&a.qkRaw, Ls * bt * qkW * cfg.headDim()}, {&a.qkRstd, Ls * bt * qkW},
 		{&a.lnf, bt * C}, {&a.lnfMean, bt}, {&a.lnfRstd, bt},
-		{&a.logits, nV}, {&a.dlogits, nV},
-		{&a.scalars, bt * K}, {&a.dscalars, bt * K},
+		{&a.logits, nV}, {&a.dlogits, grad * nV},
+		{&a.scalars, bt * K}, {&a.dscalars, grad * bt * K},
 		{&a.losses, bt}, {&a.lossW, bt},
-		{&a.dres, bt * C},
-		{&a.g4a, bt * scratchW}, {&a.g4b, bt * scratchW},
-		{&a.lora, L * bt * m.loraWidth()}, {&a.loraDu, m.loraScratch(bt)},
+		{&a.dres, grad * bt * C},
+		{&a.g4a, bt * scratchW}, {&a.g4b, grad * bt * scratchW},
+		{&a.lora, Ls * bt * m.loraWidth()}, {&a.loraDu, grad * m.loraScratch(bt)},
 	}
 	total := 0
 	for _, s := range sizes {
@@ -103,22 +110,40 @@ func (m *Model) reserve(b, t int) {
 	m.b, m.t = 0, 0
 }
 
+// slots returns where block l's activations live: the layer index for a
+// trainable model; for a frozen view, which keeps one layer's worth, slot
+// 0 and the residual slots l%2 (input) and (l+1)%2 (output).
+func (m *Model) slots(l int) (layer, in, out int) {
+	if m.frozen {
+		return 0, l % 2, (l + 1) % 2
+	}
+	return l, l, l + 1
+}
+
+// finalRes is the residual stream after the last block (what ln_f reads).
+func (m *Model) finalRes() []float32 {
+	n, C, L := m.b*m.t, m.Config.Channels, m.Config.Layers
+	_, _, out := m.slots(L - 1)
+	return m.acts.res[out*n*C:][:n*C]
+}
+
 // layerActs are block l's views for the current (B,T). The GELU output is
 // not kept: every layer writes it into the scratch g4a, and Backward
 // recomputes it.
 func (m *Model) layerActs(l int) blockActs {
 	a := &m.acts
 	n, C, NH := m.b*m.t, m.Config.Channels, m.Config.Heads
-	at := func(s []float32, w int) []float32 { return s[l*n*w : (l+1)*n*w : (l+1)*n*w] }
+	sl, in, out := m.slots(l)
+	at := func(s []float32, w int) []float32 { return s[sl*n*w : (sl+1)*n*w : (sl+1)*n*w] }
 	var lora []float32
 	if lw := m.loraWidth(); lw > 0 {
 		lora = at(a.lora, lw)
 	}
 	return blockActs{
 		lora:    lora,
-		in:      at(a.res, C),
+		in:      a.res[in*n*C : (in+1)*n*C],
 		mid:     at(a.res2, C),
-		out:     a.res[(l+1)*n*C : (l+2)*n*C],
+		out:     a.res[out*n*C : (out+1)*n*C],
 		ln1:     at(a.ln1, C),
 		ln1Mean: at(a.ln1Mean, 1),
 		ln1Rstd: at(a.ln1Rstd, 1),

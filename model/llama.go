@@ -122,10 +122,11 @@ func (m *Model) initLlamaModel(seed uint64) {
 func (m *Model) llamaLayerActs(l int) llamaActs {
 	cfg, a := m.Config, &m.acts
 	n, C, H := m.b*m.t, cfg.Channels, cfg.hidden()
-	at := func(s []float32, w int) []float32 { return s[l*n*w : (l+1)*n*w : (l+1)*n*w] }
+	sl, in, out := m.slots(l)
+	at := func(s []float32, w int) []float32 { return s[sl*n*w : (sl+1)*n*w : (sl+1)*n*w] }
 	fch := at(a.fch, 2*H)
 	x := llamaActs{
-		in: at(a.res, C), mid: at(a.res2, C), out: a.res[(l+1)*n*C : (l+2)*n*C],
+		in: a.res[in*n*C : (in+1)*n*C], mid: at(a.res2, C), out: a.res[out*n*C : (out+1)*n*C],
 		ln1: at(a.ln1, C), ln1Rstd: at(a.ln1Rstd, 1),
 		ln2: at(a.ln2, C), ln2Rstd: at(a.ln2Rstd, 1),
 		qkv:  at(a.qkv, cfg.qkvWidth()),
@@ -155,14 +156,14 @@ func (m *Model) llamaForward() {
 	for l := 0; l < L; l++ {
 		llamaBlockForward(m.llamaLayerW(l), m.llamaLayerActs(l), n, l, cfg, m)
 	}
-	final, lnf := a.res[L*n*C:][:n*C], a.lnf[:n*C]
+	final, lnf := m.finalRes(), a.lnf[:n*C]
 	tensor.RMSNormForward(lnf, a.lnfRstd[:n], final, m.lw.norm, n, C, cfg.normEps())
 	if !m.noLogits {
 		tensor.MatMulNT(a.logits[:n*V], lnf, m.lw.head(), n, V, C, false)
-		clear(a.dlogits[:n*V])
+		clear(a.dlogits[:min(n*V, len(a.dlogits))]) // none in a frozen view
 	}
 	if K > 0 {
 		linearForward(a.scalars[:n*K], nil, lnf, m.lw.headw, m.lw.headb, n, C, K)
-		clear(a.dscalars[:n*K])
+		clear(a.dscalars[:min(n*K, len(a.dscalars))])
 	}
 }

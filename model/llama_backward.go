@@ -22,7 +22,7 @@ func (m *Model) llamaBackward() {
 	}
 	dres := a.dres[:n*C]
 	clear(dres)
-	final := a.res[L*n*C:][:n*C]
+	final := m.finalRes()
 	tensor.RMSNormBackward(dres, m.lg.norm, dlnf, final, m.lw.norm, a.lnfRstd[:n], n, C)
 	for l := L - 1; l >= 0; l-- {
 		m.llamaBlockBackward(l)

@@ -56,20 +56,6 @@ func BenchmarkLlamaGenerate(b *testing.B) {
 	b.ReportMetric(float64(b.N*refB*opts.MaxNewTokens)/time.Since(start).Seconds(), "tokens/s")
 }
 
-<<<<<<< HEAD
-// BenchmarkLlamaLoRATrainStep is BenchmarkLlamaTrainStep with rank-8
-// adapters on every projection: the base frozen, no weight gradients for
-// it, AdamW over the adapters only.
-func BenchmarkLlamaLoRATrainStep(b *testing.B) {
-	m, err := New(llamaRefCfg, 1)
-	if err != nil {
-		b.Fatal(err)
-	}
-	lc := LoRAConfig{Rank: 8, Alpha: 16, Targets: LoRATargets(llamaRefCfg)}
-	if err := m.AddLoRA(lc, 1); err != nil {
-		b.Fatal(err)
-	}
-=======
 // smolLM2Cfg is SmolLM2-135M's shape with room for 256 tokens.
 var smolLM2Cfg = Config{Arch: ArchLlama, VocabSize: 49152, Context: 256, Layers: 30, Heads: 9, KVHeads: 3,
 	Channels: 576, Hidden: 1536, RopeTheta: 100000, NormEps: 1e-5, TiedEmbeddings: true}
@@ -82,41 +68,10 @@ func BenchmarkLlamaSmolLM2TrainStep(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
->>>>>>> torch16
 	opt, err := NewOptimizer(m, DefaultAdamW())
 	if err != nil {
 		b.Fatal(err)
 	}
-<<<<<<< HEAD
-	inputs, targets := fixedBatch(llamaRefCfg, refB, llamaRefCfg.Context, 1)
-	s := &refStep{m, opt, inputs, targets}
-	s.run(b)
-	b.ResetTimer()
-	start := time.Now()
-	for b.Loop() {
-		s.run(b)
-	}
-	b.ReportMetric(float64(b.N*refB*llamaRefCfg.Context)/time.Since(start).Seconds(), "tokens/s")
-	b.ReportMetric(float64(len(m.TrainableParams())), "trainable")
-}
-
-// BenchmarkLlamaLoRAGenerate is BenchmarkLlamaGenerate with random rank-8
-// adapters on every projection, unmerged: the decoder's adapter cost.
-func BenchmarkLlamaLoRAGenerate(b *testing.B) {
-	m, err := New(llamaRefCfg, 1)
-	if err != nil {
-		b.Fatal(err)
-	}
-	if err := m.AddLoRA(LoRAConfig{Rank: 8, Alpha: 16, Targets: LoRATargets(llamaRefCfg)}, 1); err != nil {
-		b.Fatal(err)
-	}
-	randomize(newRNG(1), m.TrainableParams(), 0.01)
-	prompts := make([][]int32, refB)
-	for i := range prompts {
-		prompts[i], _ = fixedBatch(llamaRefCfg, 1, 16, uint64(i))
-	}
-	opts := SampleOptions{MaxNewTokens: 64, Temperature: 1, TopK: 50}
-=======
 	inputs, targets := fixedBatch(smolLM2Cfg, B, T, 1)
 	step := func() {
 		if err := m.Forward(inputs, B, T); err != nil {
@@ -151,22 +106,68 @@ func BenchmarkLlamaSmolLM2Generate(b *testing.B) {
 	}
 	prompt, _ := fixedBatch(smolLM2Cfg, 1, 32, 2)
 	opts := SampleOptions{MaxNewTokens: 128}
->>>>>>> torch16
 	rng := rand.New(rand.NewPCG(1, 2))
 	b.ResetTimer()
 	start := time.Now()
 	for b.Loop() {
-<<<<<<< HEAD
-		if _, err := m.Generate(prompts, opts, rng); err != nil {
-			b.Fatal(err)
-		}
-	}
-	b.ReportMetric(float64(b.N*refB*opts.MaxNewTokens)/time.Since(start).Seconds(), "tokens/s")
-=======
 		if _, err := m.Generate([][]int32{prompt}, opts, rng); err != nil {
 			b.Fatal(err)
 		}
 	}
 	b.ReportMetric(float64(b.N*opts.MaxNewTokens)/time.Since(start).Seconds(), "tokens/s")
->>>>>>> torch16
+}
+
+// BenchmarkLlamaLoRATrainStep is BenchmarkLlamaTrainStep with rank-8
+// adapters on every projection: the base frozen, no weight gradients for
+// it, AdamW over the adapters only.
+func BenchmarkLlamaLoRATrainStep(b *testing.B) {
+	m, err := New(llamaRefCfg, 1)
+	if err != nil {
+		b.Fatal(err)
+	}
+	lc := LoRAConfig{Rank: 8, Alpha: 16, Targets: LoRATargets(llamaRefCfg)}
+	if err := m.AddLoRA(lc, 1); err != nil {
+		b.Fatal(err)
+	}
+	opt, err := NewOptimizer(m, DefaultAdamW())
+	if err != nil {
+		b.Fatal(err)
+	}
+	inputs, targets := fixedBatch(llamaRefCfg, refB, llamaRefCfg.Context, 1)
+	s := &refStep{m, opt, inputs, targets}
+	s.run(b)
+	b.ResetTimer()
+	start := time.Now()
+	for b.Loop() {
+		s.run(b)
+	}
+	b.ReportMetric(float64(b.N*refB*llamaRefCfg.Context)/time.Since(start).Seconds(), "tokens/s")
+	b.ReportMetric(float64(len(m.TrainableParams())), "trainable")
+}
+
+// BenchmarkLlamaLoRAGenerate is BenchmarkLlamaGenerate with random rank-8
+// adapters on every projection, unmerged: the decoder's adapter cost.
+func BenchmarkLlamaLoRAGenerate(b *testing.B) {
+	m, err := New(llamaRefCfg, 1)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := m.AddLoRA(LoRAConfig{Rank: 8, Alpha: 16, Targets: LoRATargets(llamaRefCfg)}, 1); err != nil {
+		b.Fatal(err)
+	}
+	randomize(newRNG(1), m.TrainableParams(), 0.01)
+	prompts := make([][]int32, refB)
+	for i := range prompts {
+		prompts[i], _ = fixedBatch(llamaRefCfg, 1, 16, uint64(i))
+	}
+	opts := SampleOptions{MaxNewTokens: 64, Temperature: 1, TopK: 50}
+	rng := rand.New(rand.NewPCG(1, 2))
+	b.ResetTimer()
+	start := time.Now()
+	for b.Loop() {
+		if _, err := m.Generate(prompts, opts, rng); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.N*refB*opts.MaxNewTokens)/time.Since(start).Seconds(), "tokens/s")
 }

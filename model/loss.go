@@ -23,6 +23,9 @@ func (m *Model) LMLoss(targets []int32, weights []float32) (float32, error) {
 	if m.noLogits {
 		return 0, errors.New("model loss: logits are turned off")
 	}
+	if m.frozen {
+		return 0, errors.New("model loss: a frozen base view has no gradients to write; use LogProbs")
+	}
 	n, V := m.b*m.t, m.Config.VocabSize
 	if len(targets) != n {
 		return 0, fmt.Errorf("model loss: %d targets for %d positions", len(targets), n)
@@ -164,6 +167,9 @@ func (m *Model) LogProbGrads(seqs [][]int32, promptLens []int, temperature float
 	}
 	if m.noLogits {
 		return errors.New("model logprob grads: logits are turned off")
+	}
+	if m.frozen {
+		return errors.New("model logprob grads: a frozen base view is not differentiated")
 	}
 	B, T, V := m.b, m.t, m.Config.VocabSize
 	switch {

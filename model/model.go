@@ -135,15 +135,20 @@ func (m *Model) Scalars() []float32 { return m.acts.scalars[:m.b*m.t*m.Config.Sc
 // logits. Forward zeroes it; LMLoss writes it; callers with their own loss
 // (PPO) may fill it instead. Backward propagates whatever it holds.
 func (m *Model) DLogits() []float32 {
-	if m.noLogits {
-		return nil
+	if m.noLogits || m.frozen {
+		return nil // a frozen view keeps no gradients
 	}
 	return m.acts.dlogits[:m.b*m.t*m.Config.VocabSize]
 }
 
 // DScalars returns the (B,T,K) gradient of the loss with respect to the
 // scalar outputs, zeroed by Forward and filled by the caller.
-func (m *Model) DScalars() []float32 { return m.acts.dscalars[:m.b*m.t*m.Config.ScalarHeads] }
+func (m *Model) DScalars() []float32 {
+	if m.frozen {
+		return nil // a frozen view keeps no gradients
+	}
+	return m.acts.dscalars[:m.b*m.t*m.Config.ScalarHeads]
+}
 
 // Forward runs the model on inputs, B sequences of T token ids each, row
 // major, keeping the activations that Backward needs. It computes the logits
@@ -175,16 +180,16 @@ func (m *Model) Forward(inputs []int32, b, t int) error {
 	for l := 0; l < cfg.Layers; l++ {
 		blockForward(m.gpt2LayerW(l), m.layerActs(l), n, C, l, m)
 	}
-	final := a.res[cfg.Layers*n*C:][:n*C]
+	final := m.finalRes()
 	lnf := a.lnf[:n*C]
 	tensor.LayerNormForward(lnf, a.lnfMean[:n], a.lnfRstd[:n], final, m.W.Lnfw, m.W.Lnfb, n, C)
 	if !m.noLogits {
 		tensor.MatMulNT(a.logits[:n*V], lnf, m.W.Wte, n, V, C, false)
-		clear(a.dlogits[:n*V])
+		clear(a.dlogits[:min(n*V, len(a.dlogits))]) // none in a frozen view
 	}
 	if K > 0 {
 		linearForward(a.scalars[:n*K], nil, lnf, m.W.Headw, m.W.Headb, n, C, K)
-		clear(a.dscalars[:n*K])
+		clear(a.dscalars[:min(n*K, len(a.dscalars))])
 	}
 	return nil
 }
@@ -224,7 +229,7 @@ func (m *Model) Backward() error {
 	}
 	dres := a.dres[:n*C]
 	clear(dres)
-	final := a.res[cfg.Layers*n*C:][:n*C]
+	final := m.finalRes()
 	tensor.LayerNormBackward(dres, m.G.Lnfw, m.G.Lnfb, dlnf, final, m.W.Lnfw, a.lnfMean[:n], a.lnfRstd[:n], n, C)
 	for l := cfg.Layers - 1; l >= 0; l-- {
 		m.blockBackward(l)

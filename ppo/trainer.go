@@ -218,7 +218,7 @@ func (t *Trainer) setup() (_ *run, err error) {
 		if err != nil {
 			return nil, fmt.Errorf("ppo: %w", err)
 		}
-		r.Ref = ref
+		r.Ref = ref.Base() // frozen: no gradients, one layer's activations
 	}
 	if rc := r.Ref.Config; rc.VocabSize != pc.VocabSize || rc.Context < pc.Context {
 		return nil, fmt.Errorf("ppo: the reference (V %d, T %d) does not fit the policy (V %d, T %d)", rc.VocabSize, rc.Context, pc.VocabSize, pc.Context)

@@ -53,6 +53,9 @@ func NewModelSource(dir string) (*ModelSource, error) {
 	if err != nil {
 		return nil, fmt.Errorf("reward source: %w", err)
 	}
+	// Scoring never differentiates: a frozen view keeps one layer's
+	// activations and lets the gradient buffer go.
+	m.Net = m.Net.Base()
 	return &ModelSource{Model: m}, nil
 }
 

@@ -36,7 +36,7 @@ beside PyTorch). Random inputs come from --seed; --threads sets the workers.`,
 		},
 	}
 	cmd.AddCommand(newBenchMatmulCmd(g), newBenchTrainCmd(g), newBenchGenerateCmd(g))
-	cmd.AddCommand(newBenchPPOCmd(g), newBenchDPOCmd(g), newBenchGRPOCmd(g), newBenchLlamaCmd(g))
+	cmd.AddCommand(newBenchPPOCmd(g), newBenchDPOCmd(g), newBenchGRPOCmd(g), newBenchLlamaCmd(g), newBenchLoRAPPOCmd(g))
 	return cmd
 }
 

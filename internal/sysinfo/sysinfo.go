@@ -31,6 +31,17 @@ func PeakRSSMB() float64 {
 	return float64(n) / (1 << 20)
 }
 
+// CurrentRSSMB is the resident set size now (VmRSS), in mebibytes, or 0
+// where /proc/self/status does not tell.
+func CurrentRSSMB() float64 {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	n, _ := statusField(b, "VmRSS:")
+	return float64(n) / (1 << 20)
+}
+
 // ResetPeakRSS sets the peak that PeakRSS reports back to the current
 // resident set size, where the kernel allows it (Linux 4.0 and later, via
 // /proc/self/clear_refs). It returns an error when the peak cannot be reset;

@@ -1,0 +1,45 @@
+package cli
+
+import (
+	"github.com/spf13/cobra"
+
+	"github.com/align-project/align/bench"
+)
+
+func newBenchLoRAPPOCmd(g *globals) *cobra.Command {
+	spec := bench.DefaultLoRAPPOSpec()
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "lora-ppo",
+		Short: "Measure the memory and time of a LoRA PPO iteration on SmolLM2-135M's shape",
+		Long: `lora-ppo runs whole PPO iterations with LoRA on SmolLM2-135M's shape (30
+layers, width 576, 9 heads, 3 key-value heads, MLP 1536, 49,152 tokens, random
+weights from --seed) with every model PPO holds: the policy (frozen base plus
+rank --rank adapters on every projection), the reference (a view of the
+policy's base, no copy), the value model (a base copy with adapters and a
+trained head) and a reward model (a frozen base with a scalar head) that
+scores each response. --prompts random prompts of --prompt-len tokens get
+responses of exactly --new-tokens tokens.
+
+It reports the resident memory once the models are built and the peak over
+the iterations (the high-water mark is reset after building, so loading does
+not count), and seconds per iteration.`,
+		Example: `  align bench lora-ppo
+  align bench lora-ppo --rank 8 --prompts 32 --json`,
+		Args: noArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			spec.Seed = g.seed
+			return runBench(cmd, spec, asJSON, bench.LoRAPPO)
+		},
+	}
+	fs := cmd.Flags()
+	fs.IntVar(&spec.Rank, "rank", spec.Rank, "LoRA rank of the policy's and the value model's adapters")
+	fs.IntVar(&spec.Prompts, "prompts", spec.Prompts, "prompts (responses) per iteration")
+	fs.IntVar(&spec.PromptLen, "prompt-len", spec.PromptLen, "tokens per random prompt")
+	fs.IntVar(&spec.NewTokens, "new-tokens", spec.NewTokens, "tokens generated per response")
+	fs.IntVar(&spec.MiniBatch, "mini-batch", spec.MiniBatch, "responses per gradient step; must divide --prompts")
+	fs.IntVar(&spec.Epochs, "epochs", spec.Epochs, "PPO epochs per iteration")
+	fs.IntVar(&spec.Iterations, "iterations", spec.Iterations, "timed iterations")
+	fs.BoolVar(&asJSON, "json", false, "print one JSON object instead of a table")
+	return cmd
+}
