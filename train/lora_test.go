@@ -10,7 +10,7 @@ import (
 
 	"github.com/align-project/align/checkpoint"
 	"github.com/align-project/align/data"
-	"github.com/align-project/align/internal/yamlconf"
+	"github.com/align-project/align/internal/testkit"
 	"github.com/align-project/align/model"
 )
 
@@ -61,9 +61,8 @@ func TestLoRASFT(t *testing.T) {
 
 	// Resuming needs the base: the checkpoint has only the adapters.
 	spec.Base = ""
-	if _, err := SFT(context.Background(), spec); !isKeyError(err, "base") {
-		t.Errorf("LoRA resume without a base: %v", err)
-	}
+	_, err = SFT(context.Background(), spec)
+	testkit.WantKeyError(t, err, "base")
 
 	merged, err := checkpoint.LoadHF(straight)
 	if err != nil {
@@ -114,18 +113,11 @@ func TestLoRASettingErrors(t *testing.T) {
 	} {
 		c := sftStageConfig()
 		tc.set(&c)
-		if _, err := SFT(context.Background(), SFTSpec{Config: c, Base: dir, Out: filepath.Join(dir, "out")}); !isKeyError(err, tc.key) {
-			t.Errorf("%+v: %v, want an error of %s", c.LoRA, err, tc.key)
-		}
+		_, err := SFT(context.Background(), SFTSpec{Config: c, Base: dir, Out: filepath.Join(dir, "out")})
+		testkit.WantKeyError(t, err, tc.key)
 	}
 	c := stageConfig()
 	c.LoRA.Rank = 4
-	if _, err := Pretrain(context.Background(), PretrainSpec{Config: c, Data: data.Embedded, Out: filepath.Join(dir, "pre")}); !isKeyError(err, "lora_rank") {
-		t.Errorf("pretraining with LoRA: %v", err)
-	}
-}
-
-func isKeyError(err error, key string) bool {
-	ke, ok := errors.AsType[*yamlconf.KeyError](err)
-	return ok && ke.Key == key
+	_, err := Pretrain(context.Background(), PretrainSpec{Config: c, Data: data.Embedded, Out: filepath.Join(dir, "pre")})
+	testkit.WantKeyError(t, err, "lora_rank", "pretraining trains every weight")
 }

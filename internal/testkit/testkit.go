@@ -102,3 +102,35 @@ func CheckParamGrads(t testing.TB, params, grads []float32, n int, objective fun
 		t.Fatal("all gradients are zero")
 	}
 }
+
+// Asset returns the path of the file or directory rel (slash-separated)
+// among the test assets scripts/install-test-assets.sh installs: under
+// $ALIGN_ASSETS, or .assets at the repository root. A missing asset skips
+// the test under -short and fails it otherwise, saying how to install it.
+func Asset(t testing.TB, rel string) string {
+	t.Helper()
+	root := os.Getenv("ALIGN_ASSETS")
+	if root == "" {
+		dir, err := os.Getwd()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for ; ; dir = filepath.Dir(dir) {
+			if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+				break
+			}
+			if filepath.Dir(dir) == dir {
+				t.Fatal("testkit: no go.mod above the test's directory")
+			}
+		}
+		root = filepath.Join(dir, ".assets")
+	}
+	path := filepath.Join(root, filepath.FromSlash(rel))
+	if _, err := os.Stat(path); err != nil {
+		if testing.Short() {
+			t.Skipf("test asset %s is not installed", path)
+		}
+		t.Fatalf("test asset %s is not installed\nhint: run scripts/install-test-assets.sh (or go test -short to skip)", path)
+	}
+	return path
+}
