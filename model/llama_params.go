@@ -105,12 +105,14 @@ func (m *Model) llamaTensors() []Tensor {
 			perLayer = append(perLayer, placed{p, off})
 		} else {
 			flushLayers()
-			data, grad := m.params[off:off+n:off+n], gradView(m.grads, off, n)
+			var data, grad []float32
 			switch p.Name {
 			case "score.weight": // the views: a LoRA model trains its heads elsewhere
 				data, grad = m.lw.headw, m.lg.headw
-			case "score.bias":
+			case "score.bias": // (and a LoRAValueModel's Params has no head region)
 				data, grad = m.lw.headb, m.lg.headb
+			default:
+				data, grad = m.params[off:off+n:off+n], gradView(m.grads, off, n)
 			}
 			out = append(out, Tensor{Name: p.Name, Shape: slices.Clone(p.Shape), Data: data, Grad: grad, Decay: p.Decay})
 		}

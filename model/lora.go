@@ -274,7 +274,7 @@ type loraState struct {
 	// biases (K).
 	params, grads []float32
 	layers        []loraLayer
-	shared        bool // Base handed out a view of the base weights
+	shared        bool // the base weights are shared: Base handed out a view, or LoRAValueModel
 	maxOut        int  // the widest adapter output
 	// headw, headb and their gradients are the trainable scalar heads,
 	// views into params and grads; nil without heads.
@@ -545,15 +545,20 @@ func (m *Model) Merged() (*Model, error) {
 // MergeLoRA folds the adapters into m's base weights, W += s·B·A, and
 // removes them: m becomes a full model again, with a gradient buffer, its
 // trained scalar heads (if any) back in Params. If a Base view was taken,
-// the base weights are copied first, so the view keeps the unmerged base
-// (and the heads as they are at the merge).
+// or m shares its base with a LoRAValueModel (either side of it), the base
+// weights are copied first, so the view or the other model keeps the
+// unmerged base (a view, the heads as they are at the merge).
 func (m *Model) MergeLoRA() error {
 	if m.lora == nil {
 		return errors.New("lora merge: the model has no adapters")
 	}
 	cfg := m.Config
 	if m.lora.shared {
-		m.params = slices.Clone(m.params)
+		// A copy of the full length: a value model that shares another
+		// model's base (LoRAValueModel) holds no head region of its own.
+		p := make([]float32, cfg.NumParams())
+		copy(p, m.params)
+		m.params = p
 	}
 	m.grads = make([]float32, len(m.params))
 	m.setViews()

@@ -56,8 +56,9 @@ func New(cfg Config, seed uint64) (*Model, error) {
 // no gradients or optimizer state. The trainers keep their frozen
 // reference policy as one.
 //
-// A model with adapters clones with copies of its base and its adapters; a
-// base view (Base) clones into an ordinary, trainable model.
+// A model with adapters clones with copies of its base and its adapters (a
+// LoRAValueModel too: the clone has a base of its own); a base view (Base)
+// clones into an ordinary, trainable model.
 func (m *Model) Clone() (*Model, error) {
 	c, err := New(m.Config, 0)
 	if err != nil {
@@ -79,7 +80,9 @@ func (m *Model) Clone() (*Model, error) {
 // With adapters attached it is the frozen base (see TrainableParams); the
 // scalar heads then train in TrainableParams, and the head region of Params
 // keeps them as they were when the adapters were attached (Tensors, W and
-// Merged give the current ones).
+// Merged give the current ones). A LoRAValueModel's Params is the base it
+// shares with the model it was made from, without a head region: its
+// length is Config.NumParams() − (Channels + 1).
 func (m *Model) Params() []float32 { return m.params }
 
 // Grads returns the flat gradient buffer, laid out like Params; nil while
