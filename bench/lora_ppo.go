@@ -19,8 +19,9 @@ import (
 // LoRAPPOSpec is a run of whole LoRA PPO iterations on a Llama shape with
 // everything PPO holds in memory: the policy's frozen base with rank-Rank
 // adapters on every projection, the reference (a view of that base, no
-// copy), the value model (its own base copy with adapters and a trained
-// head) and a reward model (a third base, frozen, with one scalar head)
+// copy), the value model (adapters and a trained head on that base, shared
+// too: ppo.NewLoRAValueModel) and a reward model (a second base, frozen,
+// with one scalar head)
 // that scores every response. Prompts random prompts of PromptLen tokens
 // get responses of exactly NewTokens tokens.
 type LoRAPPOSpec struct {
@@ -92,11 +93,10 @@ func LoRAPPO(ctx context.Context, spec LoRAPPOSpec) (LoRAPPOResult, error) {
 	if err := policy.AddLoRA(lc, spec.Seed); err != nil {
 		return fail(err)
 	}
-	value, err := ppo.NewValueModel(policy, 0)
+	// As ppo.Trainer builds it: the policy's base, shared, with adapters
+	// and a head of its own.
+	value, err := ppo.NewLoRAValueModel(policy, 0, lc, spec.Seed+1)
 	if err != nil {
-		return fail(err)
-	}
-	if err := value.AddLoRA(lc, spec.Seed+1); err != nil {
 		return fail(err)
 	}
 	rcfg := cfg
@@ -216,7 +216,7 @@ func (r LoRAPPOResult) WriteText(w io.Writer) error {
 	c := r.Config
 	t := newTable(w, "bench lora-ppo: Llama L%d C%d NH%d KV%d H%d V%d, rank %d on every projection, %d prompts × (%d + %d) tokens, %d epochs of minibatches of %d, %d timed iterations, %d threads, %s kernels",
 		c.Layers, c.Dim, c.Heads, c.KVHeads, c.Hidden, c.Vocab, r.Rank, r.Prompts, r.PromptLen, r.NewTokens, r.Epochs, r.MiniBatch, r.Iterations, r.Threads, kernels(r.Implementation))
-	t.row("models", "policy (base %.1fM + adapters %.2fM), reference (view of the policy's base), value (base + adapters + head), reward model (base + head)",
+	t.row("models", "policy (base %.1fM + adapters %.2fM), reference (view of the policy's base), value (adapters + head on the policy's base), reward model (base + head)",
 		float64(r.BaseParams)/1e6, float64(r.TrainableParams)/1e6)
 	t.row("s/iteration", "%.2f", r.SecPerIter)
 	t.row("resident after setup", "%.0f MB", r.SetupRSSMB)

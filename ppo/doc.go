@@ -48,7 +48,9 @@
 // anything after the stop token take no part in any loss, mean or whitening.
 //
 // The value model is a separate network with one scalar head (NewValueModel),
-// initialised from the reward model when there is one. Reward sources sit
+// initialised from the reward model when there is one; in a LoRA run it
+// shares the frozen base of the policy or the reward model instead of
+// copying it and trains adapters and its head (NewLoRAValueModel). Reward sources sit
 // behind the small RewardSource interface and give a reward.Score per
 // response: reward.ModelSource for a reward model checkpoint, RateSource for
 // pointwise judges (direct RLAIF; Train adapts a judge.Rater to it),

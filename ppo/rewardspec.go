@@ -114,12 +114,20 @@ func (r RewardSpec) validate() error {
 	return nil
 }
 
+// valueLoRA is the value model's adapters in a LoRA run.
+type valueLoRA struct {
+	cfg  model.LoRAConfig
+	seed uint64
+}
+
 // source builds the reward source and the value model that goes with it
 // (nil: the trainer starts one from the policy). recs are the prompts:
 // their known answers serve a judge that rates against them and the
 // checker. A source alone is used as it is; several, or one with a weight
-// other than 1, are summed by a WeightedSource.
-func (r RewardSpec) source(policy *model.Model, recs []data.Prompt) (RewardSource, *model.Model, error) {
+// other than 1, are summed by a WeightedSource. With vl (a LoRA run) a
+// value model from the reward model shares its base and trains adapters
+// vl; without, it is a full copy.
+func (r RewardSpec) source(policy *model.Model, recs []data.Prompt, vl *valueLoRA) (RewardSource, *model.Model, error) {
 	answers := make(map[string]string)
 	for _, rec := range recs {
 		if rec.Answer != "" {
@@ -135,7 +143,7 @@ func (r RewardSpec) source(policy *model.Model, recs []data.Prompt) (RewardSourc
 		parts = append(parts, Weighted{Source: src, Weight: w, Name: name})
 	}
 	if r.Dir != "" {
-		src, v, err := r.modelSource(policy)
+		src, v, err := r.modelSource(policy, vl)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -166,8 +174,9 @@ func (r RewardSpec) source(policy *model.Model, recs []data.Prompt) (RewardSourc
 }
 
 // modelSource loads the reward model and, when its context covers the
-// policy's, the value model that starts from it.
-func (r RewardSpec) modelSource(policy *model.Model) (RewardSource, *model.Model, error) {
+// policy's, the value model that starts from it: in a LoRA run (vl) one
+// that shares the reward model's frozen base, else a copy.
+func (r RewardSpec) modelSource(policy *model.Model, vl *valueLoRA) (RewardSource, *model.Model, error) {
 	src, err := reward.NewModelSource(r.Dir)
 	if err != nil {
 		return nil, nil, fmt.Errorf("ppo: %w", err)
@@ -181,7 +190,12 @@ func (r RewardSpec) modelSource(policy *model.Model) (RewardSource, *model.Model
 	if net.Config.Context < policy.Config.Context {
 		return src, nil, nil // the value model cannot come from it; the policy's serves
 	}
-	value, err := NewValueModel(net, reward.HeadPreference)
+	var value *model.Model
+	if vl != nil {
+		value, err = NewLoRAValueModel(net, reward.HeadPreference, vl.cfg, vl.seed)
+	} else {
+		value, err = NewValueModel(net, reward.HeadPreference)
+	}
 	if err != nil {
 		return nil, nil, fmt.Errorf("ppo: %w", err)
 	}

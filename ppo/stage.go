@@ -128,7 +128,17 @@ func Train(ctx context.Context, s TrainSpec) (Result, error) {
 			return Result{}, err
 		}
 	}
-	src, value, err := s.Reward.source(policy, recs)
+	var vl *valueLoRA
+	if cfg.LoRA.On() {
+		// A value model from the reward model shares its frozen base and
+		// trains the adapters the trainer would attach to a copy.
+		lc, err := cfg.LoRA.Config(policy.Config)
+		if err != nil {
+			return Result{}, err
+		}
+		vl = &valueLoRA{cfg: lc, seed: valueLoRASeed(cfg)}
+	}
+	src, value, err := s.Reward.source(policy, recs, vl)
 	if err != nil {
 		return Result{}, err
 	}

@@ -118,7 +118,7 @@ func TestTrainWithRewardModel(t *testing.T) {
 	}
 	// The value model starts from the reward model's preference head; the
 	// reward source scores as the reward model does, in batches of Batch.
-	src, value, err := RewardSpec{Dir: rmDir, Batch: 3}.source(net, nil)
+	src, value, err := RewardSpec{Dir: rmDir, Batch: 3}.source(net, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -129,8 +129,42 @@ func TestTrainWithRewardModel(t *testing.T) {
 	if ms, ok := src.(*reward.ModelSource); !ok || ms.Batch != 3 {
 		t.Errorf("source %T %+v, want a reward.ModelSource of batch 3", src, src)
 	}
-	if _, value, err := (RewardSpec{URL: "http://localhost:1/score"}).source(net, nil); err != nil || value != nil {
+	if _, value, err := (RewardSpec{URL: "http://localhost:1/score"}).source(net, nil, nil); err != nil || value != nil {
 		t.Errorf("a reward service gave a value model %v (%v)", value, err)
+	}
+	// In a LoRA run the value model shares the reward model's frozen base
+	// (no copy) and starts as the copy with the same adapters does.
+	lc := model.LoRAConfig{Rank: 2, Alpha: 4, Targets: []string{model.LoRAAllLinear}}
+	lsrc, lvalue, err := RewardSpec{Dir: rmDir}.source(net, nil, &valueLoRA{cfg: lc, seed: 5})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := value.AddLoRA(lc, 5); err != nil {
+		t.Fatal(err)
+	}
+	rnet := lsrc.(*reward.ModelSource).Model.Net
+	if _, ok := lvalue.LoRA(); !ok || &lvalue.Params()[0] != &rnet.Params()[0] || !slices.Equal(lvalue.TrainableParams(), value.TrainableParams()) {
+		t.Errorf("the LoRA value model does not share the reward model's base or differs from the copy with adapters")
+	}
+	ids := []int32{1, 2, 3, 4, 5, 6}
+	for _, m := range []*model.Model{value, lvalue} {
+		if err := m.Forward(ids, 1, len(ids)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if !slices.Equal(lvalue.Scalars(), value.Scalars()) {
+		t.Errorf("LoRA value model values %v, the copy's %v", lvalue.Scalars(), value.Scalars())
+	}
+	// A LoRA run with the reward model: the value model it saves is whole.
+	lcfg := tinyStageConfig()
+	lcfg.LoRA.Rank = 2
+	lout := filepath.Join(dir, "ppo-lora")
+	if _, err := Train(context.Background(), TrainSpec{Config: lcfg, Policy: policy, Prompts: prompts, Out: lout,
+		Reward: RewardSpec{Dir: rmDir, Batch: 3}}); err != nil {
+		t.Fatal(err)
+	}
+	if hm, err := checkpoint.LoadHF(filepath.Join(lout, ValueDir)); err != nil || hm.Model.Config.ScalarHeads != 1 {
+		t.Errorf("LoRA run's value model: %v", err)
 	}
 
 	// A reward model of another vocabulary cannot score this policy's text.

@@ -52,9 +52,12 @@ type Trainer struct {
 	// copy of Policy as given.
 	Ref *model.Model
 	// Value is the value model (head 0 is read); nil means
-	// NewValueModel(Policy, 0). Build it from the reward model with
-	// NewValueModel when there is one. It is trained in place. A group
-	// advantage (Config.Advantage grpo, rloo, dr_grpo) has none: leave it nil.
+	// NewValueModel(Policy, 0), or with a LoRA policy one that shares the
+	// policy's frozen base (NewLoRAValueModel). Build it from the reward
+	// model with NewValueModel (NewLoRAValueModel for a LoRA policy) when
+	// there is one. It is trained in place; a full value model given with
+	// a LoRA policy gets adapters of its own. A group advantage
+	// (Config.Advantage grpo, rloo, dr_grpo) has none: leave it nil.
 	Value  *model.Model
 	Reward RewardSource
 	// Prompts are drawn BatchSize at a time in a shuffled order, reshuffled
@@ -228,7 +231,16 @@ func (t *Trainer) setup() (_ *run, err error) {
 			return nil, fmt.Errorf("ppo: advantage %s has no value model: leave Trainer.Value nil", cfg.Advantage)
 		}
 	} else {
-		if t.Value == nil {
+		if t.Value == nil && hasLoRA {
+			// The policy's frozen base serves the critic too, shared: it
+			// trains adapters and a head of its own (a zero head, as
+			// NewValueModel's), drawn as AddLoRA below would draw them.
+			v, err := NewLoRAValueModel(t.Policy, 0, lora, valueLoRASeed(cfg))
+			if err != nil {
+				return nil, err
+			}
+			r.Value = v
+		} else if t.Value == nil {
 			v, err := NewValueModel(t.Policy, 0)
 			if err != nil {
 				return nil, err
@@ -238,7 +250,7 @@ func (t *Trainer) setup() (_ *run, err error) {
 		if _, has := r.Value.LoRA(); hasLoRA && !has {
 			// The critic trains adapters too (and its head), or it alone
 			// would hold a full model's gradients and moments.
-			if err := r.Value.AddLoRA(lora, cfg.Seed+1); err != nil {
+			if err := r.Value.AddLoRA(lora, valueLoRASeed(cfg)); err != nil {
 				return nil, fmt.Errorf("ppo: value model: %w", err)
 			}
 		}

@@ -52,3 +52,20 @@ func NewValueModel(src *model.Model, head int) (*model.Model, error) {
 	v.SetComputeLogits(false)
 	return v, nil
 }
+
+// NewLoRAValueModel is NewValueModel for a LoRA run: the value model shares
+// src's base weights (no copy; src may be the policy with its adapters,
+// which the value model leaves out, or a reward model's frozen base view)
+// and trains adapters c, drawn from seed, and its one scalar head, which
+// starts as NewValueModel's does. Its first values are NewValueModel's
+// with AddLoRA(c, seed) attached, bit for bit (model.LoRAValueModel).
+func NewLoRAValueModel(src *model.Model, head int, c model.LoRAConfig, seed uint64) (*model.Model, error) {
+	v, err := src.LoRAValueModel(c, seed, head)
+	if err != nil {
+		return nil, fmt.Errorf("ppo value model: %w", err)
+	}
+	return v, nil
+}
+
+// valueLoRASeed draws the value model's adapters of a LoRA run.
+func valueLoRASeed(cfg Config) uint64 { return cfg.Seed + 1 }

@@ -16,10 +16,10 @@ func newBenchLoRAPPOCmd(g *globals) *cobra.Command {
 layers, width 576, 9 heads, 3 key-value heads, MLP 1536, 49,152 tokens, random
 weights from --seed) with every model PPO holds: the policy (frozen base plus
 rank --rank adapters on every projection), the reference (a view of the
-policy's base, no copy), the value model (a base copy with adapters and a
-trained head) and a reward model (a frozen base with a scalar head) that
-scores each response. --prompts random prompts of --prompt-len tokens get
-responses of exactly --new-tokens tokens.
+policy's base, no copy), the value model (adapters and a trained head on the
+policy's base, shared too) and a reward model (a frozen base with a scalar
+head) that scores each response. --prompts random prompts of --prompt-len
+tokens get responses of exactly --new-tokens tokens.
 
 It reports the resident memory once the models are built and the peak over
 the iterations (the high-water mark is reset after building, so loading does
