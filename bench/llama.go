@@ -64,6 +64,8 @@ type LlamaSpec struct {
 	NewTokens int    // greedy tokens generated after it
 	Runs      int    // timed generations (after one short untimed one)
 	Python    string // interpreter for the PyTorch peer; "" = align only
+	NoTrain   bool   // skip the training measurement
+	NoGen     bool   // skip the generation measurement
 	Seed      uint64 // seeds the weights, the batch and the prompt
 }
 
@@ -174,26 +176,32 @@ func Llama(ctx context.Context, spec LlamaSpec) (LlamaResult, error) {
 		}
 	}
 
-	gen, err := alignLlamaGenerate(ctx, m, spec)
-	if err != nil {
-		return res, err
+	if !spec.NoGen {
+		gen, err := alignLlamaGenerate(ctx, m, spec)
+		if err != nil {
+			return res, err
+		}
+		res.Align.Generate = &gen
+		runPeer("--skip-train")
 	}
-	res.Align.Generate = &gen
-	runPeer("--skip-train")
-	tr, err := alignLlamaTrain(ctx, m, spec)
-	if err != nil {
-		return res, err
+	if !spec.NoTrain {
+		tr, err := alignLlamaTrain(ctx, m, spec)
+		if err != nil {
+			return res, err
+		}
+		res.Align.Train = &tr
 	}
-	res.Align.Train = &tr
 	res.Align.PeakRSSMB = sysinfo.PeakRSSMB()
-	runPeer("--skip-generate")
+	if !spec.NoTrain {
+		runPeer("--skip-generate")
+	}
 
 	res.PyTorch = peer
-	if peer != nil && peer.Generate != nil && peer.Generate.TokensPerSec > 0 {
-		res.GenerateRatio = gen.TokensPerSec / peer.Generate.TokensPerSec
+	if a, p := res.Align.Generate, peer; a != nil && p != nil && p.Generate != nil && p.Generate.TokensPerSec > 0 {
+		res.GenerateRatio = a.TokensPerSec / p.Generate.TokensPerSec
 	}
-	if peer != nil && peer.Train != nil && peer.Train.TokensPerSec > 0 {
-		res.TrainRatio = tr.TokensPerSec / peer.Train.TokensPerSec
+	if a, p := res.Align.Train, peer; a != nil && p != nil && p.Train != nil && p.Train.TokensPerSec > 0 {
+		res.TrainRatio = a.TokensPerSec / p.Train.TokensPerSec
 	}
 	return res, nil
 }

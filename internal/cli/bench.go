@@ -338,6 +338,8 @@ PyTorch loaded and both sides' GFLOP/s on a 1024² matmul. Without PyTorch
 	fs.IntVar(&spec.NewTokens, "new-tokens", spec.NewTokens, "greedy tokens generated after the prompt")
 	fs.IntVar(&spec.Runs, "runs", spec.Runs, "timed generations")
 	fs.StringVar(&spec.Python, "python", spec.Python, "Python with PyTorch for the peer (\"\": align only)")
+	fs.BoolVar(&spec.NoTrain, "no-train", false, "skip the training measurement")
+	fs.BoolVar(&spec.NoGen, "no-generate", false, "skip the generation measurement")
 	fs.BoolVar(&asJSON, "json", false, "print one JSON object instead of a table")
 	return cmd
 }
