@@ -1,6 +1,7 @@
 // Package bench measures how fast this machine runs align's work: one matrix
 // multiplication (Matmul), GPT training steps (Train), sampling with the KV
-// cache (Generate) and whole PPO iterations (PPO). Each takes a spec, returns
+// cache (Generate), whole PPO iterations (PPO), and Llama-family training and
+// generation beside a PyTorch peer (Llama). Each takes a spec, returns
 // a result whose JSON keys bench/compare.sh and the PyTorch peers in this
 // directory share, and prints its table with WriteText; 'align bench' is
 // flags → spec → call → print.

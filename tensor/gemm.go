@@ -220,6 +220,11 @@ func packA(dst []float32, trans bool, a []float32, lda, i0, rows, p0, kc, mr int
 		return
 	}
 	if rows == 12 && mr == 12 {
+		if fast {
+			_ = a[(p0+kc-1)*lda+i0+11]
+			copyRows12(&a[p0*lda+i0], lda, &dst[0], kc)
+			return
+		}
 		for p := 0; p < kc; p++ {
 			*(*[12]float32)(dst[p*12:]) = [12]float32(a[(p0+p)*lda+i0:])
 		}
@@ -242,6 +247,11 @@ func packB(dst []float32, trans bool, b []float32, ldb, p0, kc, j0, cols, nr int
 		return
 	}
 	if cols == 32 && nr == 32 {
+		if fast {
+			_ = b[(p0+kc-1)*ldb+j0+31]
+			copyRows32(&b[p0*ldb+j0], ldb, &dst[0], kc)
+			return
+		}
 		for p := 0; p < kc; p++ {
 			*(*[32]float32)(dst[p*32:]) = [32]float32(b[(p0+p)*ldb+j0:])
 		}

@@ -40,3 +40,9 @@ func transpose8x8(src *float32, lds int, dst *float32, ldd int, nblk int)
 
 //go:noescape
 func transpose4x8(src *float32, lds int, dst *float32, ldd int, nblk int)
+
+//go:noescape
+func copyRows12(src *float32, lds int, dst *float32, n int)
+
+//go:noescape
+func copyRows32(src *float32, lds int, dst *float32, n int)

@@ -132,3 +132,61 @@ loop4:
 done4:
 	VZEROUPPER
 	RET
+
+// func copyRows12(src *float32, lds int, dst *float32, n int)
+//
+// For p < n, j < 12: dst[12p + j] = src[p*lds + j]: packing a 12-row strip
+// of a transposed A, one call instead of a 48-byte copy per k.
+TEXT ·copyRows12(SB), NOSPLIT, $0-32
+	MOVQ src+0(FP), SI
+	MOVQ lds+8(FP), AX
+	MOVQ dst+16(FP), DI
+	MOVQ n+24(FP), CX
+	SHLQ $2, AX
+	TESTQ CX, CX
+	JZ   done12
+
+loop12:
+	VMOVUPS (SI), Y0
+	VMOVUPS 32(SI), X1
+	VMOVUPS Y0, (DI)
+	VMOVUPS X1, 32(DI)
+	ADDQ AX, SI
+	ADDQ $48, DI
+	DECQ CX
+	JNZ  loop12
+
+done12:
+	VZEROUPPER
+	RET
+
+// func copyRows32(src *float32, lds int, dst *float32, n int)
+//
+// For p < n, j < 32: dst[32p + j] = src[p*lds + j]: packing a 32-column
+// panel of B, one call instead of a 128-byte copy per k.
+TEXT ·copyRows32(SB), NOSPLIT, $0-32
+	MOVQ src+0(FP), SI
+	MOVQ lds+8(FP), AX
+	MOVQ dst+16(FP), DI
+	MOVQ n+24(FP), CX
+	SHLQ $2, AX
+	TESTQ CX, CX
+	JZ   done32
+
+loop32:
+	VMOVUPS (SI), Y0
+	VMOVUPS 32(SI), Y1
+	VMOVUPS 64(SI), Y2
+	VMOVUPS 96(SI), Y3
+	VMOVUPS Y0, (DI)
+	VMOVUPS Y1, 32(DI)
+	VMOVUPS Y2, 64(DI)
+	VMOVUPS Y3, 96(DI)
+	ADDQ AX, SI
+	ADDQ $128, DI
+	DECQ CX
+	JNZ  loop32
+
+done32:
+	VZEROUPPER
+	RET

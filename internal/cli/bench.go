@@ -314,9 +314,14 @@ with --python) in the same run, interleaved:
              0.95, weight decay 0.1 on matrices) on one fixed batch of
              --batch × --ctx random tokens.
 
-Both use --threads threads (PyTorch through torch.set_num_threads). It
-prints each side's tokens/s, align's over PyTorch's, the BLAS library
-PyTorch loaded and both sides' GFLOP/s on a 1024² matmul. Without PyTorch
+Both use --threads threads (PyTorch through torch.set_num_threads). The
+peer runs under GNU OpenMP's default wait policy and under
+OMP_WAIT_POLICY=PASSIVE, and the faster run of each measurement counts: on
+two cores PyTorch's spinning OpenMP workers and OpenBLAS's threads can take
+the cores from each other. It prints each side's tokens/s, align's over
+PyTorch's, the BLAS library PyTorch loaded and both sides' GFLOP/s on a
+1024² matmul. Install libopenblas0-pthread for PyTorch: Debian's reference
+BLAS is about 13× slower. Without PyTorch
 (--python "" or an interpreter that cannot import torch) only align runs.`,
 		Example: `  align bench llama --threads 2
   align bench llama --threads 2 --batch 4 --ctx 256 --json
@@ -338,6 +343,8 @@ PyTorch loaded and both sides' GFLOP/s on a 1024² matmul. Without PyTorch
 	fs.IntVar(&spec.NewTokens, "new-tokens", spec.NewTokens, "greedy tokens generated after the prompt")
 	fs.IntVar(&spec.Runs, "runs", spec.Runs, "timed generations")
 	fs.StringVar(&spec.Python, "python", spec.Python, "Python with PyTorch for the peer (\"\": align only)")
+	fs.BoolVar(&spec.NoTrain, "no-train", false, "skip the training measurement")
+	fs.BoolVar(&spec.NoGen, "no-generate", false, "skip the generation measurement")
 	fs.BoolVar(&asJSON, "json", false, "print one JSON object instead of a table")
 	return cmd
 }

@@ -126,3 +126,21 @@ func TestBenchGrpoJSON(t *testing.T) {
 		t.Errorf("exit %d, stdout %q, stderr %q", code, out, errOut)
 	}
 }
+
+func TestBenchLlamaJSON(t *testing.T) {
+	code, stdout, stderr := run(t, "bench", "llama", "--layers", "1", "--vocab", "300", "--batch", "1", "--ctx", "8", "--steps", "1",
+		"--warmup", "0", "--prompt", "2", "--new-tokens", "3", "--runs", "1", "--python", "", "--json")
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	var res bench.LlamaResult
+	decodeOne(t, stdout, &res)
+	if res.Align.Train == nil || res.Align.Train.TokensPerSec <= 0 || res.Align.Generate == nil || res.Align.Generate.NewTokens != 3 ||
+		res.PyTorch != nil || res.Config.Dim != 576 {
+		t.Errorf("result %+v", res)
+	}
+	code, out, errOut := run(t, "bench", "llama", "--batch", "0")
+	if code != exitUsage || out != "" || !strings.Contains(errOut, "align: error: --batch: must be at least 1") {
+		t.Errorf("exit %d, stdout %q, stderr %q", code, out, errOut)
+	}
+}
