@@ -14,7 +14,7 @@ import (
 
 func newBenchCmd(g *globals) *cobra.Command {
 	cmd := &cobra.Command{
-		Use:   "bench matmul|train|generate|ppo|dpo|grpo|llama",
+		Use:   "bench matmul|train|generate|ppo|dpo|grpo|llama|lora-ppo",
 		Short: "Measure kernel, training and generation speed",
 		Long: `bench measures how fast this machine runs align's work:
 
@@ -25,6 +25,7 @@ func newBenchCmd(g *globals) *cobra.Command {
   dpo        a DPO step beside an SFT step on the same batch
   grpo       a GRPO iteration beside a PPO iteration of as many sampled tokens
   llama      SmolLM2-135M-shaped training and generation beside PyTorch
+  lora-ppo   the memory and time of a LoRA PPO iteration on that shape
 
 Each prints its throughput and the process's peak resident memory; --json
 prints one JSON object instead, for scripts (bench/compare.sh runs these
