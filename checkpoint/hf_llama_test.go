@@ -555,3 +555,55 @@ func TestParseHFLlamaConfigReal(t *testing.T) {
 		}
 	}
 }
+
+// config.json and generation_config.json name the BOS a model's conversations
+// start with: Llama 3's <|begin_of_text|>, not its end-of-turn, and the
+// bos_token_id of the generation_config.json a tokenizer was loaded with.
+func TestHFLlamaBOS(t *testing.T) {
+	m := roughLlama(t, llamaFlavours[0].cfg, 3)
+	tok := llama3Tokenizer(t)
+	dir := t.TempDir()
+	if err := SaveHF(dir, m, tok, HFOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	begin, _ := tok.TokenID("<|begin_of_text|>")
+	eot, _ := tok.TokenID("<|eot_id|>")
+	checkBOS := func(dir string, bos, eos int) {
+		t.Helper()
+		hm := must(LoadHF(dir))
+		if hm.Config.BOSTokenID == nil || hm.Config.EOSTokenID == nil {
+			t.Fatalf("config.json has no bos_token_id or eos_token_id")
+		}
+		if *hm.Config.BOSTokenID != bos || *hm.Config.EOSTokenID != eos {
+			t.Errorf("config.json bos_token_id %d, eos_token_id %d, want %d, %d", *hm.Config.BOSTokenID, *hm.Config.EOSTokenID, bos, eos)
+		}
+		var gen struct {
+			BOS int `json:"bos_token_id"`
+		}
+		if err := json.Unmarshal(must(os.ReadFile(filepath.Join(dir, HFGenerationConfigFile))), &gen); err != nil || gen.BOS != bos {
+			t.Errorf("generation_config.json bos_token_id %d (%v), want %d", gen.BOS, err, bos)
+		}
+	}
+	checkBOS(dir, begin, eot)
+
+	// A ChatML tokenizer whose generation_config.json names its own BOS
+	// keeps it through a load and a save.
+	dir2 := t.TempDir()
+	if err := SaveHF(dir2, m, testTokenizer(t, true), HFOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	end := must(LoadHF(dir2)).Config.EOSTokenID
+	gen := map[string]any{"bos_token_id": 7, "eos_token_id": *end}
+	if err := writeJSONFile(filepath.Join(dir2, HFGenerationConfigFile), gen); err != nil {
+		t.Fatal(err)
+	}
+	_, tok2, err := LoadPolicy(dir2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir3 := t.TempDir()
+	if err := SaveHF(dir3, m, tok2, HFOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	checkBOS(dir3, 7, *end)
+}

@@ -14,9 +14,10 @@ import (
 // The tokenizer files of a Hugging Face directory, and the token ids its
 // configs name.
 
-// specialIDs picks the BOS and EOS of a tokenizer: <|endoftext|> as BOS
-// (GPT-2's), the chat format's end-of-turn as EOS, and every stop id for
-// generation. Missing ones are -1 / nil.
+// specialIDs picks the BOS and EOS of a tokenizer: the chat format's BOS
+// (generation_config.json's, or Llama 3's <|begin_of_text|>), else
+// <|endoftext|> (GPT-2's); the chat format's end-of-turn as EOS; and every
+// stop id for generation. Missing ones are -1 / nil.
 func specialIDs(tok *tokenizer.Tokenizer) (bos, eos int, stop []int) {
 	bos, eos = -1, -1
 	if tok == nil {
@@ -27,7 +28,10 @@ func specialIDs(tok *tokenizer.Tokenizer) (bos, eos int, stop []int) {
 	}
 	if f, err := tok.ChatFormat(); err == nil {
 		eos, stop = f.EndOfTurn, f.Stop
-		if bos < 0 {
+		switch {
+		case f.BOS >= 0:
+			bos = f.BOS // generation_config.json's, or Llama 3's <|begin_of_text|>
+		case bos < 0:
 			bos = eos
 		}
 	}
