@@ -69,21 +69,21 @@ func TestVerifySource(t *testing.T) {
 // of its weights, named by their keys.
 func TestRewardSpecCombines(t *testing.T) {
 	recs := []data.Prompt{{Prompt: "2 plus 2?", Answer: "4"}}
-	alone, _, err := RewardSpec{Verify: true}.source(nil, recs, nil)
+	alone, _, err := RewardSpec{Verify: true}.source(nil, recs, true, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if _, ok := alone.(FuncSource); !ok {
 		t.Errorf("a source alone is wrapped: %T", alone)
 	}
-	mixed, _, err := RewardSpec{Verify: true, VerifyWeight: 2, URL: "http://localhost:1/score", URLWeight: 0.5}.source(nil, recs, nil)
+	mixed, _, err := RewardSpec{Verify: true, VerifyWeight: 2, URL: "http://localhost:1/score", URLWeight: 0.5}.source(nil, recs, true, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if ws, ok := mixed.(WeightedSource); !ok || len(ws) != 2 || ws[0].Weight != 0.5 || ws[1].Weight != 2 {
 		t.Errorf("combined source %#v", mixed)
 	}
-	scaled, _, err := RewardSpec{Verify: true, VerifyWeight: 3}.source(nil, recs, nil)
+	scaled, _, err := RewardSpec{Verify: true, VerifyWeight: 3}.source(nil, recs, true, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -126,8 +126,9 @@ type valueLoRA struct {
 // checker. A source alone is used as it is; several, or one with a weight
 // other than 1, are summed by a WeightedSource. With vl (a LoRA run) a
 // value model from the reward model shares its base and trains adapters
-// vl; without, it is a full copy.
-func (r RewardSpec) source(policy *model.Model, recs []data.Prompt, vl *valueLoRA) (RewardSource, *model.Model, error) {
+// vl; without, it is a full copy. Without critic (a group advantage) no
+// value model is built.
+func (r RewardSpec) source(policy *model.Model, recs []data.Prompt, critic bool, vl *valueLoRA) (RewardSource, *model.Model, error) {
 	answers := make(map[string]string)
 	for _, rec := range recs {
 		if rec.Answer != "" {
@@ -143,7 +144,7 @@ func (r RewardSpec) source(policy *model.Model, recs []data.Prompt, vl *valueLoR
 		parts = append(parts, Weighted{Source: src, Weight: w, Name: name})
 	}
 	if r.Dir != "" {
-		src, v, err := r.modelSource(policy, vl)
+		src, v, err := r.modelSource(policy, critic, vl)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -173,10 +174,11 @@ func (r RewardSpec) source(policy *model.Model, recs []data.Prompt, vl *valueLoR
 	return parts, value, nil
 }
 
-// modelSource loads the reward model and, when its context covers the
-// policy's, the value model that starts from it: in a LoRA run (vl) one
-// that shares the reward model's frozen base, else a copy.
-func (r RewardSpec) modelSource(policy *model.Model, vl *valueLoRA) (RewardSource, *model.Model, error) {
+// modelSource loads the reward model and, when a critic is wanted and the
+// reward model's context covers the policy's, the value model that starts
+// from it: in a LoRA run (vl) one that shares the reward model's frozen
+// base, else a copy.
+func (r RewardSpec) modelSource(policy *model.Model, critic bool, vl *valueLoRA) (RewardSource, *model.Model, error) {
 	src, err := reward.NewModelSource(r.Dir)
 	if err != nil {
 		return nil, nil, fmt.Errorf("ppo: %w", err)
@@ -186,6 +188,9 @@ func (r RewardSpec) modelSource(policy *model.Model, vl *valueLoRA) (RewardSourc
 	if net.Config.VocabSize != policy.Config.VocabSize {
 		return nil, nil, fmt.Errorf("ppo: the reward model %s has a vocabulary of %d, the policy %d: train it from the same SFT checkpoint",
 			r.Dir, net.Config.VocabSize, policy.Config.VocabSize)
+	}
+	if !critic {
+		return src, nil, nil
 	}
 	if net.Config.Context < policy.Config.Context {
 		return src, nil, nil // the value model cannot come from it; the policy's serves

@@ -138,12 +138,10 @@ func Train(ctx context.Context, s TrainSpec) (Result, error) {
 		}
 		vl = &valueLoRA{cfg: lc, seed: valueLoRASeed(cfg)}
 	}
-	src, value, err := s.Reward.source(policy, recs, vl)
+	// Critic-free (a group advantage): the reward model only scores.
+	src, value, err := s.Reward.source(policy, recs, !cfg.Advantage.group(), vl)
 	if err != nil {
 		return Result{}, err
-	}
-	if cfg.Advantage.group() {
-		value = nil // critic-free: the reward model only scores
 	}
 	if cfg.LoRA.On() {
 		// Drawn from the seed: a resumed run attaches the same adapters

@@ -118,7 +118,7 @@ func TestTrainWithRewardModel(t *testing.T) {
 	}
 	// The value model starts from the reward model's preference head; the
 	// reward source scores as the reward model does, in batches of Batch.
-	src, value, err := RewardSpec{Dir: rmDir, Batch: 3}.source(net, nil, nil)
+	src, value, err := RewardSpec{Dir: rmDir, Batch: 3}.source(net, nil, true, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -129,13 +129,17 @@ func TestTrainWithRewardModel(t *testing.T) {
 	if ms, ok := src.(*reward.ModelSource); !ok || ms.Batch != 3 {
 		t.Errorf("source %T %+v, want a reward.ModelSource of batch 3", src, src)
 	}
-	if _, value, err := (RewardSpec{URL: "http://localhost:1/score"}).source(net, nil, nil); err != nil || value != nil {
+	if _, value, err := (RewardSpec{URL: "http://localhost:1/score"}).source(net, nil, true, nil); err != nil || value != nil {
 		t.Errorf("a reward service gave a value model %v (%v)", value, err)
+	}
+	// A critic-free run (group advantage) gets no value model to throw away.
+	if _, value, err := (RewardSpec{Dir: rmDir}).source(net, nil, false, nil); err != nil || value != nil {
+		t.Errorf("a critic-free run was given a value model %v (%v)", value, err)
 	}
 	// In a LoRA run the value model shares the reward model's frozen base
 	// (no copy) and starts as the copy with the same adapters does.
 	lc := model.LoRAConfig{Rank: 2, Alpha: 4, Targets: []string{model.LoRAAllLinear}}
-	lsrc, lvalue, err := RewardSpec{Dir: rmDir}.source(net, nil, &valueLoRA{cfg: lc, seed: 5})
+	lsrc, lvalue, err := RewardSpec{Dir: rmDir}.source(net, nil, true, &valueLoRA{cfg: lc, seed: 5})
 	if err != nil {
 		t.Fatal(err)
 	}

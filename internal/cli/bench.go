@@ -32,13 +32,28 @@ prints one JSON object instead, for scripts (bench/compare.sh runs these
 beside PyTorch). Random inputs come from --seed; --threads sets the workers.`,
 		Args: subcommandArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return usageErrorf(cmd.CommandPath(), "choose one: 'align bench matmul', 'train', 'generate', 'ppo', 'dpo' or 'grpo'",
+			return usageErrorf(cmd.CommandPath(), "choose one: 'align bench matmul', 'train', 'generate', 'ppo', 'dpo', 'grpo', 'llama' or 'lora-ppo'",
 				"bench needs a benchmark name")
 		},
 	}
 	cmd.AddCommand(newBenchMatmulCmd(g), newBenchTrainCmd(g), newBenchGenerateCmd(g))
 	cmd.AddCommand(newBenchPPOCmd(g), newBenchDPOCmd(g), newBenchGRPOCmd(g), newBenchLlamaCmd(g), newBenchLoRAPPOCmd(g))
 	return cmd
+}
+
+// benchCommand finishes c as a bench subcommand: it takes no arguments, has
+// --json, and runs spec with run after copying --seed into spec through
+// seed. The caller adds spec's own flags.
+func benchCommand[S interface{ Validate() error }, R interface{ WriteText(io.Writer) error }](
+	g *globals, c *cobra.Command, spec *S, seed *uint64, run func(context.Context, S) (R, error)) *cobra.Command {
+	var asJSON bool
+	c.Args = noArgs
+	c.RunE = func(cmd *cobra.Command, args []string) error {
+		*seed = g.seed
+		return runBench(cmd, *spec, asJSON, run)
+	}
+	c.Flags().BoolVar(&asJSON, "json", false, "print one JSON object instead of a table")
+	return c
 }
 
 // runBench checks spec (a bad setting is bad usage, named by its flag), runs
@@ -73,8 +88,7 @@ func registerShape(fs *pflag.FlagSet, s *bench.ModelShape) {
 
 func newBenchMatmulCmd(g *globals) *cobra.Command {
 	spec := bench.DefaultMatmulSpec()
-	var asJSON bool
-	cmd := &cobra.Command{
+	cmd := benchCommand(g, &cobra.Command{
 		Use:   "matmul",
 		Short: "Measure fp32 matrix multiplication in GFLOP/s",
 		Long: `matmul times C = op(A)·op(B) for C of size m×n with inner dimension k, in
@@ -90,12 +104,7 @@ GFLOP/s counts 2·m·n·k floating-point operations per call and is reported for
 the best and the median call.`,
 		Example: `  align bench matmul
   align bench matmul --m 1024 --n 768 --k 256 --layout nt --threads 1 --json`,
-		Args: noArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			spec.Seed = g.seed
-			return runBench(cmd, spec, asJSON, bench.Matmul)
-		},
-	}
+	}, &spec, &spec.Seed, bench.Matmul)
 	fs := cmd.Flags()
 	fs.IntVar(&spec.M, "m", spec.M, "rows of C")
 	fs.IntVar(&spec.N, "n", spec.N, "columns of C")
@@ -103,14 +112,12 @@ the best and the median call.`,
 	fs.StringVar(&spec.Layout, "layout", spec.Layout, "operand layout: nn, nt or tn")
 	fs.IntVar(&spec.Iters, "iters", spec.Iters, "timed calls (0: repeat until --min-time, at least 3)")
 	fs.DurationVar(&spec.MinTime, "min-time", spec.MinTime, "least total timed duration when --iters is 0")
-	fs.BoolVar(&asJSON, "json", false, "print one JSON object instead of a table")
 	return cmd
 }
 
 func newBenchTrainCmd(g *globals) *cobra.Command {
 	spec := bench.DefaultTrainSpec()
-	var asJSON bool
-	cmd := &cobra.Command{
+	cmd := benchCommand(g, &cobra.Command{
 		Use:   "train",
 		Short: "Measure GPT training speed in tokens/s",
 		Long: `train builds a freshly initialised GPT (seeded by --seed) and times full
@@ -131,25 +138,18 @@ matrix. The defaults are the reference configuration of bench/compare.sh.`,
 		Example: `  align bench train
   align bench train --steps 50 --json
   align bench train --layers 2 --dim 64 --heads 2 --ctx 32 --batch 4 --steps 5`,
-		Args: noArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			spec.Seed = g.seed
-			return runBench(cmd, spec, asJSON, bench.Train)
-		},
-	}
+	}, &spec, &spec.Seed, bench.Train)
 	fs := cmd.Flags()
 	registerShape(fs, &spec.Shape)
 	fs.IntVar(&spec.Batch, "batch", spec.Batch, "sequences per step (B)")
 	fs.IntVar(&spec.Steps, "steps", spec.Steps, "timed training steps")
 	fs.IntVar(&spec.Warmup, "warmup", spec.Warmup, "untimed steps before timing")
-	fs.BoolVar(&asJSON, "json", false, "print one JSON object instead of a table")
 	return cmd
 }
 
 func newBenchGenerateCmd(g *globals) *cobra.Command {
 	spec := bench.DefaultGenerateSpec()
-	var asJSON bool
-	cmd := &cobra.Command{
+	cmd := benchCommand(g, &cobra.Command{
 		Use:   "generate",
 		Short: "Measure sampling speed with the KV cache in new tokens/s",
 		Long: `generate builds a freshly initialised GPT (seeded by --seed) and samples
@@ -163,25 +163,18 @@ flags default to the reference configuration of bench/compare.sh, which
 compares this with a PyTorch loop that has no cache.`,
 		Example: `  align bench generate
   align bench generate --batch 1 --new-tokens 127 --json`,
-		Args: noArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			spec.Seed = g.seed
-			return runBench(cmd, spec, asJSON, bench.Generate)
-		},
-	}
+	}, &spec, &spec.Seed, bench.Generate)
 	fs := cmd.Flags()
 	registerShape(fs, &spec.Shape)
 	fs.IntVar(&spec.Batch, "batch", spec.Batch, "sequences sampled together (B)")
 	fs.IntVar(&spec.NewTokens, "new-tokens", spec.NewTokens, "tokens to generate per sequence; at most --ctx minus 1")
 	fs.IntVar(&spec.Runs, "runs", spec.Runs, "timed generations")
-	fs.BoolVar(&asJSON, "json", false, "print one JSON object instead of a table")
 	return cmd
 }
 
 func newBenchPPOCmd(g *globals) *cobra.Command {
 	spec := bench.DefaultPPOSpec()
-	var asJSON bool
-	cmd := &cobra.Command{
+	cmd := benchCommand(g, &cobra.Command{
 		Use:   "ppo",
 		Short: "Measure seconds per PPO iteration and where they go",
 		Long: `ppo times whole PPO iterations on a freshly initialised policy (seeded by
@@ -197,12 +190,7 @@ report gives seconds per iteration and its split: generation, scoring,
 reference log-probs with values and rewards, and the update.`,
 		Example: `  align bench ppo
   align bench ppo --prompts 16 --new-tokens 32 --json`,
-		Args: noArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			spec.Seed = g.seed
-			return runBench(cmd, spec, asJSON, bench.PPO)
-		},
-	}
+	}, &spec, &spec.Seed, bench.PPO)
 	fs := cmd.Flags()
 	registerShape(fs, &spec.Shape)
 	fs.IntVar(&spec.Prompts, "prompts", spec.Prompts, "prompts (responses) per iteration")
@@ -211,14 +199,12 @@ reference log-probs with values and rewards, and the update.`,
 	fs.IntVar(&spec.MiniBatch, "mini-batch", spec.MiniBatch, "responses per gradient step; must divide --prompts")
 	fs.IntVar(&spec.Epochs, "epochs", spec.Epochs, "PPO epochs per iteration")
 	fs.IntVar(&spec.Iterations, "iterations", spec.Iterations, "timed iterations")
-	fs.BoolVar(&asJSON, "json", false, "print one JSON object instead of a table")
 	return cmd
 }
 
 func newBenchGRPOCmd(g *globals) *cobra.Command {
 	spec := bench.DefaultGRPOSpec()
-	var asJSON bool
-	cmd := &cobra.Command{
+	cmd := benchCommand(g, &cobra.Command{
 		Use:   "grpo",
 		Short: "Compare seconds per GRPO iteration with a PPO iteration of as many sampled tokens",
 		Long: `grpo times GRPO iterations and PPO iterations in one run, on the same freshly
@@ -237,12 +223,7 @@ generation, scoring, reference (log-probs, PPO's values, advantages) and the
 update, and the ratio of GRPO's time to PPO's.`,
 		Example: `  align bench grpo
   align bench grpo --prompts 4 --group 4 --new-tokens 32 --json`,
-		Args: noArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			spec.Seed = g.seed
-			return runBench(cmd, spec, asJSON, bench.GRPO)
-		},
-	}
+	}, &spec, &spec.Seed, bench.GRPO)
 	fs := cmd.Flags()
 	registerShape(fs, &spec.Shape)
 	fs.IntVar(&spec.Prompts, "prompts", spec.Prompts, "GRPO prompts per iteration (PPO answers prompts × group)")
@@ -253,14 +234,12 @@ update, and the ratio of GRPO's time to PPO's.`,
 	fs.IntVar(&spec.Epochs, "epochs", spec.Epochs, "GRPO epochs per iteration")
 	fs.IntVar(&spec.PPOEpochs, "ppo-epochs", spec.PPOEpochs, "PPO epochs per iteration")
 	fs.IntVar(&spec.Iterations, "iterations", spec.Iterations, "timed iterations of each method")
-	fs.BoolVar(&asJSON, "json", false, "print one JSON object instead of a table")
 	return cmd
 }
 
 func newBenchDPOCmd(g *globals) *cobra.Command {
 	spec := bench.DefaultDPOSpec()
-	var asJSON bool
-	cmd := &cobra.Command{
+	cmd := benchCommand(g, &cobra.Command{
 		Use:   "dpo",
 		Short: "Measure seconds per DPO step against an SFT step on the same batch",
 		Long: `dpo times DPO steps on a freshly initialised policy (seeded by --seed) and
@@ -277,12 +256,7 @@ and AdamW, their ratio (two sequences per pair: about 2), and the one-off
 time of the reference log-probs.`,
 		Example: `  align bench dpo
   align bench dpo --pairs 8 --response-len 32 --json`,
-		Args: noArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			spec.Seed = g.seed
-			return runBench(cmd, spec, asJSON, bench.DPO)
-		},
-	}
+	}, &spec, &spec.Seed, bench.DPO)
 	fs := cmd.Flags()
 	registerShape(fs, &spec.Shape)
 	fs.IntVar(&spec.Pairs, "pairs", spec.Pairs, "preference pairs per step (the SFT step trains on as many sequences)")
@@ -290,14 +264,12 @@ time of the reference log-probs.`,
 	fs.IntVar(&spec.ResponseLen, "response-len", spec.ResponseLen, "tokens per response")
 	fs.IntVar(&spec.Steps, "steps", spec.Steps, "timed steps of each")
 	fs.IntVar(&spec.Warmup, "warmup", spec.Warmup, "untimed steps of each before timing")
-	fs.BoolVar(&asJSON, "json", false, "print one JSON object instead of a table")
 	return cmd
 }
 
 func newBenchLlamaCmd(g *globals) *cobra.Command {
 	spec := bench.DefaultLlamaSpec()
-	var asJSON bool
-	cmd := &cobra.Command{
+	cmd := benchCommand(g, &cobra.Command{
 		Use:   "llama",
 		Short: "Compare Llama training and KV-cache generation with PyTorch's",
 		Long: `llama builds a Llama-family model of SmolLM2-135M's shape (30 layers, width
@@ -327,12 +299,7 @@ BLAS is about 13× slower. Without PyTorch
 		Example: `  align bench llama --threads 2
   align bench llama --threads 2 --batch 4 --ctx 256 --json
   align bench llama --layers 2 --steps 2 --new-tokens 16 --python ""`,
-		Args: noArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			spec.Seed = g.seed
-			return runBench(cmd, spec, asJSON, bench.Llama)
-		},
-	}
+	}, &spec, &spec.Seed, bench.Llama)
 	fs := cmd.Flags()
 	fs.IntVar(&spec.Shape.Layers, "layers", spec.Shape.Layers, "blocks (L)")
 	fs.IntVar(&spec.Shape.Vocab, "vocab", spec.Shape.Vocab, "vocabulary size (V)")
@@ -346,6 +313,5 @@ BLAS is about 13× slower. Without PyTorch
 	fs.StringVar(&spec.Python, "python", spec.Python, "Python with PyTorch for the peer (\"\": align only)")
 	fs.BoolVar(&spec.NoTrain, "no-train", false, "skip the training measurement")
 	fs.BoolVar(&spec.NoGen, "no-generate", false, "skip the generation measurement")
-	fs.BoolVar(&asJSON, "json", false, "print one JSON object instead of a table")
 	return cmd
 }

@@ -8,8 +8,7 @@ import (
 
 func newBenchLoRAPPOCmd(g *globals) *cobra.Command {
 	spec := bench.DefaultLoRAPPOSpec()
-	var asJSON bool
-	cmd := &cobra.Command{
+	cmd := benchCommand(g, &cobra.Command{
 		Use:   "lora-ppo",
 		Short: "Measure the memory and time of a LoRA PPO iteration on SmolLM2-135M's shape",
 		Long: `lora-ppo runs whole PPO iterations with LoRA on SmolLM2-135M's shape (30
@@ -26,12 +25,7 @@ the iterations (the high-water mark is reset after building, so loading does
 not count), and seconds per iteration.`,
 		Example: `  align bench lora-ppo
   align bench lora-ppo --rank 8 --prompts 32 --json`,
-		Args: noArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			spec.Seed = g.seed
-			return runBench(cmd, spec, asJSON, bench.LoRAPPO)
-		},
-	}
+	}, &spec, &spec.Seed, bench.LoRAPPO)
 	fs := cmd.Flags()
 	fs.IntVar(&spec.Rank, "rank", spec.Rank, "LoRA rank of the policy's and the value model's adapters")
 	fs.IntVar(&spec.Prompts, "prompts", spec.Prompts, "prompts (responses) per iteration")
@@ -40,6 +34,5 @@ not count), and seconds per iteration.`,
 	fs.IntVar(&spec.MiniBatch, "mini-batch", spec.MiniBatch, "responses per gradient step; must divide --prompts")
 	fs.IntVar(&spec.Epochs, "epochs", spec.Epochs, "PPO epochs per iteration")
 	fs.IntVar(&spec.Iterations, "iterations", spec.Iterations, "timed iterations")
-	fs.BoolVar(&asJSON, "json", false, "print one JSON object instead of a table")
 	return cmd
 }
