@@ -11,10 +11,12 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/align-project/align/checkpoint"
 	"github.com/align-project/align/internal/sysinfo"
 	"github.com/align-project/align/internal/yamlconf"
 	"github.com/align-project/align/model"
@@ -118,7 +120,12 @@ type LlamaGenerateResult struct {
 	Runs         int     `json:"runs"`
 	TokensPerSec float64 `json:"tokens_per_sec"` // new tokens / wall time, the prompt's forward pass included
 	MsPerToken   float64 `json:"ms_per_token"`
-	// PyTorch only, as in LlamaTrainResult.
+	// DType is what the weights are read as: align reads bfloat16 weights
+	// (its arithmetic stays float32, the logits those of the float32
+	// weights); PyTorch's bfloat16 model computes in bfloat16 too.
+	DType string `json:"dtype"`
+	// PyTorch only: the OMP_WAIT_POLICY and dtype of the measurement kept,
+	// and the tokens/s of each tried ("policy dtype").
 	OMPWaitPolicy string             `json:"omp_wait_policy,omitempty"`
 	Tried         map[string]float64 `json:"tried,omitempty"`
 }
@@ -131,8 +138,11 @@ type LlamaImplResult struct {
 	MatmulGFLOPS   float64              `json:"matmul_1024_gflops"`
 	Params         int                  `json:"params"`
 	Generate       *LlamaGenerateResult `json:"generate,omitempty"`
-	Train          *LlamaTrainResult    `json:"train,omitempty"`
-	PeakRSSMB      float64              `json:"peak_rss_mb"`
+	// GenerateF32 is align's generation reading the float32 weights
+	// (model.SetDecodeBF16(false)), beside Generate from the bfloat16 ones.
+	GenerateF32 *LlamaGenerateResult `json:"generate_f32,omitempty"`
+	Train       *LlamaTrainResult    `json:"train,omitempty"`
+	PeakRSSMB   float64              `json:"peak_rss_mb"`
 }
 
 // LlamaResult is the JSON form of 'align bench llama'.
@@ -163,6 +173,9 @@ func Llama(ctx context.Context, spec LlamaSpec) (LlamaResult, error) {
 	if err != nil {
 		return res, fmt.Errorf("bench llama: %w", err)
 	}
+	// Weights as SmolLM2's checkpoint ships them, in bfloat16: decoding reads
+	// them as such (and once more as float32, for GenerateF32).
+	asBF16Checkpoint(m)
 	res.Align = LlamaImplResult{Implementation: "align/" + tensor.Implementation(), Threads: tensor.Threads(),
 		MatmulGFLOPS: alignMatmulGFLOPS(), Params: cfg.NumParams()}
 
@@ -171,14 +184,24 @@ func Llama(ctx context.Context, spec LlamaSpec) (LlamaResult, error) {
 	// kept: on two cores PyTorch's spinning OpenMP workers and OpenBLAS's own
 	// threads can take the cores from each other (measured: 3.6 against 10
 	// tokens/s generating), and neither policy wins both measurements.
+	// Generation is also tried with the model in bfloat16, and the fastest
+	// of the four is kept.
 	var peer *LlamaImplResult
 	policies := []string{"default", "PASSIVE"}
-	runPeer := func(skip string) {
+	runPeer := func(skip string, dtypes ...string) {
 		if spec.Python == "" || res.PyTorchError != "" {
 			return
 		}
+		type variant struct{ policy, dtype string }
+		var variants []variant
 		for _, policy := range policies {
-			r, err := spec.runPyTorch(ctx, skip, policy)
+			for _, dt := range dtypes {
+				variants = append(variants, variant{policy, dt})
+			}
+		}
+		for _, v := range variants {
+			policy, key := v.policy, v.policy
+			r, err := spec.runPyTorch(ctx, skip, policy, v.dtype)
 			if err != nil {
 				res.PyTorchError = err.Error()
 				return
@@ -190,7 +213,8 @@ func Llama(ctx context.Context, spec LlamaSpec) (LlamaResult, error) {
 			}
 			peer.PeakRSSMB = max(peer.PeakRSSMB, r.PeakRSSMB)
 			if g := r.Generate; g != nil {
-				tried := map[string]float64{policy: g.TokensPerSec}
+				key = policy + " " + v.dtype
+				tried := map[string]float64{key: g.TokensPerSec}
 				if peer.Generate != nil {
 					maps.Copy(tried, peer.Generate.Tried)
 				}
@@ -201,7 +225,7 @@ func Llama(ctx context.Context, spec LlamaSpec) (LlamaResult, error) {
 				peer.Generate.Tried = tried
 			}
 			if t := r.Train; t != nil {
-				tried := map[string]float64{policy: t.TokensPerSec}
+				tried := map[string]float64{key: t.TokensPerSec}
 				if peer.Train != nil {
 					maps.Copy(tried, peer.Train.Tried)
 				}
@@ -220,7 +244,14 @@ func Llama(ctx context.Context, spec LlamaSpec) (LlamaResult, error) {
 			return res, err
 		}
 		res.Align.Generate = &gen
-		runPeer("--skip-train")
+		prev := model.SetDecodeBF16(false)
+		gen32, err := alignLlamaGenerate(ctx, m, spec)
+		model.SetDecodeBF16(prev)
+		if err != nil {
+			return res, err
+		}
+		res.Align.GenerateF32 = &gen32
+		runPeer("--skip-train", "float32", "bfloat16")
 	}
 	if !spec.NoTrain {
 		tr, err := alignLlamaTrain(ctx, m, spec)
@@ -231,7 +262,7 @@ func Llama(ctx context.Context, spec LlamaSpec) (LlamaResult, error) {
 	}
 	res.Align.PeakRSSMB = sysinfo.PeakRSSMB()
 	if !spec.NoTrain {
-		runPeer("--skip-generate")
+		runPeer("--skip-generate", "float32")
 	}
 
 	res.PyTorch = peer
@@ -349,14 +380,18 @@ func alignLlamaGenerate(ctx context.Context, m *model.Model, spec LlamaSpec) (Ll
 	}
 	elapsed := time.Since(start)
 	n := spec.Runs * spec.NewTokens
-	return LlamaGenerateResult{Prompt: spec.Prompt, NewTokens: spec.NewTokens, Runs: spec.Runs,
+	dtype := "float32"
+	if m.DecodesBF16() {
+		dtype = "bfloat16"
+	}
+	return LlamaGenerateResult{Prompt: spec.Prompt, NewTokens: spec.NewTokens, Runs: spec.Runs, DType: dtype,
 		TokensPerSec: float64(n) / elapsed.Seconds(), MsPerToken: ms(elapsed) / float64(n)}, nil
 }
 
 // runPyTorch runs bench/pytorch_llama.py with the spec's settings, align's
 // thread count, the extra flag skip, and OMP_WAIT_POLICY set to
 // ompWaitPolicy unless that is "default".
-func (s LlamaSpec) runPyTorch(ctx context.Context, skip, ompWaitPolicy string) (LlamaImplResult, error) {
+func (s LlamaSpec) runPyTorch(ctx context.Context, skip, ompWaitPolicy, dtype string) (LlamaImplResult, error) {
 	dir, err := os.MkdirTemp("", "align-bench-llama-")
 	if err != nil {
 		return LlamaImplResult{}, err
@@ -375,6 +410,7 @@ func (s LlamaSpec) runPyTorch(ctx context.Context, skip, ompWaitPolicy string) (
 		{"batch", strconv.Itoa(s.Batch)}, {"ctx", strconv.Itoa(s.Ctx)}, {"steps", strconv.Itoa(s.Steps)},
 		{"warmup", strconv.Itoa(s.Warmup)}, {"prompt", strconv.Itoa(s.Prompt)}, {"new-tokens", strconv.Itoa(s.NewTokens)},
 		{"runs", strconv.Itoa(s.Runs)}, {"threads", strconv.Itoa(tensor.Threads())}, {"seed", strconv.FormatUint(s.Seed, 10)},
+		{"dtype", dtype},
 	} {
 		args = append(args, "--"+kv[0], kv[1])
 	}
@@ -412,12 +448,22 @@ func (r LlamaResult) WriteText(w io.Writer) error {
 		t.row("1024² matmul", "align %.1f GFLOP/s", a.MatmulGFLOPS)
 	}
 	if g := a.Generate; g != nil {
-		line := fmt.Sprintf("align %.1f tokens/s (%.1f ms/token)", g.TokensPerSec, g.MsPerToken)
+		line := fmt.Sprintf("align %.1f tokens/s (%.1f ms/token, %s weights)", g.TokensPerSec, g.MsPerToken, g.DType)
+		if f := a.GenerateF32; f != nil {
+			line += fmt.Sprintf(", %.1f from float32 weights", f.TokensPerSec)
+		}
 		if p != nil && p.Generate != nil {
-			line += fmt.Sprintf(", PyTorch %.1f tokens/s (%.1f ms/token, OMP_WAIT_POLICY %s): %.2f×", p.Generate.TokensPerSec, p.Generate.MsPerToken,
-				p.Generate.OMPWaitPolicy, r.GenerateRatio)
+			line += fmt.Sprintf("; PyTorch %.1f tokens/s (%.1f ms/token, %s, OMP_WAIT_POLICY %s): %.2f×", p.Generate.TokensPerSec, p.Generate.MsPerToken,
+				p.Generate.DType, p.Generate.OMPWaitPolicy, r.GenerateRatio)
 		}
 		t.row(fmt.Sprintf("generate (batch 1, %d-token prompt, %d greedy tokens, KV cache)", g.Prompt, g.NewTokens), "%s", line)
+		if p != nil && p.Generate != nil && len(p.Generate.Tried) > 1 {
+			var tried []string
+			for _, k := range slices.Sorted(maps.Keys(p.Generate.Tried)) {
+				tried = append(tried, fmt.Sprintf("%s %.1f", k, p.Generate.Tried[k]))
+			}
+			t.row("PyTorch generation tried", "%s tokens/s", strings.Join(tried, ", "))
+		}
 	}
 	if tr := a.Train; tr != nil {
 		line := fmt.Sprintf("align %.0f tokens/s (%.0f ms/step)", tr.TokensPerSec, tr.MsPerStep)
@@ -433,4 +479,12 @@ func (r LlamaResult) WriteText(w io.Writer) error {
 	}
 	t.row("peak RSS", "align %.0f MB", a.PeakRSSMB)
 	return t.flush()
+}
+
+// asBF16Checkpoint rounds m's parameters to bfloat16 and back, as loading a
+// checkpoint shipped in bf16 leaves them.
+func asBF16Checkpoint(m *model.Model) {
+	for i, v := range m.Params() {
+		m.Params()[i] = checkpoint.BF16ToFloat32(checkpoint.Float32ToBF16(v))
+	}
 }

@@ -6,6 +6,8 @@ import (
 	"os/exec"
 	"strings"
 	"testing"
+
+	"github.com/align-project/align/tensor"
 )
 
 // tinyLlama is a Llama shape small enough to train in milliseconds.
@@ -28,6 +30,8 @@ func TestLlamaAlignOnly(t *testing.T) {
 	}
 	if g := res.Align.Generate; g == nil || !(g.TokensPerSec > 0) {
 		t.Errorf("generate %+v", g)
+	} else if want := map[bool]string{true: "bfloat16", false: "float32"}[tensor.FastBF16(1, 16)]; g.DType != want {
+		t.Errorf("generation read %s weights, want %s (weights as a bf16 checkpoint gives them)", g.DType, want)
 	}
 	if tr := res.Align.Train; tr == nil || !(tr.TokensPerSec > 0) || !(tr.LossLast < tr.LossFirst) {
 		t.Errorf("train %+v", tr)
@@ -42,12 +46,12 @@ func TestLlamaAlignOnly(t *testing.T) {
 }
 
 // TestLlamaPyTorch runs the embedded PyTorch peer on a tiny shape: both
-// measurements come back under one of the two wait policies, with OpenBLAS
-// named.
+// measurements come back under one of the two wait policies (generation in
+// float32 and in bfloat16 too), the fastest kept, with OpenBLAS named.
 func TestLlamaPyTorch(t *testing.T) {
 	const python = "/usr/bin/python3"
 	if testing.Short() {
-		t.Skip("starts PyTorch four times")
+		t.Skip("starts PyTorch six times")
 	}
 	if err := exec.Command(python, "-c", "import torch").Run(); err != nil {
 		t.Skipf("no PyTorch at %s: %v", python, err)
@@ -63,10 +67,16 @@ func TestLlamaPyTorch(t *testing.T) {
 	if p == nil || p.Generate == nil || p.Train == nil {
 		t.Fatalf("PyTorch result %+v", p)
 	}
-	for _, tried := range []map[string]float64{p.Generate.Tried, p.Train.Tried} {
-		if len(tried) != 2 {
-			t.Errorf("tried %v, want both wait policies", tried)
+	if len(p.Generate.Tried) != 4 || len(p.Train.Tried) != 2 {
+		t.Errorf("generation tried %v, training %v: want both wait policies, and both dtypes generating", p.Generate.Tried, p.Train.Tried)
+	}
+	for k, v := range p.Generate.Tried {
+		if v > p.Generate.TokensPerSec {
+			t.Errorf("PyTorch's %s generation (%.1f tokens/s) beat the one kept (%.1f)", k, v, p.Generate.TokensPerSec)
 		}
+	}
+	if g, f := res.Align.Generate, res.Align.GenerateF32; g == nil || f == nil || f.DType != "float32" || !(f.TokensPerSec > 0) {
+		t.Errorf("align generation %+v, from float32 weights %+v", g, f)
 	}
 	if !(res.TrainRatio > 0 && res.GenerateRatio > 0) {
 		t.Errorf("ratios %v %v", res.TrainRatio, res.GenerateRatio)

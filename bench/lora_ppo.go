@@ -90,6 +90,9 @@ func LoRAPPO(ctx context.Context, spec LoRAPPOSpec) (LoRAPPOResult, error) {
 	if err != nil {
 		return fail(err)
 	}
+	// The base as a bf16 checkpoint loads, so rollouts decode from the
+	// bfloat16 copies a real run keeps, and their memory counts.
+	asBF16Checkpoint(policy)
 	if err := policy.AddLoRA(lc, spec.Seed); err != nil {
 		return fail(err)
 	}

@@ -11,7 +11,9 @@ random weights, times:
             weight decay 0.1 on matrices) on one fixed batch of random tokens;
   generate  greedy decoding with a key/value cache written here: one forward
             pass over the prompt fills the cache, then each new token is one
-            forward pass of one row attending to the cache.
+            forward pass of one row attending to the cache; in float32, or
+            with --dtype bfloat16 in bfloat16 throughout (weights,
+            activations, cache), as model.to(torch.bfloat16) runs it.
 
 Prints one JSON object: the two measurements, the thread count, and the BLAS
 library the process loaded with the GFLOP/s of a 1024² float32 matmul.
@@ -87,7 +89,7 @@ class Block(nn.Module):
         v = v[:, :, None].expand(B, c.kv_heads, rep, S, hd).reshape(B, c.heads, S, hd)
         att = (q @ k.transpose(-1, -2)) * (1 / math.sqrt(hd))
         if T > 1:
-            att = att + torch.full((T, S), float("-inf")).triu(S - T + 1)
+            att = att + torch.full((T, S), float("-inf"), dtype=att.dtype).triu(S - T + 1)
         y = (att.softmax(-1) @ v).transpose(1, 2).reshape(B, T, c.heads * hd)
         x = x + self.o_proj(y)
         h = self.post_attention_layernorm(x)
@@ -158,7 +160,9 @@ def train(model, a, g):
 def generate(model, prompt, new_tokens):
     c = model.c
     max_len = prompt.shape[1] + new_tokens
-    caches = [(torch.zeros(1, c.kv_heads, max_len, c.head_dim), torch.zeros(1, c.kv_heads, max_len, c.head_dim))
+    dt = model.embed_tokens.weight.dtype
+    caches = [(torch.zeros(1, c.kv_heads, max_len, c.head_dim, dtype=dt),
+               torch.zeros(1, c.kv_heads, max_len, c.head_dim, dtype=dt))
               for _ in range(c.layers)]
     logits = model(prompt, caches, 0)[:, -1]
     out, pos = [], prompt.shape[1]
@@ -209,7 +213,11 @@ def main():
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--skip-train", action="store_true")
     p.add_argument("--skip-generate", action="store_true")
+    p.add_argument("--dtype", choices=["float32", "bfloat16"], default="float32",
+                   help="generate with the model in this dtype (bfloat16: weights, activations and cache)")
     a = p.parse_args()
+    if a.dtype == "bfloat16" and not a.skip_train:
+        p.error("--dtype bfloat16 times generation only: add --skip-train")
     torch.set_num_threads(a.threads)
     torch.manual_seed(a.seed)
     g = torch.Generator().manual_seed(a.seed)
@@ -223,6 +231,8 @@ def main():
         "matmul_1024_gflops": gflops,
         "params": sum(p.numel() for p in model.parameters()),
     }
+    if not a.skip_generate and a.dtype == "bfloat16":
+        model.to(torch.bfloat16)  # as model.to(torch.bfloat16) does for a user: oneDNN's bf16 kernels
     if not a.skip_generate:
         model.eval()
         prompt = torch.randint(0, a.vocab, (1, a.prompt), generator=g)
@@ -232,7 +242,7 @@ def main():
             generate(model, prompt, a.new_tokens)
         elapsed = time.perf_counter() - start
         res["generate"] = {
-            "prompt": a.prompt, "new_tokens": a.new_tokens, "runs": a.runs,
+            "prompt": a.prompt, "new_tokens": a.new_tokens, "runs": a.runs, "dtype": a.dtype,
             "tokens_per_sec": a.runs * a.new_tokens / elapsed, "ms_per_token": elapsed * 1000 / (a.runs * a.new_tokens),
         }
     if not a.skip_train:

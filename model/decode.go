@@ -20,10 +20,11 @@ import (
 type Decoder struct {
 	m             *Model
 	batch, maxLen int
-	tp            int       // maxLen rounded up to 16
-	k             []float32 // (L, B, NH, C/NH, tp) cached keys, transposed per head; Llama: (L, B, maxLen, NKV·HD)
-	v             []float32 // (L, B, maxLen, C) cached values; Llama: (L, B, maxLen, NKV·HD)
-	lens          []int     // tokens cached per sequence
+	tp            int          // maxLen rounded up to 16
+	k             []float32    // (L, B, NH, C/NH, tp) cached keys, transposed per head; Llama: (L, B, maxLen, NKV·HD)
+	v             []float32    // (L, B, maxLen, C) cached values; Llama: (L, B, maxLen, NKV·HD)
+	lens          []int        // tokens cached per sequence
+	w16           *bf16Weights // the model's bfloat16 copies, read instead of its matrices; or nil
 
 	qkRaw, qkRstd []float32 // Llama QKNorm scratch: (rows, (NH+NKV)·HD), (rows·(NH+NKV))
 	lora          []float32 // LoRA scratch: (adapters, rows, r)
@@ -70,6 +71,7 @@ func (m *Model) NewDecoder(batch, maxLen int) (*Decoder, error) {
 	d.logits = make([]float32, batch*V)
 	d.lastRows = make([]int, 0, batch)
 	d.lastSeqOf = make([]int, 0, batch)
+	d.w16 = m.bf16Copy()
 	return d, nil
 }
 
@@ -132,7 +134,9 @@ func (d *Decoder) Append(tokens [][]int32) ([]float32, error) {
 	if cfg.IsLlama() {
 		x := d.llamaActs(rows)
 		for l := 0; l < cfg.Layers; l++ {
-			llamaBlockForward(d.m.llamaLayerW(l), x, rows, l, cfg, d)
+			w := d.m.llamaLayerW(l)
+			w.w16 = d.w16.layer(l, cfg.Layers)
+			llamaBlockForward(w, x, rows, l, cfg, d)
 		}
 	} else {
 		x := d.blockActs(rows)
@@ -154,7 +158,11 @@ func (d *Decoder) Append(tokens [][]int32) ([]float32, error) {
 		tensor.LayerNormForward(ln, d.lastMean[:nl], d.lastRstd[:nl], d.ln[:nl*C], d.m.W.Lnfw, d.m.W.Lnfb, nl, C)
 	}
 	out := d.gelu[:nl*V] // free scratch now, (nl, V)
-	tensor.MatMulNT(out, ln, head, nl, V, C, false)
+	if d.w16 != nil && tensor.FastBF16(nl, C) {
+		tensor.MatMulNTBF16(out, ln, d.w16.head, nl, V, C, false)
+	} else {
+		tensor.MatMulNT(out, ln, head, nl, V, C, false)
+	}
 	for q, i := range d.lastSeqOf {
 		copy(d.logits[i*V:(i+1)*V], out[q*V:(q+1)*V])
 		d.lens[i] += len(tokens[i])

@@ -36,6 +36,13 @@ func encoderBackward(dwte, dwpe, dout []float32, inp []int32, b, t, c int) {
 // inp is (n, cin), w is (cout, cin), bias is (cout) or nil, out and residual
 // are (n, cout); residual may be nil or alias out, but inp must not.
 func linearForward(out, residual, inp, w, bias []float32, n, cin, cout int) {
+	linearInit(out, residual, bias, n, cout)
+	tensor.MatMulNT(out, inp, w, n, cout, cin, residual != nil || bias != nil)
+}
+
+// linearInit writes residual, bias or their sum into out (n, cout), which
+// the product is then added to; with neither it leaves out alone.
+func linearInit(out, residual, bias []float32, n, cout int) {
 	if residual != nil || bias != nil {
 		parallelRows(n, cout, func(lo, hi int) {
 			for i := lo; i < hi; i++ {
@@ -54,7 +61,6 @@ func linearForward(out, residual, inp, w, bias []float32, n, cin, cout int) {
 			}
 		})
 	}
-	tensor.MatMulNT(out, inp, w, n, cout, cin, residual != nil || bias != nil)
 }
 
 // linearBackward accumulates the weight and bias gradients of linearForward

@@ -33,7 +33,7 @@ type llamaActs struct {
 func llamaBlockForward(w llamaLayer, x llamaActs, n, l int, cfg Config, attn attender) {
 	C, H, eps := cfg.Channels, cfg.hidden(), cfg.normEps()
 	tensor.RMSNormForward(x.ln1, x.ln1Rstd, x.in, w.attnNorm, n, C, eps)
-	linearForward(x.qkv, nil, x.ln1, w.qkvw, w.qkvb, n, C, cfg.qkvWidth())
+	linearForwardBF16(x.qkv, nil, x.ln1, w.qkvw, w.w16.qkvw, w.qkvb, n, C, cfg.qkvWidth())
 	ad := w.lora
 	if ad != nil {
 		ad.forward(loraQ, x.qkv, x.ln1, x.lora, n)
@@ -44,19 +44,19 @@ func llamaBlockForward(w llamaLayer, x llamaActs, n, l int, cfg Config, attn att
 		qkNormForward(x, w, n, cfg)
 	}
 	attn.attend(l, x.atty, x.att, x.qkv)
-	linearForward(x.mid, x.in, x.atty, w.o, nil, n, cfg.attnWidth(), C)
+	linearForwardBF16(x.mid, x.in, x.atty, w.o, w.w16.o, nil, n, cfg.attnWidth(), C)
 	if ad != nil {
 		ad.forward(loraO, x.mid, x.atty, x.lora, n)
 	}
 	tensor.RMSNormForward(x.ln2, x.ln2Rstd, x.mid, w.mlpNorm, n, C, eps)
-	linearForward(x.gate, nil, x.ln2, w.gate, nil, n, C, H)
-	linearForward(x.up, nil, x.ln2, w.up, nil, n, C, H)
+	linearForwardBF16(x.gate, nil, x.ln2, w.gate, w.w16.gate, nil, n, C, H)
+	linearForwardBF16(x.up, nil, x.ln2, w.up, w.w16.up, nil, n, C, H)
 	if ad != nil {
 		ad.forward(loraGate, x.gate, x.ln2, x.lora, n)
 		ad.forward(loraUp, x.up, x.ln2, x.lora, n)
 	}
 	tensor.SwiGLUForward(x.act, x.gate, x.up)
-	linearForward(x.out, x.mid, x.act, w.down, nil, n, H, C)
+	linearForwardBF16(x.out, x.mid, x.act, w.down, w.w16.down, nil, n, H, C)
 	if ad != nil {
 		ad.forward(loraDown, x.out, x.act, x.lora, n)
 	}

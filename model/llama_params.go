@@ -47,6 +47,7 @@ type llamaLayer struct {
 	attnNorm, qkvw, qkvb, qNorm, kNorm, o []float32
 	mlpNorm, gate, up, down               []float32
 	lora                                  *loraLayer // adapters, or nil
+	w16                                   layerBF16  // bfloat16 copies the decoder reads, or none
 }
 
 func (w *llamaWeights) layer(l, layers int) llamaLayer {

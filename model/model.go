@@ -28,6 +28,7 @@ type Model struct {
 	b, t     int     // shape of the last Forward; 0 before the first
 	noLogits bool    // skip the LM head (scalar-only callers)
 	decoder  *Decoder
+	bf16     *bf16Weights // copies decoding reads, kept between decoders (see bf16Copy)
 
 	lora   *loraState // attached adapters (base frozen), or nil
 	frozen bool       // a read-only base view (Base)

@@ -71,6 +71,8 @@ func (m *Model) Generate(prompts [][]int32, opts SampleOptions, rng *rand.Rand) 
 			return nil, fmt.Errorf("model generate: %w", err)
 		}
 		m.decoder = d
+	} else {
+		d.w16 = m.bf16Copy() // the weights may have changed since the last call
 	}
 	d.Reset()
 	logits, err := d.Append(prompts)

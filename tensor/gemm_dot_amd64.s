@@ -112,3 +112,79 @@ reduce:
 	VMOVUPS Z5, (DX)
 	VZEROUPPER
 	RET
+
+// func gemmDotBF16AVX512(k int, a *float32, lda int, b *uint16, ldb int, out *float32)
+//
+// gemmDotAVX512 with the two b rows stored as bfloat16 (ldb in elements):
+// each 16 are widened to float32 (exact: a bfloat16 is a float32's top half)
+// and then meet the same FMAs in the same order, so the sums are bit for bit
+// those of gemmDotAVX512 on the widened rows. k must be a multiple of 16.
+TEXT ·gemmDotBF16AVX512(SB), NOSPLIT, $0-48
+	MOVQ k+0(FP), CX
+	MOVQ a+8(FP), SI
+	MOVQ lda+16(FP), AX
+	MOVQ b+24(FP), DI
+	MOVQ ldb+32(FP), R12
+	MOVQ out+40(FP), DX
+	SHLQ $2, AX
+	SHLQ $1, R12
+	LEAQ (AX)(AX*2), R13
+	LEAQ (SI)(AX*4), R11
+	SHRQ $4, CX
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	VPXORD Z8, Z8, Z8
+	VPXORD Z9, Z9, Z9
+	VPXORD Z10, Z10, Z10
+	VPXORD Z11, Z11, Z11
+	VPXORD Z12, Z12, Z12
+	VPXORD Z13, Z13, Z13
+	VPXORD Z14, Z14, Z14
+	VPXORD Z15, Z15, Z15
+	TESTQ CX, CX
+	JZ   reduce
+
+loop:
+	VPMOVZXWD (DI), Z16
+	VPMOVZXWD (DI)(R12*1), Z17
+	VPSLLD $16, Z16, Z16
+	VPSLLD $16, Z17, Z17
+	DOTROW((SI), Z0, Z1)
+	DOTROW((SI)(AX*1), Z2, Z3)
+	DOTROW((SI)(AX*2), Z4, Z5)
+	DOTROW((SI)(R13*1), Z6, Z7)
+	DOTROW((R11), Z8, Z9)
+	DOTROW((R11)(AX*1), Z10, Z11)
+	DOTROW((R11)(AX*2), Z12, Z13)
+	DOTROW((R11)(R13*1), Z14, Z15)
+	ADDQ $64, SI
+	ADDQ $64, R11
+	ADDQ $32, DI
+	DECQ CX
+	JNZ  loop
+
+reduce:
+	HALVE(Z0, Z1, Z19)
+	HALVE(Z2, Z3, Z20)
+	HALVE(Z4, Z5, Z21)
+	HALVE(Z6, Z7, Z22)
+	HALVE(Z8, Z9, Z23)
+	HALVE(Z10, Z11, Z24)
+	HALVE(Z12, Z13, Z25)
+	HALVE(Z14, Z15, Z26)
+	QUARTER(Z19, Z20, Z0)
+	QUARTER(Z21, Z22, Z2)
+	QUARTER(Z23, Z24, Z4)
+	QUARTER(Z25, Z26, Z6)
+	PAIRS(Z0, Z2, Z1)
+	PAIRS(Z4, Z6, Z3)
+	PAIRS(Z1, Z3, Z5)
+	VMOVUPS Z5, (DX)
+	VZEROUPPER
+	RET

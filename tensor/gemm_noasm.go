@@ -13,3 +13,9 @@ func copyRows32(src *float32, lds int, dst *float32, n int)               { pani
 func gemmSkinny(transA, transB bool, m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, accumulate bool) bool {
 	return false
 }
+
+func fastBF16(m, k int) bool { return false }
+
+func gemmSkinnyBF16(m, n, k int, a []float32, lda int, b []uint16, ldb int, c []float32, ldc int, accumulate bool) bool {
+	return false
+}

@@ -9,6 +9,11 @@ import "sync"
 //go:noescape
 func gemmDotAVX512(k int, a *float32, lda int, b *float32, ldb int, out *float32)
 
+// gemmDotBF16AVX512 is in gemm_dot_amd64.s.
+//
+//go:noescape
+func gemmDotBF16AVX512(k int, a *float32, lda int, b *uint16, ldb int, out *float32)
+
 // gemmSkinny computes C (+)= A·Bᵀ for m ≤ 8 (batched decoding, weights
 // stored (out, in)) as dot products along k, two rows of B at a time. The
 // packed path would transpose all of B into panels to do a third of the work
@@ -18,6 +23,41 @@ func gemmSkinny(transA, transB bool, m, n, k int, a []float32, lda int, b []floa
 	if !useAVX512 || transA || !transB || m > 8 || k < 16 {
 		return false
 	}
+	skinnyRows(m, n, k, a, lda, c, ldc, accumulate, func(ap []float32, ldap, j int, last bool, out *[16]float32) {
+		ldbj := ldb
+		if last {
+			ldbj = 0 // odd n: the second row repeats the first and is dropped
+		}
+		gemmDotAVX512(k, &ap[0], ldap, &b[j*ldb], ldbj, &out[0])
+	})
+	return true
+}
+
+// fastBF16 reports whether gemmSkinnyBF16 handles m rows of k.
+func fastBF16(m, k int) bool { return useAVX512 && m <= 8 && k >= 16 && k%16 == 0 }
+
+// gemmSkinnyBF16 is gemmSkinny with B stored as bfloat16, bit for bit
+// gemmSkinny on the widened B. It reports false for calls it does not
+// handle (see fastBF16).
+func gemmSkinnyBF16(m, n, k int, a []float32, lda int, b []uint16, ldb int, c []float32, ldc int, accumulate bool) bool {
+	if !fastBF16(m, k) {
+		return false
+	}
+	skinnyRows(m, n, k, a, lda, c, ldc, accumulate, func(ap []float32, ldap, j int, last bool, out *[16]float32) {
+		ldbj := ldb
+		if last {
+			ldbj = 0
+		}
+		gemmDotBF16AVX512(k, &ap[0], ldap, &b[j*ldb], ldbj, &out[0])
+	})
+	return true
+}
+
+// skinnyRows runs dot over the pairs of B's rows (j, j+1), split across the
+// workers, and stores the m×2 sums of each into C. dot gets A padded to 8
+// rows; last is set for the lone row of an odd n.
+func skinnyRows(m, n, k int, a []float32, lda int, c []float32, ldc int, accumulate bool,
+	dot func(ap []float32, ldap, j int, last bool, out *[16]float32)) {
 	w := Threads()
 	if m*n*k < gemmSmall {
 		w = 1
@@ -41,11 +81,7 @@ func gemmSkinny(transA, transB bool, m, n, k int, a []float32, lda int, b []floa
 		}
 		var out [16]float32
 		for j := j0; j < j1; j += 2 {
-			ldbj := ldb
-			if j+1 == n {
-				ldbj = 0 // odd n: the second row repeats the first and is dropped
-			}
-			gemmDotAVX512(k, &ap[0], ldap, &b[j*ldb], ldbj, &out[0])
+			dot(ap, ldap, j, j+1 == n, &out)
 			for i := 0; i < m; i++ {
 				for jj := 0; jj < 2 && j+jj < n; jj++ {
 					reg := 2*i + jj
@@ -61,12 +97,11 @@ func gemmSkinny(transA, transB bool, m, n, k int, a []float32, lda int, b []floa
 	}
 	if w <= 1 {
 		run(0, n)
-		return true
+		return
 	}
 	ParallelFor(w, func(lo, hi int) {
 		run(2*(lo*pairs/w), min(n, 2*(hi*pairs/w)))
 	})
-	return true
 }
 
 var skinnyScratch = sync.Pool{New: func() any { return new([]float32) }}

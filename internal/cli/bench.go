@@ -274,14 +274,19 @@ func newBenchLlamaCmd(g *globals) *cobra.Command {
 		Short: "Compare Llama training and KV-cache generation with PyTorch's",
 		Long: `llama builds a Llama-family model of SmolLM2-135M's shape (30 layers, width
 576, 9 heads, 3 key/value heads, MLP 1536, vocabulary 49152, tied
-embeddings) with random weights (seeded by --seed) and times, for align and
-for a PyTorch implementation (bench/pytorch_llama.py, embedded in align, run
-with --python) in the same run, interleaved:
+embeddings) with random weights (seeded by --seed) rounded to bfloat16, as
+SmolLM2's checkpoint ships them, and times, for align and for a PyTorch
+implementation (bench/pytorch_llama.py, embedded in align, run with
+--python) in the same run, interleaved:
 
   generate   greedy decoding with the key/value cache, batch 1: a --prompt
              token random prompt, then --new-tokens tokens; tokens/s is the
              new tokens over the wall time (the prompt's pass included).
-             PyTorch's cache is written in the script (no transformers).
+             align decodes from bfloat16 copies of the weights (float32
+             arithmetic, the logits of the float32 weights) and is timed
+             from the float32 weights too; PyTorch runs in float32 and with
+             the model in bfloat16, and the faster counts. PyTorch's cache
+             is written in the script (no transformers).
   train      --steps steps (after --warmup) of forward, LM loss, zero grad,
              backward, clipping to norm 1 and AdamW (lr 3e-4, betas 0.9 and
              0.95, weight decay 0.1 on matrices) on one fixed batch of

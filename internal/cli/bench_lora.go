@@ -13,7 +13,9 @@ func newBenchLoRAPPOCmd(g *globals) *cobra.Command {
 		Short: "Measure the memory and time of a LoRA PPO iteration on SmolLM2-135M's shape",
 		Long: `lora-ppo runs whole PPO iterations with LoRA on SmolLM2-135M's shape (30
 layers, width 576, 9 heads, 3 key-value heads, MLP 1536, 49,152 tokens, random
-weights from --seed) with every model PPO holds: the policy (frozen base plus
+weights from --seed, the policy's rounded to bfloat16 as a bf16 checkpoint
+loads, so rollouts decode from bfloat16 copies of its base as a real run
+does) with every model PPO holds: the policy (frozen base plus
 rank --rank adapters on every projection), the reference (a view of the
 policy's base, no copy), the value model (adapters and a trained head on the
 policy's base, shared too) and a reward model (a frozen base with a scalar
