@@ -142,3 +142,11 @@ func linearForwardBF16(out, residual, inp, w []float32, w16 []uint16, bias []flo
 // DecodesBF16 reports whether m's last decoder (or Generate call) reads
 // bfloat16 copies of its weights.
 func (m *Model) DecodesBF16() bool { return m.bf16 != nil }
+
+// ReleaseDecoding drops what Generate keeps between calls: the key/value
+// cache and the bfloat16 copies. A trainer that generates and then trains
+// gives that memory to training; the next Generate makes them again.
+func (m *Model) ReleaseDecoding() {
+	m.decoder = nil
+	m.bf16 = nil
+}

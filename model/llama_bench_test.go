@@ -98,23 +98,30 @@ func BenchmarkLlamaSmolLM2TrainStep(b *testing.B) {
 }
 
 // BenchmarkLlamaSmolLM2Generate: greedy decoding of 128 tokens after a
-// 32-token prompt, batch 1, on SmolLM2-135M's shape, as 'align bench llama'.
+// 32-token prompt, batch 1, on SmolLM2-135M's shape with weights rounded to
+// bfloat16 (as its checkpoint ships them), as 'align bench llama': decoding
+// from the bfloat16 copies and from the float32 weights.
 func BenchmarkLlamaSmolLM2Generate(b *testing.B) {
 	m, err := New(smolLM2Cfg, 1)
 	if err != nil {
 		b.Fatal(err)
 	}
+	roundToBF16(m)
 	prompt, _ := fixedBatch(smolLM2Cfg, 1, 32, 2)
 	opts := SampleOptions{MaxNewTokens: 128}
-	rng := rand.New(rand.NewPCG(1, 2))
-	b.ResetTimer()
-	start := time.Now()
-	for b.Loop() {
-		if _, err := m.Generate([][]int32{prompt}, opts, rng); err != nil {
-			b.Fatal(err)
-		}
+	for _, bf16 := range []bool{true, false} {
+		b.Run(map[bool]string{true: "bf16", false: "f32"}[bf16], func(b *testing.B) {
+			defer SetDecodeBF16(SetDecodeBF16(bf16))
+			rng := rand.New(rand.NewPCG(1, 2))
+			start := time.Now()
+			for b.Loop() {
+				if _, err := m.Generate([][]int32{prompt}, opts, rng); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(b.N*opts.MaxNewTokens)/time.Since(start).Seconds(), "tokens/s")
+		})
 	}
-	b.ReportMetric(float64(b.N*opts.MaxNewTokens)/time.Since(start).Seconds(), "tokens/s")
 }
 
 // BenchmarkLlamaLoRATrainStep is BenchmarkLlamaTrainStep with rank-8

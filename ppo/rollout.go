@@ -112,6 +112,7 @@ func (r *run) sample(ctx context.Context, idx []int, st *Stats) (*rollout, error
 	}
 	opts := model.SampleOptions{MaxNewTokens: cfg.MaxNewTokens, Temperature: float32(cfg.Temperature), StopTokens: r.StopTokens}
 	samples, err := r.Policy.Generate(prompts, opts, r.rng)
+	r.Policy.ReleaseDecoding() // the update needs the memory more than the next rollout needs the cache
 	if err != nil {
 		return nil, fmt.Errorf("ppo: rollout: %w", err)
 	}
