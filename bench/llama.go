@@ -66,6 +66,7 @@ type LlamaSpec struct {
 	Prompt    int    // prompt tokens of each generation
 	NewTokens int    // greedy tokens generated after it
 	Runs      int    // timed generations (after one short untimed one)
+	Rounds    int    // interleaved rounds of every measurement; each side's best counts
 	Python    string // interpreter for the PyTorch peer; "" = align only
 	NoTrain   bool   // skip the training measurement
 	NoGen     bool   // skip the generation measurement
@@ -75,14 +76,14 @@ type LlamaSpec struct {
 // DefaultLlamaSpec is SmolLM2-135M's shape, B=4 × T=256 training tokens per
 // step, and 128 tokens generated after a 32-token prompt.
 func DefaultLlamaSpec() LlamaSpec {
-	return LlamaSpec{Shape: SmolLM2Shape(), Batch: 4, Ctx: 256, Steps: 5, Warmup: 1, Prompt: 32, NewTokens: 128, Runs: 2,
+	return LlamaSpec{Shape: SmolLM2Shape(), Batch: 4, Ctx: 256, Steps: 5, Warmup: 1, Prompt: 32, NewTokens: 128, Runs: 2, Rounds: 1,
 		Python: "/usr/bin/python3"}
 }
 
 // Validate reports the first setting that cannot work.
 func (s LlamaSpec) Validate() error {
 	if err := atLeast(1, setting{"batch", s.Batch}, setting{"ctx", s.Ctx}, setting{"steps", s.Steps}, setting{"prompt", s.Prompt},
-		setting{"new_tokens", s.NewTokens}, setting{"runs", s.Runs}); err != nil {
+		setting{"new_tokens", s.NewTokens}, setting{"runs", s.Runs}, setting{"rounds", s.Rounds}); err != nil {
 		return err
 	}
 	if err := atLeast(0, setting{"warmup", s.Warmup}); err != nil {
@@ -214,56 +215,51 @@ func Llama(ctx context.Context, spec LlamaSpec) (LlamaResult, error) {
 			peer.PeakRSSMB = max(peer.PeakRSSMB, r.PeakRSSMB)
 			if g := r.Generate; g != nil {
 				key = policy + " " + v.dtype
-				tried := map[string]float64{key: g.TokensPerSec}
-				if peer.Generate != nil {
-					maps.Copy(tried, peer.Generate.Tried)
-				}
-				if peer.Generate == nil || g.TokensPerSec > peer.Generate.TokensPerSec {
-					g.OMPWaitPolicy = policy
-					peer.Generate = g
-				}
-				peer.Generate.Tried = tried
+				g.OMPWaitPolicy = policy
+				peer.Generate = faster(peer.Generate, g, key)
 			}
 			if t := r.Train; t != nil {
-				tried := map[string]float64{key: t.TokensPerSec}
-				if peer.Train != nil {
-					maps.Copy(tried, peer.Train.Tried)
-				}
-				if peer.Train == nil || t.TokensPerSec > peer.Train.TokensPerSec {
-					t.OMPWaitPolicy = policy
-					peer.Train = t
-				}
-				peer.Train.Tried = tried
+				t.OMPWaitPolicy = policy
+				peer.Train = faster(peer.Train, t, key)
 			}
 		}
 	}
 
-	if !spec.NoGen {
-		gen, err := alignLlamaGenerate(ctx, m, spec)
-		if err != nil {
-			return res, err
-		}
-		res.Align.Generate = &gen
-		prev := model.SetDecodeBF16(false)
-		gen32, err := alignLlamaGenerate(ctx, m, spec)
-		model.SetDecodeBF16(prev)
-		if err != nil {
-			return res, err
-		}
-		res.Align.GenerateF32 = &gen32
-		runPeer("--skip-train", "float32", "bfloat16")
+	// Rounds repeat the interleaved measurements and keep each side's best,
+	// so that a burst of load on the machine does not decide the ratio.
+	var params []float32
+	if !spec.NoGen && !spec.NoTrain && spec.Rounds > 1 {
+		params = slices.Clone(m.Params()) // each round generates from the bfloat16 weights
 	}
-	if !spec.NoTrain {
-		tr, err := alignLlamaTrain(ctx, m, spec)
-		if err != nil {
-			return res, err
+	for round := range spec.Rounds {
+		if round > 0 && params != nil {
+			copy(m.Params(), params)
 		}
-		res.Align.Train = &tr
+		if !spec.NoGen {
+			gen, err := alignLlamaGenerate(ctx, m, spec)
+			if err != nil {
+				return res, err
+			}
+			res.Align.Generate = faster(res.Align.Generate, &gen, "")
+			prev := model.SetDecodeBF16(false)
+			gen32, err := alignLlamaGenerate(ctx, m, spec)
+			model.SetDecodeBF16(prev)
+			if err != nil {
+				return res, err
+			}
+			res.Align.GenerateF32 = faster(res.Align.GenerateF32, &gen32, "")
+			runPeer("--skip-train", "float32", "bfloat16")
+		}
+		if !spec.NoTrain {
+			tr, err := alignLlamaTrain(ctx, m, spec)
+			if err != nil {
+				return res, err
+			}
+			res.Align.Train = faster(res.Align.Train, &tr, "")
+			runPeer("--skip-generate", "float32")
+		}
 	}
 	res.Align.PeakRSSMB = sysinfo.PeakRSSMB()
-	if !spec.NoTrain {
-		runPeer("--skip-generate", "float32")
-	}
 
 	res.PyTorch = peer
 	if a, p := res.Align.Generate, peer; a != nil && p != nil && p.Generate != nil && p.Generate.TokensPerSec > 0 {
@@ -487,4 +483,45 @@ func asBF16Checkpoint(m *model.Model) {
 	for i, v := range m.Params() {
 		m.Params()[i] = checkpoint.BF16ToFloat32(checkpoint.Float32ToBF16(v))
 	}
+}
+
+// llamaMeasurement is a generation or a training measurement.
+type llamaMeasurement interface {
+	*LlamaGenerateResult | *LlamaTrainResult
+}
+
+// faster returns whichever of best and m has more tokens/s (best may be
+// nil), with key's best tokens/s in its Tried map when key is not empty.
+func faster[M llamaMeasurement](best, m M, key string) M {
+	rate := func(x M) (float64, *map[string]float64) {
+		switch v := any(x).(type) {
+		case *LlamaGenerateResult:
+			return v.TokensPerSec, &v.Tried
+		case *LlamaTrainResult:
+			return v.TokensPerSec, &v.Tried
+		}
+		panic("unreachable")
+	}
+	r, _ := rate(m)
+	var tried map[string]float64
+	if best != nil {
+		_, t := rate(best)
+		tried = *t
+	}
+	if key != "" {
+		if tried == nil {
+			tried = map[string]float64{}
+		}
+		tried[key] = max(tried[key], r)
+	}
+	out := m
+	if best != nil {
+		if b, _ := rate(best); b >= r {
+			out = best
+		}
+	}
+	if _, t := rate(out); key != "" {
+		*t = tried
+	}
+	return out
 }

@@ -3,6 +3,7 @@ package bench
 import (
 	"bytes"
 	"context"
+	"maps"
 	"os/exec"
 	"strings"
 	"testing"
@@ -47,16 +48,19 @@ func TestLlamaAlignOnly(t *testing.T) {
 
 // TestLlamaPyTorch runs the embedded PyTorch peer on a tiny shape: both
 // measurements come back under one of the two wait policies (generation in
-// float32 and in bfloat16 too), the fastest kept, with OpenBLAS named.
+// float32 and in bfloat16 too), the fastest of two rounds kept, with
+// OpenBLAS named.
 func TestLlamaPyTorch(t *testing.T) {
 	const python = "/usr/bin/python3"
 	if testing.Short() {
-		t.Skip("starts PyTorch six times")
+		t.Skip("starts PyTorch twelve times")
 	}
 	if err := exec.Command(python, "-c", "import torch").Run(); err != nil {
 		t.Skipf("no PyTorch at %s: %v", python, err)
 	}
-	res, err := Llama(context.Background(), tinyLlamaSpec())
+	spec := tinyLlamaSpec()
+	spec.Rounds = 2
+	res, err := Llama(context.Background(), spec)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -85,4 +89,25 @@ func TestLlamaPyTorch(t *testing.T) {
 		t.Errorf("PyTorch's model has %d parameters, align's %d", p.Params, res.Align.Params)
 	}
 	t.Logf("BLAS %v", p.BLAS)
+}
+
+// faster keeps the measurement with more tokens/s and the best of each key.
+func TestFasterKeepsEachBest(t *testing.T) {
+	var best *LlamaGenerateResult
+	for _, m := range []struct {
+		key  string
+		rate float64
+	}{{"default float32", 5}, {"PASSIVE float32", 9}, {"default float32", 7}, {"PASSIVE float32", 3}} {
+		best = faster(best, &LlamaGenerateResult{TokensPerSec: m.rate, OMPWaitPolicy: m.key}, m.key)
+	}
+	if best.TokensPerSec != 9 || best.OMPWaitPolicy != "PASSIVE float32" {
+		t.Errorf("kept %+v, want the 9 tokens/s measurement", best)
+	}
+	if want := map[string]float64{"default float32": 7, "PASSIVE float32": 9}; !maps.Equal(best.Tried, want) {
+		t.Errorf("tried %v, want %v", best.Tried, want)
+	}
+	tr := faster(nil, &LlamaTrainResult{TokensPerSec: 2}, "")
+	if tr = faster(tr, &LlamaTrainResult{TokensPerSec: 1}, ""); tr.TokensPerSec != 2 || tr.Tried != nil {
+		t.Errorf("align's training kept %+v", tr)
+	}
 }

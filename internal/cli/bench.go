@@ -292,6 +292,10 @@ implementation (bench/pytorch_llama.py, embedded in align, run with
              0.95, weight decay 0.1 on matrices) on one fixed batch of
              --batch × --ctx random tokens.
 
+--rounds repeats the whole interleaved sequence (each round generates from
+the same weights) and keeps each side's fastest measurement, so that a burst
+of load from elsewhere on the machine does not decide the ratio.
+
 Both use --threads threads (PyTorch through torch.set_num_threads). The
 peer runs under GNU OpenMP's default wait policy and under
 OMP_WAIT_POLICY=PASSIVE, and the faster run of each measurement counts: on
@@ -302,7 +306,7 @@ PyTorch's, the BLAS library PyTorch loaded and both sides' GFLOP/s on a
 BLAS is about 13× slower. Without PyTorch
 (--python "" or an interpreter that cannot import torch) only align runs.`,
 		Example: `  align bench llama --threads 2
-  align bench llama --threads 2 --batch 4 --ctx 256 --json
+  align bench llama --threads 2 --rounds 3 --json
   align bench llama --layers 2 --steps 2 --new-tokens 16 --python ""`,
 	}, &spec, &spec.Seed, bench.Llama)
 	fs := cmd.Flags()
@@ -315,6 +319,7 @@ BLAS is about 13× slower. Without PyTorch
 	fs.IntVar(&spec.Prompt, "prompt", spec.Prompt, "prompt tokens of each generation")
 	fs.IntVar(&spec.NewTokens, "new-tokens", spec.NewTokens, "greedy tokens generated after the prompt")
 	fs.IntVar(&spec.Runs, "runs", spec.Runs, "timed generations")
+	fs.IntVar(&spec.Rounds, "rounds", spec.Rounds, "interleaved rounds of every measurement; each side's best counts")
 	fs.StringVar(&spec.Python, "python", spec.Python, "Python with PyTorch for the peer (\"\": align only)")
 	fs.BoolVar(&spec.NoTrain, "no-train", false, "skip the training measurement")
 	fs.BoolVar(&spec.NoGen, "no-generate", false, "skip the generation measurement")
