@@ -190,37 +190,30 @@ func Llama(ctx context.Context, spec LlamaSpec) (LlamaResult, error) {
 	var peer *LlamaImplResult
 	policies := []string{"default", "PASSIVE"}
 	runPeer := func(skip string, dtypes ...string) {
-		if spec.Python == "" || res.PyTorchError != "" {
-			return
-		}
-		type variant struct{ policy, dtype string }
-		var variants []variant
 		for _, policy := range policies {
-			for _, dt := range dtypes {
-				variants = append(variants, variant{policy, dt})
-			}
-		}
-		for _, v := range variants {
-			policy, key := v.policy, v.policy
-			r, err := spec.runPyTorch(ctx, skip, policy, v.dtype)
-			if err != nil {
-				res.PyTorchError = err.Error()
-				return
-			}
-			if peer == nil {
-				p := r
-				p.Generate, p.Train = nil, nil
-				peer = &p
-			}
-			peer.PeakRSSMB = max(peer.PeakRSSMB, r.PeakRSSMB)
-			if g := r.Generate; g != nil {
-				key = policy + " " + v.dtype
-				g.OMPWaitPolicy = policy
-				peer.Generate = faster(peer.Generate, g, key)
-			}
-			if t := r.Train; t != nil {
-				t.OMPWaitPolicy = policy
-				peer.Train = faster(peer.Train, t, key)
+			for _, dtype := range dtypes {
+				if spec.Python == "" || res.PyTorchError != "" {
+					return
+				}
+				r, err := spec.runPyTorch(ctx, skip, policy, dtype)
+				if err != nil {
+					res.PyTorchError = err.Error()
+					return
+				}
+				if peer == nil {
+					p := r
+					p.Generate, p.Train = nil, nil
+					peer = &p
+				}
+				peer.PeakRSSMB = max(peer.PeakRSSMB, r.PeakRSSMB)
+				if g := r.Generate; g != nil {
+					g.OMPWaitPolicy = policy
+					peer.Generate = faster(peer.Generate, g, policy+" "+dtype)
+				}
+				if t := r.Train; t != nil {
+					t.OMPWaitPolicy = policy
+					peer.Train = faster(peer.Train, t, policy)
+				}
 			}
 		}
 	}
@@ -488,40 +481,30 @@ func asBF16Checkpoint(m *model.Model) {
 // llamaMeasurement is a generation or a training measurement.
 type llamaMeasurement interface {
 	*LlamaGenerateResult | *LlamaTrainResult
+	rate() float64
+	tried() *map[string]float64
 }
 
+func (g *LlamaGenerateResult) rate() float64              { return g.TokensPerSec }
+func (g *LlamaGenerateResult) tried() *map[string]float64 { return &g.Tried }
+func (t *LlamaTrainResult) rate() float64                 { return t.TokensPerSec }
+func (t *LlamaTrainResult) tried() *map[string]float64    { return &t.Tried }
+
 // faster returns whichever of best and m has more tokens/s (best may be
-// nil), with key's best tokens/s in its Tried map when key is not empty.
+// nil). With a key, the one returned carries best's Tried map with key's
+// best tokens/s so far.
 func faster[M llamaMeasurement](best, m M, key string) M {
-	rate := func(x M) (float64, *map[string]float64) {
-		switch v := any(x).(type) {
-		case *LlamaGenerateResult:
-			return v.TokensPerSec, &v.Tried
-		case *LlamaTrainResult:
-			return v.TokensPerSec, &v.Tried
-		}
-		panic("unreachable")
-	}
-	r, _ := rate(m)
-	var tried map[string]float64
-	if best != nil {
-		_, t := rate(best)
-		tried = *t
+	out := m
+	if best != nil && best.rate() >= m.rate() {
+		out = best
 	}
 	if key != "" {
-		if tried == nil {
-			tried = map[string]float64{}
+		tried := map[string]float64{}
+		if best != nil {
+			maps.Copy(tried, *best.tried())
 		}
-		tried[key] = max(tried[key], r)
-	}
-	out := m
-	if best != nil {
-		if b, _ := rate(best); b >= r {
-			out = best
-		}
-	}
-	if _, t := rate(out); key != "" {
-		*t = tried
+		tried[key] = max(tried[key], m.rate())
+		*out.tried() = tried
 	}
 	return out
 }

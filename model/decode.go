@@ -158,11 +158,11 @@ func (d *Decoder) Append(tokens [][]int32) ([]float32, error) {
 		tensor.LayerNormForward(ln, d.lastMean[:nl], d.lastRstd[:nl], d.ln[:nl*C], d.m.W.Lnfw, d.m.W.Lnfb, nl, C)
 	}
 	out := d.gelu[:nl*V] // free scratch now, (nl, V)
-	if d.w16 != nil && tensor.FastBF16(nl, C) {
-		tensor.MatMulNTBF16(out, ln, d.w16.head, nl, V, C, false)
-	} else {
-		tensor.MatMulNT(out, ln, head, nl, V, C, false)
+	var head16 []uint16
+	if d.w16 != nil {
+		head16 = d.w16.head
 	}
+	linearForwardBF16(out, nil, ln, head, head16, nil, nl, C, V)
 	for q, i := range d.lastSeqOf {
 		copy(d.logits[i*V:(i+1)*V], out[q*V:(q+1)*V])
 		d.lens[i] += len(tokens[i])

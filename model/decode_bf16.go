@@ -41,10 +41,16 @@ func (w *bf16Weights) layer(l, layers int) layerBF16 {
 	return layerBF16{qkvw: at(w.qkvw), o: at(w.o), gate: at(w.gate), up: at(w.up), down: at(w.down)}
 }
 
-// decodeMatrices are the float32 matrices bf16Weights copies, in its order.
+// decodeMatrices are the float32 matrices bf16Weights copies, in the order
+// of its fields.
 func (m *Model) decodeMatrices() [][]float32 {
 	w := &m.lw
 	return [][]float32{w.qkvw, w.o, w.gate, w.up, w.down, w.head()}
+}
+
+// fields are c's copies in the order of decodeMatrices.
+func (c *bf16Weights) fields() []*[]uint16 {
+	return []*[]uint16{&c.qkvw, &c.o, &c.gate, &c.up, &c.down, &c.head}
 }
 
 // bf16Copy returns the bfloat16 copies decoding m should read, or nil when
@@ -54,55 +60,39 @@ func (m *Model) decodeMatrices() [][]float32 {
 // training, a merge or a checkpoint load may have changed them since.
 func (m *Model) bf16Copy() *bf16Weights {
 	cfg := m.Config
-	if !decodeBF16 || !cfg.IsLlama() {
+	if !decodeBF16 || !cfg.IsLlama() || !tensor.FastBF16(1, cfg.Channels) || !tensor.FastBF16(1, cfg.attnWidth()) ||
+		!tensor.FastBF16(1, cfg.hidden()) {
 		m.bf16 = nil
 		return nil
 	}
-	for _, k := range []int{cfg.Channels, cfg.attnWidth(), cfg.hidden()} {
-		if !tensor.FastBF16(1, k) {
-			return nil
-		}
-	}
 	mats := m.decodeMatrices()
-	if c := m.bf16; c != nil && allMatch(mats, c) {
+	if c := m.bf16; c != nil && c.matches(mats) {
 		return c
 	}
 	m.bf16 = nil // let a stale copy go before making a new one
-	if !allBF16(mats) {
-		return nil
+	// Random or trained weights fail on their first values, before anything
+	// is allocated.
+	for _, f := range mats {
+		if !tensor.IsBF16(f[:min(len(f), 64)]) {
+			return nil
+		}
 	}
 	c := &bf16Weights{}
-	dst := []*[]uint16{&c.qkvw, &c.o, &c.gate, &c.up, &c.down, &c.head}
-	for i, f := range mats {
-		*dst[i] = make([]uint16, len(f))
-		parallelChunks(len(f), func(lo, hi int) bool { return tensor.ToBF16Exact((*dst[i])[lo:hi], f[lo:hi]) })
+	for i, dst := range c.fields() {
+		f := mats[i]
+		*dst = make([]uint16, len(f))
+		if !parallelChunks(len(f), func(lo, hi int) bool { return tensor.ToBF16Exact((*dst)[lo:hi], f[lo:hi]) }) {
+			return nil
+		}
 	}
 	m.bf16 = c
 	return c
 }
 
-// allBF16 reports whether every value of mats is exactly a bfloat16. A model
-// that is not (random initialisation, any training step) fails at its first
-// values, before anything is allocated.
-func allBF16(mats [][]float32) bool {
-	var probe [64]uint16
-	for _, f := range mats {
-		if !tensor.ToBF16Exact(probe[:min(len(f), len(probe))], f[:min(len(f), len(probe))]) {
-			return false
-		}
-	}
-	for _, f := range mats {
-		if !parallelChunks(len(f), func(lo, hi int) bool { return tensor.IsBF16(f[lo:hi]) }) {
-			return false
-		}
-	}
-	return true
-}
-
-func allMatch(mats [][]float32, c *bf16Weights) bool {
-	copies := [][]uint16{c.qkvw, c.o, c.gate, c.up, c.down, c.head}
-	for i, f := range mats {
-		b := copies[i]
+// matches reports whether c still holds the values of mats.
+func (c *bf16Weights) matches(mats [][]float32) bool {
+	for i, b := range c.fields() {
+		f, b := mats[i], *b
 		if len(b) != len(f) || !parallelChunks(len(f), func(lo, hi int) bool { return tensor.SameAsBF16(f[lo:hi], b[lo:hi]) }) {
 			return false
 		}

@@ -99,7 +99,7 @@ func TestDecodeBF16(t *testing.T) {
 }
 
 // sameAsModel reports whether m's kept copies are its weights'.
-func sameAsModel(m *Model) bool { return m.bf16 != nil && allMatch(m.decodeMatrices(), m.bf16) }
+func sameAsModel(m *Model) bool { return m.bf16 != nil && m.bf16.matches(m.decodeMatrices()) }
 
 // Generate with bfloat16 copies gives the tokens and log-probs of the
 // float32 weights, sampling and greedy, in a batch, and with LoRA adapters

@@ -23,11 +23,7 @@ func gemmSkinny(transA, transB bool, m, n, k int, a []float32, lda int, b []floa
 	if !useAVX512 || transA || !transB || m > 8 || k < 16 {
 		return false
 	}
-	skinnyRows(m, n, k, a, lda, c, ldc, accumulate, func(ap []float32, ldap, j int, last bool, out *[16]float32) {
-		ldbj := ldb
-		if last {
-			ldbj = 0 // odd n: the second row repeats the first and is dropped
-		}
+	skinnyRows(m, n, k, a, lda, ldb, c, ldc, accumulate, func(ap []float32, ldap, j, ldbj int, out *[16]float32) {
 		gemmDotAVX512(k, &ap[0], ldap, &b[j*ldb], ldbj, &out[0])
 	})
 	return true
@@ -43,11 +39,7 @@ func gemmSkinnyBF16(m, n, k int, a []float32, lda int, b []uint16, ldb int, c []
 	if !fastBF16(m, k) {
 		return false
 	}
-	skinnyRows(m, n, k, a, lda, c, ldc, accumulate, func(ap []float32, ldap, j int, last bool, out *[16]float32) {
-		ldbj := ldb
-		if last {
-			ldbj = 0
-		}
+	skinnyRows(m, n, k, a, lda, ldb, c, ldc, accumulate, func(ap []float32, ldap, j, ldbj int, out *[16]float32) {
 		gemmDotBF16AVX512(k, &ap[0], ldap, &b[j*ldb], ldbj, &out[0])
 	})
 	return true
@@ -55,9 +47,10 @@ func gemmSkinnyBF16(m, n, k int, a []float32, lda int, b []uint16, ldb int, c []
 
 // skinnyRows runs dot over the pairs of B's rows (j, j+1), split across the
 // workers, and stores the m×2 sums of each into C. dot gets A padded to 8
-// rows; last is set for the lone row of an odd n.
-func skinnyRows(m, n, k int, a []float32, lda int, c []float32, ldc int, accumulate bool,
-	dot func(ap []float32, ldap, j int, last bool, out *[16]float32)) {
+// rows and the stride from row j to the pair's second row: ldb, or 0 for the
+// lone row of an odd n (it is read twice and the second sum dropped).
+func skinnyRows(m, n, k int, a []float32, lda, ldb int, c []float32, ldc int, accumulate bool,
+	dot func(ap []float32, ldap, j, ldbj int, out *[16]float32)) {
 	w := Threads()
 	if m*n*k < gemmSmall {
 		w = 1
@@ -81,7 +74,11 @@ func skinnyRows(m, n, k int, a []float32, lda int, c []float32, ldc int, accumul
 		}
 		var out [16]float32
 		for j := j0; j < j1; j += 2 {
-			dot(ap, ldap, j, j+1 == n, &out)
+			ldbj := ldb
+			if j+1 == n {
+				ldbj = 0
+			}
+			dot(ap, ldap, j, ldbj, &out)
 			for i := 0; i < m; i++ {
 				for jj := 0; jj < 2 && j+jj < n; jj++ {
 					reg := 2*i + jj
