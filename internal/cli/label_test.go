@@ -3,11 +3,13 @@ package cli
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 
@@ -101,17 +103,30 @@ func TestLabelUsageErrors(t *testing.T) {
 }
 
 // answerServer is an OpenAI-compatible server that prefers the refusal and
-// fails every third request with a 503.
+// fails every third request with a 503, but never the same question more
+// than twice: with concurrent callers a shared count alone could give one
+// question more 503s in a row than the client retries.
 func answerServer(t *testing.T) *httptest.Server {
 	t.Helper()
 	var n atomic.Int64
+	var mu sync.Mutex
+	refused := map[string]int{}
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
 		if n.Add(1)%3 == 0 {
-			http.Error(w, "busy", http.StatusServiceUnavailable)
-			return
+			mu.Lock()
+			busy := refused[string(body)] < 2
+			if busy {
+				refused[string(body)]++
+			}
+			mu.Unlock()
+			if busy {
+				http.Error(w, "busy", http.StatusServiceUnavailable)
+				return
+			}
 		}
 		var req judge.ChatRequest
-		json.NewDecoder(r.Body).Decode(&req)
+		json.Unmarshal(body, &req)
 		last := req.Messages[len(req.Messages)-1].Content
 		content := "Sure, here is how."
 		switch {
